@@ -1,0 +1,122 @@
+use serde::{Deserialize, Serialize};
+
+/// The channel a message travels on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    Email,
+    Webchat,
+    Whatsapp,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Email => "email",
+            ChannelKind::Webchat => "webchat",
+            ChannelKind::Whatsapp => "whatsapp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "email" => Some(ChannelKind::Email),
+            "webchat" => Some(ChannelKind::Webchat),
+            "whatsapp" => Some(ChannelKind::Whatsapp),
+            _ => None,
+        }
+    }
+}
+
+/// Someone on the customer side: an email address, a wa_id or a chat visitor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub address: String,
+    pub name: Option<String>,
+}
+
+/// What the customer told us about themselves (web-chat pre-chat form, signature, profile).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub machine_serial: Option<String>,
+}
+
+/// Everything that may tie a message to an existing conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadHints {
+    /// Email In-Reply-To and References ids, unfolded and without angle brackets.
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// Ticket tag found in a subject, e.g. `SY-1234`.
+    pub ticket_tag: Option<String>,
+    /// WhatsApp `context.id`: the business message this one replies to.
+    pub reply_to_external: Option<String>,
+    /// Web chat: the key (hash) of the visitor's conversation token.
+    pub conversation_key: Option<String>,
+}
+
+/// Where an attachment's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttachmentSource {
+    /// Already stored content-addressed under the data directory.
+    Blob { sha256: String },
+    /// A web-chat upload id; the gateway checks it belongs to the same visitor.
+    Upload { id: String },
+    /// A handle to fetch later (e.g. a WhatsApp media id).
+    Remote { handle: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub name: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<u64>,
+    pub source: AttachmentSource,
+}
+
+/// Automatic-mail markers; the gateway never auto-acknowledges these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoFlags {
+    pub auto_reply: bool,
+    pub bounce: bool,
+    pub list: bool,
+}
+
+impl AutoFlags {
+    pub fn any(self) -> bool {
+        self.auto_reply || self.bounce || self.list
+    }
+}
+
+/// One incoming message, whatever channel it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbound {
+    pub channel: ChannelKind,
+    /// Which mailbox, widget or phone-number id received it.
+    pub endpoint: String,
+    /// The channel's own id; with `channel` and `endpoint` it is the idempotency key.
+    pub external_id: String,
+    pub thread_hints: ThreadHints,
+    pub from: Participant,
+    pub to: Vec<Participant>,
+    pub cc: Vec<Participant>,
+    pub contact: Contact,
+    pub subject: Option<String>,
+    /// New content only, quoted history removed.
+    pub text: String,
+    pub quoted: Option<String>,
+    /// Sanitised HTML (email only).
+    pub html: Option<String>,
+    pub attachments: Vec<AttachmentRef>,
+    /// Unix milliseconds, as the sender claims.
+    pub sent_at: Option<i64>,
+    pub language: Option<String>,
+    pub auto: AutoFlags,
+    /// Where the raw bytes are kept for proof.
+    pub raw_ref: Option<String>,
+}

@@ -1,0 +1,10 @@
+//! Channel adapters. Each module turns one channel's protocol data into the
+//! normalised [`Inbound`] message and builds what goes back out. Parsing is
+//! plain functions over bytes; nothing here knows about the store or triage.
+
+mod inbound;
+mod outbound;
+pub mod webchat;
+
+pub use inbound::{AttachmentRef, AttachmentSource, AutoFlags, ChannelKind, Contact, Inbound, Participant, ThreadHints};
+pub use outbound::Outbound;

@@ -1,0 +1,104 @@
+use serde::{Deserialize, Serialize};
+
+use crate::extract::Fields;
+
+/// How urgent a conversation is. Ordered: `Critical` is the greatest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Faq,
+    Important,
+    Critical,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::Important => "important",
+            Priority::Faq => "faq",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "critical" => Some(Priority::Critical),
+            "important" => Some(Priority::Important),
+            "faq" => Some(Priority::Faq),
+            _ => None,
+        }
+    }
+
+    /// Sort key where smaller is served first.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Critical => 0,
+            Priority::Important => 1,
+            Priority::Faq => 2,
+        }
+    }
+}
+
+/// What a human should do beyond a written answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Escalation {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "callback")]
+    Callback,
+    #[serde(rename = "visio")]
+    Visio,
+    #[serde(rename = "callback+visio")]
+    CallbackVisio,
+}
+
+impl Escalation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Escalation::None => "none",
+            Escalation::Callback => "callback",
+            Escalation::Visio => "visio",
+            Escalation::CallbackVisio => "callback+visio",
+        }
+    }
+}
+
+/// A fact an expert needs that the message did not give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingField {
+    Machine,
+    FaultCode,
+    Impact,
+    Photo,
+}
+
+/// Byte range in the text the rule looked at (`field` says which text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub field: String,
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// One rule that fired, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMatch {
+    pub rule: String,
+    pub priority: Priority,
+    pub spans: Vec<Span>,
+}
+
+/// What triage decided, with the explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub priority: Priority,
+    pub queue: String,
+    pub escalation: Escalation,
+    pub ack_template: String,
+    pub rules: Vec<RuleMatch>,
+    pub fields: Fields,
+    pub ask_for: Vec<MissingField>,
+    pub tags: Vec<String>,
+}
