@@ -6,5 +6,7 @@ mod inbound;
 mod outbound;
 pub mod webchat;
 
-pub use inbound::{AttachmentRef, AttachmentSource, AutoFlags, ChannelKind, Contact, Inbound, Participant, ThreadHints};
+pub use inbound::{
+    AttachmentRef, AttachmentSource, AutoFlags, ChannelKind, Contact, Inbound, Participant, ThreadHints,
+};
 pub use outbound::Outbound;

@@ -1,1 +1,19 @@
+//! The Switchyard gateway. See ARCHITECTURE.md for the map.
 
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod bootstrap;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod dispatch;
+pub mod events;
+pub mod ids;
+pub mod outbox;
+pub mod pipeline;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod web;
+pub mod webchat;

@@ -1,1 +1,98 @@
+//! Test harness: a gateway on a free port with a fresh data directory, either
+//! in-process ([`spawn_app`]) or as a child process that can be killed
+//! ([`ChildServer`]), plus an agent HTTP client and a visitor websocket client.
 
+mod agent;
+mod child;
+pub mod postgres;
+mod visitor;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use gateway::clock::Clock;
+use gateway::config::{Config, Secret};
+use gateway::server::Gateway;
+use tokio::sync::oneshot;
+
+pub use agent::AgentClient;
+pub use child::ChildServer;
+pub use visitor::Visitor;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/chat", self.addr)
+    }
+
+    /// Graceful stop; the data directory stays for a restart.
+    pub async fn stop(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        (self.data_dir.clone(), self._dir.take())
+    }
+}
+
+/// Test configuration: temp data dir, known admin password, small limits.
+pub fn test_config(data_dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.server.data_dir = data_dir.to_path_buf();
+    config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.server.max_upload_bytes = 1024 * 1024;
+    config.auth.admin_password = Secret::new(ADMIN_PASSWORD);
+    config
+}
+
+pub async fn spawn_app() -> anyhow::Result<TestApp> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().to_path_buf();
+    let mut app = spawn_app_with(test_config(&path), Clock::system()).await?;
+    app._dir = Some(dir);
+    Ok(app)
+}
+
+/// The same gateway on a fresh PostgreSQL database; drop it with [`TestDatabase::drop_database`].
+pub async fn spawn_app_pg() -> anyhow::Result<(TestApp, postgres::TestDatabase)> {
+    let db = postgres::TestDatabase::create().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = test_config(dir.path());
+    config.store.url = Secret::new(db.url.clone());
+    let mut app = spawn_app_with(config, Clock::system()).await?;
+    app._dir = Some(dir);
+    Ok((app, db))
+}
+
+pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<TestApp> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let data_dir = config.server.data_dir.clone();
+    let gateway = Gateway::start(config, clock).await?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(gateway.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    Ok(TestApp {
+        addr,
+        data_dir,
+        _dir: None,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

@@ -80,8 +80,8 @@ pub fn rules() -> Vec<(BuiltinRule, Vec<String>)> {
 /// Words that, just before a match in the same clause, cancel it: negation
 /// ("pas d'arrêt de ligne") and hypotheticals ("que faire si la ligne s'arrête").
 pub const CANCELLERS: &[&str] = &[
-    "pas", "plus", "aucun", "aucune", "sans", "jamais", "si", "no", "not", "never", "without",
-    "if", "nothing", "isn't", "wasn't", "n'est", "n'etait", "case", "cas",
+    "pas", "plus", "aucun", "aucune", "sans", "jamais", "si", "no", "not", "never", "without", "if", "nothing",
+    "isn't", "wasn't", "n'est", "n'etait", "case", "cas",
 ];
 
 /// Phrases that say the problem is over: the past, not an emergency.

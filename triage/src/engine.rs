@@ -172,7 +172,11 @@ fn cancelled(before: &str) -> bool {
         .filter(|w| !w.is_empty())
         .flat_map(|w| {
             // "d'arret" → "d'", "arret"; "n'est" stays whole as a canceller.
-            if CANCELLERS.contains(&w) { vec![w] } else { w.split('\'').collect() }
+            if CANCELLERS.contains(&w) {
+                vec![w]
+            } else {
+                w.split('\'').collect()
+            }
         })
         .rev()
         .take(4)

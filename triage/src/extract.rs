@@ -22,15 +22,18 @@ fn compile(re: &str) -> Regex {
 }
 
 /// "E17", "E-217", "A-231", "F042": one or two letters then digits.
-static CODE_SHAPE: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"\b([A-Z]{1,2})-?(\d{2,4})\b"));
+static CODE_SHAPE: LazyLock<Regex> = LazyLock::new(|| compile(r"\b([A-Z]{1,2})-?(\d{2,4})\b"));
 /// "code 17", "alarme 45", "error 117", "fault 2041".
 static CODE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?i)\b(?:code|alarme?|alarm|error|erreur|fault|defaut|défaut)\s*(?:n°|no\.?|#)?\s*:?\s*([A-Z]{0,2}-?\d{1,5})\b")
+    compile(
+        r"(?i)\b(?:code|alarme?|alarm|error|erreur|fault|defaut|défaut)\s*(?:n°|no\.?|#)?\s*:?\s*([A-Z]{0,2}-?\d{1,5})\b",
+    )
 });
 /// "S/N 12345", "serial: AB-99812", "n° de série 4471-22".
 static SERIAL: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?i)\b(?:s/n|sn|serial(?:\s+number)?|n°\s*de\s*s[ée]rie|num[ée]ro\s+de\s+s[ée]rie|seriennummer|matricola)\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{3,20})\b")
+    compile(
+        r"(?i)\b(?:s/n|sn|serial(?:\s+number)?|n°\s*de\s*s[ée]rie|num[ée]ro\s+de\s+s[ée]rie|seriennummer|matricola)\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{3,20})\b",
+    )
 });
 /// International or French national phone numbers.
 static PHONE: LazyLock<Regex> =
@@ -49,11 +52,7 @@ impl Fields {
             push_unique(&mut fields.serials, caps[1].to_string());
         }
         for m in PHONE.find_iter(text) {
-            let digits: String = m
-                .as_str()
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '+')
-                .collect();
+            let digits: String = m.as_str().chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
             push_unique(&mut fields.phones, digits);
         }
         fields.photos = attachments

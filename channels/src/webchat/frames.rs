@@ -162,7 +162,10 @@ pub fn parse_client_frame(raw: &str) -> Result<ClientFrame, FrameError> {
         return Err(FrameError::TooLarge);
     }
     let value: Value = serde_json::from_str(raw).map_err(|e| FrameError::Malformed(e.to_string()))?;
-    let kind = value.get("type").and_then(Value::as_str).ok_or(FrameError::MissingType)?;
+    let kind = value
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or(FrameError::MissingType)?;
     match kind {
         "open" => {
             let b: OpenBody = body("open", value)?;
@@ -175,7 +178,10 @@ pub fn parse_client_frame(raw: &str) -> Result<ClientFrame, FrameError> {
                 ("machine_serial", &prechat.machine_serial),
             ] {
                 if v.as_ref().is_some_and(|v| v.chars().count() > MAX_PRECHAT_FIELD_CHARS) {
-                    return Err(invalid("open", format!("prechat.{field} is longer than {MAX_PRECHAT_FIELD_CHARS} characters")));
+                    return Err(invalid(
+                        "open",
+                        format!("prechat.{field} is longer than {MAX_PRECHAT_FIELD_CHARS} characters"),
+                    ));
                 }
             }
             Ok(ClientFrame::Open {
@@ -188,13 +194,19 @@ pub fn parse_client_frame(raw: &str) -> Result<ClientFrame, FrameError> {
             let b: MessageBody = body("message", value)?;
             let id_len = b.client_id.chars().count();
             if id_len == 0 || id_len > MAX_CLIENT_ID_CHARS || b.client_id.chars().any(char::is_control) {
-                return Err(invalid("message", format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} printable characters")));
+                return Err(invalid(
+                    "message",
+                    format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} printable characters"),
+                ));
             }
             if b.text.trim().is_empty() && b.attachments.is_empty() {
                 return Err(invalid("message", "text is empty and there is no attachment".into()));
             }
             if b.text.chars().count() > MAX_TEXT_CHARS {
-                return Err(invalid("message", format!("text is longer than {MAX_TEXT_CHARS} characters")));
+                return Err(invalid(
+                    "message",
+                    format!("text is longer than {MAX_TEXT_CHARS} characters"),
+                ));
             }
             if b.attachments.len() > MAX_ATTACHMENTS {
                 return Err(invalid("message", format!("more than {MAX_ATTACHMENTS} attachments")));
@@ -232,15 +244,25 @@ mod tests {
             parse_client_frame(r#"{"type":"open","token":null,"prechat":{"name":"Ana"}}"#),
             Ok(ClientFrame::Open {
                 token: None,
-                prechat: Prechat { name: Some("Ana".into()), ..Prechat::default() },
+                prechat: Prechat {
+                    name: Some("Ana".into()),
+                    ..Prechat::default()
+                },
                 lang: None
             })
         );
         assert_eq!(
             parse_client_frame(r#"{"type":"message","client_id":"c1","text":"Ligne arrêtée"}"#),
-            Ok(ClientFrame::Message { client_id: "c1".into(), text: "Ligne arrêtée".into(), attachments: vec![] })
+            Ok(ClientFrame::Message {
+                client_id: "c1".into(),
+                text: "Ligne arrêtée".into(),
+                attachments: vec![]
+            })
         );
-        assert_eq!(parse_client_frame(r#"{"type":"typing","on":true}"#), Ok(ClientFrame::Typing { on: true }));
+        assert_eq!(
+            parse_client_frame(r#"{"type":"typing","on":true}"#),
+            Ok(ClientFrame::Typing { on: true })
+        );
         assert_eq!(parse_client_frame(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping));
     }
 
@@ -253,14 +275,20 @@ mod tests {
             (r#"{"type":"message","text":"hi"}"#, "invalid_frame"),
             (r#"{"type":"message","client_id":"","text":"hi"}"#, "invalid_frame"),
             (r#"{"type":"message","client_id":"a","text":"  "}"#, "invalid_frame"),
-            (r#"{"type":"message","client_id":"a","text":"x","extra":1}"#, "invalid_frame"),
+            (
+                r#"{"type":"message","client_id":"a","text":"x","extra":1}"#,
+                "invalid_frame",
+            ),
             (r#"{"type":"typing","on":"yes"}"#, "invalid_frame"),
         ];
         for (raw, code) in cases {
             let err = parse_client_frame(raw).err().map(|e| e.code());
             assert_eq!(err, Some(*code), "{raw}");
         }
-        let big = format!(r#"{{"type":"message","client_id":"a","text":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        let big = format!(
+            r#"{{"type":"message","client_id":"a","text":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         assert_eq!(parse_client_frame(&big), Err(FrameError::TooLarge));
     }
 

@@ -5,6 +5,8 @@ mod frames;
 mod normalise;
 mod token;
 
-pub use frames::{ClientFrame, FrameError, HistoryAttachment, HistoryItem, MAX_FRAME_BYTES, Prechat, ServerFrame, parse_client_frame};
+pub use frames::{
+    ClientFrame, FrameError, HistoryAttachment, HistoryItem, MAX_FRAME_BYTES, Prechat, ServerFrame, parse_client_frame,
+};
 pub use normalise::to_inbound;
 pub use token::{ConversationToken, TokenError};

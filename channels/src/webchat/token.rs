@@ -25,7 +25,11 @@ impl ConversationToken {
         let ok = s.len() == TOKEN_LEN
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && URL_SAFE_NO_PAD.decode(s).is_ok_and(|b| b.len() == 32);
-        if ok { Ok(ConversationToken(s.to_string())) } else { Err(TokenError) }
+        if ok {
+            Ok(ConversationToken(s.to_string()))
+        } else {
+            Err(TokenError)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,7 +64,12 @@ mod tests {
 
     #[test]
     fn rejects_wrong_shapes() {
-        for bad in ["", "short", "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", &"a".repeat(44)] {
+        for bad in [
+            "",
+            "short",
+            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+            &"a".repeat(44),
+        ] {
             assert_eq!(ConversationToken::parse(bad), Err(TokenError), "{bad}");
         }
     }

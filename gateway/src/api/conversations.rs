@@ -1,0 +1,287 @@
+//! Queues and conversations: read, answer, note, claim/assign, resolve/reopen.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, ApiJson};
+use crate::auth::CurrentAgent;
+use crate::events::Event;
+use crate::ids::{AgentId, ConversationId};
+use crate::state::AppState;
+use crate::store::conversations::ListFilter;
+use crate::store::messages::Direction;
+
+/// Queues shown even when empty, most urgent first (the default triage queues).
+const KNOWN_QUEUES: &[&str] = &["critical", "experts", "n1"];
+const MAX_REPLY_CHARS: usize = 20_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/queues", get(queues))
+        .route("/api/v1/conversations", get(list))
+        .route("/api/v1/conversations/{id}", get(open))
+        .route("/api/v1/conversations/{id}/reply", post(reply))
+        .route("/api/v1/conversations/{id}/notes", post(note))
+        .route("/api/v1/conversations/{id}/claim", post(claim))
+        .route("/api/v1/conversations/{id}/assign", post(assign))
+        .route("/api/v1/conversations/{id}/unassign", post(unassign))
+        .route("/api/v1/conversations/{id}/resolve", post(resolve))
+        .route("/api/v1/conversations/{id}/reopen", post(reopen))
+        .route("/api/v1/conversations/{id}/typing", post(typing))
+        .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
+}
+
+async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now_ms();
+    let queues: Vec<serde_json::Value> = state
+        .store
+        .queue_summaries(KNOWN_QUEUES)
+        .await?
+        .into_iter()
+        .map(|q| {
+            let age = q.oldest_waiting_since.map(|t| ((now - t) / 1000).max(0));
+            json!({
+                "name": q.name, "priority": q.priority, "open": q.open, "unassigned": q.unassigned,
+                "oldest_waiting_since": q.oldest_waiting_since, "oldest_waiting_secs": age,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"queues": queues})))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    queue: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    mine: bool,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(status) = &q.status
+        && !["open", "resolved"].contains(&status.as_str())
+    {
+        return Err(ApiError::BadRequest("bad_status", "status is open or resolved".into()));
+    }
+    let filter = ListFilter {
+        queue: q.queue,
+        status: q.status,
+        assignee: q.mine.then_some(agent.id),
+        limit: q.limit.unwrap_or(200).clamp(1, 1000),
+    };
+    Ok(Json(
+        json!({"conversations": state.store.conversation_list(&filter).await?}),
+    ))
+}
+
+async fn open(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    let conversation = state
+        .store
+        .conversation_get(id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    let messages = state.store.messages(id, true).await?;
+    let attachments = state.store.attachments(id).await?;
+    let verdicts = state.store.verdicts(id).await?;
+    Ok(Json(json!({
+        "conversation": conversation,
+        "ticket": id.ticket(),
+        "messages": messages,
+        "attachments": attachments,
+        "verdict": verdicts.last(),
+        "verdicts": verdicts,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Text {
+    text: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Text>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    write_message(&state, &agent, ConversationId(id), &body.text, Direction::Out).await
+}
+
+async fn note(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Text>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    write_message(&state, &agent, ConversationId(id), &body.text, Direction::Note).await
+}
+
+async fn write_message(
+    state: &AppState,
+    agent: &CurrentAgent,
+    id: ConversationId,
+    text: &str,
+    direction: Direction,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+        return Err(ApiError::BadRequest(
+            "bad_text",
+            format!("text must be 1 to {MAX_REPLY_CHARS} characters"),
+        ));
+    }
+    let now = state.clock.now_ms();
+    let message = state
+        .store
+        .add_agent_message(id, agent.id, &agent.name, text, direction, now)
+        .await?;
+    state.events.publish(Event::MessageAdded {
+        conversation: id.0,
+        message: message.0,
+        direction: direction.as_str().into(),
+    });
+    if direction == Direction::Out {
+        // The row is committed; the worker takes it from here.
+        state.outbox_wake.notify_one();
+    }
+    Ok(Json(json!({"message_id": message.0})))
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.assign(id, Some(agent.id), false, now).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Assign {
+    agent_id: i64,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Assign>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let target = AgentId(body.agent_id);
+    if target != agent.id && !agent.is_supervisor() {
+        return Err(ApiError::Forbidden(
+            "only a supervisor can assign to someone else".into(),
+        ));
+    }
+    if state.store.agent_by_id(target).await?.is_none() {
+        return Err(ApiError::NotFound("agent"));
+    }
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.assign(id, Some(target), true, now).await
+    })
+    .await
+}
+
+async fn unassign(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.assign(id, None, true, now).await
+    })
+    .await
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.set_status(id, true, now).await
+    })
+    .await
+}
+
+async fn reopen(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.set_status(id, false, now).await
+    })
+    .await
+}
+
+/// Runs a change, then tells every screen the conversation moved.
+async fn change<F, Fut>(state: &AppState, id: ConversationId, f: F) -> Result<Json<serde_json::Value>, ApiError>
+where
+    F: FnOnce(AppState, ConversationId, i64) -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::store::conversations::ChangeError>>,
+{
+    f(state.clone(), id, state.clock.now_ms()).await?;
+    state.events.publish(Event::ConversationUpdated { conversation: id.0 });
+    let conversation = state.store.conversation_get(id).await?;
+    Ok(Json(json!({"conversation": conversation})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Typing {
+    on: bool,
+}
+
+async fn typing(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Typing>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let conversation = state
+        .store
+        .conversation_get(ConversationId(id))
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    let pushed = conversation
+        .chat_key
+        .map(|key| {
+            state
+                .hub
+                .push(&key, &channels::webchat::ServerFrame::Typing { on: body.on })
+        })
+        .unwrap_or(0);
+    Ok(Json(json!({"pushed": pushed})))
+}
+
+async fn attachment(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let a = state
+        .store
+        .attachment_in_conversation(attachment, ConversationId(id))
+        .await?
+        .ok_or(ApiError::NotFound("attachment"))?;
+    crate::webchat::serve_blob(&state, &a).await
+}

@@ -1,0 +1,20 @@
+//! The agent and admin API under `/api/v1`, JSON over HTTP plus a websocket of
+//! live events. Each module exposes its own `router()`.
+
+mod agents;
+mod auth;
+mod conversations;
+pub mod error;
+mod events;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(agents::router())
+        .merge(conversations::router())
+        .merge(events::router())
+}

@@ -1,0 +1,123 @@
+//! The `switchyard` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::server::Gateway;
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Omnichannel triage gateway for technical hotlines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// Configuration file (switchyard.toml); optional.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides server.data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Serve {
+            config,
+            data_dir,
+            listen,
+        } => {
+            let mut cfg = Config::load(config.as_deref()).context("reading the configuration")?;
+            if let Some(dir) = data_dir {
+                cfg.server.data_dir = dir;
+            }
+            if let Some(addr) = listen {
+                cfg.server.listen = addr;
+            }
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            runtime.block_on(serve(cfg))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.server.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let gateway = Gateway::start(config, Clock::system()).await?;
+    if let Some(password) = &gateway.generated_admin_password {
+        // Shown once, on purpose on stdout: it is the admin's only way in.
+        #[allow(clippy::print_stdout)]
+        {
+            println!("switchyard: created the account \"admin\" with the one-time password: {password}");
+            println!(
+                "switchyard: log in with POST /api/v1/auth/login, then change it with POST /api/v1/auth/password."
+            );
+        }
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "switchyard: listening on http://{}",
+            listener.local_addr().unwrap_or(listen)
+        );
+    }
+    gateway.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("SWITCHYARD_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+    let json = std::env::var("SWITCHYARD_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

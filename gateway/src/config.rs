@@ -1,0 +1,209 @@
+//! `switchyard.toml`, layered: built-in defaults, then the file, then
+//! `SWITCHYARD__SECTION__KEY` environment variables. Every field is documented in
+//! `deploy/switchyard.example.toml`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub auth: AuthConfig,
+    pub webchat: WebchatConfig,
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database, attachments and raw messages live (created).
+    pub data_dir: PathBuf,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: usize,
+    /// Largest accepted JSON request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Accepted messages waiting for the committer before new ones get "busy".
+    pub ingest_queue: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./switchyard-data"),
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_body_bytes: 256 * 1024,
+            ingest_queue: 4096,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://path` or `postgres://…`; empty means `<data_dir>/switchyard.db`.
+    pub url: Secret,
+    /// Connections for reads (SQLite writes always use one connection).
+    pub max_connections: u32,
+    /// Most messages committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: Secret::default(),
+            max_connections: 8,
+            max_batch: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Password of the `admin` account created on first start; random and printed once when empty.
+    pub admin_password: Secret,
+    /// How long an agent session lasts, in hours.
+    pub session_ttl_hours: u64,
+    /// Set the `Secure` flag on the session cookie (turn on behind HTTPS).
+    pub cookie_secure: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            admin_password: Secret::default(),
+            session_ttl_hours: 12,
+            cookie_secure: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebchatConfig {
+    /// Endpoint name recorded on web-chat messages.
+    pub endpoint: String,
+    /// Origins allowed to open the widget socket; empty allows any.
+    pub allowed_origins: Vec<String>,
+    /// Seconds a socket may stay open without sending `open`.
+    pub open_timeout_secs: u64,
+}
+
+impl Default for WebchatConfig {
+    fn default() -> Self {
+        WebchatConfig {
+            endpoint: "web".to_string(),
+            allowed_origins: Vec::new(),
+            open_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Attempts before a transient failure becomes permanent.
+    pub max_attempts: i64,
+    /// First retry delay in seconds; doubles each attempt.
+    pub retry_base_secs: i64,
+    /// Longest retry delay in seconds.
+    pub retry_max_secs: i64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            max_attempts: 10,
+            retry_base_secs: 2,
+            retry_max_secs: 300,
+        }
+    }
+}
+
+/// A value that must not show up in logs or debug output.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"[redacted]\"" })
+    }
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then `SWITCHYARD__*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("SWITCHYARD__").split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The store URL, defaulting to a SQLite file in the data directory.
+    pub fn store_url(&self) -> String {
+        if self.store.url.is_empty() {
+            format!("sqlite://{}", self.server.data_dir.join("switchyard.db").display())
+        } else {
+            self.store.url.expose().to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_matches_defaults_where_uncommented() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/switchyard.example.toml");
+        let config = Config::load(Some(&path));
+        assert!(config.is_ok(), "{config:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { return };
+        let path = dir.path().join("bad.toml");
+        let written = std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 2\n");
+        assert!(written.is_ok());
+        let err = Config::load(Some(&path))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "\"[redacted]\"");
+    }
+}

@@ -1,0 +1,52 @@
+//! What follows a commit: tell the agents' screens, wake the outbox for the
+//! acknowledgements the transaction queued. Queue placement itself is part of
+//! the transaction (the queue entry), so a crash here loses no work.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::events::{Event, Events};
+use crate::pipeline::Stored;
+
+#[derive(Clone)]
+pub struct Dispatch {
+    events: Events,
+    outbox_wake: Arc<Notify>,
+}
+
+impl Dispatch {
+    pub fn new(events: Events, outbox_wake: Arc<Notify>) -> Self {
+        Dispatch { events, outbox_wake }
+    }
+
+    pub fn after_commit(&self, stored: &[Stored]) {
+        let mut wake = false;
+        for s in stored.iter().filter(|s| !s.accepted.duplicate) {
+            let conversation = s.accepted.conversation_id.0;
+            if s.accepted.new_conversation {
+                self.events.publish(Event::ConversationCreated {
+                    conversation,
+                    queue: s.queue.clone(),
+                    priority: s.accepted.priority.as_str().to_string(),
+                });
+            }
+            self.events.publish(Event::MessageAdded {
+                conversation,
+                message: s.accepted.message_id.0,
+                direction: "in".into(),
+            });
+            if let Some(ack) = s.ack {
+                self.events.publish(Event::MessageAdded {
+                    conversation,
+                    message: ack.0,
+                    direction: "out".into(),
+                });
+                wake = true;
+            }
+        }
+        if wake {
+            self.outbox_wake.notify_one();
+        }
+    }
+}

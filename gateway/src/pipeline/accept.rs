@@ -1,0 +1,283 @@
+//! Accepting one message inside the batch transaction.
+
+use channels::{AttachmentSource, ChannelKind, Inbound};
+use sqlx::AnyConnection;
+use triage::{AttachmentKind, Priority};
+
+use super::{Accepted, IngestError, ack, language};
+use crate::ids::{ConversationId, MessageId};
+use crate::store::ingest::{self, ConversationHead, NewConversation};
+use crate::store::messages::{self, Direction, NewAttachment, NewMessage};
+use crate::store::{StoreError, outbox, uploads};
+
+pub struct Ctx<'a> {
+    pub engine: &'a triage::Engine,
+    pub now: i64,
+    pub default_language: &'a str,
+}
+
+/// What was written for one message, for the steps after commit.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub accepted: Accepted,
+    pub queue: String,
+    /// The acknowledgement queued for the customer, when one was.
+    pub ack: Option<MessageId>,
+}
+
+/// The outer error aborts the whole batch (nothing committed); the inner one
+/// refuses this message alone, before it wrote anything.
+pub async fn accept(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    inbound: &Inbound,
+) -> Result<Result<Stored, IngestError>, StoreError> {
+    let channel = inbound.channel.as_str();
+
+    // 1. Dedupe.
+    if let Some(existing) = ingest::find_message(conn, channel, &inbound.endpoint, &inbound.external_id).await? {
+        return Ok(Ok(Stored {
+            accepted: Accepted {
+                message_id: existing.message_id,
+                conversation_id: existing.conversation_id,
+                duplicate: true,
+                new_conversation: false,
+                priority: existing.priority,
+            },
+            queue: String::new(),
+            ack: None,
+        }));
+    }
+
+    // Attachments must exist and belong to this sender before anything is written.
+    let mut files = Vec::with_capacity(inbound.attachments.len());
+    for attachment in &inbound.attachments {
+        match &attachment.source {
+            AttachmentSource::Upload { id } => {
+                let owner = inbound.thread_hints.conversation_key.as_deref().unwrap_or_default();
+                match uploads::owned(conn, id, owner).await? {
+                    Some(u) => files.push(File {
+                        name: u.name,
+                        content_type: u.content_type,
+                        size: Some(u.size),
+                        sha256: Some(u.sha256),
+                        remote: None,
+                    }),
+                    None => return Ok(Err(IngestError::Rejected(format!("unknown upload {id:?}")))),
+                }
+            }
+            AttachmentSource::Blob { sha256 } => files.push(File {
+                name: attachment.name.clone(),
+                content_type: attachment
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                size: attachment.size.and_then(|s| i64::try_from(s).ok()),
+                sha256: Some(sha256.clone()),
+                remote: None,
+            }),
+            AttachmentSource::Remote { handle } => files.push(File {
+                name: attachment.name.clone(),
+                content_type: attachment
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                size: attachment.size.and_then(|s| i64::try_from(s).ok()),
+                sha256: None,
+                remote: Some(handle.clone()),
+            }),
+        }
+    }
+
+    // 2. Thread.
+    let existing = find_conversation(conn, inbound).await?;
+
+    // 3. Triage, on the new text only.
+    let history = ingest::history_facts(
+        conn,
+        &inbound.from.address,
+        existing.as_ref().map(|c| ConversationId(c.id)),
+    )
+    .await?;
+    let kinds: Vec<AttachmentKind> = files
+        .iter()
+        .map(|f| AttachmentKind::from_content_type(&f.content_type))
+        .collect();
+    let verdict = ctx.engine.classify(&triage::Input {
+        channel: triage_channel(inbound.channel),
+        from: &inbound.from.address,
+        subject: inbound.subject.as_deref(),
+        text: &inbound.text,
+        attachments: &kinds,
+        history: &history,
+    });
+
+    // 4. Conversation: new, or updated with the more urgent of old and new outcomes.
+    let (conversation_id, new_conversation, priority, queue, language) = match &existing {
+        Some(conv) => {
+            let old = Priority::parse(&conv.priority).unwrap_or(Priority::Faq);
+            let still_open = conv.status == "open";
+            let (priority, queue, escalation) = if still_open && old >= verdict.priority {
+                (old, conv.queue.clone(), conv.escalation.clone())
+            } else {
+                (
+                    verdict.priority,
+                    verdict.queue.clone(),
+                    verdict.escalation.as_str().to_string(),
+                )
+            };
+            let id = ConversationId(conv.id);
+            ingest::update_on_customer_message(
+                conn,
+                id,
+                priority.as_str(),
+                &queue,
+                &escalation,
+                &inbound.contact,
+                ctx.now,
+            )
+            .await?;
+            let language = conv
+                .language
+                .clone()
+                .unwrap_or_else(|| ctx.default_language.to_string());
+            (id, false, priority, queue, language)
+        }
+        None => {
+            let language = inbound
+                .language
+                .clone()
+                .unwrap_or_else(|| language::guess(&inbound.text, ctx.default_language));
+            let id = ingest::insert_conversation(
+                conn,
+                &NewConversation {
+                    channel,
+                    endpoint: &inbound.endpoint,
+                    chat_key: inbound.thread_hints.conversation_key.as_deref(),
+                    customer_address: &inbound.from.address,
+                    contact: &inbound.contact,
+                    subject: inbound.subject.as_deref(),
+                    language: Some(&language),
+                    priority: verdict.priority.as_str(),
+                    queue: &verdict.queue,
+                    escalation: verdict.escalation.as_str(),
+                    now: ctx.now,
+                },
+            )
+            .await?;
+            (id, true, verdict.priority, verdict.queue.clone(), language)
+        }
+    };
+
+    // 5. Message, attachments, verdict, queue entry.
+    let client_id = inbound
+        .external_id
+        .split_once(':')
+        .map(|(_, c)| c)
+        .filter(|_| inbound.channel == ChannelKind::Webchat);
+    let message_id = messages::insert(
+        conn,
+        &NewMessage {
+            conversation_id,
+            direction: Direction::In,
+            author_kind: "customer",
+            author_agent_id: None,
+            author_name: inbound.from.name.as_deref(),
+            channel,
+            endpoint: &inbound.endpoint,
+            external_id: Some(&inbound.external_id),
+            client_id,
+            subject: inbound.subject.as_deref(),
+            body: &inbound.text,
+            quoted: inbound.quoted.as_deref(),
+            html: inbound.html.as_deref(),
+            raw_ref: inbound.raw_ref.as_deref(),
+            created_at: ctx.now,
+        },
+    )
+    .await?;
+    for f in &files {
+        messages::insert_attachment(
+            conn,
+            &NewAttachment {
+                message_id,
+                name: f.name.as_deref(),
+                content_type: &f.content_type,
+                size: f.size,
+                sha256: f.sha256.as_deref(),
+                remote_handle: f.remote.as_deref(),
+            },
+        )
+        .await?;
+    }
+    ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
+    ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
+
+    // 6. Acknowledgement, queued in the same transaction. Never to automatic mail.
+    let ack = if new_conversation && !inbound.auto.any() {
+        let body = ack::text(&verdict, &language, &conversation_id.ticket());
+        let ack_id = messages::insert(
+            conn,
+            &NewMessage {
+                conversation_id,
+                direction: Direction::Out,
+                author_kind: "system",
+                author_agent_id: None,
+                author_name: None,
+                channel,
+                endpoint: &inbound.endpoint,
+                external_id: None,
+                client_id: None,
+                subject: None,
+                body: &body,
+                quoted: None,
+                html: None,
+                raw_ref: None,
+                created_at: ctx.now,
+            },
+        )
+        .await?;
+        outbox::insert(conn, ack_id, conversation_id, channel, ctx.now).await?;
+        Some(ack_id)
+    } else {
+        None
+    };
+
+    Ok(Ok(Stored {
+        accepted: Accepted {
+            message_id,
+            conversation_id,
+            duplicate: false,
+            new_conversation,
+            priority,
+        },
+        queue,
+        ack,
+    }))
+}
+
+struct File {
+    name: Option<String>,
+    content_type: String,
+    size: Option<i64>,
+    sha256: Option<String>,
+    remote: Option<String>,
+}
+
+async fn find_conversation(
+    conn: &mut AnyConnection,
+    inbound: &Inbound,
+) -> Result<Option<ConversationHead>, StoreError> {
+    if let Some(key) = &inbound.thread_hints.conversation_key {
+        return ingest::conversation_by_chat_key(conn, key).await;
+    }
+    Ok(None)
+}
+
+fn triage_channel(kind: ChannelKind) -> triage::Channel {
+    match kind {
+        ChannelKind::Email => triage::Channel::Email,
+        ChannelKind::Webchat => triage::Channel::Webchat,
+        ChannelKind::Whatsapp => triage::Channel::Whatsapp,
+    }
+}

@@ -1,0 +1,91 @@
+//! Group commit: one transaction for everything that arrived meanwhile.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tracing::{Instrument, error, info_span, warn};
+
+use super::accept::{self, Ctx, Stored};
+use super::{IngestError, Job, Pipeline};
+use crate::clock::Clock;
+use crate::dispatch::Dispatch;
+use crate::store::{Store, StoreError};
+
+pub struct Committer {
+    store: Store,
+    engine: Arc<triage::Engine>,
+    clock: Clock,
+    dispatch: Dispatch,
+    max_batch: usize,
+    default_language: String,
+}
+
+impl Committer {
+    pub fn new(store: Store, engine: Arc<triage::Engine>, clock: Clock, dispatch: Dispatch, max_batch: usize) -> Self {
+        Committer {
+            store,
+            engine,
+            clock,
+            dispatch,
+            max_batch: max_batch.max(1),
+            default_language: "fr".to_string(),
+        }
+    }
+
+    /// Starts the committer task; it ends when every [`Pipeline`] handle is dropped.
+    pub fn spawn(self, capacity: usize) -> (Pipeline, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let handle = tokio::spawn(self.run(rx));
+        (Pipeline::new(tx), handle)
+    }
+
+    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        let mut batch: Vec<Job> = Vec::with_capacity(self.max_batch);
+        while rx.recv_many(&mut batch, self.max_batch).await > 0 {
+            let span = info_span!("commit", batch = batch.len());
+            self.commit(std::mem::take(&mut batch)).instrument(span).await;
+        }
+    }
+
+    async fn commit(&self, jobs: Vec<Job>) {
+        let now = self.clock.now_ms();
+        match self.write(&jobs, now).await {
+            Ok(outcomes) => {
+                // Answer the senders first: the commit is durable, the rest is follow-up.
+                let mut stored = Vec::with_capacity(outcomes.len());
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    if let Ok(s) = &outcome {
+                        stored.push(s.clone());
+                    }
+                    let _ = job.reply.send(outcome.map(|s| s.accepted));
+                }
+                self.dispatch.after_commit(&stored);
+            }
+            Err(e) => {
+                error!(error = %e, "batch transaction failed; senders are told to retry");
+                for job in jobs {
+                    let _ = job.reply.send(Err(IngestError::Store));
+                }
+            }
+        }
+    }
+
+    async fn write(&self, jobs: &[Job], now: i64) -> Result<Vec<Result<Stored, IngestError>>, StoreError> {
+        let ctx = Ctx {
+            engine: &self.engine,
+            now,
+            default_language: &self.default_language,
+        };
+        let mut tx = self.store.begin().await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let outcome = accept::accept(&mut tx, &ctx, &job.inbound).await?;
+            if let Err(e) = &outcome {
+                warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message refused");
+            }
+            outcomes.push(outcome);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}

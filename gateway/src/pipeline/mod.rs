@@ -1,0 +1,87 @@
+//! The inbound pipeline: dedupe → thread → triage → commit → dispatch → notify.
+//!
+//! Channels hand an [`Inbound`] to [`Pipeline::submit`] and get an answer only
+//! after the transaction holding it has committed. One committer task drains
+//! everything that arrived while the previous transaction ran into the next one
+//! (group commit): one fsync for many messages.
+//!
+//! Invariant: a sender is never acknowledged before its message is committed.
+
+mod accept;
+mod ack;
+mod committer;
+mod language;
+
+use channels::Inbound;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ids::{ConversationId, MessageId};
+
+pub use accept::Stored;
+pub use committer::Committer;
+
+/// What the pipeline did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    /// Seen before under the same idempotency key: nothing new was stored.
+    pub duplicate: bool,
+    pub new_conversation: bool,
+    pub priority: triage::Priority,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum IngestError {
+    #[error("too many messages waiting; retry shortly")]
+    Busy,
+    #[error("{0}")]
+    Rejected(String),
+    #[error("the message could not be stored; retry")]
+    Store,
+    #[error("the gateway is shutting down")]
+    Stopped,
+}
+
+impl IngestError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::Busy => "busy",
+            IngestError::Rejected(_) => "rejected",
+            IngestError::Store => "store_unavailable",
+            IngestError::Stopped => "shutting_down",
+        }
+    }
+}
+
+pub(crate) struct Job {
+    pub inbound: Inbound,
+    pub reply: oneshot::Sender<Result<Accepted, IngestError>>,
+}
+
+/// The handle channels submit to. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(tx: mpsc::Sender<Job>) -> Self {
+        Pipeline { tx }
+    }
+
+    /// False once the committer task has stopped.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    /// Resolves once the message is committed (or known already), never before.
+    pub async fn submit(&self, inbound: Inbound) -> Result<Accepted, IngestError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.try_send(Job { inbound, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => IngestError::Busy,
+            mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
+        })?;
+        rx.await.map_err(|_| IngestError::Stopped)?
+    }
+}

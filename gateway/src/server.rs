@@ -1,0 +1,132 @@
+//! Assembles the gateway: store, pipeline, outbox worker, HTTP routes. Tests and
+//! the binary both go through [`Gateway::start`] and [`Gateway::serve`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tower_http::trace::TraceLayer;
+
+use crate::blobs::Blobs;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::dispatch::Dispatch;
+use crate::events::Events;
+use crate::outbox::{ChannelSender, WebchatSender, Worker};
+use crate::pipeline::Committer;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::webchat::Hub;
+use crate::{api, bootstrap, web, webchat};
+
+pub struct Gateway {
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    /// Set on the very first start when no admin password was configured.
+    pub generated_admin_password: Option<String>,
+    pub outbox: Worker,
+    committer: tokio::task::JoinHandle<()>,
+}
+
+impl Gateway {
+    /// Opens the store (running migrations) and starts the committer.
+    pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Gateway> {
+        let data_dir = &config.server.data_dir;
+        std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        let store = Store::open(&config.store_url(), config.store.max_connections)
+            .await
+            .context("opening the store")?;
+        let generated_admin_password = bootstrap::ensure_admin(&store, &config, &clock).await?;
+        let blobs = Blobs::open(data_dir).context("opening the attachment store")?;
+
+        let events = Events::new();
+        let hub = Hub::default();
+        let outbox_wake = Arc::new(Notify::new());
+        let engine = Arc::new(triage::Engine::builtin());
+        let dispatch = Dispatch::new(events.clone(), outbox_wake.clone());
+        let (pipeline, committer) =
+            Committer::new(store.clone(), engine, clock.clone(), dispatch, config.store.max_batch)
+                .spawn(config.server.ingest_queue);
+
+        let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
+        senders.insert("webchat", Arc::new(WebchatSender::new(hub.clone())));
+        let outbox = Worker::new(
+            store.clone(),
+            senders,
+            events.clone(),
+            clock.clone(),
+            config.outbox.clone(),
+            outbox_wake.clone(),
+        );
+
+        let (stop, shutdown) = watch::channel(false);
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            pipeline,
+            hub,
+            events,
+            blobs,
+            clock,
+            outbox_wake,
+            shutdown,
+        };
+        Ok(Gateway {
+            state,
+            stop,
+            generated_admin_password,
+            outbox,
+            committer,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        let limit = self.state.config.server.max_body_bytes;
+        Router::new()
+            .merge(web::router())
+            .merge(webchat::router())
+            .merge(api::router())
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(TraceLayer::new_for_http())
+            .with_state(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves, then drains: in-flight requests finish,
+    /// queued messages are committed, the outbox worker stops between rows.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let worker = tokio::spawn(self.outbox.clone().run(self.state.shutdown.clone()));
+        let app = self.router();
+        let store = self.state.store.clone();
+        let Gateway {
+            state, committer, stop, ..
+        } = self;
+        drop(state);
+        tracing::info!(addr = %listener.local_addr().context("reading the listen address")?, "serving");
+        let stop_sockets = stop.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Upgraded sockets are not waited for by axum: tell them to close.
+                let _ = stop_sockets.send(true);
+            })
+            .await
+            .context("serving HTTP")?;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        // Every pipeline handle is gone with the router: the committer drains and ends.
+        let _ = tokio::time::timeout(Duration::from_secs(10), committer).await;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,32 @@
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
+
+use crate::blobs::Blobs;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::events::Events;
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+use crate::webchat::Hub;
+
+/// What request handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub pipeline: Pipeline,
+    pub hub: Hub,
+    pub events: Events,
+    pub blobs: Blobs,
+    pub clock: Clock,
+    pub outbox_wake: Arc<Notify>,
+    /// Turns true when the gateway stops: long-lived sockets close themselves.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Resolves once the gateway is stopping (or its stop signal is gone).
+pub async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns must not live across an await.
+    let _ = shutdown.wait_for(|stop| *stop).await.map(|_| ());
+}

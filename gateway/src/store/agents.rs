@@ -1,0 +1,128 @@
+//! Agent accounts and their login sessions.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{Result, Store};
+use crate::ids::AgentId;
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct AgentRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub must_change_password: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRow {
+    pub agent_id: i64,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+const AGENT_COLUMNS: &str = "id, username, display_name, password_hash, role, must_change_password";
+
+impl Store {
+    pub async fn agent_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM agents")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    pub async fn agent_create(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: &str,
+        must_change_password: bool,
+        now: i64,
+    ) -> Result<AgentId> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO agents (username, display_name, password_hash, role, must_change_password, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(username)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(role)
+        .bind(i64::from(must_change_password))
+        .bind(now)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(AgentId(id))
+    }
+
+    pub async fn agent_by_username(&self, username: &str) -> Result<Option<AgentRow>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE username = $1");
+        Ok(sqlx::query_as(&sql).bind(username).fetch_optional(&self.reader).await?)
+    }
+
+    pub async fn agent_by_id(&self, id: AgentId) -> Result<Option<AgentRow>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
+        Ok(sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.reader).await?)
+    }
+
+    pub async fn agent_list(&self) -> Result<Vec<AgentRow>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id");
+        Ok(sqlx::query_as(&sql).fetch_all(&self.reader).await?)
+    }
+
+    pub async fn agent_set_password(&self, id: AgentId, password_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE agents SET password_hash = $2, must_change_password = 0 WHERE id = $1")
+            .bind(id.0)
+            .bind(password_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn session_create(
+        &self,
+        token_hash: &str,
+        agent: AgentId,
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Expired sessions are swept whenever someone logs in.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, agent_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(agent.0)
+        .bind(csrf_token)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session_get(&self, token_hash: &str) -> Result<Option<SessionRow>> {
+        Ok(
+            sqlx::query_as("SELECT agent_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    pub async fn session_delete(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}

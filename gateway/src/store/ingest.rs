@@ -1,0 +1,202 @@
+//! The steps of accepting a message, each a statement inside the pipeline's
+//! batch transaction: dedupe, thread, conversation, verdict, queue entry.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::Result;
+use crate::ids::{ConversationId, MessageId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExistingMessage {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub priority: triage::Priority,
+}
+
+/// The message already stored under this idempotency key, if any.
+pub async fn find_message(
+    conn: &mut AnyConnection,
+    channel: &str,
+    endpoint: &str,
+    external_id: &str,
+) -> Result<Option<ExistingMessage>> {
+    let row: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT m.id, m.conversation_id, c.priority FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.channel = $1 AND m.endpoint = $2 AND m.external_id = $3",
+    )
+    .bind(channel)
+    .bind(endpoint)
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(m, c, p)| ExistingMessage {
+        message_id: MessageId(m),
+        conversation_id: ConversationId(c),
+        priority: triage::Priority::parse(&p).unwrap_or(triage::Priority::Faq),
+    }))
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ConversationHead {
+    pub id: i64,
+    pub status: String,
+    pub priority: String,
+    pub queue: String,
+    pub escalation: String,
+    pub customer_address: String,
+    pub language: Option<String>,
+}
+
+pub async fn conversation_by_chat_key(conn: &mut AnyConnection, key: &str) -> Result<Option<ConversationHead>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, priority, queue, escalation, customer_address, language FROM conversations WHERE chat_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Facts for triage: other open conversations of this customer, and how many
+/// messages they already sent in this one.
+pub async fn history_facts(
+    conn: &mut AnyConnection,
+    customer_address: &str,
+    conversation: Option<ConversationId>,
+) -> Result<triage::History> {
+    let current = conversation.map(|c| c.0).unwrap_or(-1);
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND status = 'open' AND id <> $2",
+    )
+    .bind(customer_address)
+    .bind(current)
+    .fetch_one(&mut *conn)
+    .await?;
+    let earlier: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND direction = 'in'")
+            .bind(current)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(triage::History {
+        open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
+        earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
+    })
+}
+
+pub struct NewConversation<'a> {
+    pub channel: &'a str,
+    pub endpoint: &'a str,
+    pub chat_key: Option<&'a str>,
+    pub customer_address: &'a str,
+    pub contact: &'a channels::Contact,
+    pub subject: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub priority: &'a str,
+    pub queue: &'a str,
+    pub escalation: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_conversation(conn: &mut AnyConnection, c: &NewConversation<'_>) -> Result<ConversationId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO conversations (channel, endpoint, chat_key, customer_address, customer_name, customer_email, \
+         customer_phone, customer_company, machine_serial, subject, language, status, priority, queue, escalation, \
+         created_at, updated_at, last_customer_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $15, $15) RETURNING id",
+    )
+    .bind(c.channel)
+    .bind(c.endpoint)
+    .bind(c.chat_key)
+    .bind(c.customer_address)
+    .bind(c.contact.name.as_deref())
+    .bind(c.contact.email.as_deref())
+    .bind(c.contact.phone.as_deref())
+    .bind(c.contact.company.as_deref())
+    .bind(c.contact.machine_serial.as_deref())
+    .bind(c.subject)
+    .bind(c.language)
+    .bind(c.priority)
+    .bind(c.queue)
+    .bind(c.escalation)
+    .bind(c.now)
+    .fetch_one(conn)
+    .await?;
+    Ok(ConversationId(id))
+}
+
+/// A new customer message on an existing conversation: it is open again and
+/// takes the (possibly raised) triage outcome; contact facts fill gaps only.
+pub async fn update_on_customer_message(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    priority: &str,
+    queue: &str,
+    escalation: &str,
+    contact: &channels::Contact,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = $2, queue = $3, escalation = $4, \
+         customer_name = COALESCE(customer_name, $5), customer_email = COALESCE(customer_email, $6), \
+         customer_phone = COALESCE(customer_phone, $7), customer_company = COALESCE(customer_company, $8), \
+         machine_serial = COALESCE(machine_serial, $9), updated_at = $10, last_customer_at = $10 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(priority)
+    .bind(queue)
+    .bind(escalation)
+    .bind(contact.name.as_deref())
+    .bind(contact.email.as_deref())
+    .bind(contact.phone.as_deref())
+    .bind(contact.company.as_deref())
+    .bind(contact.machine_serial.as_deref())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_verdict(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+    message: MessageId,
+    verdict: &triage::Verdict,
+    now: i64,
+) -> Result<()> {
+    let detail = serde_json::to_string(verdict).map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO verdicts (conversation_id, message_id, priority, queue, escalation, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(conversation.0)
+    .bind(message.0)
+    .bind(verdict.priority.as_str())
+    .bind(verdict.queue.as_str())
+    .bind(verdict.escalation.as_str())
+    .bind(detail)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Puts the conversation in its queue; keeps the oldest unanswered time if it was waiting already.
+pub async fn upsert_queue_entry(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+    queue: &str,
+    priority_rank: i64,
+    waiting_since: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO queue_entries (conversation_id, queue, priority_rank, waiting_since) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (conversation_id) DO UPDATE SET queue = excluded.queue, priority_rank = excluded.priority_rank, \
+         waiting_since = COALESCE(queue_entries.waiting_since, excluded.waiting_since)",
+    )
+    .bind(conversation.0)
+    .bind(queue)
+    .bind(priority_rank)
+    .bind(waiting_since)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

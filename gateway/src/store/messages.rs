@@ -1,0 +1,187 @@
+//! Message rows and their attachments.
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::Result;
+use crate::ids::{ConversationId, MessageId};
+
+/// `in` from the customer, `out` to the customer, `note` private between agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+    Note,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+            Direction::Note => "note",
+        }
+    }
+}
+
+pub struct NewMessage<'a> {
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    /// `customer`, `agent` or `system`.
+    pub author_kind: &'a str,
+    pub author_agent_id: Option<i64>,
+    pub author_name: Option<&'a str>,
+    pub channel: &'a str,
+    pub endpoint: &'a str,
+    pub external_id: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub body: &'a str,
+    pub quoted: Option<&'a str>,
+    pub html: Option<&'a str>,
+    pub raw_ref: Option<&'a str>,
+    pub created_at: i64,
+}
+
+pub async fn insert(conn: &mut AnyConnection, m: &NewMessage<'_>) -> Result<MessageId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (conversation_id, direction, author_kind, author_agent_id, author_name, \
+         channel, endpoint, external_id, client_id, subject, body, quoted, html, raw_ref, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(m.conversation_id.0)
+    .bind(m.direction.as_str())
+    .bind(m.author_kind)
+    .bind(m.author_agent_id)
+    .bind(m.author_name)
+    .bind(m.channel)
+    .bind(m.endpoint)
+    .bind(m.external_id)
+    .bind(m.client_id)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(m.quoted)
+    .bind(m.html)
+    .bind(m.raw_ref)
+    .bind(m.created_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(MessageId(id))
+}
+
+pub struct NewAttachment<'a> {
+    pub message_id: MessageId,
+    pub name: Option<&'a str>,
+    pub content_type: &'a str,
+    pub size: Option<i64>,
+    pub sha256: Option<&'a str>,
+    pub remote_handle: Option<&'a str>,
+}
+
+pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attachments (message_id, name, content_type, size, sha256, remote_handle) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(a.message_id.0)
+    .bind(a.name)
+    .bind(a.content_type)
+    .bind(a.size)
+    .bind(a.sha256)
+    .bind(a.remote_handle)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub direction: String,
+    pub author_kind: String,
+    pub author_agent_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub channel: String,
+    pub external_id: Option<String>,
+    pub client_id: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub quoted: Option<String>,
+    pub html: Option<String>,
+    pub created_at: i64,
+    /// Delivery state of an outgoing message (from the outbox).
+    pub delivery_status: Option<String>,
+    pub delivery_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub message_id: i64,
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.author_kind, m.author_agent_id, \
+     m.author_name, m.channel, m.external_id, m.client_id, m.subject, m.body, m.quoted, m.html, \
+     m.created_at, o.status AS delivery_status, o.last_error AS delivery_error";
+
+/// Every message of a conversation in order; `with_notes` false hides private notes.
+pub async fn list(conn: &mut AnyConnection, conversation: ConversationId, with_notes: bool) -> Result<Vec<MessageRow>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN outbox o ON o.message_id = m.id \
+         WHERE m.conversation_id = $1 AND ($2 = 1 OR m.direction <> 'note') ORDER BY m.id"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(conversation.0)
+        .bind(i64::from(with_notes))
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: MessageId) -> Result<Option<MessageRow>> {
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = $1");
+    Ok(sqlx::query_as(&sql).bind(id.0).fetch_optional(conn).await?)
+}
+
+pub async fn attachments_of_conversation(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+) -> Result<Vec<AttachmentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256 FROM attachments a \
+         JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1 ORDER BY a.id",
+    )
+    .bind(conversation.0)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn attachments_of_message(conn: &mut AnyConnection, message: MessageId) -> Result<Vec<AttachmentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, message_id, name, content_type, size, sha256 FROM attachments WHERE message_id = $1 ORDER BY id",
+    )
+    .bind(message.0)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The attachment if it belongs to the conversation (used to authorise downloads).
+pub async fn attachment_in_conversation(
+    conn: &mut AnyConnection,
+    attachment_id: i64,
+    conversation: ConversationId,
+) -> Result<Option<AttachmentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256 FROM attachments a \
+         JOIN messages m ON m.id = a.message_id WHERE a.id = $1 AND m.conversation_id = $2",
+    )
+    .bind(attachment_id)
+    .bind(conversation.0)
+    .fetch_optional(conn)
+    .await?)
+}

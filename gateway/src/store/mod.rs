@@ -1,0 +1,136 @@
+//! The store: every durable fact. One interface for both backends; the SQL is
+//! portable (sqlx `Any` driver, `$n` placeholders, `RETURNING`, `ON CONFLICT`),
+//! and only connection set-up and migrations differ per backend.
+//!
+//! Invariant: SQLite writes go through one connection (`writer`), so write
+//! transactions never fight over the database lock; reads use `reader`.
+
+pub mod agents;
+pub mod conversations;
+pub mod ingest;
+pub mod messages;
+pub mod outbox;
+pub mod uploads;
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported store url {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    reader: AnyPool,
+    writer: AnyPool,
+    dialect: Dialect,
+}
+
+pub type Tx = Transaction<'static, sqlx::Any>;
+
+impl Store {
+    /// Connects and runs the schema migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let store = match dialect {
+            Dialect::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let options = AnyConnectOptions::from_str(&url)?;
+                let pool = |n: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(n)
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                // WAL lets readers run beside the writer; FULL makes each
+                                // commit durable before we acknowledge anything.
+                                conn.execute("PRAGMA journal_mode = WAL").await?;
+                                conn.execute("PRAGMA synchronous = FULL").await?;
+                                conn.execute("PRAGMA foreign_keys = ON").await?;
+                                conn.execute("PRAGMA busy_timeout = 5000").await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(options.clone())
+                };
+                let writer = pool(1).await?;
+                let reader = pool(max_connections.max(1)).await?;
+                sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+                Store {
+                    reader,
+                    writer,
+                    dialect,
+                }
+            }
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .connect(url)
+                    .await?;
+                sqlx::migrate!("migrations/postgres").run(&pool).await?;
+                Store {
+                    reader: pool.clone(),
+                    writer: pool,
+                    dialect,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front, so a
+    /// transaction that reads then writes is never refused half-way.
+    pub async fn begin(&self) -> Result<Tx> {
+        let begin = match self.dialect {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        };
+        Ok(self.writer.begin_with(begin).await?)
+    }
+
+    /// True when a trivial query answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}

@@ -1,0 +1,126 @@
+//! The durable outbox: a row exists before anything is sent, and records what happened.
+//!
+//! Status: `pending` (due at `next_attempt_at`) → `sending` (claimed by the worker)
+//! → `delivered` | `sent` | `waiting` (web-chat visitor offline: delivered when
+//! they come back) | `failed` (permanent, `last_error` says why).
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Result, Store};
+use crate::ids::{ConversationId, MessageId, OutboxId};
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    message: MessageId,
+    conversation: ConversationId,
+    channel: &str,
+    now: i64,
+) -> Result<OutboxId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO outbox (message_id, conversation_id, channel, status, attempts, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) RETURNING id",
+    )
+    .bind(message.0)
+    .bind(conversation.0)
+    .bind(channel)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(OutboxId(id))
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub channel: String,
+    pub attempts: i64,
+}
+
+/// How a delivery attempt ended, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Delivered { external_id: Option<String> },
+    Waiting,
+    Retry { at: i64, error: String },
+    Failed { error: String },
+}
+
+impl Store {
+    /// Takes the next due row, if any, and marks it `sending`.
+    pub async fn outbox_claim_due(&self, now: i64) -> Result<Option<OutboxItem>> {
+        Ok(sqlx::query_as(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = $1 \
+             WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                         ORDER BY next_attempt_at, id LIMIT 1) \
+             RETURNING id, message_id, conversation_id, channel, attempts",
+        )
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    pub async fn outbox_record(&self, id: OutboxId, outcome: &Recorded, now: i64) -> Result<()> {
+        let (status, next_at, error, external_id) = match outcome {
+            Recorded::Delivered { external_id } => ("delivered", None, None, external_id.as_deref()),
+            Recorded::Waiting => ("waiting", None, None, None),
+            Recorded::Retry { at, error } => ("pending", Some(*at), Some(error.as_str()), None),
+            Recorded::Failed { error } => ("failed", None, Some(error.as_str()), None),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), last_error = $4, \
+             external_id = COALESCE($5, external_id), updated_at = $6 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(status)
+        .bind(next_at)
+        .bind(error)
+        .bind(external_id)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// After a crash, rows left `sending` are sent again (at-least-once; receivers dedupe by id).
+    pub async fn outbox_reset_inflight(&self) -> Result<u64> {
+        Ok(
+            sqlx::query("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+                .execute(&self.writer)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// When the next pending row falls due.
+    pub async fn outbox_next_due(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    /// The visitor is back and has been sent their history: what waited for them is delivered.
+    pub async fn outbox_deliver_waiting(&self, conversation: ConversationId, now: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET status = 'delivered', updated_at = $2 WHERE conversation_id = $1 AND status = 'waiting'",
+        )
+        .bind(conversation.0)
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected())
+    }
+
+    pub async fn outbox_status(&self, message: MessageId) -> Result<Option<(String, i64, Option<String>)>> {
+        Ok(
+            sqlx::query_as("SELECT status, attempts, last_error FROM outbox WHERE message_id = $1")
+                .bind(message.0)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,273 @@
+//! One visitor's websocket, written against `Sink`/`Stream` so it can be driven
+//! by a real socket or by channels in tests.
+
+use std::time::Duration;
+
+use channels::webchat::{ClientFrame, ConversationToken, Prechat, ServerFrame, parse_client_frame, to_inbound};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+use super::{Hub, history_item};
+use crate::clock::Clock;
+use crate::events::{Event, Events};
+use crate::ids::ConversationId;
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+
+/// What the socket delivered, reduced to what the protocol cares about.
+#[derive(Debug)]
+pub enum SocketIn {
+    Text(String),
+    Binary,
+}
+
+#[derive(Clone)]
+pub struct Session {
+    pub pipeline: Pipeline,
+    pub store: Store,
+    pub hub: Hub,
+    pub events: Events,
+    pub clock: Clock,
+    pub endpoint: String,
+    pub open_timeout: Duration,
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+struct Opened {
+    token: ConversationToken,
+    prechat: Prechat,
+    lang: Option<String>,
+    conversation: Option<ConversationId>,
+}
+
+impl Session {
+    pub async fn run<S, R>(self, mut sink: S, mut stream: R)
+    where
+        S: Sink<String> + Unpin,
+        R: Stream<Item = SocketIn> + Unpin,
+    {
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            _ = self.serve(&mut sink, &mut stream) => {}
+            _ = crate::state::stopping(&mut shutdown) => {
+                let _ = send(&mut sink, &error("shutting_down", "the gateway is restarting; reconnect")).await;
+            }
+        }
+        // Returning drops this session's pipeline handle, so the committer can drain and stop.
+        let _ = sink.close().await;
+    }
+
+    async fn serve<S, R>(&self, sink: &mut S, stream: &mut R)
+    where
+        S: Sink<String> + Unpin,
+        R: Stream<Item = SocketIn> + Unpin,
+    {
+        let (push_tx, mut push_rx) = mpsc::channel::<ServerFrame>(64);
+        let Some(mut open) = self.wait_for_open(sink, stream).await else {
+            return;
+        };
+        let key = open.token.key();
+        // Register before reading history: a reply committed in between is then
+        // either in the history or pushed live, never missed.
+        let _registration = self.hub.register(&key, push_tx);
+        match self.opened_frame(&open.token).await {
+            Ok((frame, conversation)) => {
+                open.conversation = conversation;
+                if send(sink, &frame).await.is_err() {
+                    return;
+                }
+                if let Some(id) = conversation
+                    && let Err(e) = self.store.outbox_deliver_waiting(id, self.clock.now_ms()).await
+                {
+                    warn!(error = %e, "could not mark waiting replies delivered");
+                }
+            }
+            Err(frame) => {
+                let _ = send(sink, &frame).await;
+                return;
+            }
+        }
+
+        loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    let Some(incoming) = incoming else { return };
+                    let reply = self.handle(&mut open, incoming).await;
+                    if let Some(frame) = reply
+                        && send(sink, &frame).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                Some(frame) = push_rx.recv() => {
+                    if send(sink, &frame).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn wait_for_open<S, R>(&self, sink: &mut S, stream: &mut R) -> Option<Opened>
+    where
+        S: Sink<String> + Unpin,
+        R: Stream<Item = SocketIn> + Unpin,
+    {
+        let deadline = tokio::time::Instant::now() + self.open_timeout;
+        loop {
+            let incoming = match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(incoming)) => incoming,
+                Ok(None) => return None,
+                Err(_) => {
+                    let _ = send(sink, &error("open_timeout", "no open frame in time")).await;
+                    return None;
+                }
+            };
+            let frame = match incoming {
+                SocketIn::Binary => error("binary_not_supported", "frames are JSON text"),
+                SocketIn::Text(text) => match parse_client_frame(&text) {
+                    Ok(ClientFrame::Open {
+                        token: None,
+                        prechat,
+                        lang,
+                    }) => {
+                        return Some(Opened {
+                            token: ConversationToken::generate(),
+                            prechat,
+                            lang,
+                            conversation: None,
+                        });
+                    }
+                    Ok(ClientFrame::Open {
+                        token: Some(t),
+                        prechat,
+                        lang,
+                    }) => match ConversationToken::parse(&t) {
+                        Ok(token) => {
+                            return Some(Opened {
+                                token,
+                                prechat,
+                                lang,
+                                conversation: None,
+                            });
+                        }
+                        Err(e) => error("bad_token", &e.to_string()),
+                    },
+                    Ok(_) => error("not_open", "send an open frame first"),
+                    Err(e) => ServerFrame::error(&e),
+                },
+            };
+            send(sink, &frame).await.ok()?;
+        }
+    }
+
+    /// The `opened` frame with the visitor's history, and their conversation if they have one.
+    async fn opened_frame(
+        &self,
+        token: &ConversationToken,
+    ) -> Result<(ServerFrame, Option<ConversationId>), ServerFrame> {
+        let unavailable = |e: crate::store::StoreError| {
+            warn!(error = %e, "could not load chat history");
+            error("store_unavailable", "history could not be loaded; reconnect")
+        };
+        let conversation = self
+            .store
+            .conversation_by_chat_key(&token.key())
+            .await
+            .map_err(unavailable)?;
+        let Some(conversation) = conversation else {
+            return Ok((
+                ServerFrame::Opened {
+                    token: token.as_str().to_string(),
+                    conversation: None,
+                    history: Vec::new(),
+                },
+                None,
+            ));
+        };
+        let id = ConversationId(conversation.id);
+        let messages = self.store.messages(id, false).await.map_err(unavailable)?;
+        let attachments = self.store.attachments(id).await.map_err(unavailable)?;
+        let history = messages.iter().map(|m| history_item(m, &attachments)).collect();
+        Ok((
+            ServerFrame::Opened {
+                token: token.as_str().to_string(),
+                conversation: Some(id.ticket()),
+                history,
+            },
+            Some(id),
+        ))
+    }
+
+    async fn handle(&self, open: &mut Opened, incoming: SocketIn) -> Option<ServerFrame> {
+        let text = match incoming {
+            SocketIn::Binary => return Some(error("binary_not_supported", "frames are JSON text")),
+            SocketIn::Text(text) => text,
+        };
+        let frame = match parse_client_frame(&text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                debug!(error = %e, "bad frame from visitor");
+                return Some(ServerFrame::error(&e));
+            }
+        };
+        match frame {
+            ClientFrame::Open { .. } => Some(error("already_open", "this socket is already open")),
+            ClientFrame::Ping => Some(ServerFrame::Pong),
+            ClientFrame::Typing { on } => {
+                if let Some(conversation) = open.conversation {
+                    self.events.publish(Event::Typing {
+                        conversation: conversation.0,
+                        on,
+                    });
+                }
+                None
+            }
+            ClientFrame::Message {
+                client_id,
+                text,
+                attachments,
+            } => {
+                let inbound = to_inbound(
+                    &self.endpoint,
+                    &open.token,
+                    &open.prechat,
+                    open.lang.as_deref(),
+                    &client_id,
+                    &text,
+                    &attachments,
+                );
+                Some(match self.pipeline.submit(inbound).await {
+                    Ok(accepted) => {
+                        open.conversation = Some(accepted.conversation_id);
+                        ServerFrame::Ack {
+                            client_id,
+                            message_id: accepted.message_id.0,
+                            conversation: accepted.conversation_id.ticket(),
+                            duplicate: accepted.duplicate,
+                        }
+                    }
+                    Err(e) => ServerFrame::Error {
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                        client_id: Some(client_id),
+                    },
+                })
+            }
+        }
+    }
+}
+
+fn error(code: &str, message: &str) -> ServerFrame {
+    ServerFrame::Error {
+        code: code.to_string(),
+        message: message.to_string(),
+        client_id: None,
+    }
+}
+
+async fn send<S: Sink<String> + Unpin>(sink: &mut S, frame: &ServerFrame) -> Result<(), ()> {
+    let text = serde_json::to_string(frame).map_err(|_| ())?;
+    sink.send(text).await.map_err(|_| ())
+}

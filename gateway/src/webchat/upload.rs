@@ -1,0 +1,229 @@
+//! The widget's HTTP side: the websocket upgrade, photo/file uploads, and
+//! downloads of files in the visitor's own conversation.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use channels::webchat::ConversationToken;
+use futures_util::{SinkExt, StreamExt, future};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Session, SocketIn};
+use crate::api::error::ApiError;
+use crate::blobs::BlobError;
+use crate::ids::ConversationId;
+use crate::state::AppState;
+use crate::store::uploads::{self, NewUpload};
+
+/// Frames above this close the socket (1009); up to it, oversize frames get an error frame.
+const SOCKET_MAX_MESSAGE: usize = 1024 * 1024;
+const TOKEN_HEADER: &str = "x-chat-token";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ws/chat", get(upgrade))
+        .route("/api/v1/chat/uploads", post(upload))
+        .route("/api/v1/chat/files/{id}", get(download))
+}
+
+async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let allowed = &state.config.webchat.allowed_origins;
+    if !allowed.is_empty() {
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or_default();
+        if !allowed.iter().any(|a| a == origin) {
+            return ApiError::Forbidden(format!("origin {origin:?} may not open the chat")).into_response();
+        }
+    }
+    let session = Session {
+        pipeline: state.pipeline.clone(),
+        store: state.store.clone(),
+        hub: state.hub.clone(),
+        events: state.events.clone(),
+        clock: state.clock.clone(),
+        endpoint: state.config.webchat.endpoint.clone(),
+        open_timeout: Duration::from_secs(state.config.webchat.open_timeout_secs),
+        shutdown: state.shutdown.clone(),
+    };
+    ws.max_message_size(SOCKET_MAX_MESSAGE)
+        .on_upgrade(move |socket| serve_socket(session, socket))
+}
+
+async fn serve_socket(session: Session, socket: WebSocket) {
+    let (sink, stream) = socket.split();
+    let sink = sink.with(|text: String| future::ready(Ok::<_, axum::Error>(Message::Text(text.into()))));
+    let stream = stream
+        .take_while(|m| future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))))
+        .filter_map(|m| {
+            future::ready(match m {
+                Ok(Message::Text(text)) => Some(SocketIn::Text(text.as_str().to_owned())),
+                Ok(Message::Binary(_)) => Some(SocketIn::Binary),
+                _ => None,
+            })
+        });
+    session.run(Box::pin(sink), Box::pin(stream)).await;
+}
+
+fn token_from(headers: &HeaderMap, query: Option<&str>) -> Result<ConversationToken, ApiError> {
+    let raw = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .or(query)
+        .ok_or(ApiError::Unauthenticated)?;
+    ConversationToken::parse(raw).map_err(|e| ApiError::BadRequest("bad_token", e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    name: Option<String>,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = token_from(&headers, None)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(clean_content_type)
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    let limit = state.config.server.max_upload_bytes;
+    let stored = state
+        .blobs
+        .put_stream(body.into_data_stream(), limit)
+        .await
+        .map_err(|e| match e {
+            BlobError::TooLarge { limit } => ApiError::TooLarge(limit),
+            BlobError::Interrupted(m) => ApiError::BadRequest("upload_interrupted", m),
+            BlobError::Io(e) => ApiError::Internal(e.to_string()),
+        })?;
+    let id = ConversationToken::generate().key()[..32].to_string();
+    let name = query
+        .name
+        .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
+    let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+    let mut tx = state.store.begin().await?;
+    uploads::insert(
+        &mut tx,
+        &NewUpload {
+            id: &id,
+            owner_key: &token.key(),
+            sha256: &stored.sha256,
+            size,
+            content_type: &content_type,
+            name: name.as_deref(),
+            now: state.clock.now_ms(),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    Ok(Json(
+        json!({"upload_id": id, "sha256": stored.sha256, "size": stored.size, "content_type": content_type}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    token: Option<String>,
+}
+
+async fn download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(query): Query<DownloadQuery>,
+) -> Result<Response, ApiError> {
+    let token = token_from(&headers, query.token.as_deref())?;
+    let conversation = state
+        .store
+        .conversation_by_chat_key(&token.key())
+        .await?
+        .ok_or(ApiError::NotFound("file"))?;
+    let attachment = state
+        .store
+        .attachment_in_conversation(id, ConversationId(conversation.id))
+        .await?
+        .ok_or(ApiError::NotFound("file"))?;
+    serve_blob(&state, &attachment).await
+}
+
+/// Sends a stored file with headers that stop a browser from running it.
+pub async fn serve_blob(state: &AppState, a: &crate::store::messages::AttachmentRow) -> Result<Response, ApiError> {
+    let path = a
+        .sha256
+        .as_deref()
+        .and_then(|s| state.blobs.path(s))
+        .ok_or(ApiError::NotFound("file"))?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ApiError::NotFound("file"))?;
+    let inline = ["image/", "audio/", "video/"]
+        .iter()
+        .any(|p| a.content_type.starts_with(p));
+    let disposition = format!(
+        "{}; filename=\"{}\"",
+        if inline { "inline" } else { "attachment" },
+        a.name
+            .as_deref()
+            .unwrap_or("file")
+            .replace(['"', '\\', '\r', '\n'], "_")
+    );
+    let mut response = Body::from_stream(file_chunks(file)).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&a.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(response)
+}
+
+fn file_chunks(file: tokio::fs::File) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
+/// Keeps `type/subtype` only, lower case, or falls back to octet-stream.
+fn clean_content_type(raw: &str) -> String {
+    let base = raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let ok = base.split_once('/').is_some_and(|(t, s)| {
+        !t.is_empty() && !s.is_empty() && base.bytes().all(|b| b.is_ascii_alphanumeric() || b"/.+-".contains(&b))
+    });
+    if ok {
+        base
+    } else {
+        "application/octet-stream".to_string()
+    }
+}

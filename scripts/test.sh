@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test, real servers included. Installs what the tests need when it
+# is missing (Debian packages via apt-get, when run as root or with sudo).
+# Usage: bash scripts/test.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# PostgreSQL: the scale-out store. Tests create and drop their own databases.
+export SWITCHYARD_TEST_PG="${SWITCHYARD_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+pg_ready() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
+if ! pg_ready; then
+  if ! command -v pg_ctlcluster >/dev/null; then
+    log "installing PostgreSQL"
+    apt_install postgresql
+  fi
+  log "starting PostgreSQL"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  for _ in $(seq 1 50); do pg_ready && break; sleep 0.2; done
+  pg_ready || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+  # Trust auth and the `test` database, as on the reference machines.
+  if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
+    as_root runuser -u postgres -- psql -q -c "CREATE DATABASE test" 2>/dev/null || true
+  fi
+fi
+
+log "cargo test (workspace)"
+cargo test --workspace --locked "$@"

@@ -1,0 +1,61 @@
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+/// An agent's HTTP session: cookie jar plus the CSRF token.
+pub struct AgentClient {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+impl AgentClient {
+    pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<AgentClient> {
+        let http = reqwest::Client::builder().cookie_store(true).build()?;
+        let response = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("login failed: {status} {body}");
+        }
+        let csrf = body["csrf_token"]
+            .as_str()
+            .context("csrf_token in login answer")?
+            .to_string();
+        Ok(AgentClient {
+            http,
+            base: base.to_string(),
+            csrf,
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> anyhow::Result<(u16, Value)> {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// GET that must succeed.
+    pub async fn ok(&self, path: &str) -> anyhow::Result<Value> {
+        let (status, body) = self.get(path).await?;
+        if status != 200 {
+            bail!("GET {path}: {status} {body}");
+        }
+        Ok(body)
+    }
+}

@@ -1,0 +1,69 @@
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// The real binary as a child process, for tests that kill it.
+pub struct ChildServer {
+    child: Child,
+    pub port: u16,
+    pub data_dir: PathBuf,
+}
+
+impl ChildServer {
+    /// Starts `binary serve` on a free port and waits for `/healthz`.
+    pub async fn start(binary: &str, data_dir: &Path) -> anyhow::Result<ChildServer> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(binary)
+            .args(["serve", "--data-dir"])
+            .arg(data_dir)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("SWITCHYARD__AUTH__ADMIN_PASSWORD", crate::ADMIN_PASSWORD)
+            .env("SWITCHYARD_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {binary}"))?;
+        let mut server = ChildServer {
+            child,
+            port,
+            data_dir: data_dir.to_path_buf(),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/healthz", server.base())).send().await
+                && r.status().is_success()
+            {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("server exited early: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server.kill();
+        bail!("server did not answer /healthz within 10 s")
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/chat", self.port)
+    }
+
+    /// SIGKILL: no shutdown code runs, like a power cut of the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

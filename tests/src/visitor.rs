@@ -1,0 +1,98 @@
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A web-chat visitor speaking the widget protocol over a real websocket.
+pub struct Visitor {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub token: Option<String>,
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+impl Visitor {
+    pub async fn connect(url: &str) -> anyhow::Result<Visitor> {
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .context("websocket connect")?;
+        Ok(Visitor { ws, token: None })
+    }
+
+    /// Connects and opens (resuming when `token` is given); returns the `opened` frame.
+    pub async fn open(url: &str, token: Option<&str>) -> anyhow::Result<(Visitor, Value)> {
+        let mut v = Visitor::connect(url).await?;
+        v.send_json(&json!({"type": "open", "token": token, "prechat": {"name": "Test Visitor"}, "lang": "fr"}))
+            .await?;
+        let opened = v.expect("opened").await?;
+        v.token = opened["token"].as_str().map(str::to_string);
+        Ok((v, opened))
+    }
+
+    pub async fn send_json(&mut self, frame: &Value) -> anyhow::Result<()> {
+        self.send_text(frame.to_string()).await
+    }
+
+    pub async fn send_text(&mut self, text: String) -> anyhow::Result<()> {
+        self.ws.send(Message::Text(text.into())).await.context("websocket send")
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .context("websocket send")
+    }
+
+    pub async fn message(&mut self, client_id: &str, text: &str) -> anyhow::Result<Value> {
+        self.send_json(&json!({"type": "message", "client_id": client_id, "text": text}))
+            .await?;
+        self.expect("ack").await
+    }
+
+    /// The next frame, whatever it is.
+    pub async fn next(&mut self) -> anyhow::Result<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("no frame within 10 s")?
+                .context("socket closed")??;
+            match msg {
+                Message::Text(t) => return Ok(serde_json::from_str(t.as_str())?),
+                Message::Close(_) => bail!("socket closed by server"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Skips frames until one of type `kind` arrives.
+    pub async fn expect(&mut self, kind: &str) -> anyhow::Result<Value> {
+        loop {
+            let frame = self.next().await?;
+            if frame["type"] == kind {
+                return Ok(frame);
+            }
+            if frame["type"] == "error" && kind != "error" {
+                bail!("expected {kind}, got error {frame}");
+            }
+        }
+    }
+
+    /// Skips frames until a pushed message matching `pred` arrives.
+    pub async fn expect_message(&mut self, pred: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+        loop {
+            let frame = self.expect("message").await?;
+            if pred(&frame) {
+                return Ok(frame);
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}

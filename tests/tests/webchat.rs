@@ -1,0 +1,281 @@
+//! Web chat end to end: a real server, a real websocket client, an agent over HTTP.
+
+use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, Visitor, spawn_app, spawn_app_pg};
+use serde_json::{Value, json};
+
+fn find_conversation(list: &Value, id: i64) -> Option<&Value> {
+    list["conversations"].as_array()?.iter().find(|c| c["id"] == id)
+}
+
+fn ticket_id(ticket: &Value) -> i64 {
+    ticket
+        .as_str()
+        .and_then(|t| t.strip_prefix("SY-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn chat_message_reaches_the_critical_queue_and_the_reply_comes_back() -> anyhow::Result<()> {
+    chat_round_trip(spawn_app().await?).await
+}
+
+#[tokio::test]
+async fn chat_round_trip_on_postgres() -> anyhow::Result<()> {
+    let (app, db) = spawn_app_pg().await?;
+    let outcome = chat_round_trip(app).await;
+    db.drop_database().await?;
+    outcome
+}
+
+/// The foundation's whole path on whichever store the app runs on.
+async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
+    let (mut visitor, opened) = Visitor::open(&app.ws_url(), None).await?;
+    assert_eq!(opened["conversation"], Value::Null);
+    assert_eq!(opened["history"], json!([]));
+
+    let ack = visitor
+        .message("c-1", "Bonjour, la ligne 2 est arrêtée depuis ce matin, code E17")
+        .await?;
+    assert_eq!(ack["client_id"], "c-1");
+    assert_eq!(ack["duplicate"], false);
+    let conversation = ticket_id(&ack["conversation"]);
+    assert!(conversation > 0, "{ack}");
+
+    // The acknowledgement with what happens next arrives on the same socket.
+    let auto = visitor.expect_message(|m| m["author"] == "system").await?;
+    let auto_text = auto["text"].as_str().unwrap_or_default();
+    assert!(auto_text.contains("priorité critique"), "{auto_text}");
+    assert!(
+        auto_text.contains("numéro de série"),
+        "asks for the serial: {auto_text}"
+    );
+
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let queues = agent.ok("/api/v1/queues").await?;
+    let critical = &queues["queues"][0];
+    assert_eq!(critical["name"], "critical");
+    assert_eq!(critical["open"], 1);
+    assert!(critical["oldest_waiting_since"].is_i64());
+
+    let list = agent.ok("/api/v1/conversations?queue=critical").await?;
+    let row = find_conversation(&list, conversation).ok_or_else(|| anyhow::anyhow!("not listed: {list}"))?;
+    assert_eq!(row["priority"], "critical");
+    assert_eq!(row["customer_name"], "Test Visitor");
+
+    let detail = agent.ok(&format!("/api/v1/conversations/{conversation}")).await?;
+    assert_eq!(detail["verdict"]["priority"], "critical");
+    assert_eq!(detail["verdict"]["escalation"], "callback+visio");
+    assert_eq!(detail["verdict"]["rules"][0]["rule"], "line_stopped");
+    assert_eq!(detail["verdict"]["rules"][0]["spans"][0]["text"], "ligne 2 est arrêtée");
+    assert_eq!(detail["verdict"]["fields"]["fault_codes"], json!(["E17"]));
+    let messages = detail["messages"].as_array().cloned().unwrap_or_default();
+    assert_eq!(messages.len(), 2, "customer message + acknowledgement: {messages:?}");
+    assert_eq!(messages[1]["delivery_status"], "delivered");
+
+    let (status, reply) = agent
+        .post(
+            &format!("/api/v1/conversations/{conversation}/reply"),
+            json!({"text": "Nous vous rappelons tout de suite."}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{reply}");
+    let pushed = visitor.expect_message(|m| m["author"] == "agent").await?;
+    assert_eq!(pushed["text"], "Nous vous rappelons tout de suite.");
+    assert_eq!(pushed["name"], "Administrator");
+
+    // Answered: still queued (open) but no longer waiting.
+    let queues = agent.ok("/api/v1/queues").await?;
+    assert_eq!(queues["queues"][0]["oldest_waiting_since"], Value::Null);
+
+    let (status, _) = agent
+        .post(&format!("/api/v1/conversations/{conversation}/resolve"), json!({}))
+        .await?;
+    assert_eq!(status, 200);
+    let list = agent.ok("/api/v1/conversations?queue=critical").await?;
+    assert!(
+        find_conversation(&list, conversation).is_none(),
+        "resolved conversations leave the queue"
+    );
+    visitor.close().await;
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_resent_client_id_is_acknowledged_again_and_stored_once() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let first = visitor.message("same-id", "machine HS").await?;
+    let second = visitor.message("same-id", "machine HS").await?;
+    assert_eq!(first["message_id"], second["message_id"]);
+    assert_eq!(first["duplicate"], false);
+    assert_eq!(second["duplicate"], true);
+
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let id = ticket_id(&first["conversation"]);
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let customer: Vec<&Value> = detail["messages"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["direction"] == "in").collect())
+        .unwrap_or_default();
+    assert_eq!(customer.len(), 1);
+
+    // The same client id from another visitor is another message.
+    let (mut other, _) = Visitor::open(&app.ws_url(), None).await?;
+    let theirs = other.message("same-id", "machine HS").await?;
+    assert_ne!(theirs["message_id"], first["message_id"]);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn resume_gives_the_history_and_another_token_sees_nothing() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let token = visitor.token.clone().unwrap_or_default();
+    visitor
+        .message("m1", "Question sur la notice de la presse P200")
+        .await?;
+    visitor.close().await;
+
+    let (_, resumed) = Visitor::open(&app.ws_url(), Some(&token)).await?;
+    let history = resumed["history"].as_array().cloned().unwrap_or_default();
+    assert!(
+        history
+            .iter()
+            .any(|m| m["text"] == "Question sur la notice de la presse P200" && m["client_id"] == "m1")
+    );
+    assert!(
+        history.iter().any(|m| m["author"] == "system"),
+        "the acknowledgement is part of the history"
+    );
+
+    // A fresh visitor, and a well-formed token nobody was given, see nothing of it.
+    let (_, fresh) = Visitor::open(&app.ws_url(), None).await?;
+    assert_ne!(fresh["token"], json!(token));
+    assert_eq!(fresh["history"], json!([]));
+    let guessed = "A".repeat(42) + "E";
+    let (_, other) = Visitor::open(&app.ws_url(), Some(&guessed)).await?;
+    assert_eq!(other["history"], json!([]));
+    assert_eq!(other["conversation"], Value::Null);
+
+    // Files of that conversation are not readable with another token either.
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/api/v1/chat/files/1", app.base()))
+        .header("x-chat-token", fresh["token"].as_str().unwrap_or_default())
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 404);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn photos_are_uploaded_attached_and_readable_by_the_agent_only_through_the_conversation() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let token = visitor.token.clone().unwrap_or_default();
+    let http = reqwest::Client::new();
+    let png = b"\x89PNG\r\n\x1a\nfake-image-bytes".to_vec();
+    let r = http
+        .post(format!("{}/api/v1/chat/uploads?name=defaut.png", app.base()))
+        .header("x-chat-token", &token)
+        .header("content-type", "image/png")
+        .body(png.clone())
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 200);
+    let upload: Value = r.json().await?;
+    let upload_id = upload["upload_id"].as_str().unwrap_or_default().to_string();
+
+    visitor
+        .send_json(&json!({"type": "message", "client_id": "p1", "text": "Ligne arrêtée, voici l'écran", "attachments": [upload_id]}))
+        .await?;
+    let ack = visitor.expect("ack").await?;
+    let id = ticket_id(&ack["conversation"]);
+
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let attachment = &detail["attachments"][0];
+    assert_eq!(attachment["content_type"], "image/png");
+    assert_eq!(attachment["name"], "defaut.png");
+    assert_eq!(detail["verdict"]["fields"]["photos"], 1);
+    let aid = attachment["id"].as_i64().unwrap_or_default();
+    let bytes = agent
+        .http
+        .get(format!("{}/api/v1/conversations/{id}/attachments/{aid}", app.base()))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    assert_eq!(bytes.as_ref(), png.as_slice());
+
+    // The visitor reads it back with their own token.
+    let r = http
+        .get(format!("{}/api/v1/chat/files/{aid}?token={token}", app.base()))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+
+    // Too large: 413 with a JSON error, nothing kept.
+    let r = http
+        .post(format!("{}/api/v1/chat/uploads", app.base()))
+        .header("x-chat-token", &token)
+        .body(vec![0u8; 1024 * 1024 + 1])
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 413);
+    let body: Value = r.json().await?;
+    assert_eq!(body["error"]["code"], "too_large");
+
+    // Someone else's upload id cannot be attached.
+    let (mut stranger, _) = Visitor::open(&app.ws_url(), None).await?;
+    stranger
+        .send_json(&json!({"type": "message", "client_id": "x", "text": "hello", "attachments": [upload["upload_id"]]}))
+        .await?;
+    let err = stranger.expect("error").await?;
+    assert_eq!(err["code"], "rejected");
+    assert_eq!(err["client_id"], "x");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn many_visitors_at_once_are_all_acknowledged_and_stored() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let url = app.ws_url();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut v, _) = Visitor::open(&url, None).await?;
+            let mut acks = Vec::new();
+            for j in 0..5 {
+                acks.push(
+                    v.message(&format!("{i}-{j}"), &format!("visiteur {i} message {j}"))
+                        .await?,
+                );
+            }
+            anyhow::Ok(acks)
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        for ack in t.await?? {
+            assert_eq!(ack["duplicate"], false);
+            ids.insert(ack["message_id"].as_i64().unwrap_or_default());
+        }
+    }
+    assert_eq!(ids.len(), 200);
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let list = agent.ok("/api/v1/conversations?limit=1000").await?;
+    assert_eq!(list["conversations"].as_array().map(Vec::len), Some(40));
+    app.stop().await;
+    Ok(())
+}
