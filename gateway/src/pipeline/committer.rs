@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tracing::{Instrument, error, info_span, warn};
+use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::accept::{self, Ctx, Stored};
 use super::{IngestError, Job, Pipeline};
@@ -86,6 +86,7 @@ impl Committer {
             outcomes.push(outcome);
         }
         tx.commit().await?;
+        debug!(batch = jobs.len(), "committed");
         Ok(outcomes)
     }
 }
