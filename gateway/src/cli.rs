@@ -35,12 +35,54 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Work with triage rules.
+    Triage {
+        #[command(subcommand)]
+        command: TriageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TriageCommand {
+    /// Validate a rule file: every mistake with line, column and a hint. Exit 1 if any.
+    Check { file: PathBuf },
+    /// Classify JSON Lines from stdin ({"id","channel","from","subject","text"}), one verdict per line on stdout.
+    Classify {
+        /// Rule file; the built-in rules when absent.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Knowledge-base folder; the built-in entries when absent.
+        #[arg(long)]
+        kb: Option<PathBuf>,
+    },
+    /// Print the built-in rule file, a starting point for your own.
+    Defaults,
 }
 
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
+        Command::Triage { command } => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match command {
+                TriageCommand::Check { file } => {
+                    if !crate::triage_cli::check(&file, &mut out)? {
+                        std::process::exit(1);
+                    }
+                    Ok(())
+                }
+                TriageCommand::Classify { rules, kb } => {
+                    crate::triage_cli::classify(rules.as_deref(), kb.as_deref(), std::io::stdin().lock(), &mut out)
+                }
+                TriageCommand::Defaults => {
+                    use std::io::Write;
+                    out.write_all(triage::rules::DEFAULT_RULES.as_bytes())?;
+                    Ok(())
+                }
+            }
+        }
         Command::Serve {
             config,
             data_dir,

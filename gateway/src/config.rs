@@ -17,6 +17,9 @@ pub struct Config {
     pub auth: AuthConfig,
     pub webchat: WebchatConfig,
     pub outbox: OutboxConfig,
+    pub triage: TriageConfig,
+    /// The customer directory: who is a strategic account.
+    pub accounts: Vec<AccountConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +131,57 @@ impl Default for OutboxConfig {
             retry_max_secs: 300,
         }
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TriageConfig {
+    /// Rule file (TOML); empty uses the built-in rules. Reloaded when it changes, if it validates.
+    pub rules: PathBuf,
+    /// Folder of FAQ entries (Markdown with +++ front matter); empty uses the built-in demo entries.
+    pub knowledge_base: PathBuf,
+    /// Lowest score for a FAQ entry to be proposed (0 to 1).
+    pub faq_threshold: f32,
+    /// How often to look for changes of the rule file and knowledge base, in seconds.
+    pub reload_check_secs: u64,
+    /// Language for answers when the text does not tell (fr, en, de, es, it).
+    pub default_language: String,
+    /// Business days, ISO numbering (1 = Monday).
+    pub business_days: Vec<u8>,
+    /// Business hours, local time, "HH:MM-HH:MM".
+    pub business_hours: String,
+    /// Local time offset from UTC in minutes (60 for CET).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for TriageConfig {
+    fn default() -> Self {
+        TriageConfig {
+            rules: PathBuf::new(),
+            knowledge_base: PathBuf::new(),
+            faq_threshold: triage::kb::DEFAULT_THRESHOLD,
+            reload_check_secs: 2,
+            default_language: "fr".to_string(),
+            business_days: vec![1, 2, 3, 4, 5],
+            business_hours: "08:00-18:00".to_string(),
+            utc_offset_minutes: 60,
+        }
+    }
+}
+
+/// A customer account: which senders belong to it and its tier.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    pub name: String,
+    /// e.g. "strategic": rules can test it with `{ tier = "strategic" }`.
+    pub tier: String,
+    /// Email domains of the account ("key-account.com").
+    pub domains: Vec<String>,
+    /// Email addresses.
+    pub addresses: Vec<String>,
+    /// Phone numbers / WhatsApp ids, any formatting.
+    pub phones: Vec<String>,
 }
 
 /// A value that must not show up in logs or debug output.

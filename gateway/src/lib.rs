@@ -15,5 +15,7 @@ pub mod pipeline;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod triage_cli;
+pub mod triage_service;
 pub mod web;
 pub mod webchat;

@@ -22,6 +22,7 @@ use crate::outbox::{ChannelSender, WebchatSender, Worker};
 use crate::pipeline::Committer;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::triage_service::{Directory, TriageService};
 use crate::webchat::Hub;
 use crate::{api, bootstrap, web, webchat};
 
@@ -48,11 +49,17 @@ impl Gateway {
         let events = Events::new();
         let hub = Hub::default();
         let outbox_wake = Arc::new(Notify::new());
-        let engine = Arc::new(triage::Engine::builtin());
+        let triage = TriageService::start(&config.triage, Directory::new(&config.accounts), clock.clone())
+            .context("loading the triage rules and knowledge base")?;
         let dispatch = Dispatch::new(events.clone(), outbox_wake.clone());
-        let (pipeline, committer) =
-            Committer::new(store.clone(), engine, clock.clone(), dispatch, config.store.max_batch)
-                .spawn(config.server.ingest_queue);
+        let (pipeline, committer) = Committer::new(
+            store.clone(),
+            triage.clone(),
+            clock.clone(),
+            dispatch,
+            config.store.max_batch,
+        )
+        .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
         senders.insert("webchat", Arc::new(WebchatSender::new(hub.clone())));
@@ -76,6 +83,7 @@ impl Gateway {
             clock,
             outbox_wake,
             shutdown,
+            triage,
         };
         Ok(Gateway {
             state,
@@ -105,6 +113,7 @@ impl Gateway {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = tokio::spawn(self.outbox.clone().run(self.state.shutdown.clone()));
+        let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
         let app = self.router();
         let store = self.state.store.clone();
         let Gateway {
@@ -123,6 +132,7 @@ impl Gateway {
             .context("serving HTTP")?;
         let _ = stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        let _ = watcher.await;
         // Every pipeline handle is gone with the router: the committer drains and ends.
         let _ = tokio::time::timeout(Duration::from_secs(10), committer).await;
         store.close().await;

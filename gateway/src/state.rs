@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::events::Events;
 use crate::pipeline::Pipeline;
 use crate::store::Store;
+use crate::triage_service::TriageService;
 use crate::webchat::Hub;
 
 /// What request handlers share.
@@ -23,6 +24,7 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Turns true when the gateway stops: long-lived sockets close themselves.
     pub shutdown: watch::Receiver<bool>,
+    pub triage: Arc<TriageService>,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

@@ -1,251 +1,241 @@
-use regex::Regex;
+//! Classification: one scan of the text, then each rule's condition evaluated
+//! against what the scan found. The highest priority wins; ties go to the
+//! earlier rule. Nothing matched: the rule file's defaults, never dropped.
 
-use crate::builtin::{self, CANCELLERS, RESOLVED};
 use crate::extract::Fields;
 use crate::fold::Folded;
-use crate::input::Input;
+use crate::input::{Channel, Input};
+use crate::kb::KnowledgeBase;
+use crate::language;
+use crate::matcher::{Hit, Hits};
+use crate::rules::compile::normalise_sender;
+use crate::rules::{Cond, FieldKind, HistorySame, Lang, Rule, RuleSet};
 use crate::verdict::{Escalation, MissingField, Priority, RuleMatch, Span, Verdict};
 
-struct CompiledRule {
-    name: &'static str,
-    priority: Priority,
-    escalation: Escalation,
-    patterns: Vec<Regex>,
+/// Compiled rules and knowledge base. Share it (`Arc`): classification takes `&self`.
+pub struct Engine {
+    rules: RuleSet,
+    kb: KnowledgeBase,
 }
 
-/// A compiled rule set. Cheap to share: classification takes `&self`.
-pub struct Engine {
-    rules: Vec<CompiledRule>,
-    resolved: Vec<Regex>,
+const FIELDS: [&str; 2] = ["text", "subject"];
+
+struct Ctx<'a> {
+    input: &'a Input<'a>,
+    hits: &'a Hits,
+    fields: &'a Fields,
+    lang: Option<Lang>,
+    sender: String,
 }
 
 impl Engine {
-    /// The rule set that ships with the binary.
+    pub fn new(rules: RuleSet, kb: KnowledgeBase) -> Self {
+        Engine { rules, kb }
+    }
+
+    /// The rules and knowledge base that ship with the binary.
     pub fn builtin() -> Self {
-        let rules = builtin::rules()
-            .into_iter()
-            .map(|(rule, extra)| CompiledRule {
-                name: rule.name,
-                priority: rule.priority,
-                escalation: rule.escalation,
-                patterns: rule
-                    .patterns
-                    .iter()
-                    .map(|p| (*p).to_string())
-                    .chain(extra)
-                    .map(|p| compile(&p))
-                    .collect(),
-            })
-            .collect();
-        Engine {
-            rules,
-            resolved: RESOLVED.iter().map(|p| compile(p)).collect(),
-        }
+        Engine::new(RuleSet::builtin(), KnowledgeBase::builtin())
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn knowledge_base(&self) -> &KnowledgeBase {
+        &self.kb
     }
 
     pub fn classify(&self, input: &Input<'_>) -> Verdict {
-        let mut texts = vec![("text", input.text, Folded::new(input.text))];
-        if let Some(subject) = input.subject {
-            texts.push(("subject", subject, Folded::new(subject)));
+        let text = Folded::new(input.text);
+        let subject = input.subject.map(Folded::new);
+        let scanner = &self.rules.scanner;
+
+        let no_hits = [0u32; 6];
+        let hinted = input.language.and_then(Lang::parse);
+        let mut lang = language::guess(&text.text, &no_hits).or(hinted);
+        let mut hits = scanner.new_hits();
+        scanner.scan(&text, 0, lang, &mut hits);
+        if let Some(subject) = &subject {
+            scanner.scan(subject, 1, lang, &mut hits);
         }
+        // Keywords that matched are better evidence of the language than common words.
+        lang = language::guess(&text.text, &hits.per_lang).or(hinted).or(lang);
 
-        let resolved = texts.iter().find_map(|(field, original, folded)| {
-            self.resolved
-                .iter()
-                .find_map(|re| first_live_match(re, folded))
-                .map(|(s, e)| span(field, original, folded, s, e))
-        });
+        let mut fields = match input.subject {
+            Some(s) => Fields::extract(&format!("{}\n{s}", input.text), input.attachments, &self.rules.models),
+            None => Fields::extract(input.text, input.attachments, &self.rules.models),
+        };
 
-        let mut matches: Vec<RuleMatch> = Vec::new();
-        for rule in &self.rules {
-            let spans: Vec<Span> = texts
-                .iter()
-                .flat_map(|(field, original, folded)| {
-                    rule.patterns.iter().filter_map(move |re| {
-                        first_live_match(re, folded).map(|(s, e)| span(field, original, folded, s, e))
-                    })
-                })
-                .collect();
-            if !spans.is_empty() {
-                matches.push(RuleMatch {
-                    rule: rule.name.to_string(),
-                    priority: rule.priority,
-                    spans,
-                });
+        let ctx = Ctx {
+            input,
+            hits: &hits,
+            fields: &fields,
+            lang,
+            sender: normalise_sender(input.from),
+        };
+        let mut matched: Vec<(&Rule, Vec<Hit>)> = Vec::new();
+        for rule in &self.rules.rules {
+            if let Some(evidence) = eval(&rule.when, &ctx) {
+                matched.push((rule, evidence));
             }
         }
 
-        let mut tags = Vec::new();
-        if let Some(span) = resolved {
-            // A problem the customer says is over is not an emergency any more.
-            matches.retain(|m| m.priority == Priority::Faq);
-            matches.push(RuleMatch {
-                rule: "reported_resolved".to_string(),
-                priority: Priority::Faq,
-                spans: vec![span],
-            });
-            tags.push("resolved".to_string());
-        }
-
-        // Highest priority wins; ties go to the earlier rule (stable order).
-        let winner = self
-            .rules
+        let winner = matched
             .iter()
-            .filter(|r| matches.iter().any(|m| m.rule == r.name))
-            .min_by_key(|r| r.priority.rank());
-        let (priority, escalation) = winner
-            .map(|r| (r.priority, r.escalation))
-            .unwrap_or((Priority::Faq, Escalation::None));
+            .map(|(r, _)| *r)
+            .fold(None::<&Rule>, |best, r| match best {
+                Some(b) if b.priority >= r.priority => Some(b),
+                _ => Some(r),
+            });
+        let originals = [input.text, input.subject.unwrap_or_default()];
+        let folded = [Some(&text), subject.as_ref()];
+        let to_span = |h: &Hit| {
+            let f = folded[h.field].unwrap_or(&text);
+            let (s, e) = f.original_range(h.start, h.end, originals[h.field]);
+            Span {
+                field: FIELDS[h.field].to_string(),
+                start: s,
+                end: e,
+                text: originals[h.field].get(s..e).unwrap_or_default().to_string(),
+            }
+        };
 
-        let mut all_text = String::from(input.text);
-        if let Some(subject) = input.subject {
-            all_text.push('\n');
-            all_text.push_str(subject);
+        // The words that made a rule of consequence fire say what the problem does.
+        fields.impact = matched
+            .iter()
+            .filter(|(r, e)| r.priority > Priority::Faq && !e.is_empty())
+            .find_map(|(_, e)| e.first().map(|h| to_span(h).text));
+
+        let (priority, queue, escalation, ack) = match winner {
+            Some(r) => (r.priority, r.queue.clone(), r.escalation, r.ack.clone()),
+            None => {
+                let p = self.rules.default_priority;
+                let queue = self
+                    .rules
+                    .queues_by_priority
+                    .get(&p)
+                    .cloned()
+                    .unwrap_or_else(|| self.rules.default_queue.clone());
+                (p, queue, Escalation::None, self.rules.default_ack.clone())
+            }
+        };
+        let ask_for = winner
+            .map(|r| r.ask_for.iter().copied().filter(|f| missing(*f, &fields)).collect())
+            .unwrap_or_default();
+        let mut tags: Vec<String> = Vec::new();
+        for (r, _) in &matched {
+            for t in &r.tags {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
         }
-        let fields = Fields::extract(&all_text, input.attachments);
-        let ask_for = missing(priority, &fields);
+        let faq = if priority == Priority::Faq {
+            self.kb.best(&text.text, lang)
+        } else {
+            None
+        };
 
         Verdict {
             priority,
-            queue: default_queue(priority).to_string(),
+            queue,
             escalation,
-            ack_template: format!("ack_{}", priority.as_str()),
-            rules: matches,
+            ack_template: ack,
+            rules: matched
+                .iter()
+                .map(|(r, evidence)| RuleMatch {
+                    rule: r.name.clone(),
+                    priority: r.priority,
+                    spans: evidence.iter().map(to_span).collect(),
+                })
+                .collect(),
             fields,
             ask_for,
             tags,
+            language: lang.map(|l| l.code().to_string()),
+            faq,
         }
     }
 }
 
-fn default_queue(priority: Priority) -> &'static str {
-    match priority {
-        Priority::Critical => "critical",
-        Priority::Important => "experts",
-        Priority::Faq => "n1",
+fn missing(field: MissingField, f: &Fields) -> bool {
+    match field {
+        MissingField::Machine => !f.has_machine(),
+        MissingField::FaultCode => f.fault_codes.is_empty(),
+        MissingField::Impact => f.impact.is_none(),
+        MissingField::Photo => f.photos == 0,
     }
 }
 
-fn missing(priority: Priority, fields: &Fields) -> Vec<MissingField> {
-    if priority == Priority::Faq {
-        return Vec::new();
-    }
-    let mut ask = Vec::new();
-    if fields.serials.is_empty() {
-        ask.push(MissingField::Machine);
-    }
-    if fields.fault_codes.is_empty() {
-        ask.push(MissingField::FaultCode);
-    }
-    if priority == Priority::Important {
-        ask.push(MissingField::Impact);
-    }
-    if fields.photos == 0 {
-        ask.push(MissingField::Photo);
-    }
-    ask
-}
-
-fn compile(pattern: &str) -> Regex {
-    match Regex::new(pattern) {
-        Ok(re) => re,
-        // Built-in patterns are literals covered by tests; this is a bug, not input.
-        Err(e) => panic!("built-in triage pattern {pattern:?} does not compile: {e}"),
-    }
-}
-
-/// The first match not cancelled by a negation or hypothetical word just before it.
-fn first_live_match(re: &Regex, folded: &Folded) -> Option<(usize, usize)> {
-    re.find_iter(&folded.text)
-        .find(|m| !cancelled(&folded.text[..m.start()]))
-        .map(|m| (m.start(), m.end()))
-}
-
-fn cancelled(before: &str) -> bool {
-    // Only the current clause counts: "ligne arrêtée, pas de blessé" keeps the first part.
-    let clause_start = before
-        .rfind(['.', '!', '?', ';', ',', '\n', ':'])
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    before[clause_start..]
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .flat_map(|w| {
-            // "d'arret" → "d'", "arret"; "n'est" stays whole as a canceller.
-            if CANCELLERS.contains(&w) {
-                vec![w]
-            } else {
-                w.split('\'').collect()
+/// `Some(evidence)` when the condition holds; evidence is the text that made it hold.
+fn eval(cond: &Cond, ctx: &Ctx<'_>) -> Option<Vec<Hit>> {
+    let yes = |b: bool| b.then(Vec::new);
+    match cond {
+        Cond::All(list) => {
+            let mut evidence = Vec::new();
+            for c in list {
+                evidence.extend(eval(c, ctx)?);
             }
-        })
-        .rev()
-        .take(4)
-        .any(|w| CANCELLERS.contains(&w))
-}
-
-fn span(field: &str, original: &str, folded: &Folded, start: usize, end: usize) -> Span {
-    let (s, e) = folded.original_range(start, end, original);
-    Span {
-        field: field.to_string(),
-        start: s,
-        end: e,
-        text: original.get(s..e).unwrap_or_default().to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::input::{Channel, History};
-
-    fn classify(text: &str) -> Verdict {
-        let history = History::default();
-        Engine::builtin().classify(&Input {
-            channel: Channel::Webchat,
-            from: "visitor",
-            subject: None,
-            text,
-            attachments: &[],
-            history: &history,
-        })
-    }
-
-    #[test]
-    fn table() {
-        let cases: &[(&str, Priority)] = &[
-            ("Ligne 2 arrêtée, code E17", Priority::Critical),
-            ("LIGNE ARRETEE depuis ce matin", Priority::Critical),
-            ("ligne arete svp rappel", Priority::Critical),
-            ("machine HS", Priority::Critical),
-            ("Line 3 is down since 6am", Priority::Critical),
-            ("There is smoke coming out of the cabinet", Priority::Critical),
-            ("un opérateur s'est électrisé sur la presse", Priority::Critical),
-            ("emergency stop is not working", Priority::Critical),
-            ("pas d'arrêt de ligne, juste une question", Priority::Faq),
-            ("no line down, just a question about the manual", Priority::Faq),
-            ("que faire si la ligne est arrêtée ?", Priority::Faq),
-            ("hier la ligne était arrêtée, c'est reparti", Priority::Faq),
-            ("la machine tourne en mode dégradé", Priority::Important),
-            ("Bonjour, où trouver la notice ?", Priority::Faq),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(classify(text).priority, *expected, "{text}");
+            Some(evidence)
         }
+        Cond::Any(list) => list.iter().find_map(|c| eval(c, ctx)),
+        Cond::Not(inner) => yes(eval(inner, ctx).is_none()),
+        Cond::Keywords(ids) => ids.iter().find_map(|&i| ctx.hits.sets[i]).map(|h| vec![h]),
+        Cond::Regex(i) => ctx.hits.regexes[*i].map(|h| vec![h]),
+        Cond::Channel(list) => yes(list.contains(&ctx.input.channel)),
+        Cond::Language(list) => yes(ctx.lang.is_some_and(|l| list.contains(&l))),
+        Cond::Sender { exact, domains } => {
+            let domain = ctx.sender.rsplit_once('@').map(|(_, d)| d);
+            yes(exact.contains(&ctx.sender)
+                || domain.is_some_and(|d| domains.iter().any(|x| d == x || d.ends_with(&format!(".{x}")))))
+        }
+        Cond::Tier(tiers) => yes(ctx
+            .input
+            .tier
+            .is_some_and(|t| tiers.iter().any(|x| x.eq_ignore_ascii_case(t)))),
+        Cond::Attachment(kind) => yes(match kind {
+            None => !ctx.input.attachments.is_empty(),
+            Some(k) => ctx.input.attachments.contains(k),
+        }),
+        Cond::HasField(f) => yes(has_field(*f, ctx.fields)),
+        Cond::MissingField(f) => yes(!has_field(*f, ctx.fields)),
+        Cond::History { days, same, at_least } => {
+            let count = ctx
+                .input
+                .history
+                .incidents
+                .iter()
+                .filter(|i| i.days_ago <= *days)
+                .filter(|i| match same {
+                    HistorySame::Any => true,
+                    HistorySame::FaultCode => i.fault_codes.iter().any(|c| ctx.fields.fault_codes.contains(c)),
+                    HistorySame::Machine => i
+                        .machines
+                        .iter()
+                        .any(|m| ctx.fields.serials.contains(m) || ctx.fields.models.contains(m)),
+                })
+                .count();
+            yes(count >= *at_least as usize)
+        }
+        Cond::OpenConversations(n) => yes(ctx.input.history.open_conversations >= *n),
+        Cond::BusinessHours(b) => yes(ctx.input.business_hours == *b),
     }
+}
 
-    #[test]
-    fn explanation_points_at_the_original_words() {
-        let v = classify("Bonjour, la Ligne 2 ARRÊTÉE depuis 8h");
-        assert_eq!(v.escalation, Escalation::CallbackVisio);
-        assert_eq!(v.rules[0].rule, "line_stopped");
-        assert_eq!(v.rules[0].spans[0].text, "Ligne 2 ARRÊTÉE");
-        assert_eq!(v.queue, "critical");
+fn has_field(f: FieldKind, fields: &Fields) -> bool {
+    match f {
+        FieldKind::FaultCode => !fields.fault_codes.is_empty(),
+        FieldKind::Serial => !fields.serials.is_empty(),
+        FieldKind::Model => !fields.models.is_empty(),
+        FieldKind::Machine => fields.has_machine(),
+        FieldKind::Firmware => !fields.firmware.is_empty(),
+        FieldKind::Phone => !fields.phones.is_empty(),
+        FieldKind::Photo => fields.photos > 0,
     }
+}
 
-    #[test]
-    fn asks_for_what_is_missing() {
-        let v = classify("Ligne 2 arrêtée, code E17");
-        assert_eq!(v.fields.fault_codes, vec!["E17"]);
-        assert_eq!(v.ask_for, vec![MissingField::Machine, MissingField::Photo]);
-    }
+impl Channel {
+    /// All channels, for tools that enumerate them.
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Webchat, Channel::Whatsapp];
 }

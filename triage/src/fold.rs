@@ -1,5 +1,8 @@
 //! Case and accent folding that remembers where each folded byte came from,
 //! so a match in folded text can be shown on the original text.
+//!
+//! Also: runs of spaces become one space, and lines quoted with `>` are left
+//! out (an old thread pasted below is not what the customer says now).
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -7,67 +10,109 @@ use unicode_normalization::char::is_combining_mark;
 pub struct Folded {
     pub text: String,
     /// For each byte of `text`, the byte offset in the original of the char it came from.
-    origin: Vec<usize>,
+    origin: Vec<u32>,
     original_len: usize,
 }
 
 impl Folded {
     pub fn new(original: &str) -> Self {
-        let mut text = String::with_capacity(original.len());
-        let mut origin = Vec::with_capacity(original.len());
-        for (at, ch) in original.char_indices() {
-            for d in std::iter::once(ch).nfd() {
-                if is_combining_mark(d) {
-                    continue;
-                }
-                let d = match d {
-                    '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' => '\'',
-                    '\u{00A0}' | '\u{202F}' => ' ',
-                    'ß' => {
-                        push(&mut text, &mut origin, "ss", at);
-                        continue;
-                    }
-                    'œ' | 'Œ' => {
-                        push(&mut text, &mut origin, "oe", at);
-                        continue;
-                    }
-                    other => other,
-                };
-                for low in d.to_lowercase() {
-                    let mut buf = [0u8; 4];
-                    push(&mut text, &mut origin, low.encode_utf8(&mut buf), at);
-                }
-            }
-        }
-        Folded {
-            text,
-            origin,
+        let mut f = Folded {
+            text: String::with_capacity(original.len()),
+            origin: Vec::with_capacity(original.len()),
             original_len: original.len(),
+        };
+        let mut line_start = true;
+        let mut in_quote = false;
+        let mut last_space = true;
+        for (at, ch) in original.char_indices() {
+            let at = u32::try_from(at).unwrap_or(u32::MAX);
+            if ch == '\n' {
+                in_quote = false;
+                line_start = true;
+                if !f.text.ends_with('\n') {
+                    f.push_byte(b'\n', at);
+                }
+                last_space = true;
+                continue;
+            }
+            if in_quote {
+                continue;
+            }
+            if line_start && ch == '>' {
+                in_quote = true;
+                continue;
+            }
+            if ch.is_whitespace() {
+                if !last_space {
+                    f.push_byte(b' ', at);
+                    last_space = true;
+                }
+                continue;
+            }
+            line_start = false;
+            last_space = false;
+            if ch.is_ascii() {
+                f.push_byte(ch.to_ascii_lowercase() as u8, at);
+                continue;
+            }
+            f.push_folded(ch, at);
+        }
+        f
+    }
+
+    fn push_byte(&mut self, b: u8, at: u32) {
+        self.text.push(b as char);
+        self.origin.push(at);
+    }
+
+    fn push_str(&mut self, s: &str, at: u32) {
+        self.text.push_str(s);
+        self.origin.extend(std::iter::repeat_n(at, s.len()));
+    }
+
+    fn push_folded(&mut self, ch: char, at: u32) {
+        match ch {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' => return self.push_byte(b'\'', at),
+            '\u{2010}'..='\u{2015}' => return self.push_byte(b'-', at),
+            'ß' => return self.push_str("ss", at),
+            'œ' | 'Œ' => return self.push_str("oe", at),
+            'æ' | 'Æ' => return self.push_str("ae", at),
+            _ => {}
+        }
+        for d in std::iter::once(ch).nfd() {
+            if is_combining_mark(d) {
+                continue;
+            }
+            for low in d.to_lowercase() {
+                let mut buf = [0u8; 4];
+                self.push_str(low.encode_utf8(&mut buf), at);
+            }
         }
     }
 
     /// Maps a folded byte range back to the original byte range.
     pub fn original_range(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
-        let o_start = self.origin.get(start).copied().unwrap_or(self.original_len);
-        let o_end = if end >= self.origin.len() {
-            self.original_len
-        } else {
-            // The original char that produced the byte just past the match starts the next char.
-            self.origin[end]
+        let pos = |i: usize| self.origin.get(i).map(|&o| o as usize);
+        let o_start = pos(start).unwrap_or(self.original_len);
+        // The byte just past the match belongs to the next folded char; its
+        // origin is where the matched text ends in the original.
+        let o_end = match end.checked_sub(1).and_then(pos) {
+            Some(last) => {
+                let mut e = last + 1;
+                while e < original.len() && !original.is_char_boundary(e) {
+                    e += 1;
+                }
+                e
+            }
+            None => o_start,
         };
-        let o_end = o_end.max(o_start);
-        // Keep the range on char boundaries of the original.
-        let mut e = o_end;
-        while e < original.len() && !original.is_char_boundary(e) {
-            e += 1;
-        }
-        (o_start, e)
+        (o_start.min(original.len()), o_end.max(o_start).min(original.len()))
     }
 }
 
-fn push(text: &mut String, origin: &mut Vec<usize>, s: &str, at: usize) {
-    text.push_str(s);
-    origin.extend(std::iter::repeat_n(at, s.len()));
+/// A keyword phrase folded like text is, trimmed.
+pub fn fold_phrase(phrase: &str) -> String {
+    Folded::new(phrase).text.trim().to_string()
 }
 
 #[cfg(test)]
@@ -75,17 +120,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn folds_accents_case_and_apostrophes() {
-        let f = Folded::new("Ligne ARRÊTÉE à l’arrêt Straße");
+    fn folds_accents_case_apostrophes_and_spaces() {
+        let f = Folded::new("Ligne  ARRÊTÉE à l’arrêt Straße");
         assert_eq!(f.text, "ligne arretee a l'arret strasse");
     }
 
     #[test]
+    fn leaves_out_quoted_lines() {
+        let f = Folded::new("tout va bien\n> la ligne est arrêtée\nmerci");
+        assert_eq!(f.text, "tout va bien\nmerci");
+    }
+
+    #[test]
     fn maps_back_to_original() {
-        let original = "La LIGNE arrêtée";
+        let original = "La LIGNE  arrêtée";
         let f = Folded::new(original);
-        let start = f.text.find("arretee").unwrap_or(0);
-        let (s, e) = f.original_range(start, start + "arretee".len(), original);
-        assert_eq!(&original[s..e], "arrêtée");
+        let start = f.text.find("ligne arretee").unwrap_or(0);
+        let (s, e) = f.original_range(start, start + "ligne arretee".len(), original);
+        assert_eq!(&original[s..e], "LIGNE  arrêtée");
     }
 }

@@ -56,6 +56,15 @@ impl AttachmentKind {
     }
 }
 
+/// An earlier incident of the same customer, as the store remembers it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Incident {
+    pub days_ago: u32,
+    pub fault_codes: Vec<String>,
+    /// Serial numbers and models.
+    pub machines: Vec<String>,
+}
+
 /// Facts the gateway knows from its store about this customer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
@@ -63,6 +72,8 @@ pub struct History {
     pub open_conversations: u32,
     /// Earlier messages in this conversation from the customer.
     pub earlier_messages: u32,
+    /// Earlier conversations of this customer, most recent first.
+    pub incidents: Vec<Incident>,
 }
 
 /// A borrowed view of everything triage may look at.
@@ -75,4 +86,32 @@ pub struct Input<'a> {
     pub text: &'a str,
     pub attachments: &'a [AttachmentKind],
     pub history: &'a History,
+    /// Account tier from the customer directory (e.g. `strategic`).
+    pub tier: Option<&'a str>,
+    /// The language the channel reported (widget setting, WhatsApp profile), if any.
+    pub language: Option<&'a str>,
+    /// Whether the hotline is inside its business hours now.
+    pub business_hours: bool,
+}
+
+impl<'a> Input<'a> {
+    /// A message with no context: no history, no tier, inside business hours.
+    pub fn text(channel: Channel, from: &'a str, text: &'a str) -> Self {
+        static EMPTY: History = History {
+            open_conversations: 0,
+            earlier_messages: 0,
+            incidents: Vec::new(),
+        };
+        Input {
+            channel,
+            from,
+            subject: None,
+            text,
+            attachments: &[],
+            history: &EMPTY,
+            tier: None,
+            language: None,
+            business_hours: true,
+        }
+    }
 }

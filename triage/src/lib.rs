@@ -1,17 +1,24 @@
 //! Triage: decides what the hotline does with a conversation.
 //!
 //! Pure by design: no I/O, no async, no clock. The gateway builds an [`Input`]
-//! (history facts and time included) and gets a [`Verdict`] back, with the
-//! explanation of every rule that fired and the span of text that fired it.
+//! (history facts and business hours included) and gets a [`Verdict`] back,
+//! with the explanation of every rule that fired and the span of text that
+//! fired it. Rules are a TOML file ([`RuleSet::parse`]); the FAQ knowledge base
+//! is a folder of Markdown entries ([`KnowledgeBase::from_files`]).
 
-mod builtin;
 mod engine;
 mod extract;
 mod fold;
 mod input;
+pub mod kb;
+mod language;
+mod matcher;
+pub mod rules;
 mod verdict;
 
 pub use engine::Engine;
 pub use extract::Fields;
-pub use input::{AttachmentKind, Channel, History, Input};
-pub use verdict::{Escalation, MissingField, Priority, RuleMatch, Span, Verdict};
+pub use input::{AttachmentKind, Channel, History, Incident, Input};
+pub use kb::KnowledgeBase;
+pub use rules::{RuleError, RuleErrors, RuleSet};
+pub use verdict::{Escalation, FaqMatch, MissingField, Priority, RuleMatch, Span, Verdict};

@@ -90,15 +90,30 @@ pub struct RuleMatch {
     pub spans: Vec<Span>,
 }
 
+/// A knowledge-base entry that answers the message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaqMatch {
+    pub id: String,
+    pub score: f32,
+    /// Sent without a human when true; otherwise a draft for an agent.
+    pub auto_send: bool,
+    pub title: Option<String>,
+    pub answer: String,
+}
+
 /// What triage decided, with the explanation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub priority: Priority,
     pub queue: String,
     pub escalation: Escalation,
     pub ack_template: String,
+    /// Every rule that matched, in rule-file order; the first of the highest priority decided.
     pub rules: Vec<RuleMatch>,
     pub fields: Fields,
     pub ask_for: Vec<MissingField>,
     pub tags: Vec<String>,
+    /// `fr`, `en`, `de`, `es` or `it`, from the text (or the channel's hint); `None` when neither tells.
+    pub language: Option<String>,
+    pub faq: Option<FaqMatch>,
 }

@@ -1,6 +1,7 @@
 //! The agent and admin API under `/api/v1`, JSON over HTTP plus a websocket of
 //! live events. Each module exposes its own `router()`.
 
+mod admin;
 mod agents;
 mod auth;
 mod conversations;
@@ -13,6 +14,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(admin::router())
         .merge(auth::router())
         .merge(agents::router())
         .merge(conversations::router())

@@ -4,7 +4,7 @@ use channels::{AttachmentSource, ChannelKind, Inbound};
 use sqlx::AnyConnection;
 use triage::{AttachmentKind, Priority};
 
-use super::{Accepted, IngestError, ack, language};
+use super::{Accepted, IngestError, ack};
 use crate::ids::{ConversationId, MessageId};
 use crate::store::ingest::{self, ConversationHead, NewConversation};
 use crate::store::messages::{self, Direction, NewAttachment, NewMessage};
@@ -12,8 +12,8 @@ use crate::store::{StoreError, outbox, uploads};
 
 pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
+    pub triage: &'a crate::triage_service::TriageService,
     pub now: i64,
-    pub default_language: &'a str,
 }
 
 /// What was written for one message, for the steps after commit.
@@ -97,12 +97,19 @@ pub async fn accept(
         conn,
         &inbound.from.address,
         existing.as_ref().map(|c| ConversationId(c.id)),
+        ctx.now,
     )
     .await?;
     let kinds: Vec<AttachmentKind> = files
         .iter()
         .map(|f| AttachmentKind::from_content_type(&f.content_type))
         .collect();
+    // The directory knows senders by address or number; a chat visitor by what they typed in the form.
+    let directory = &ctx.triage.directory;
+    let tier = directory
+        .tier(&inbound.from.address)
+        .or_else(|| inbound.contact.email.as_deref().and_then(|e| directory.tier(e)))
+        .or_else(|| inbound.contact.phone.as_deref().and_then(|p| directory.tier(p)));
     let verdict = ctx.engine.classify(&triage::Input {
         channel: triage_channel(inbound.channel),
         from: &inbound.from.address,
@@ -110,6 +117,9 @@ pub async fn accept(
         text: &inbound.text,
         attachments: &kinds,
         history: &history,
+        tier,
+        language: inbound.language.as_deref(),
+        business_hours: ctx.triage.hours.is_open(ctx.now),
     });
 
     // 4. Conversation: new, or updated with the more urgent of old and new outcomes.
@@ -137,17 +147,11 @@ pub async fn accept(
                 ctx.now,
             )
             .await?;
-            let language = conv
-                .language
-                .clone()
-                .unwrap_or_else(|| ctx.default_language.to_string());
+            let language = conv.language.clone().unwrap_or_else(|| answer_language(ctx, &verdict));
             (id, false, priority, queue, language)
         }
         None => {
-            let language = inbound
-                .language
-                .clone()
-                .unwrap_or_else(|| language::guess(&inbound.text, ctx.default_language));
+            let language = answer_language(ctx, &verdict);
             let id = ingest::insert_conversation(
                 conn,
                 &NewConversation {
@@ -272,6 +276,14 @@ async fn find_conversation(
         return ingest::conversation_by_chat_key(conn, key).await;
     }
     Ok(None)
+}
+
+/// The text's language (or the channel's hint, which triage already weighed), else the configured default.
+fn answer_language(ctx: &Ctx<'_>, verdict: &triage::Verdict) -> String {
+    verdict
+        .language
+        .clone()
+        .unwrap_or_else(|| ctx.triage.default_language().to_string())
 }
 
 fn triage_channel(kind: ChannelKind) -> triage::Channel {

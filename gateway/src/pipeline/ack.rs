@@ -1,53 +1,110 @@
 //! The acknowledgement a customer gets when a conversation starts: what
-//! happens next, when, and what we still need from them.
+//! happens next, when, and what we still need from them — in their language.
 
 use triage::{MissingField, Priority, Verdict};
 
+struct Texts {
+    hello: &'static str,
+    critical: &'static str,
+    important: &'static str,
+    faq: &'static str,
+    ask: &'static str,
+    machine: &'static str,
+    fault_code: &'static str,
+    impact: &'static str,
+    photo: &'static str,
+}
+
+const FR: Texts = Texts {
+    hello: "Bonjour, nous avons bien reçu votre message (référence {ticket}).",
+    critical: "Votre demande est traitée en priorité critique : un expert vous rappelle dans les 15 minutes et peut ouvrir une assistance vidéo.",
+    important: "Un expert prend votre demande en charge et vous répond par écrit dans les 2 heures ouvrées.",
+    faq: "Notre équipe vous répond dans la journée ouvrée.",
+    ask: "Pour aller plus vite, merci de nous indiquer :",
+    machine: "le modèle et le numéro de série de la machine",
+    fault_code: "le code défaut affiché",
+    impact: "l'impact sur la production",
+    photo: "une photo de l'écran ou de la pièce",
+};
+
+const EN: Texts = Texts {
+    hello: "Hello, we have received your message (reference {ticket}).",
+    critical: "Your request is handled as critical: an expert will call you back within 15 minutes and can open a video assistance session.",
+    important: "An expert is taking your request and will answer in writing within 2 business hours.",
+    faq: "Our team will answer within one business day.",
+    ask: "To speed things up, please send us:",
+    machine: "the machine model and serial number",
+    fault_code: "the fault code shown",
+    impact: "the impact on production",
+    photo: "a photo of the screen or the part",
+};
+
+const DE: Texts = Texts {
+    hello: "Guten Tag, wir haben Ihre Nachricht erhalten (Referenz {ticket}).",
+    critical: "Ihre Anfrage wird mit höchster Priorität bearbeitet: Ein Experte ruft Sie innerhalb von 15 Minuten zurück und kann eine Video-Unterstützung starten.",
+    important: "Ein Experte übernimmt Ihre Anfrage und antwortet schriftlich innerhalb von 2 Arbeitsstunden.",
+    faq: "Unser Team antwortet Ihnen innerhalb eines Arbeitstages.",
+    ask: "Damit es schneller geht, senden Sie uns bitte:",
+    machine: "Maschinenmodell und Seriennummer",
+    fault_code: "den angezeigten Fehlercode",
+    impact: "die Auswirkung auf die Produktion",
+    photo: "ein Foto des Displays oder des Teils",
+};
+
+const ES: Texts = Texts {
+    hello: "Hola, hemos recibido su mensaje (referencia {ticket}).",
+    critical: "Su solicitud se trata con prioridad crítica: un experto le llamará en 15 minutos y puede abrir una asistencia por vídeo.",
+    important: "Un experto se encarga de su solicitud y le responderá por escrito en 2 horas laborables.",
+    faq: "Nuestro equipo le responderá en el día laborable.",
+    ask: "Para ir más rápido, indíquenos por favor:",
+    machine: "el modelo y el número de serie de la máquina",
+    fault_code: "el código de error mostrado",
+    impact: "el impacto en la producción",
+    photo: "una foto de la pantalla o de la pieza",
+};
+
+const IT: Texts = Texts {
+    hello: "Buongiorno, abbiamo ricevuto il suo messaggio (riferimento {ticket}).",
+    critical: "La sua richiesta è trattata con priorità critica: un esperto la richiamerà entro 15 minuti e può avviare un'assistenza video.",
+    important: "Un esperto prende in carico la sua richiesta e risponderà per iscritto entro 2 ore lavorative.",
+    faq: "Il nostro team le risponderà entro la giornata lavorativa.",
+    ask: "Per fare prima, ci indichi per favore:",
+    machine: "il modello e il numero di serie della macchina",
+    fault_code: "il codice di errore visualizzato",
+    impact: "l'impatto sulla produzione",
+    photo: "una foto del display o del pezzo",
+};
+
 pub fn text(verdict: &Verdict, language: &str, ticket: &str) -> String {
-    let fr = language == "fr";
-    let next = match (verdict.priority, fr) {
-        (Priority::Critical, true) => {
-            "Votre demande est traitée en priorité critique : un expert vous rappelle dans les 15 minutes et peut ouvrir une assistance vidéo."
-        }
-        (Priority::Critical, false) => {
-            "Your request is handled as critical: an expert will call you back within 15 minutes and can open a video assistance session."
-        }
-        (Priority::Important, true) => {
-            "Un expert prend votre demande en charge et vous répond par écrit dans les 2 heures ouvrées."
-        }
-        (Priority::Important, false) => {
-            "An expert is taking your request and will answer in writing within 2 business hours."
-        }
-        (Priority::Faq, true) => "Notre équipe vous répond dans la journée ouvrée.",
-        (Priority::Faq, false) => "Our team will answer within one business day.",
+    let t = match language {
+        "fr" => &FR,
+        "de" => &DE,
+        "es" => &ES,
+        "it" => &IT,
+        _ => &EN,
     };
-    let mut out = if fr {
-        format!("Bonjour, nous avons bien reçu votre message (référence {ticket}). {next}")
-    } else {
-        format!("Hello, we have received your message (reference {ticket}). {next}")
+    let next = match verdict.priority {
+        Priority::Critical => t.critical,
+        Priority::Important => t.important,
+        Priority::Faq => t.faq,
     };
+    let mut out = format!("{} {next}", t.hello.replace("{ticket}", ticket));
     if !verdict.ask_for.is_empty() {
-        let items: Vec<&str> = verdict.ask_for.iter().map(|f| field_label(*f, fr)).collect();
-        out.push_str(if fr {
-            "\nPour aller plus vite, merci de nous indiquer : "
-        } else {
-            "\nTo speed things up, please send us: "
-        });
+        let items: Vec<&str> = verdict
+            .ask_for
+            .iter()
+            .map(|f| match f {
+                MissingField::Machine => t.machine,
+                MissingField::FaultCode => t.fault_code,
+                MissingField::Impact => t.impact,
+                MissingField::Photo => t.photo,
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(t.ask);
+        out.push(' ');
         out.push_str(&items.join(", "));
         out.push('.');
     }
     out
-}
-
-fn field_label(field: MissingField, fr: bool) -> &'static str {
-    match (field, fr) {
-        (MissingField::Machine, true) => "le modèle et le numéro de série de la machine",
-        (MissingField::Machine, false) => "the machine model and serial number",
-        (MissingField::FaultCode, true) => "le code défaut affiché",
-        (MissingField::FaultCode, false) => "the fault code shown",
-        (MissingField::Impact, true) => "l'impact sur la production",
-        (MissingField::Impact, false) => "the impact on production",
-        (MissingField::Photo, true) => "une photo de l'écran ou de la pièce",
-        (MissingField::Photo, false) => "a photo of the screen or the part",
-    }
 }

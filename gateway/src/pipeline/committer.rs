@@ -10,25 +10,24 @@ use super::{IngestError, Job, Pipeline};
 use crate::clock::Clock;
 use crate::dispatch::Dispatch;
 use crate::store::{Store, StoreError};
+use crate::triage_service::TriageService;
 
 pub struct Committer {
     store: Store,
-    engine: Arc<triage::Engine>,
+    triage: Arc<TriageService>,
     clock: Clock,
     dispatch: Dispatch,
     max_batch: usize,
-    default_language: String,
 }
 
 impl Committer {
-    pub fn new(store: Store, engine: Arc<triage::Engine>, clock: Clock, dispatch: Dispatch, max_batch: usize) -> Self {
+    pub fn new(store: Store, triage: Arc<TriageService>, clock: Clock, dispatch: Dispatch, max_batch: usize) -> Self {
         Committer {
             store,
-            engine,
+            triage,
             clock,
             dispatch,
             max_batch: max_batch.max(1),
-            default_language: "fr".to_string(),
         }
     }
 
@@ -71,10 +70,12 @@ impl Committer {
     }
 
     async fn write(&self, jobs: &[Job], now: i64) -> Result<Vec<Result<Stored, IngestError>>, StoreError> {
+        // One engine for the whole batch, even if the rules are reloaded meanwhile.
+        let engine = self.triage.engine();
         let ctx = Ctx {
-            engine: &self.engine,
+            engine: &engine,
+            triage: &self.triage,
             now,
-            default_language: &self.default_language,
         };
         let mut tx = self.store.begin().await?;
         let mut outcomes = Vec::with_capacity(jobs.len());

@@ -10,7 +10,6 @@
 mod accept;
 mod ack;
 mod committer;
-mod language;
 
 use channels::Inbound;
 use tokio::sync::{mpsc, oneshot};

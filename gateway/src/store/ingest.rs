@@ -56,12 +56,16 @@ pub async fn conversation_by_chat_key(conn: &mut AnyConnection, key: &str) -> Re
     .await?)
 }
 
-/// Facts for triage: other open conversations of this customer, and how many
-/// messages they already sent in this one.
+/// How far back earlier incidents count for triage's history conditions.
+const HISTORY_DAYS: i64 = 90;
+
+/// Facts for triage: other open conversations of this customer, how many
+/// messages they already sent in this one, and their recent incidents.
 pub async fn history_facts(
     conn: &mut AnyConnection,
     customer_address: &str,
     conversation: Option<ConversationId>,
+    now: i64,
 ) -> Result<triage::History> {
     let current = conversation.map(|c| c.0).unwrap_or(-1);
     let open: i64 = sqlx::query_scalar(
@@ -76,9 +80,50 @@ pub async fn history_facts(
             .bind(current)
             .fetch_one(&mut *conn)
             .await?;
+    let since = now - HISTORY_DAYS * 86_400_000;
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT c.id, c.created_at, v.detail FROM verdicts v JOIN conversations c ON c.id = v.conversation_id \
+         WHERE c.customer_address = $1 AND c.id <> $2 AND c.created_at >= $3 ORDER BY v.id DESC LIMIT 50",
+    )
+    .bind(customer_address)
+    .bind(current)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut incidents: Vec<(i64, triage::Incident)> = Vec::new();
+    for (id, created_at, detail) in rows {
+        let Ok(fields) = serde_json::from_str::<serde_json::Value>(&detail).map(|v| v["fields"].clone()) else {
+            continue;
+        };
+        let list = |key: &str| -> Vec<String> {
+            fields[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        let index = match incidents.iter().position(|(c, _)| *c == id) {
+            Some(i) => i,
+            None => {
+                let days_ago = u32::try_from((now - created_at).max(0) / 86_400_000).unwrap_or(u32::MAX);
+                incidents.push((
+                    id,
+                    triage::Incident {
+                        days_ago,
+                        ..Default::default()
+                    },
+                ));
+                incidents.len() - 1
+            }
+        };
+        let incident = &mut incidents[index].1;
+        incident.fault_codes.extend(list("fault_codes"));
+        incident.machines.extend(list("serials"));
+        incident.machines.extend(list("models"));
+    }
     Ok(triage::History {
         open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
         earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
+        incidents: incidents.into_iter().map(|(_, i)| i).collect(),
     })
 }
 

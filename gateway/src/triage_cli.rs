@@ -1,0 +1,98 @@
+//! `switchyard triage check FILE` and `switchyard triage classify`.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::json;
+use triage::{Channel, Engine, Input, RuleSet};
+
+use crate::config::TriageConfig;
+
+/// Validates a rule file; prints every mistake with line and column.
+pub fn check(file: &Path, out: &mut impl Write) -> anyhow::Result<bool> {
+    let source = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    match RuleSet::parse(&source) {
+        Ok(rules) => {
+            writeln!(
+                out,
+                "{}: ok ({} rules, {} keyword phrases, {} regexes)",
+                file.display(),
+                rules.rules.len(),
+                rules.phrase_count(),
+                rules.regex_count()
+            )?;
+            Ok(true)
+        }
+        Err(errors) => {
+            for e in &errors.0 {
+                writeln!(out, "{}:{}:{}: {}", file.display(), e.line, e.column, e.message)?;
+                if let Some(hint) = &e.hint {
+                    writeln!(out, "  hint: {hint}")?;
+                }
+            }
+            Ok(false)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Line {
+    id: serde_json::Value,
+    channel: String,
+    #[serde(default)]
+    from: String,
+    subject: Option<String>,
+    text: String,
+}
+
+/// JSON Lines in, one verdict per line out. A bad line gets an error line, never a stop.
+pub fn classify(
+    rules: Option<&Path>,
+    kb: Option<&Path>,
+    input: impl BufRead,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let config = TriageConfig {
+        rules: rules.map(Path::to_path_buf).unwrap_or_default(),
+        knowledge_base: kb.map(Path::to_path_buf).unwrap_or_default(),
+        ..TriageConfig::default()
+    };
+    let engine: Engine = crate::triage_service::load_engine(&config).map_err(anyhow::Error::msg)?;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.context("reading standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let answer = match serde_json::from_str::<Line>(&line) {
+            Err(e) => json!({"line": n + 1, "error": format!("not a message: {e}")}),
+            Ok(m) => match Channel::parse(&m.channel) {
+                None => {
+                    json!({"id": m.id, "line": n + 1, "error": format!("unknown channel {:?}: use email, webchat or whatsapp", m.channel)})
+                }
+                Some(channel) => {
+                    let mut input = Input::text(channel, &m.from, &m.text);
+                    input.subject = m.subject.as_deref();
+                    let v = engine.classify(&input);
+                    json!({
+                        "id": m.id,
+                        "priority": v.priority,
+                        "queue": v.queue,
+                        "escalation": v.escalation,
+                        "rules": v.rules,
+                        "fields": v.fields,
+                        "ask_for": v.ask_for,
+                        "faq": v.faq,
+                        "language": v.language,
+                        "tags": v.tags,
+                        "ack_template": v.ack_template,
+                    })
+                }
+            },
+        };
+        writeln!(out, "{answer}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

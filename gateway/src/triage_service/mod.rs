@@ -1,0 +1,169 @@
+//! The gateway's side of triage: loads the rule file and knowledge base,
+//! reloads them when they change (or on SIGHUP) only if they validate, knows
+//! the customer directory and the business hours.
+//!
+//! Invariant: a file that does not validate never replaces a working engine;
+//! its errors are logged and shown to admins (`GET /api/v1/admin/triage`).
+
+mod accounts;
+mod hours;
+mod loader;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::watch;
+use triage::Engine;
+
+pub use accounts::Directory;
+pub use hours::BusinessHours;
+use loader::Fingerprint;
+pub use loader::load as load_engine;
+
+use crate::clock::Clock;
+use crate::config::TriageConfig;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TriageStatus {
+    /// Where the rules came from: a path, or "built-in".
+    pub rules_source: String,
+    pub kb_source: String,
+    pub loaded_at: i64,
+    pub rules: usize,
+    pub keyword_phrases: usize,
+    pub regexes: usize,
+    pub kb_entries: usize,
+    /// The last reload that failed, if the current engine is older than it.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+}
+
+pub struct TriageService {
+    config: TriageConfig,
+    engine: RwLock<Arc<Engine>>,
+    status: RwLock<TriageStatus>,
+    fingerprint: RwLock<Fingerprint>,
+    pub directory: Directory,
+    pub hours: BusinessHours,
+    clock: Clock,
+}
+
+impl TriageService {
+    /// Loads everything; at start-up a broken file is an error (nothing to fall back on).
+    pub fn start(config: &TriageConfig, directory: Directory, clock: Clock) -> anyhow::Result<Arc<TriageService>> {
+        let hours = BusinessHours::parse(config).map_err(anyhow::Error::msg)?;
+        let fingerprint = loader::fingerprint(config);
+        let engine = loader::load(config).map_err(anyhow::Error::msg)?;
+        let service = TriageService {
+            config: config.clone(),
+            status: RwLock::new(TriageStatus::default()),
+            engine: RwLock::new(Arc::new(engine)),
+            fingerprint: RwLock::new(fingerprint),
+            directory,
+            hours,
+            clock,
+        };
+        service.record_loaded();
+        Ok(Arc::new(service))
+    }
+
+    /// The engine to classify with now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn status(&self) -> TriageStatus {
+        self.status
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn default_language(&self) -> &str {
+        &self.config.default_language
+    }
+
+    /// Reads the files again; the new engine replaces the old one only if it validates.
+    pub fn reload(&self) -> Result<(), String> {
+        let fingerprint = loader::fingerprint(&self.config);
+        *self
+            .fingerprint
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fingerprint;
+        match loader::load(&self.config) {
+            Ok(engine) => {
+                *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+                self.record_loaded();
+                tracing::info!(rules = self.status().rules, "triage rules reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "triage rules not reloaded: the running rules stay in force");
+                let mut status = self.status.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                status.last_error = Some(e.clone());
+                status.last_error_at = Some(self.clock.now_ms());
+                Err(e)
+            }
+        }
+    }
+
+    fn record_loaded(&self) {
+        let engine = self.engine();
+        let source = |p: &std::path::Path| {
+            if p.as_os_str().is_empty() {
+                "built-in".to_string()
+            } else {
+                p.display().to_string()
+            }
+        };
+        *self.status.write().unwrap_or_else(std::sync::PoisonError::into_inner) = TriageStatus {
+            rules_source: source(&self.config.rules),
+            kb_source: source(&self.config.knowledge_base),
+            loaded_at: self.clock.now_ms(),
+            rules: engine.rules().rules.len(),
+            keyword_phrases: engine.rules().phrase_count(),
+            regexes: engine.rules().regex_count(),
+            kb_entries: engine.knowledge_base().len(),
+            last_error: None,
+            last_error_at: None,
+        };
+    }
+
+    /// Reloads when the files change or on SIGHUP, until shutdown.
+    pub async fn watch(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let every = Duration::from_secs(self.config.reload_check_secs.max(1));
+        #[cfg(unix)]
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            #[cfg(unix)]
+            let sighup = async {
+                match hangup.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let sighup = std::future::pending::<()>();
+            tokio::select! {
+                _ = crate::state::stopping(&mut shutdown) => return,
+                _ = sighup => {
+                    tracing::info!("SIGHUP: reloading triage rules");
+                    let _ = self.reload();
+                }
+                _ = tokio::time::sleep(every) => {
+                    let now = loader::fingerprint(&self.config);
+                    let changed = *self.fingerprint.read().unwrap_or_else(std::sync::PoisonError::into_inner) != now;
+                    if changed {
+                        let _ = self.reload();
+                    }
+                }
+            }
+        }
+    }
+}

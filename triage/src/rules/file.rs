@@ -1,0 +1,213 @@
+//! The rule file as written by an admin (TOML). Positions are kept so that
+//! validation can point at the line and column of a mistake.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub version: Spanned<u32>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub negation: Negation,
+    /// Named keyword sets, referenced by rules.
+    #[serde(default)]
+    pub keywords: BTreeMap<String, Spanned<KeywordSet>>,
+    /// Named lists of sender addresses, domains or numbers.
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<String>>,
+    /// Patterns that name a machine model in this maker's catalogue.
+    #[serde(default)]
+    pub models: Vec<Spanned<String>>,
+    #[serde(default, rename = "rules")]
+    pub rules: Vec<RuleDef>,
+}
+
+/// What an unmatched message gets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default = "faq")]
+    pub priority: Spanned<String>,
+    #[serde(default = "n1")]
+    pub queue: String,
+    #[serde(default = "ack_faq")]
+    pub ack: String,
+    /// Queue per priority when a rule names none.
+    #[serde(default)]
+    pub queues: BTreeMap<String, String>,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            priority: faq(),
+            queue: n1(),
+            ack: ack_faq(),
+            queues: BTreeMap::new(),
+        }
+    }
+}
+
+fn faq() -> Spanned<String> {
+    Spanned::new(0..0, "faq".to_string())
+}
+fn n1() -> String {
+    "n1".to_string()
+}
+fn ack_faq() -> String {
+    "ack_faq".to_string()
+}
+
+/// Words that cancel a keyword found among the `window` words before it, in the same clause.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Negation {
+    #[serde(default = "window")]
+    pub window: usize,
+    #[serde(default)]
+    pub fr: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+    #[serde(default)]
+    pub de: Vec<String>,
+    #[serde(default)]
+    pub es: Vec<String>,
+    #[serde(default)]
+    pub it: Vec<String>,
+    /// Words that end a negation's reach, whatever the language ("mais", "but").
+    #[serde(default)]
+    pub stop_at: Vec<String>,
+}
+
+impl Default for Negation {
+    fn default() -> Self {
+        Negation {
+            stop_at: Vec::new(),
+            window: window(),
+            fr: Vec::new(),
+            en: Vec::new(),
+            de: Vec::new(),
+            es: Vec::new(),
+            it: Vec::new(),
+        }
+    }
+}
+
+fn window() -> usize {
+    4
+}
+
+/// Phrases per language, matched case- and accent-folded on word boundaries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordSet {
+    #[serde(default)]
+    pub fr: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub en: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub de: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub es: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub it: Vec<Spanned<String>>,
+    /// Any language (codes, brand names).
+    #[serde(default)]
+    pub any: Vec<Spanned<String>>,
+    /// False: negation words before a hit do not cancel it.
+    #[serde(default = "yes")]
+    pub negatable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    pub name: Spanned<String>,
+    pub priority: Spanned<String>,
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub escalation: Option<Spanned<String>>,
+    pub ack: Option<String>,
+    #[serde(default)]
+    pub ask_for: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub when: Spanned<Condition>,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn items(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryDef {
+    /// Look back this many days.
+    pub days: u32,
+    /// `fault_code`, `machine` or `any`: what an earlier incident must share.
+    #[serde(default = "any_incident")]
+    pub same: Spanned<String>,
+    #[serde(default = "one")]
+    pub at_least: u32,
+}
+
+fn any_incident() -> Spanned<String> {
+    Spanned::new(0..0, "any".to_string())
+}
+fn one() -> u32 {
+    1
+}
+
+/// One condition; tables with a single key, combined with `all`, `any`, `not`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    All(Vec<Spanned<Condition>>),
+    Any(Vec<Spanned<Condition>>),
+    Not(Box<Spanned<Condition>>),
+    /// Keyword set name(s): true when a phrase of one of them occurs, not negated.
+    Keywords(Spanned<OneOrMany>),
+    /// A regular expression over the folded text (lower case, no accents).
+    Regex(Spanned<String>),
+    Channel(Spanned<OneOrMany>),
+    Language(Spanned<OneOrMany>),
+    /// Exact sender addresses or numbers.
+    Sender(Vec<String>),
+    SenderDomain(Vec<String>),
+    /// A named list from `[lists]` (addresses, domains or numbers).
+    SenderList(Spanned<String>),
+    /// Account tier from the customer directory, e.g. `strategic`.
+    Tier(OneOrMany),
+    /// `image`, `video`, `audio`, `document`, `other` or `any`.
+    Attachment(Spanned<String>),
+    /// An extracted field: `fault_code`, `serial`, `model`, `firmware`, `phone`, `photo`.
+    HasField(Spanned<String>),
+    MissingField(Spanned<String>),
+    /// Earlier incidents of this customer.
+    History(HistoryDef),
+    /// Other conversations of this customer still open.
+    OpenConversations(u32),
+    BusinessHours(bool),
+}

@@ -1,0 +1,236 @@
+//! The rule language: what a valid file does, and how a broken one is reported.
+
+use triage::{
+    AttachmentKind, Channel, Engine, Escalation, History, Incident, Input, KnowledgeBase, MissingField, Priority,
+    RuleSet,
+};
+
+fn engine(source: &str) -> Engine {
+    match RuleSet::parse(source) {
+        Ok(rules) => Engine::new(rules, KnowledgeBase::default()),
+        Err(e) => panic!("rule file should be valid:\n{e}"),
+    }
+}
+
+fn errors(source: &str) -> Vec<String> {
+    match RuleSet::parse(source) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const SMALL: &str = r#"
+version = 1
+
+[lists]
+vip = ["@bigcustomer.com", "+33 6 00 00 00 01"]
+
+[keywords.stop]
+fr = ["ligne arrêtée"]
+en = ["line down"]
+
+[[rules]]
+name = "vip"
+priority = "important"
+queue = "vip"
+when = { sender_list = "vip" }
+
+[[rules]]
+name = "stop"
+priority = "critical"
+escalation = "callback"
+ask_for = ["fault_code", "photo"]
+tags = ["stop"]
+when = { keywords = "stop" }
+
+[[rules]]
+name = "whatsapp_photo"
+priority = "important"
+when = { all = [{ channel = "whatsapp" }, { attachment = "image" }, { missing_field = "fault_code" }] }
+
+[[rules]]
+name = "repeat"
+priority = "important"
+when = { history = { days = 30, same = "fault_code" } }
+"#;
+
+#[test]
+fn highest_priority_wins_and_ties_go_to_the_first_rule() {
+    let e = engine(SMALL);
+    let v = e.classify(&Input::text(
+        Channel::Email,
+        "boss@bigcustomer.com",
+        "Ligne arrêtée depuis 8h",
+    ));
+    assert_eq!(v.priority, Priority::Critical);
+    assert_eq!(v.escalation, Escalation::Callback);
+    assert_eq!(v.queue, "critical", "queue from the priority when the rule names none");
+    let names: Vec<&str> = v.rules.iter().map(|r| r.rule.as_str()).collect();
+    assert_eq!(names, ["vip", "stop"], "every matching rule is explained");
+    assert_eq!(v.rules[1].spans[0].text, "Ligne arrêtée");
+    assert_eq!(v.ask_for, [MissingField::FaultCode, MissingField::Photo]);
+    assert_eq!(v.tags, ["stop"]);
+
+    let v = e.classify(&Input::text(Channel::Email, "boss@bigcustomer.com", "bonjour"));
+    assert_eq!((v.priority, v.queue.as_str()), (Priority::Important, "vip"));
+    let v = e.classify(&Input::text(Channel::Whatsapp, "33600000001", "bonjour"));
+    assert_eq!(v.priority, Priority::Important, "numbers compare as digits");
+}
+
+#[test]
+fn unmatched_messages_get_the_defaults() {
+    let v = engine(SMALL).classify(&Input::text(Channel::Webchat, "x", "Bonjour"));
+    assert_eq!(
+        (v.priority, v.queue.as_str(), v.escalation),
+        (Priority::Faq, "n1", Escalation::None)
+    );
+    assert!(v.rules.is_empty());
+}
+
+#[test]
+fn attachments_fields_and_history_are_conditions() {
+    let e = engine(SMALL);
+    let mut input = Input::text(Channel::Whatsapp, "33611111111", "voilà l'écran");
+    input.attachments = &[AttachmentKind::Image];
+    assert_eq!(e.classify(&input).rules[0].rule, "whatsapp_photo");
+    input.text = "voilà l'écran, code E17";
+    assert!(e.classify(&input).rules.is_empty(), "the fault code is there");
+
+    let history = History {
+        incidents: vec![Incident {
+            days_ago: 12,
+            fault_codes: vec!["E17".into()],
+            machines: vec![],
+        }],
+        ..History::default()
+    };
+    let mut input = Input::text(Channel::Email, "a@b.c", "Le défaut E17 est revenu");
+    input.history = &history;
+    assert_eq!(e.classify(&input).rules[0].rule, "repeat");
+    let old = History {
+        incidents: vec![Incident {
+            days_ago: 45,
+            fault_codes: vec!["E17".into()],
+            machines: vec![],
+        }],
+        ..History::default()
+    };
+    input.history = &old;
+    assert!(e.classify(&input).rules.is_empty(), "outside the window");
+}
+
+#[test]
+fn mistakes_are_reported_with_line_column_and_hint() {
+    let broken = r#"version = 1
+
+[keywords.stop]
+fr = ["ligne arrêtée"]
+
+[[rules]]
+name = "a"
+priority = "urgent"
+when = { keywords = "stpo" }
+
+[[rules]]
+name = "a"
+priority = "critical"
+escalation = "helicopter"
+when = { regex = "(unclosed" }
+"#;
+    let errs = errors(broken);
+    assert_eq!(errs.len(), 5, "{errs:#?}");
+    assert!(
+        errs[0].starts_with("line 8, column 12: unknown priority \"urgent\""),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[1].starts_with("line 9, column 21: unknown keyword set \"stpo\"")
+            && errs[1].contains("did you mean \"stop\"?"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[2].starts_with("line 12, column 8: rule \"a\" is defined twice") && errs[2].contains("line 7"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[3].starts_with("line 14, column 14: unknown escalation"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[4].starts_with("line 15, column 18: regex does not compile"),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn syntax_errors_and_unknown_keys_point_at_their_place() {
+    let errs = errors("version = 1\n[[rules]]\nname = \"x\"\npriority = \"faq\"\nwhen = { keywords = }\n");
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].starts_with("line 5, column"), "{errs:?}");
+    let errs = errors("version = 1\n[[rules]]\nname = \"x\"\npriority = \"faq\"\nwhen = { channel = \"fax\" }\n");
+    assert!(
+        errs[0].starts_with("line 5, column 20: unknown channel \"fax\""),
+        "{errs:?}"
+    );
+    let errs = errors("version = 1\n[[rules]]\nname = \"x\"\npriorty = \"faq\"\nwhen = { tier = \"gold\" }\n");
+    assert!(errs[0].contains("priorty"), "{errs:?}");
+    assert!(errs[0].contains("hint:"), "{errs:?}");
+}
+
+#[test]
+fn the_shipped_rules_are_valid_and_cover_five_languages() {
+    let rules = RuleSet::builtin();
+    assert!(rules.phrase_count() > 400, "{} phrases", rules.phrase_count());
+    assert!(rules.regex_count() >= 3);
+}
+
+#[test]
+fn language_of_the_verdict_follows_the_text() {
+    let e = Engine::builtin();
+    for (text, lang) in [
+        ("Bonjour, la ligne est arrêtée", "fr"),
+        ("Hello, the line is down", "en"),
+        ("Guten Tag, die Linie steht", "de"),
+        ("Hola, la línea está parada", "es"),
+        ("Buongiorno, la linea è ferma", "it"),
+    ] {
+        let v = e.classify(&Input::text(Channel::Webchat, "x", text));
+        assert_eq!(v.language.as_deref(), Some(lang), "{text}");
+        assert_eq!(v.priority, Priority::Critical, "{text}");
+    }
+}
+
+#[test]
+fn faq_answers_come_from_the_knowledge_base() {
+    let e = Engine::builtin();
+    let v = e.classify(&Input::text(
+        Channel::Webchat,
+        "x",
+        "Bonjour, où trouver la notice de la presse P200 ?",
+    ));
+    assert_eq!(v.priority, Priority::Faq);
+    let faq = v.faq.unwrap_or_else(|| panic!("no FAQ match"));
+    assert_eq!(faq.id, "manual");
+    assert!(faq.auto_send);
+    assert!(faq.score >= 0.5);
+    assert_eq!(v.fields.models, ["P200"]);
+    let v = e.classify(&Input::text(Channel::Webchat, "x", "Ligne arrêtée, où est la notice ?"));
+    assert!(v.faq.is_none(), "no FAQ answer to an emergency");
+}
+
+#[test]
+fn strategic_accounts_are_critical() {
+    let e = Engine::builtin();
+    let mut input = Input::text(
+        Channel::Email,
+        "buyer@key-account.com",
+        "Pouvez-vous nous envoyer un devis ?",
+    );
+    input.tier = Some("strategic");
+    let v = e.classify(&input);
+    assert_eq!(v.priority, Priority::Critical);
+    assert_eq!(
+        v.rules.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>(),
+        ["strategic_customer", "question"]
+    );
+}
