@@ -51,16 +51,16 @@ impl Engine {
         let subject = input.subject.map(Folded::new);
         let scanner = &self.rules.scanner;
 
-        let no_hits = [0u32; 6];
         let hinted = input.language.and_then(Lang::parse);
-        let mut lang = language::guess(&text.text, &no_hits).or(hinted);
+        let stopwords = language::stopword_scores(&text.text);
+        let mut lang = language::decide(&stopwords, &[0; 6]).or(hinted);
         let mut hits = scanner.new_hits();
         scanner.scan(&text, 0, lang, &mut hits);
         if let Some(subject) = &subject {
             scanner.scan(subject, 1, lang, &mut hits);
         }
         // Keywords that matched are better evidence of the language than common words.
-        lang = language::guess(&text.text, &hits.per_lang).or(hinted).or(lang);
+        lang = language::decide(&stopwords, &hits.per_lang).or(hinted).or(lang);
 
         let mut fields = match input.subject {
             Some(s) => Fields::extract(&format!("{}\n{s}", input.text), input.attachments, &self.rules.models),

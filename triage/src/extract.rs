@@ -30,67 +30,69 @@ fn compile(re: &str) -> Regex {
     }
 }
 
-/// "E17", "E-217", "A-231", "F-042", "AL-12": one or two capitals, an optional dash, digits.
-static CODE_SHAPE: LazyLock<Regex> = LazyLock::new(|| compile(r"\b([A-Z]{1,2})-?(\d{2,4})\b"));
-/// "code 17", "alarme 45", "error 117", "spindle alarm 2041", "Fehler 23", "errore 45", "código E12".
-static CODE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"(?i)\b(?:code(?:\s+(?:d[eé]faut|erreur|alarme|error|fault))?|c[oó]digo(?:\s+de\s+(?:error|alarma))?|codice(?:\s+(?:di\s+)?(?:errore|allarme))?|alarme?|alarma|allarme|alarm|error|erreur|errore|fehler(?:code)?|st[öo]rung|fault|d[ée]faut|fallo|guasto)\s*(?:n[°o]\.?|nr\.?|#)?\s*:?\s*([A-Z]{0,2}-?\d{1,5})\b",
-    )
+/// Every pattern in one alternation, so the text is read once. At a given
+/// position the first alternative wins: a fault code introduced by a word
+/// ("code E17") before a bare code shape, a model ("modèle P200") before a code.
+/// Word boundaries are ASCII, `(?-u:\b)`: a Unicode `\b` makes the regex engine
+/// leave its fast DFA on accented text, for no gain here.
+static EXTRACT: LazyLock<Regex> = LazyLock::new(|| {
+    let code_word = r"(?i:(?-u:\b)(?:code(?:\s+(?:d[eé]faut|erreur|alarme|error|fault))?|c[oó]digo(?:\s+de\s+(?:error|alarma))?|codice(?:\s+(?:di\s+)?(?:errore|allarme))?|alarme?|alarma|allarme|alarm|error|erreur|errore|fehler(?:code)?|st[öo]rung|fault|d[ée]faut|fallo|guasto)\s*(?:n[°o]\.?|nr\.?|#)?\s*:?\s*(?P<code>[A-Z]{0,2}-?\d{1,5})(?-u:\b))";
+    let serial = r"(?i:(?:(?-u:\b)s/n|(?-u:\b)sn|(?-u:\b)serial(?:\s+(?:number|no\.?))?|(?-u:\b)n[°o]\s*de\s*s[ée]rie|(?-u:\b)num[ée]ro\s+de\s+s[ée]rie|(?-u:\b)seriennummer|(?-u:\b)serien-?nr\.?|(?-u:\b)n[úu]mero\s+de\s+serie|(?-u:\b)numero\s+di\s+serie|(?-u:\b)matricola)\s*[:#]?\s*(?P<serial>[A-Z0-9][A-Z0-9-]{3,20})(?-u:\b))";
+    let model = r"(?i:(?-u:\b)(?:mod[èe]le|model|modell|modelo|modello|type|typ|tipo)\s*:?\s*(?P<model>[A-Z][A-Z0-9]*-?\d[A-Z0-9-]*)(?-u:\b))";
+    let firmware = r"(?i:(?-u:\b)(?:firmware|fw|software(?:-?version)?|logiciel|version(?:\s+(?:logicielle|firmware|du\s+logiciel))?|versione|versi[óo]n)\s*:?\s*v?(?P<firmware>\d+(?:\.\d+){1,3})(?-u:\b))";
+    let phone =
+        r"(?P<phone>\+\d{2,3}[\s.]?\d(?:[\s.]?\d{2}){4}|\+\d{8,14}(?-u:\b)|(?-u:\b)0\d(?:[\s.]?\d{2}){4}(?-u:\b))";
+    // "E17", "E-217", "A-231", "F-042", "AL-12": one or two capitals, an optional dash, digits.
+    let shape = r"(?-u:\b)(?P<letters>[A-Z]{1,2})-?(?P<digits>\d{2,4})(?-u:\b)";
+    compile(&format!("{code_word}|{serial}|{model}|{firmware}|{phone}|{shape}"))
 });
-/// "S/N 12345", "serial: AB-99812", "n° de série 4471-22", "Seriennummer", "número de serie", "matricola".
-static SERIAL: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"(?i)(?:\bs/n|\bsn|\bserial(?:\s+(?:number|no\.?))?|\bn[°o]\s*de\s*s[ée]rie|\bnum[ée]ro\s+de\s+s[ée]rie|\bseriennummer|\bserien-?nr\.?|\bn[úu]mero\s+de\s+serie|\bnumero\s+di\s+serie|\bmatricola)\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{3,20})\b",
-    )
-});
-/// "modèle X500", "model CNC-200", "Modell", "modelo", "modello", "machine type P200".
-static MODEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?i)\b(?:mod[èe]le|model|modell|modelo|modello|type|typ|tipo)\s*:?\s*([A-Z][A-Z0-9]*-?\d[A-Z0-9-]*)\b")
-});
-/// "firmware 2.3.1", "fw v1.2", "version logicielle 4.1", "Software-Version 3.2".
-static FIRMWARE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"(?i)\b(?:firmware|fw|software(?:-?version)?|logiciel|version(?:\s+(?:logicielle|firmware|du\s+logiciel))?|versione|versi[óo]n)\s*:?\s*v?(\d+(?:\.\d+){1,3})\b",
-    )
-});
-/// International or French national phone numbers.
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?:\+\d{2,3}[\s.]?\d(?:[\s.]?\d{2}){4}|\+\d{8,14}\b|\b0\d(?:[\s.]?\d{2}){4}\b)"));
 
 impl Fields {
     /// `models` are the rule file's catalogue patterns, tried before the generic one.
     pub fn extract(text: &str, attachments: &[AttachmentKind], models: &[Regex]) -> Self {
         let mut f = Fields::default();
-        for caps in CODE_WORD.captures_iter(text) {
-            push_unique(&mut f.fault_codes, caps[1].replace('-', "").to_uppercase());
-        }
-        for caps in SERIAL.captures_iter(text) {
-            push_unique(&mut f.serials, caps[1].to_string());
-        }
         for re in models {
             for m in re.find_iter(text) {
                 push_unique(&mut f.models, m.as_str().to_string());
             }
         }
-        for caps in MODEL_WORD.captures_iter(text) {
-            push_unique(&mut f.models, caps[1].to_string());
-        }
-        for caps in CODE_SHAPE.captures_iter(text) {
-            let code = format!("{}{}", &caps[1], &caps[2]);
-            let whole = caps.get(0).map(|m| m.as_str()).unwrap_or_default();
-            // A model or serial number is not also a fault code.
-            let taken = f.models.iter().chain(&f.serials).any(|m| m.contains(whole));
-            if !taken {
-                push_unique(&mut f.fault_codes, code);
+        // Every pattern needs a digit, and none reaches further than WINDOW
+        // bytes before it: only the text around digits is searched.
+        for (start, end) in digit_windows(text) {
+            let window = &text[..end];
+            let mut at = start;
+            while let Some(caps) = EXTRACT.captures_at(window, at) {
+                let Some(whole) = caps.get(0) else { break };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    whole.end() + 1
+                };
+                if let Some(code) = caps.name("code") {
+                    push_unique(&mut f.fault_codes, code.as_str().replace('-', "").to_uppercase());
+                } else if let Some(serial) = caps.name("serial") {
+                    push_unique(&mut f.serials, serial.as_str().to_string());
+                } else if let Some(model) = caps.name("model") {
+                    push_unique(&mut f.models, model.as_str().to_string());
+                } else if let Some(fw) = caps.name("firmware") {
+                    push_unique(&mut f.firmware, fw.as_str().to_string());
+                } else if let Some(phone) = caps.name("phone") {
+                    let digits: String = phone
+                        .as_str()
+                        .chars()
+                        .filter(|c| c.is_ascii_digit() || *c == '+')
+                        .collect();
+                    push_unique(&mut f.phones, digits);
+                } else if let (Some(letters), Some(digits)) = (caps.name("letters"), caps.name("digits")) {
+                    // A catalogue model is not also a fault code.
+                    if !f.models.iter().any(|m| m.contains(whole.as_str())) {
+                        push_unique(&mut f.fault_codes, format!("{}{}", letters.as_str(), digits.as_str()));
+                    }
+                }
+                if at > window.len() {
+                    break;
+                }
             }
-        }
-        for caps in FIRMWARE.captures_iter(text) {
-            push_unique(&mut f.firmware, caps[1].to_string());
-        }
-        for m in PHONE.find_iter(text) {
-            let digits: String = m.as_str().chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-            push_unique(&mut f.phones, digits);
         }
         let count = |pred: fn(&AttachmentKind) -> bool| {
             u32::try_from(attachments.iter().filter(|k| pred(k)).count()).unwrap_or(u32::MAX)
@@ -103,6 +105,51 @@ impl Fields {
     pub fn has_machine(&self) -> bool {
         !self.serials.is_empty() || !self.models.is_empty()
     }
+}
+
+/// How far before a digit a pattern may start ("numéro de série : " and the like).
+const WINDOW_BEFORE: usize = 48;
+
+/// Byte ranges around runs of digits, merged when they touch, on char boundaries.
+/// A range ends at the end of the word holding its last digit.
+fn digit_windows(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut start = i.saturating_sub(WINDOW_BEFORE);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        // Phone numbers and versions run on: "06 12 34 56 78", "2.3.1".
+        let mut end = i;
+        loop {
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+            let continues = end + 1 < bytes.len() && b" .-".contains(&bytes[end]) && bytes[end + 1].is_ascii_digit();
+            if !continues {
+                break;
+            }
+            end += 1;
+        }
+        while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+            end += 1;
+        }
+        while end < bytes.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+        i = end.max(i + 1);
+    }
+    windows
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -153,8 +200,26 @@ mod tests {
     }
 
     #[test]
+    fn windows_cover_each_number_and_what_precedes_it() {
+        let text = "Bonjour, une longue phrase sans chiffre aucun pour commencer le message. Puis le code E17 et le 06 12 34 56 78.";
+        let w = digit_windows(text);
+        assert_eq!(w.len(), 1, "{w:?}");
+        let (s, e) = w[0];
+        assert!(
+            text[s..e].contains("code E17 et le 06 12 34 56 78"),
+            "{:?}",
+            &text[s..e]
+        );
+        assert!(s > 20, "starts near the digits, not at the beginning");
+        assert_eq!(digit_windows("pas de chiffre"), vec![]);
+        let accents = "é".repeat(40) + "9";
+        let w = digit_windows(&accents);
+        assert!(accents.is_char_boundary(w[0].0));
+    }
+
+    #[test]
     fn catalogue_patterns_name_models() {
-        let models = [compile(r"\bCNC-\d{3}\b")];
+        let models = [compile(r"(?-u:\b)CNC-\d{3}(?-u:\b)")];
         let f = Fields::extract(
             "la CNC-450 fait un bruit",
             &[AttachmentKind::Image, AttachmentKind::Document],

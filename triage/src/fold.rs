@@ -14,59 +14,19 @@ pub struct Folded {
     original_len: usize,
 }
 
-impl Folded {
-    pub fn new(original: &str) -> Self {
-        let mut f = Folded {
-            text: String::with_capacity(original.len()),
-            origin: Vec::with_capacity(original.len()),
-            original_len: original.len(),
-        };
-        let mut line_start = true;
-        let mut in_quote = false;
-        let mut last_space = true;
-        for (at, ch) in original.char_indices() {
-            let at = u32::try_from(at).unwrap_or(u32::MAX);
-            if ch == '\n' {
-                in_quote = false;
-                line_start = true;
-                if !f.text.ends_with('\n') {
-                    f.push_byte(b'\n', at);
-                }
-                last_space = true;
-                continue;
-            }
-            if in_quote {
-                continue;
-            }
-            if line_start && ch == '>' {
-                in_quote = true;
-                continue;
-            }
-            if ch.is_whitespace() {
-                if !last_space {
-                    f.push_byte(b' ', at);
-                    last_space = true;
-                }
-                continue;
-            }
-            line_start = false;
-            last_space = false;
-            if ch.is_ascii() {
-                f.push_byte(ch.to_ascii_lowercase() as u8, at);
-                continue;
-            }
-            f.push_folded(ch, at);
-        }
-        f
-    }
+struct Builder {
+    out: Vec<u8>,
+    origin: Vec<u32>,
+}
 
+impl Builder {
     fn push_byte(&mut self, b: u8, at: u32) {
-        self.text.push(b as char);
+        self.out.push(b);
         self.origin.push(at);
     }
 
     fn push_str(&mut self, s: &str, at: u32) {
-        self.text.push_str(s);
+        self.out.extend_from_slice(s.as_bytes());
         self.origin.extend(std::iter::repeat_n(at, s.len()));
     }
 
@@ -89,13 +49,83 @@ impl Folded {
             }
         }
     }
+}
+
+impl Folded {
+    pub fn new(original: &str) -> Self {
+        let mut f = Builder {
+            out: Vec::with_capacity(original.len()),
+            origin: Vec::with_capacity(original.len()),
+        };
+        let bytes = original.as_bytes();
+        let mut line_start = true;
+        let mut in_quote = false;
+        let mut last_space = true;
+        let mut i = 0;
+        while i < bytes.len() {
+            let at = u32::try_from(i).unwrap_or(u32::MAX);
+            let b = bytes[i];
+            // Letters, digits and most punctuation: by far the common case.
+            if b > b' ' && b < 0x80 && !in_quote && !(line_start && b == b'>') {
+                f.push_byte(b.to_ascii_lowercase(), at);
+                line_start = false;
+                last_space = false;
+                i += 1;
+                continue;
+            }
+            let (ch, len) = if b < 0x80 {
+                (b as char, 1)
+            } else {
+                match original.get(i..).and_then(|rest| rest.chars().next()) {
+                    Some(ch) => (ch, ch.len_utf8()),
+                    None => break,
+                }
+            };
+            i += len;
+            if ch == '\n' {
+                in_quote = false;
+                line_start = true;
+                if f.out.last() != Some(&b'\n') {
+                    f.push_byte(b'\n', at);
+                }
+                last_space = true;
+                continue;
+            }
+            if in_quote {
+                continue;
+            }
+            if line_start && ch == '>' {
+                in_quote = true;
+                continue;
+            }
+            if ch.is_whitespace() {
+                if !last_space {
+                    f.push_byte(b' ', at);
+                    last_space = true;
+                }
+                continue;
+            }
+            line_start = false;
+            last_space = false;
+            if len == 1 {
+                f.push_byte(b.to_ascii_lowercase(), at);
+            } else {
+                f.push_folded(ch, at);
+            }
+        }
+        Folded {
+            // Built from whole chars and ASCII bytes only: always valid UTF-8.
+            text: String::from_utf8(f.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            origin: f.origin,
+            original_len: original.len(),
+        }
+    }
 
     /// Maps a folded byte range back to the original byte range.
     pub fn original_range(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
         let pos = |i: usize| self.origin.get(i).map(|&o| o as usize);
         let o_start = pos(start).unwrap_or(self.original_len);
-        // The byte just past the match belongs to the next folded char; its
-        // origin is where the matched text ends in the original.
+        // The last matched byte came from some original char; the range ends where that char ends.
         let o_end = match end.checked_sub(1).and_then(pos) {
             Some(last) => {
                 let mut e = last + 1;

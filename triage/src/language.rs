@@ -1,5 +1,8 @@
 //! Which of the five hotline languages a text is in, from its common words.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use crate::rules::Lang;
 
 const STOPWORDS: [&[&str]; 5] = [
@@ -7,7 +10,7 @@ const STOPWORDS: [&[&str]; 5] = [
     &[
         "le", "la", "les", "des", "une", "est", "pas", "et", "je", "nous", "vous", "il", "elle", "sur", "dans", "pour",
         "avec", "au", "aux", "du", "ce", "cette", "qui", "que", "bonjour", "merci", "depuis", "notre", "votre", "ne",
-        "mais", "tres", "on", "nos", "vos", "ca", "c'est", "j'ai", "d'un", "d'une", "l'", "svp",
+        "mais", "tres", "on", "nos", "vos", "ca", "c'est", "j'ai", "d'un", "d'une", "svp",
     ],
     // en
     &[
@@ -60,23 +63,44 @@ const STOPWORDS: [&[&str]; 5] = [
     ],
 ];
 
-/// The most likely language from folded text, plus keyword hits per language
-/// (`Lang::index` order) as extra evidence. `None` when nothing tells.
-pub fn guess(folded: &str, keyword_hits: &[u32; 6]) -> Option<Lang> {
+/// Each stopword with the languages it belongs to, as a bit mask (bit i = `Lang::SPOKEN[i]`).
+static INDEX: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut index = HashMap::new();
+    for (i, list) in STOPWORDS.iter().enumerate() {
+        for w in *list {
+            *index.entry(*w).or_insert(0u8) |= 1 << i;
+        }
+    }
+    index
+});
+
+/// Words looked at: the language shows in the first sentences, and a long
+/// message must not cost more here than a short one.
+const MAX_WORDS: usize = 40;
+
+/// Stopword counts per language in folded text.
+pub fn stopword_scores(folded: &str) -> [u32; 5] {
     let mut score = [0u32; 5];
-    for word in folded
+    let words = folded
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-    {
-        for (i, list) in STOPWORDS.iter().enumerate() {
-            if list.contains(&word) {
-                score[i] += 1;
+        .filter(|w| !w.is_empty());
+    for word in words.take(MAX_WORDS) {
+        if word.len() > 10 {
+            continue;
+        }
+        if let Some(mask) = INDEX.get(word) {
+            for (i, s) in score.iter_mut().enumerate() {
+                *s += u32::from(mask >> i & 1);
             }
         }
     }
-    for (i, s) in score.iter_mut().enumerate() {
-        *s += 2 * keyword_hits[i];
-    }
+    score
+}
+
+/// The most likely language from stopword counts plus keyword hits per
+/// language (`Lang::index` order, weighted double). `None` when nothing tells.
+pub fn decide(stopwords: &[u32; 5], keyword_hits: &[u32; 6]) -> Option<Lang> {
+    let score: Vec<u32> = (0..5).map(|i| stopwords[i] + 2 * keyword_hits[i]).collect();
     let best = (0..5).max_by_key(|&i| (score[i], std::cmp::Reverse(i)))?;
     (score[best] > 0).then(|| Lang::SPOKEN[best])
 }
@@ -85,29 +109,17 @@ pub fn guess(folded: &str, keyword_hits: &[u32; 6]) -> Option<Lang> {
 mod tests {
     use super::*;
 
+    fn guess(text: &str) -> Option<Lang> {
+        decide(&stopword_scores(text), &[0; 6])
+    }
+
     #[test]
     fn common_words_tell_the_language() {
-        let none = [0; 6];
-        assert_eq!(
-            guess("bonjour, la ligne est arretee depuis ce matin", &none),
-            Some(Lang::Fr)
-        );
-        assert_eq!(
-            guess("hello, the line is down since this morning", &none),
-            Some(Lang::En)
-        );
-        assert_eq!(
-            guess("guten tag, die linie steht seit heute morgen", &none),
-            Some(Lang::De)
-        );
-        assert_eq!(
-            guess("hola, la linea esta parada desde esta manana", &none),
-            Some(Lang::Es)
-        );
-        assert_eq!(
-            guess("buongiorno, la linea e ferma da stamattina", &none),
-            Some(Lang::It)
-        );
-        assert_eq!(guess("e17", &none), None);
+        assert_eq!(guess("bonjour, la ligne est arretee depuis ce matin"), Some(Lang::Fr));
+        assert_eq!(guess("hello, the line is down since this morning"), Some(Lang::En));
+        assert_eq!(guess("guten tag, die linie steht seit heute morgen"), Some(Lang::De));
+        assert_eq!(guess("hola, la linea esta parada desde esta manana"), Some(Lang::Es));
+        assert_eq!(guess("buongiorno, la linea e ferma da stamattina"), Some(Lang::It));
+        assert_eq!(guess("e17"), None);
     }
 }

@@ -2,11 +2,13 @@
 //! Aho-Corasick automaton) and tells which regexes match (one `RegexSet`), so
 //! the cost follows the text's length, not the number of rules.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
 
 use crate::fold::Folded;
 use crate::rules::Lang;
+
+const DFA_MAX_PHRASES: usize = 2_000;
 
 pub struct Phrase {
     pub text: String,
@@ -58,9 +60,13 @@ impl Scanner {
         let automaton = if phrases.is_empty() {
             None
         } else {
+            // A DFA scans about 1.5x faster than the NFA while it fits in cache;
+            // past a few thousand phrases the NFA's smaller footprint wins.
+            let kind = (phrases.len() <= DFA_MAX_PHRASES).then_some(AhoCorasickKind::DFA);
             Some(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    .kind(kind)
                     .build(phrases.iter().map(|p| p.text.as_bytes()))
                     .map_err(|e| format!("keyword automaton: {e}"))?,
             )
