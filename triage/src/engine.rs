@@ -22,6 +22,8 @@ const FIELDS: [&str; 2] = ["text", "subject"];
 
 struct Ctx<'a> {
     input: &'a Input<'a>,
+    /// Folded text and subject, for proximity conditions.
+    folded: [&'a str; 2],
     hits: &'a Hits,
     fields: &'a Fields,
     lang: Option<Lang>,
@@ -69,6 +71,10 @@ impl Engine {
 
         let ctx = Ctx {
             input,
+            folded: [
+                text.text.as_str(),
+                subject.as_ref().map(|s| s.text.as_str()).unwrap_or_default(),
+            ],
             hits: &hits,
             fields: &fields,
             lang,
@@ -182,6 +188,14 @@ fn eval(cond: &Cond, ctx: &Ctx<'_>) -> Option<Vec<Hit>> {
         Cond::Any(list) => list.iter().find_map(|c| eval(c, ctx)),
         Cond::Not(inner) => yes(eval(inner, ctx).is_none()),
         Cond::Keywords(ids) => ids.iter().find_map(|&i| ctx.hits.sets[i]).map(|h| vec![h]),
+        Cond::Near { a, b, within } => ctx.hits.all[*a]
+            .iter()
+            .find_map(|ha| {
+                ctx.hits.all[*b]
+                    .iter()
+                    .find_map(|hb| crate::matcher::near(ctx.folded[ha.field], *ha, *hb, *within))
+            })
+            .map(|h| vec![h]),
         Cond::Regex(i) => ctx.hits.regexes[*i].map(|h| vec![h]),
         Cond::Channel(list) => yes(list.contains(&ctx.input.channel)),
         Cond::Language(list) => yes(ctx.lang.is_some_and(|l| list.contains(&l))),

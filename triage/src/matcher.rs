@@ -32,16 +32,30 @@ pub struct Scanner {
     pub set_names: Vec<String>,
     regex_set: RegexSet,
     regexes: Vec<Regex>,
-    /// Per spoken language (Lang::index), folded negation words.
-    cancellers: [Vec<String>; 5],
-    stop_at: Vec<String>,
-    window: usize,
+    negation: NegationWords,
 }
 
-/// What one scan found; reused across calls to avoid allocation.
+/// Folded words that cancel a hit.
+pub struct NegationWords {
+    /// Per spoken language (`Lang::index`): words among the `window` before a hit.
+    pub before: [Vec<String>; 5],
+    /// Any language: the word right after a hit ("pas", "nicht").
+    pub after: Vec<String>,
+    /// Words a negation does not reach past ("mais", "but").
+    pub stop_at: Vec<String>,
+    pub window: usize,
+}
+
+/// Hits kept per keyword set for proximity conditions.
+const MAX_HITS_PER_SET: usize = 16;
+
+/// What one scan found.
 #[derive(Debug, Default)]
 pub struct Hits {
+    /// The first live hit of each keyword set.
     pub sets: Vec<Option<Hit>>,
+    /// Every live hit of each keyword set (up to a cap), in text order per field.
+    pub all: Vec<Vec<Hit>>,
     pub regexes: Vec<Option<Hit>>,
     /// Live keyword hits per language, for language detection.
     pub per_lang: [u32; 6],
@@ -53,9 +67,7 @@ impl Scanner {
         set_negatable: Vec<bool>,
         set_names: Vec<String>,
         regexes: &[String],
-        cancellers: [Vec<String>; 5],
-        stop_at: Vec<String>,
-        window: usize,
+        negation: NegationWords,
     ) -> Result<Scanner, String> {
         let automaton = if phrases.is_empty() {
             None
@@ -85,9 +97,7 @@ impl Scanner {
             set_names,
             regex_set,
             regexes,
-            cancellers,
-            stop_at,
-            window,
+            negation,
         })
     }
 
@@ -102,6 +112,7 @@ impl Scanner {
     pub fn new_hits(&self) -> Hits {
         Hits {
             sets: vec![None; self.set_negatable.len()],
+            all: vec![Vec::new(); self.set_negatable.len()],
             regexes: vec![None; self.regexes.len()],
             per_lang: [0; 6],
         }
@@ -121,12 +132,16 @@ impl Scanner {
                 if !on_word_boundaries(bytes, start, end) {
                     continue;
                 }
-                if self.set_negatable[set] && self.cancelled(&text[..start], Some(lang)) {
+                if self.set_negatable[set] && self.cancelled(text, start, end, Some(lang)) {
                     continue;
                 }
                 hits.per_lang[lang.index()] += 1;
+                let hit = Hit { field, start, end };
                 if hits.sets[set].is_none() {
-                    hits.sets[set] = Some(Hit { field, start, end });
+                    hits.sets[set] = Some(hit);
+                }
+                if hits.all[set].len() < MAX_HITS_PER_SET {
+                    hits.all[set].push(hit);
                 }
             }
         }
@@ -139,7 +154,7 @@ impl Scanner {
             }
             hits.regexes[i] = self.regexes[i]
                 .find_iter(text)
-                .find(|m| !self.cancelled(&text[..m.start()], lang))
+                .find(|m| !self.cancelled(text, m.start(), m.end(), lang))
                 .map(|m| Hit {
                     field,
                     start: m.start(),
@@ -148,27 +163,64 @@ impl Scanner {
         }
     }
 
-    /// A negation or hypothetical word among the last words of the clause before a hit.
-    fn cancelled(&self, before: &str, lang: Option<Lang>) -> bool {
+    /// A negation or hypothetical word among the last words of the clause
+    /// before a hit, or a negation right after it.
+    fn cancelled(&self, text: &str, start: usize, end: usize, lang: Option<Lang>) -> bool {
+        let n = &self.negation;
+        let is_word = |c: char| c.is_alphanumeric() || c == '\'';
+        let next = text
+            .get(end..)
+            .unwrap_or_default()
+            .split(|c: char| !is_word(c))
+            .find(|w| !w.is_empty());
+        if next.is_some_and(|w| n.after.iter().any(|a| a == w)) {
+            return true;
+        }
+        let before = text.get(..start).unwrap_or_default();
         let clause_start = before
             .rfind(['.', '!', '?', ';', ',', '\n', ':', '('])
             .map(|i| i + 1)
             .unwrap_or(0);
         let clause = &before[clause_start..];
         let lists: &[Vec<String>] = match lang {
-            Some(Lang::Any) | None => &self.cancellers,
-            Some(l) => std::slice::from_ref(&self.cancellers[l.index()]),
+            Some(Lang::Any) | None => &n.before,
+            Some(l) => std::slice::from_ref(&n.before[l.index()]),
         };
         clause
-            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .split(|c: char| !is_word(c))
             .flat_map(|w| w.split('\''))
             .filter(|w| !w.is_empty())
             .rev()
-            .take(self.window)
+            .take(n.window)
             // "pas d'arrêt mais des rebuts": the negation does not reach past "mais".
-            .take_while(|w| !self.stop_at.iter().any(|s| s == w))
+            .take_while(|w| !n.stop_at.iter().any(|s| s == w))
             .any(|w| lists.iter().any(|list| list.iter().any(|c| c == w)))
     }
+}
+
+/// Whether two hits stand within `within` words of each other in one clause;
+/// the span covering both when they do.
+pub fn near(text: &str, a: Hit, b: Hit, within: usize) -> Option<Hit> {
+    if a.field != b.field {
+        return None;
+    }
+    let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
+    if second.start < first.end {
+        return None;
+    }
+    let between = text.get(first.end..second.start)?;
+    if between.contains(['.', '!', '?', ';', '\n']) {
+        return None;
+    }
+    let words = between
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .count();
+    (words <= within).then_some(Hit {
+        field: a.field,
+        start: first.start,
+        end: second.end,
+    })
 }
 
 fn on_word_boundaries(text: &[u8], start: usize, end: usize) -> bool {

@@ -9,7 +9,7 @@ use super::error::{Positions, RuleError, RuleErrors};
 use super::file::{Condition, RuleDef, RuleFile};
 use crate::fold::fold_phrase;
 use crate::input::{AttachmentKind, Channel};
-use crate::matcher::{Phrase, Scanner};
+use crate::matcher::{NegationWords, Phrase, Scanner};
 use crate::verdict::{Escalation, MissingField, Priority};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,6 +101,11 @@ pub enum Cond {
     Any(Vec<Cond>),
     Not(Box<Cond>),
     Keywords(Vec<usize>),
+    Near {
+        a: usize,
+        b: usize,
+        within: usize,
+    },
     Regex(usize),
     Channel(Vec<Channel>),
     Language(Vec<Lang>),
@@ -304,16 +309,21 @@ impl Compiler<'_> {
         let n = &file.negation;
         let cancellers =
             [&n.fr, &n.en, &n.de, &n.es, &n.it].map(|l| l.iter().map(|w| fold_phrase(w)).collect::<Vec<_>>());
-        let stop_at = n.stop_at.iter().map(|w| fold_phrase(w)).collect();
-        let scanner =
-            Scanner::new(phrases, negatable, set_names, &regexes, cancellers, stop_at, n.window).map_err(|e| {
-                RuleErrors(vec![RuleError {
-                    line: 1,
-                    column: 1,
-                    message: e,
-                    hint: Some("simplify the keyword sets or regexes".into()),
-                }])
-            })?;
+        let fold_all = |words: &[String]| words.iter().map(|w| fold_phrase(w)).collect();
+        let negation = NegationWords {
+            before: cancellers,
+            after: fold_all(&n.after),
+            stop_at: fold_all(&n.stop_at),
+            window: n.window,
+        };
+        let scanner = Scanner::new(phrases, negatable, set_names, &regexes, negation).map_err(|e| {
+            RuleErrors(vec![RuleError {
+                line: 1,
+                column: 1,
+                message: e,
+                hint: Some("simplify the keyword sets or regexes".into()),
+            }])
+        })?;
         Ok(RuleSet {
             rules,
             scanner,
@@ -421,6 +431,30 @@ impl Compiler<'_> {
                     return None;
                 }
                 Cond::Keywords(ids)
+            }
+            Condition::Near(near) => {
+                let mut ids = [0usize; 2];
+                for (slot, name) in ids.iter_mut().zip([&near.a, &near.b]) {
+                    match self.set_ids.get(name.get_ref()) {
+                        Some(id) => *slot = *id,
+                        None => {
+                            let known: Vec<&str> = file.keywords.keys().map(String::as_str).collect();
+                            let hint = closest(name.get_ref(), &known)
+                                .map(|k| format!("did you mean {k:?}?"))
+                                .unwrap_or_else(|| "define it under [keywords.NAME]".into());
+                            return self.err(
+                                name.span(),
+                                format!("unknown keyword set {:?}", name.get_ref()),
+                                Some(hint),
+                            );
+                        }
+                    }
+                }
+                Cond::Near {
+                    a: ids[0],
+                    b: ids[1],
+                    within: near.within,
+                }
             }
             Condition::Regex(re) => match Regex::new(re.get_ref()) {
                 Ok(_) => {

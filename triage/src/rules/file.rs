@@ -82,12 +82,16 @@ pub struct Negation {
     /// Words that end a negation's reach, whatever the language ("mais", "but").
     #[serde(default)]
     pub stop_at: Vec<String>,
+    /// Negations that follow the verb: French "ne s'arrête pas", German "steht nicht".
+    #[serde(default)]
+    pub after: Vec<String>,
 }
 
 impl Default for Negation {
     fn default() -> Self {
         Negation {
             stop_at: Vec::new(),
+            after: Vec::new(),
             window: window(),
             fr: Vec::new(),
             en: Vec::new(),
@@ -161,6 +165,21 @@ impl OneOrMany {
     }
 }
 
+/// Two keyword sets close together: "la chaîne est arrêtée", "the conveyor belt has stopped".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NearDef {
+    pub a: Spanned<String>,
+    pub b: Spanned<String>,
+    /// Most words between the two, in the same clause, either order.
+    #[serde(default = "four")]
+    pub within: usize,
+}
+
+fn four() -> usize {
+    4
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryDef {
@@ -191,6 +210,8 @@ pub enum Condition {
     Keywords(Spanned<OneOrMany>),
     /// A regular expression over the folded text (lower case, no accents).
     Regex(Spanned<String>),
+    /// A phrase of one keyword set within a few words of a phrase of another.
+    Near(NearDef),
     Channel(Spanned<OneOrMany>),
     Language(Spanned<OneOrMany>),
     /// Exact sender addresses or numbers.
