@@ -279,3 +279,29 @@ async fn many_visitors_at_once_are_all_acknowledged_and_stored() -> anyhow::Resu
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_question_the_knowledge_base_answers_gets_the_answer_and_a_check() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let ack = visitor
+        .message("q1", "Bonjour, où trouver la notice de la presse P200 ?")
+        .await?;
+    let auto = visitor.expect_message(|m| m["author"] == "system").await?;
+    let text = auto["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("espace client"),
+        "the answer is in the acknowledgement: {text}"
+    );
+    assert!(text.contains("Cela répond-il à votre question ?"), "{text}");
+
+    // Still queued for a human, with the match explained.
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let id = ticket_id(&ack["conversation"]);
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    assert_eq!(detail["verdict"]["faq"]["id"], "manual");
+    assert_eq!(detail["conversation"]["status"], "open");
+    assert_eq!(detail["conversation"]["queue"], "n1");
+    app.stop().await;
+    Ok(())
+}

@@ -13,6 +13,8 @@ struct Texts {
     fault_code: &'static str,
     impact: &'static str,
     photo: &'static str,
+    faq_intro: &'static str,
+    faq_check: &'static str,
 }
 
 const FR: Texts = Texts {
@@ -25,6 +27,8 @@ const FR: Texts = Texts {
     fault_code: "le code défaut affiché",
     impact: "l'impact sur la production",
     photo: "une photo de l'écran ou de la pièce",
+    faq_intro: "Voici une réponse qui pourrait vous aider :",
+    faq_check: "Cela répond-il à votre question ? Sinon, répondez simplement à ce message : un technicien prend le relais.",
 };
 
 const EN: Texts = Texts {
@@ -37,6 +41,8 @@ const EN: Texts = Texts {
     fault_code: "the fault code shown",
     impact: "the impact on production",
     photo: "a photo of the screen or the part",
+    faq_intro: "Here is an answer that may help:",
+    faq_check: "Does this answer your question? If not, just reply to this message and a technician will take over.",
 };
 
 const DE: Texts = Texts {
@@ -49,6 +55,8 @@ const DE: Texts = Texts {
     fault_code: "den angezeigten Fehlercode",
     impact: "die Auswirkung auf die Produktion",
     photo: "ein Foto des Displays oder des Teils",
+    faq_intro: "Hier ist eine Antwort, die Ihnen helfen könnte:",
+    faq_check: "Beantwortet das Ihre Frage? Wenn nicht, antworten Sie einfach auf diese Nachricht: ein Techniker übernimmt.",
 };
 
 const ES: Texts = Texts {
@@ -61,6 +69,8 @@ const ES: Texts = Texts {
     fault_code: "el código de error mostrado",
     impact: "el impacto en la producción",
     photo: "una foto de la pantalla o de la pieza",
+    faq_intro: "Aquí tiene una respuesta que puede ayudarle:",
+    faq_check: "¿Responde esto a su pregunta? Si no, responda a este mensaje y un técnico se encargará.",
 };
 
 const IT: Texts = Texts {
@@ -73,6 +83,8 @@ const IT: Texts = Texts {
     fault_code: "il codice di errore visualizzato",
     impact: "l'impatto sulla produzione",
     photo: "una foto del display o del pezzo",
+    faq_intro: "Ecco una risposta che potrebbe aiutarla:",
+    faq_check: "Risponde alla sua domanda? Altrimenti risponda a questo messaggio: un tecnico se ne occuperà.",
 };
 
 pub fn text(verdict: &Verdict, language: &str, ticket: &str) -> String {
@@ -89,6 +101,20 @@ pub fn text(verdict: &Verdict, language: &str, ticket: &str) -> String {
         Priority::Faq => t.faq,
     };
     let mut out = format!("{} {next}", t.hello.replace("{ticket}", ticket));
+    // A knowledge-base answer marked auto_send goes out at once; the conversation
+    // stays queued, so a human checks it and takes over if the customer says no.
+    if let Some(faq) = verdict
+        .faq
+        .as_ref()
+        .filter(|f| f.auto_send && verdict.priority == Priority::Faq)
+    {
+        out.push_str(&format!(
+            "\n\n{}\n\n{}\n\n{}",
+            t.faq_intro,
+            faq.answer.trim(),
+            t.faq_check
+        ));
+    }
     if !verdict.ask_for.is_empty() {
         let items: Vec<&str> = verdict
             .ask_for

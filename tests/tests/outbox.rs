@@ -1,0 +1,247 @@
+//! The outbox worker, driven step by step with a manual clock: transient
+//! failures retry with growing delays, permanent ones stop with the reason,
+//! and a worker gives up after its attempts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use e2e::test_config;
+use gateway::clock::Clock;
+use gateway::config::OutboxConfig;
+use gateway::events::Events;
+use gateway::ids::{AgentId, ConversationId};
+use gateway::outbox::{ChannelSender, Delivery, OutgoingMessage, Step, Worker};
+use gateway::server::Gateway;
+use gateway::store::messages::Direction;
+use gateway::store::outbox::Recorded;
+
+/// Answers with the scripted outcomes in order, then delivers.
+struct Scripted {
+    outcomes: Mutex<Vec<Delivery>>,
+    seen: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl ChannelSender for Scripted {
+    async fn send(&self, msg: &OutgoingMessage) -> Delivery {
+        self.seen.lock().map(|mut s| s.push(msg.message.body.clone())).ok();
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if outcomes.is_empty() {
+            Delivery::Delivered {
+                external_id: Some("ext-1".into()),
+            }
+        } else {
+            outcomes.remove(0)
+        }
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    gateway: Gateway,
+    worker: Worker,
+    sender: Arc<Scripted>,
+    clock: Clock,
+    conversation: ConversationId,
+}
+
+async fn setup(outcomes: Vec<Delivery>, max_attempts: i64) -> anyhow::Result<Setup> {
+    let dir = tempfile::tempdir()?;
+    let clock = Clock::manual(1_800_000_000_000);
+    let gateway = Gateway::start(test_config(dir.path()), clock.clone()).await?;
+    let inbound = channels::Inbound {
+        channel: channels::ChannelKind::Email,
+        endpoint: "sav".into(),
+        external_id: "<m1@example.com>".into(),
+        thread_hints: Default::default(),
+        from: channels::Participant {
+            address: "client@example.com".into(),
+            name: None,
+        },
+        to: vec![],
+        cc: vec![],
+        contact: Default::default(),
+        subject: Some("Question".into()),
+        text: "Bonjour, une question sur la notice".into(),
+        quoted: None,
+        html: None,
+        attachments: vec![],
+        sent_at: None,
+        language: None,
+        auto: channels::AutoFlags {
+            auto_reply: true,
+            ..Default::default()
+        },
+        raw_ref: None,
+    };
+    // An auto-reply gets no acknowledgement, so the only outbox row is the agent's.
+    let accepted = gateway.state.pipeline.submit(inbound).await?;
+    let sender = Arc::new(Scripted {
+        outcomes: Mutex::new(outcomes),
+        seen: Mutex::new(Vec::new()),
+    });
+    let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
+    senders.insert("email", sender.clone());
+    let config = OutboxConfig {
+        max_attempts,
+        retry_base_secs: 2,
+        retry_max_secs: 300,
+    };
+    let worker = Worker::new(
+        gateway.state.store.clone(),
+        senders,
+        Events::new(),
+        clock.clone(),
+        config,
+        Arc::default(),
+    );
+    gateway
+        .state
+        .store
+        .add_agent_message(
+            accepted.conversation_id,
+            AgentId(1),
+            "Admin",
+            "Voici la notice.",
+            Direction::Out,
+            clock.now_ms(),
+        )
+        .await?;
+    Ok(Setup {
+        _dir: dir,
+        gateway,
+        worker,
+        sender,
+        clock,
+        conversation: accepted.conversation_id,
+    })
+}
+
+#[tokio::test]
+async fn transient_failures_retry_with_backoff_then_deliver() -> anyhow::Result<()> {
+    let Setup {
+        _dir,
+        gateway,
+        worker,
+        sender,
+        clock,
+        conversation,
+    } = setup(
+        vec![
+            Delivery::Transient("connection reset".into()),
+            Delivery::Transient("timeout".into()),
+        ],
+        10,
+    )
+    .await?;
+    let now = clock.now_ms();
+
+    let step = worker.try_deliver_one().await?;
+    assert!(
+        matches!(&step, Step::Done { recorded: Recorded::Retry { at, .. }, .. } if *at == now + 2_000),
+        "{step:?}"
+    );
+    assert_eq!(worker.try_deliver_one().await?, Step::Idle, "not due yet");
+
+    clock.advance(2_000);
+    let step = worker.try_deliver_one().await?;
+    assert!(
+        matches!(&step, Step::Done { recorded: Recorded::Retry { at, .. }, .. } if *at == now + 2_000 + 4_000),
+        "doubles: {step:?}"
+    );
+    clock.advance(4_000);
+    let step = worker.try_deliver_one().await?;
+    assert!(
+        matches!(
+            &step,
+            Step::Done {
+                recorded: Recorded::Delivered { .. },
+                ..
+            }
+        ),
+        "{step:?}"
+    );
+    assert_eq!(worker.try_deliver_one().await?, Step::Idle);
+
+    let messages = gateway.state.store.messages(conversation, true).await?;
+    let reply = messages
+        .iter()
+        .find(|m| m.direction == "out")
+        .ok_or_else(|| anyhow::anyhow!("no reply"))?;
+    assert_eq!(reply.delivery_status.as_deref(), Some("delivered"));
+    let status = gateway
+        .state
+        .store
+        .outbox_status(gateway::ids::MessageId(reply.id))
+        .await?;
+    assert_eq!(
+        status.map(|(s, attempts, _)| (s, attempts)),
+        Some(("delivered".into(), 3))
+    );
+    assert_eq!(sender.seen.lock().map(|s| s.len()).unwrap_or(0), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_permanent_failure_stops_with_the_reason_visible() -> anyhow::Result<()> {
+    let Setup {
+        _dir,
+        gateway,
+        worker,
+        conversation,
+        ..
+    } = setup(vec![Delivery::Permanent("mailbox does not exist".into())], 10).await?;
+    let step = worker.try_deliver_one().await?;
+    assert!(
+        matches!(
+            &step,
+            Step::Done {
+                recorded: Recorded::Failed { .. },
+                ..
+            }
+        ),
+        "{step:?}"
+    );
+    assert_eq!(worker.try_deliver_one().await?, Step::Idle);
+    let messages = gateway.state.store.messages(conversation, true).await?;
+    let reply = messages
+        .iter()
+        .find(|m| m.direction == "out")
+        .ok_or_else(|| anyhow::anyhow!("no reply"))?;
+    assert_eq!(reply.delivery_status.as_deref(), Some("failed"));
+    assert_eq!(reply.delivery_error.as_deref(), Some("mailbox does not exist"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_worker_gives_up_after_its_attempts() -> anyhow::Result<()> {
+    let failures = (0..5).map(|i| Delivery::Transient(format!("try {i}"))).collect();
+    let Setup {
+        _dir,
+        gateway,
+        worker,
+        clock,
+        conversation,
+        ..
+    } = setup(failures, 3).await?;
+    for _ in 0..3 {
+        worker.try_deliver_one().await?;
+        clock.advance(600_000);
+    }
+    let messages = gateway.state.store.messages(conversation, true).await?;
+    let reply = messages
+        .iter()
+        .find(|m| m.direction == "out")
+        .ok_or_else(|| anyhow::anyhow!("no reply"))?;
+    assert_eq!(reply.delivery_status.as_deref(), Some("failed"));
+    assert!(
+        reply
+            .delivery_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("gave up after 3 attempts")),
+        "{:?}",
+        reply.delivery_error
+    );
+    Ok(())
+}
