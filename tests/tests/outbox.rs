@@ -13,7 +13,7 @@ use gateway::events::Events;
 use gateway::ids::{AgentId, ConversationId};
 use gateway::outbox::{ChannelSender, Delivery, OutgoingMessage, Step, Worker};
 use gateway::server::Gateway;
-use gateway::store::messages::Direction;
+use gateway::store::messages::{Direction, MessageRow};
 use gateway::store::outbox::Recorded;
 
 /// Answers with the scripted outcomes in order, then delivers.
@@ -118,6 +118,15 @@ async fn setup(outcomes: Vec<Delivery>, max_attempts: i64) -> anyhow::Result<Set
     })
 }
 
+/// The agent's reply in the conversation, as stored.
+async fn reply_of(gateway: &Gateway, conversation: ConversationId) -> anyhow::Result<MessageRow> {
+    let messages = gateway.state.store.messages(conversation, true).await?;
+    messages
+        .into_iter()
+        .find(|m| m.direction == "out")
+        .ok_or_else(|| anyhow::anyhow!("no reply"))
+}
+
 #[tokio::test]
 async fn transient_failures_retry_with_backoff_then_deliver() -> anyhow::Result<()> {
     let Setup {
@@ -164,11 +173,7 @@ async fn transient_failures_retry_with_backoff_then_deliver() -> anyhow::Result<
     );
     assert_eq!(worker.try_deliver_one().await?, Step::Idle);
 
-    let messages = gateway.state.store.messages(conversation, true).await?;
-    let reply = messages
-        .iter()
-        .find(|m| m.direction == "out")
-        .ok_or_else(|| anyhow::anyhow!("no reply"))?;
+    let reply = reply_of(&gateway, conversation).await?;
     assert_eq!(reply.delivery_status.as_deref(), Some("delivered"));
     let status = gateway
         .state
@@ -204,11 +209,7 @@ async fn a_permanent_failure_stops_with_the_reason_visible() -> anyhow::Result<(
         "{step:?}"
     );
     assert_eq!(worker.try_deliver_one().await?, Step::Idle);
-    let messages = gateway.state.store.messages(conversation, true).await?;
-    let reply = messages
-        .iter()
-        .find(|m| m.direction == "out")
-        .ok_or_else(|| anyhow::anyhow!("no reply"))?;
+    let reply = reply_of(&gateway, conversation).await?;
     assert_eq!(reply.delivery_status.as_deref(), Some("failed"));
     assert_eq!(reply.delivery_error.as_deref(), Some("mailbox does not exist"));
     Ok(())
@@ -229,11 +230,7 @@ async fn the_worker_gives_up_after_its_attempts() -> anyhow::Result<()> {
         worker.try_deliver_one().await?;
         clock.advance(600_000);
     }
-    let messages = gateway.state.store.messages(conversation, true).await?;
-    let reply = messages
-        .iter()
-        .find(|m| m.direction == "out")
-        .ok_or_else(|| anyhow::anyhow!("no reply"))?;
+    let reply = reply_of(&gateway, conversation).await?;
     assert_eq!(reply.delivery_status.as_deref(), Some("failed"));
     assert!(
         reply

@@ -66,26 +66,8 @@ pub async fn accept(
                     None => return Ok(Err(IngestError::Rejected(format!("unknown upload {id:?}")))),
                 }
             }
-            AttachmentSource::Blob { sha256 } => files.push(File {
-                name: attachment.name.clone(),
-                content_type: attachment
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-                size: attachment.size.and_then(|s| i64::try_from(s).ok()),
-                sha256: Some(sha256.clone()),
-                remote: None,
-            }),
-            AttachmentSource::Remote { handle } => files.push(File {
-                name: attachment.name.clone(),
-                content_type: attachment
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-                size: attachment.size.and_then(|s| i64::try_from(s).ok()),
-                sha256: None,
-                remote: Some(handle.clone()),
-            }),
+            AttachmentSource::Blob { sha256 } => files.push(File::described(attachment, Some(sha256), None)),
+            AttachmentSource::Remote { handle } => files.push(File::described(attachment, None, Some(handle))),
         }
     }
 
@@ -266,6 +248,22 @@ struct File {
     size: Option<i64>,
     sha256: Option<String>,
     remote: Option<String>,
+}
+
+impl File {
+    /// An attachment as the channel described it: stored bytes or a handle to fetch.
+    fn described(a: &channels::AttachmentRef, sha256: Option<&String>, remote: Option<&String>) -> Self {
+        File {
+            name: a.name.clone(),
+            content_type: a
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            size: a.size.and_then(|s| i64::try_from(s).ok()),
+            sha256: sha256.cloned(),
+            remote: remote.cloned(),
+        }
+    }
 }
 
 async fn find_conversation(
