@@ -76,6 +76,8 @@ pub struct AttachmentRef {
     pub name: Option<String>,
     pub content_type: Option<String>,
     pub size: Option<u64>,
+    /// The checksum the channel announced, to verify the bytes against.
+    pub sha256: Option<String>,
     pub source: AttachmentSource,
 }
 

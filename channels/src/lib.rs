@@ -5,6 +5,7 @@
 mod inbound;
 mod outbound;
 pub mod webchat;
+pub mod whatsapp;
 
 pub use inbound::{
     AttachmentRef, AttachmentSource, AutoFlags, ChannelKind, Contact, Inbound, Participant, ThreadHints,

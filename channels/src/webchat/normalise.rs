@@ -47,6 +47,7 @@ pub fn to_inbound(
                 name: None,
                 content_type: None,
                 size: None,
+                sha256: None,
                 source: AttachmentSource::Upload { id: id.clone() },
             })
             .collect(),

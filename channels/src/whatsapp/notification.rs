@@ -1,0 +1,331 @@
+//! A webhook notification, as what the gateway stores: messages (normalised),
+//! reactions, delivery statuses and value-level errors. Unknown shapes are
+//! kept as errors to show, never dropped.
+
+use serde_json::Value;
+
+use crate::inbound::{
+    AttachmentRef, AttachmentSource, AutoFlags, ChannelKind, Contact, Inbound, Participant, ThreadHints,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotificationError {
+    #[error("body is not JSON: {0}")]
+    NotJson(String),
+    #[error("not a WhatsApp Business notification (object = {0:?})")]
+    WrongObject(String),
+}
+
+/// A reaction to a message; `emoji: None` means the reaction was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub endpoint: String,
+    pub external_id: String,
+    pub from: String,
+    pub target: String,
+    pub emoji: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StatusKind {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl StatusKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusKind::Sent => "sent",
+            StatusKind::Delivered => "delivered",
+            StatusKind::Read => "read",
+            StatusKind::Failed => "failed",
+        }
+    }
+}
+
+/// A delivery receipt for a message we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub endpoint: String,
+    pub message_id: String,
+    /// `None` for a status name this code does not know (kept as `raw_status`).
+    pub kind: Option<StatusKind>,
+    pub raw_status: String,
+    pub recipient: String,
+    pub at: i64,
+    pub errors: Vec<ValueError>,
+}
+
+/// An error Meta reports: value-level, in a status, or in an unsupported message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    pub endpoint: String,
+    pub code: Option<i64>,
+    pub title: String,
+    pub details: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notification {
+    pub messages: Vec<Inbound>,
+    pub reactions: Vec<Reaction>,
+    pub statuses: Vec<Status>,
+    /// Value-level errors and anything this code could not read.
+    pub errors: Vec<ValueError>,
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+fn seconds(v: &Value) -> i64 {
+    let t = v.get("timestamp");
+    let secs = t
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<i64>().ok())
+        .or_else(|| t.and_then(Value::as_i64));
+    secs.unwrap_or(0).saturating_mul(1000)
+}
+
+fn errors_of(v: &Value, endpoint: &str) -> Vec<ValueError> {
+    v.get("errors")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|e| ValueError {
+                    endpoint: endpoint.to_string(),
+                    code: e.get("code").and_then(Value::as_i64),
+                    title: s(e, "title"),
+                    details: e
+                        .get("error_data")
+                        .and_then(|d| d.get("details"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| s(e, "details")),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses the raw body (after its signature was checked).
+pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError> {
+    let root: Value = serde_json::from_slice(raw).map_err(|e| NotificationError::NotJson(e.to_string()))?;
+    let object = s(&root, "object");
+    if object != "whatsapp_business_account" {
+        return Err(NotificationError::WrongObject(object));
+    }
+    let mut out = Notification::default();
+    let entries = root.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+    for entry in &entries {
+        for change in entry.get("changes").and_then(Value::as_array).into_iter().flatten() {
+            let value = change.get("value").cloned().unwrap_or(Value::Null);
+            let endpoint = value
+                .get("metadata")
+                .and_then(|m| m.get("phone_number_id"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let field = s(change, "field");
+            if field != "messages" {
+                out.errors.push(ValueError {
+                    endpoint,
+                    code: None,
+                    title: format!("unhandled webhook field {field:?}"),
+                    details: value.to_string().chars().take(2000).collect(),
+                });
+                continue;
+            }
+            let contacts = value
+                .get("contacts")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for m in value.get("messages").and_then(Value::as_array).into_iter().flatten() {
+                if m.get("type").and_then(Value::as_str) == Some("reaction") {
+                    let r = m.get("reaction").cloned().unwrap_or(Value::Null);
+                    let emoji = s(&r, "emoji");
+                    out.reactions.push(Reaction {
+                        endpoint: endpoint.clone(),
+                        external_id: s(m, "id"),
+                        from: s(m, "from"),
+                        target: s(&r, "message_id"),
+                        emoji: (!emoji.is_empty()).then_some(emoji),
+                        at: seconds(m),
+                    });
+                    continue;
+                }
+                out.messages.push(message(m, &endpoint, &contacts));
+            }
+            for st in value.get("statuses").and_then(Value::as_array).into_iter().flatten() {
+                let raw_status = s(st, "status");
+                let kind = match raw_status.as_str() {
+                    "sent" => Some(StatusKind::Sent),
+                    "delivered" => Some(StatusKind::Delivered),
+                    "read" => Some(StatusKind::Read),
+                    "failed" => Some(StatusKind::Failed),
+                    _ => None,
+                };
+                out.statuses.push(Status {
+                    endpoint: endpoint.clone(),
+                    message_id: s(st, "id"),
+                    kind,
+                    raw_status,
+                    recipient: s(st, "recipient_id"),
+                    at: seconds(st),
+                    errors: errors_of(st, &endpoint),
+                });
+            }
+            out.errors.extend(errors_of(&value, &endpoint));
+        }
+    }
+    Ok(out)
+}
+
+fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
+    let from = s(m, "from");
+    let name = contacts
+        .iter()
+        .find(|c| c.get("wa_id").and_then(Value::as_str) == Some(from.as_str()))
+        .or_else(|| contacts.first())
+        .and_then(|c| c.get("profile")?.get("name")?.as_str())
+        .map(str::to_string);
+    let kind = s(m, "type");
+    let body = m.get(&kind).cloned().unwrap_or(Value::Null);
+    let mut attachments = Vec::new();
+    let mut auto = AutoFlags::default();
+    let text = match kind.as_str() {
+        "text" => s(&body, "body"),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            attachments.push(AttachmentRef {
+                name: body.get("filename").and_then(Value::as_str).map(str::to_string),
+                content_type: body.get("mime_type").and_then(Value::as_str).map(str::to_string),
+                size: None,
+                sha256: body.get("sha256").and_then(Value::as_str).map(str::to_string),
+                source: AttachmentSource::Remote { handle: s(&body, "id") },
+            });
+            let caption = s(&body, "caption");
+            match kind.as_str() {
+                "audio" if body.get("voice").and_then(Value::as_bool) == Some(true) && caption.is_empty() => {
+                    "🎤".into()
+                }
+                _ => caption,
+            }
+        }
+        "location" => {
+            let (lat, lon) = (
+                body.get("latitude").and_then(Value::as_f64),
+                body.get("longitude").and_then(Value::as_f64),
+            );
+            let place = [s(&body, "name"), s(&body, "address")]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            match (lat, lon) {
+                (Some(lat), Some(lon)) => format!(
+                    "📍 {lat:.6}, {lon:.6}{}{place}\nhttps://www.openstreetmap.org/?mlat={lat:.6}&mlon={lon:.6}#map=17/{lat:.6}/{lon:.6}",
+                    if place.is_empty() { "" } else { " — " }
+                ),
+                _ => format!("📍 {place}"),
+            }
+        }
+        "contacts" => body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let name = c
+                    .get("name")
+                    .and_then(|n| n.get("formatted_name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                let phones: Vec<String> = c
+                    .get("phones")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.get("phone").and_then(Value::as_str).map(str::to_string))
+                    .collect();
+                format!("👤 {name} {}", phones.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "interactive" => {
+            let reply = body
+                .get("button_reply")
+                .or_else(|| body.get("list_reply"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let description = s(&reply, "description");
+            if description.is_empty() {
+                s(&reply, "title")
+            } else {
+                format!("{} — {description}", s(&reply, "title"))
+            }
+        }
+        "button" => s(&body, "text"),
+        "system" => {
+            auto.auto_reply = true;
+            format!("[{}] {}", s(&body, "type"), s(&body, "body"))
+        }
+        other => {
+            // unsupported (and the legacy "unknown"): stored and shown, never dropped.
+            let inner = m.get("unsupported").map(|u| s(u, "type")).filter(|t| !t.is_empty());
+            let errors: Vec<String> = errors_of(m, endpoint)
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}: {}",
+                        e.code.map(|c| c.to_string()).unwrap_or_default(),
+                        e.title,
+                        e.details
+                    )
+                })
+                .collect();
+            format!(
+                "[unsupported WhatsApp message: {}] {}",
+                inner.unwrap_or_else(|| other.to_string()),
+                errors.join("; ")
+            )
+            .trim()
+            .to_string()
+        }
+    };
+    Inbound {
+        channel: ChannelKind::Whatsapp,
+        endpoint: endpoint.to_string(),
+        external_id: s(m, "id"),
+        thread_hints: ThreadHints {
+            reply_to_external: m
+                .get("context")
+                .and_then(|c| c.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            ..ThreadHints::default()
+        },
+        from: Participant {
+            address: from.clone(),
+            name: name.clone(),
+        },
+        to: Vec::new(),
+        cc: Vec::new(),
+        contact: Contact {
+            name,
+            phone: (!from.is_empty()).then(|| format!("+{from}")),
+            ..Contact::default()
+        },
+        subject: None,
+        text,
+        quoted: None,
+        html: None,
+        attachments,
+        sent_at: Some(seconds(m)).filter(|t| *t > 0),
+        language: None,
+        auto,
+        raw_ref: None,
+    }
+}
