@@ -20,6 +20,7 @@ pub struct Config {
     pub triage: TriageConfig,
     /// The customer directory: who is a strategic account.
     pub accounts: Vec<AccountConfig>,
+    pub whatsapp: WhatsappConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +183,87 @@ pub struct AccountConfig {
     pub addresses: Vec<String>,
     /// Phone numbers / WhatsApp ids, any formatting.
     pub phones: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsappConfig {
+    /// Serve the webhook and send through the Graph API.
+    pub enabled: bool,
+    /// The token typed in the App Dashboard for the GET handshake.
+    pub verify_token: Secret,
+    /// App Secret: the key of X-Hub-Signature-256.
+    pub app_secret: Secret,
+    /// System-user access token for the Graph API.
+    pub access_token: Secret,
+    /// Graph API base, version included.
+    pub graph_url: String,
+    /// Seconds before a Graph API call is abandoned.
+    pub timeout_secs: u64,
+    /// Sends per second per phone number (Meta's default limit is 80).
+    pub messages_per_second: u32,
+    /// Messages to one recipient in a burst, then one every `recipient_interval_secs`.
+    pub recipient_burst: u32,
+    pub recipient_interval_secs: u64,
+    /// Warn agents this many minutes before the 24-hour window closes.
+    pub window_warning_minutes: i64,
+    /// Largest media downloaded, per kind, in bytes.
+    pub max_image_bytes: usize,
+    pub max_audio_bytes: usize,
+    pub max_video_bytes: usize,
+    pub max_document_bytes: usize,
+    /// First retry delay of a failed media download, in milliseconds; doubles each time.
+    pub media_retry_base_ms: u64,
+    /// The phone numbers this gateway answers for.
+    pub numbers: Vec<WhatsappNumber>,
+    /// Approved message templates agents may send outside the 24-hour window.
+    pub templates: Vec<WhatsappTemplate>,
+}
+
+impl Default for WhatsappConfig {
+    fn default() -> Self {
+        WhatsappConfig {
+            enabled: false,
+            verify_token: Secret::default(),
+            app_secret: Secret::default(),
+            access_token: Secret::default(),
+            graph_url: "https://graph.facebook.com/v21.0".to_string(),
+            timeout_secs: 15,
+            messages_per_second: 80,
+            recipient_burst: 45,
+            recipient_interval_secs: 6,
+            window_warning_minutes: 60,
+            max_image_bytes: 5 * 1024 * 1024,
+            max_audio_bytes: 16 * 1024 * 1024,
+            max_video_bytes: 16 * 1024 * 1024,
+            max_document_bytes: 100 * 1024 * 1024,
+            media_retry_base_ms: 5_000,
+            numbers: Vec::new(),
+            templates: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsappNumber {
+    /// The phone-number id Meta gives (not the phone number itself).
+    pub phone_number_id: String,
+    pub name: String,
+    /// Language of acknowledgements when the text does not tell.
+    pub language: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsappTemplate {
+    /// The template's name as approved by Meta.
+    pub name: String,
+    pub language: String,
+    /// How many body parameters it takes, in order.
+    pub parameters: usize,
+    /// What it says, for agents choosing one.
+    pub description: String,
 }
 
 /// A value that must not show up in logs or debug output.

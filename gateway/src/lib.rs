@@ -19,3 +19,4 @@ pub mod triage_cli;
 pub mod triage_service;
 pub mod web;
 pub mod webchat;
+pub mod whatsapp;

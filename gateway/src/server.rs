@@ -24,7 +24,8 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::triage_service::{Directory, TriageService};
 use crate::webchat::Hub;
-use crate::{api, bootstrap, web, webchat};
+use crate::whatsapp::{MediaWorker, Pacer, WhatsappRuntime, WhatsappSender};
+use crate::{api, bootstrap, web, webchat, whatsapp};
 
 pub struct Gateway {
     pub state: AppState,
@@ -63,6 +64,30 @@ impl Gateway {
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
         senders.insert("webchat", Arc::new(WebchatSender::new(hub.clone())));
+        let whatsapp = if config.whatsapp.enabled {
+            let wa = Arc::new(
+                WhatsappRuntime::new(&config.whatsapp)
+                    .map_err(anyhow::Error::msg)
+                    .context("WhatsApp")?,
+            );
+            let c = &config.whatsapp;
+            let pacer = Pacer::new(
+                c.messages_per_second,
+                c.recipient_burst,
+                Duration::from_secs(c.recipient_interval_secs),
+            );
+            senders.insert(
+                "whatsapp",
+                Arc::new(WhatsappSender {
+                    graph: wa.graph.clone(),
+                    pacer: Arc::new(pacer),
+                    clock: clock.clone(),
+                }),
+            );
+            Some(wa)
+        } else {
+            None
+        };
         let outbox = Worker::new(
             store.clone(),
             senders,
@@ -84,6 +109,7 @@ impl Gateway {
             outbox_wake,
             shutdown,
             triage,
+            whatsapp,
         };
         Ok(Gateway {
             state,
@@ -94,11 +120,26 @@ impl Gateway {
         })
     }
 
+    /// The WhatsApp media downloader, when the channel is enabled.
+    pub fn media_worker(&self) -> Option<MediaWorker> {
+        let wa = self.state.whatsapp.as_ref()?;
+        Some(MediaWorker {
+            store: self.state.store.clone(),
+            graph: wa.graph.clone(),
+            blobs: self.state.blobs.clone(),
+            clock: self.state.clock.clone(),
+            events: self.state.events.clone(),
+            config: wa.config.clone(),
+            wake: wa.media_wake.clone(),
+        })
+    }
+
     pub fn router(&self) -> Router {
         let limit = self.state.config.server.max_body_bytes;
         Router::new()
             .merge(web::router())
             .merge(webchat::router())
+            .merge(whatsapp::router())
             .merge(api::router())
             .layer(DefaultBodyLimit::max(limit))
             .layer(TraceLayer::new_for_http())
@@ -114,6 +155,9 @@ impl Gateway {
     ) -> anyhow::Result<()> {
         let worker = tokio::spawn(self.outbox.clone().run(self.state.shutdown.clone()));
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
+        let media = self
+            .media_worker()
+            .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
         let app = self.router();
         let store = self.state.store.clone();
         let Gateway {
@@ -133,6 +177,9 @@ impl Gateway {
         let _ = stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
         let _ = watcher.await;
+        if let Some(media) = media {
+            let _ = tokio::time::timeout(Duration::from_secs(10), media).await;
+        }
         // Every pipeline handle is gone with the router: the committer drains and ends.
         let _ = tokio::time::timeout(Duration::from_secs(10), committer).await;
         store.close().await;

@@ -10,6 +10,7 @@ use crate::pipeline::Pipeline;
 use crate::store::Store;
 use crate::triage_service::TriageService;
 use crate::webchat::Hub;
+use crate::whatsapp::WhatsappRuntime;
 
 /// What request handlers share.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     /// Turns true when the gateway stops: long-lived sockets close themselves.
     pub shutdown: watch::Receiver<bool>,
     pub triage: Arc<TriageService>,
+    /// Present when the WhatsApp channel is enabled.
+    pub whatsapp: Option<Arc<WhatsappRuntime>>,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

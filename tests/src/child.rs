@@ -15,8 +15,14 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts `binary serve` on a free port and waits for `/healthz`.
     pub async fn start(binary: &str, data_dir: &Path) -> anyhow::Result<ChildServer> {
+        Self::start_with_env(binary, data_dir, &[]).await
+    }
+
+    /// The same, with extra `SWITCHYARD__…` settings.
+    pub async fn start_with_env(binary: &str, data_dir: &Path, env: &[(&str, String)]) -> anyhow::Result<ChildServer> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(binary)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(["serve", "--data-dir"])
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])

@@ -4,6 +4,7 @@
 
 mod agent;
 mod child;
+pub mod graph_stub;
 pub mod postgres;
 mod visitor;
 

@@ -13,6 +13,7 @@ use gateway::events::Events;
 use gateway::ids::{AgentId, ConversationId};
 use gateway::outbox::{ChannelSender, Delivery, OutgoingMessage, Step, Worker};
 use gateway::server::Gateway;
+use gateway::store::conversations::AgentMessage;
 use gateway::store::messages::{Direction, MessageRow};
 use gateway::store::outbox::Recorded;
 
@@ -101,10 +102,13 @@ async fn setup(outcomes: Vec<Delivery>, max_attempts: i64) -> anyhow::Result<Set
         .store
         .add_agent_message(
             accepted.conversation_id,
-            AgentId(1),
-            "Admin",
-            "Voici la notice.",
-            Direction::Out,
+            &AgentMessage {
+                agent: AgentId(1),
+                agent_name: "Admin",
+                text: "Voici la notice.",
+                direction: Direction::Out,
+                payload: None,
+            },
             clock.now_ms(),
         )
         .await?;

@@ -67,11 +67,19 @@ async fn acknowledged_messages_and_pending_replies_survive_a_kill() -> anyhow::R
             .any(|m| m["id"] == reply_id && m["text"] == "Technician on the way")
     );
 
-    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
-    let delivered = detail["messages"]
-        .as_array()
-        .and_then(|m| m.iter().find(|m| m["id"] == reply_id))
-        .map(|m| m["delivery_status"].clone());
+    // Marked right after the history went out: poll, bounded.
+    let mut delivered = None;
+    for _ in 0..100 {
+        let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+        delivered = detail["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["id"] == reply_id))
+            .map(|m| m["delivery_status"].clone());
+        if delivered == Some(json!("delivered")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(delivered, Some(json!("delivered")));
     Ok(())
 }

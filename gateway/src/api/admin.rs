@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/triage", get(triage_status))
         .route("/api/v1/admin/triage/reload", post(triage_reload))
+        .route("/api/v1/admin/channel-errors", get(channel_errors))
 }
 
 /// Which rules are in force, and the last reload that failed.
@@ -24,6 +25,17 @@ async fn triage_status(
         return Err(ApiError::Forbidden("supervisors and admins only".into()));
     }
     Ok(Json(json!({"triage": state.triage.status()})))
+}
+
+/// What channels reported that belongs to no conversation (WhatsApp value-level errors, unreadable payloads).
+async fn channel_errors(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !agent.is_supervisor() {
+        return Err(ApiError::Forbidden("supervisors and admins only".into()));
+    }
+    Ok(Json(json!({"errors": state.store.channel_errors(200).await?})))
 }
 
 async fn triage_reload(

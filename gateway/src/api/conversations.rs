@@ -12,8 +12,9 @@ use crate::auth::CurrentAgent;
 use crate::events::Event;
 use crate::ids::{AgentId, ConversationId};
 use crate::state::AppState;
-use crate::store::conversations::ListFilter;
+use crate::store::conversations::{AgentMessage, ListFilter};
 use crate::store::messages::Direction;
+use crate::whatsapp::{Button, MAX_TEXT_CHARS, Payload, WINDOW_MS};
 
 /// Queues shown even when empty, most urgent first (the default triage queues).
 const KNOWN_QUEUES: &[&str] = &["critical", "experts", "n1"];
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}", get(open))
         .route("/api/v1/conversations/{id}/reply", post(reply))
         .route("/api/v1/conversations/{id}/notes", post(note))
+        .route("/api/v1/conversations/{id}/template", post(template))
         .route("/api/v1/conversations/{id}/claim", post(claim))
         .route("/api/v1/conversations/{id}/assign", post(assign))
         .route("/api/v1/conversations/{id}/unassign", post(unassign))
@@ -97,14 +99,67 @@ async fn open(
     let messages = state.store.messages(id, true).await?;
     let attachments = state.store.attachments(id).await?;
     let verdicts = state.store.verdicts(id).await?;
+    let whatsapp = match (&state.whatsapp, conversation.channel.as_str()) {
+        (Some(wa), "whatsapp") => Some(whatsapp_view(&state, wa, &conversation, id).await?),
+        _ => None,
+    };
+    let reactions = state.store.reactions(id).await?;
     Ok(Json(json!({
         "conversation": conversation,
         "ticket": id.ticket(),
         "messages": messages,
         "attachments": attachments,
-        "verdict": verdicts.last(),
+        "reactions": reactions,
+        // The verdict that made the conversation as urgent as it is (the earliest among equals).
+        "verdict": deciding_verdict(&verdicts),
         "verdicts": verdicts,
+        "whatsapp": whatsapp,
     })))
+}
+
+fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_json::Value> {
+    let rank = |v: &serde_json::Value| {
+        v["priority"]
+            .as_str()
+            .and_then(triage::Priority::parse)
+            .map(triage::Priority::rank)
+            .unwrap_or(i64::MAX)
+    };
+    verdicts.iter().min_by_key(|v| rank(v))
+}
+
+/// The 24-hour window, the templates, and (as the agent opens it) a read receipt to the customer.
+async fn whatsapp_view(
+    state: &AppState,
+    wa: &std::sync::Arc<crate::whatsapp::WhatsappRuntime>,
+    conversation: &crate::store::conversations::ConversationRow,
+    id: ConversationId,
+) -> Result<serde_json::Value, ApiError> {
+    let now = state.clock.now_ms();
+    let closes_at = conversation.last_customer_at + WINDOW_MS;
+    let warn_ms = wa.config.window_warning_minutes.saturating_mul(60_000);
+    if let Some((wamid, _)) = state.store.whatsapp_last_inbound(id).await? {
+        let graph = wa.graph.clone();
+        let number = conversation.endpoint.clone();
+        // Best effort, off the request path: a failed read receipt changes nothing here.
+        tokio::spawn(async move {
+            if let Err(e) = graph.mark_read(&number, &wamid).await {
+                tracing::info!(error = %e, "could not mark the WhatsApp message as read");
+            }
+        });
+    }
+    let templates: Vec<serde_json::Value> = wa
+        .config
+        .templates
+        .iter()
+        .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description}))
+        .collect();
+    Ok(json!({
+        "window_open": now < closes_at,
+        "window_closes_at": closes_at,
+        "window_closing_soon": now < closes_at && closes_at - now <= warn_ms,
+        "templates": templates,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -113,13 +168,151 @@ struct Text {
     text: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reply {
+    text: String,
+    /// WhatsApp quick-answer buttons (at most 3).
+    #[serde(default)]
+    buttons: Vec<Button>,
+}
+
 async fn reply(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<Text>,
+    ApiJson(body): ApiJson<Reply>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    write_message(&state, &agent, ConversationId(id), &body.text, Direction::Out).await
+    check_text(&body.text)?;
+    let id = ConversationId(id);
+    let conversation = state
+        .store
+        .conversation_get(id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    let mut payload = None;
+    if conversation.channel == "whatsapp" {
+        let chars = body.text.trim().chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(ApiError::BadRequest(
+                "text_too_long",
+                format!("WhatsApp messages are limited to {MAX_TEXT_CHARS} characters; this one has {chars}"),
+            ));
+        }
+        let closes = conversation.last_customer_at + WINDOW_MS;
+        if state.clock.now_ms() >= closes {
+            return Err(ApiError::Conflict(
+                "the 24-hour WhatsApp window is closed: the customer has not written for more than a day; \
+                 send an approved template instead (POST .../template)"
+                    .into(),
+            ));
+        }
+        if !body.buttons.is_empty() {
+            check_buttons(&body.buttons)?;
+            payload = Some(
+                serde_json::to_string(&Payload::Buttons { buttons: body.buttons })
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+        }
+    } else if !body.buttons.is_empty() {
+        return Err(ApiError::BadRequest(
+            "buttons_unsupported",
+            "buttons exist on WhatsApp only".into(),
+        ));
+    }
+    write_message(&state, &agent, id, &body.text, Direction::Out, payload.as_deref()).await
+}
+
+fn check_text(text: &str) -> Result<(), ApiError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+        return Err(ApiError::BadRequest(
+            "bad_text",
+            format!("text must be 1 to {MAX_REPLY_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_buttons(buttons: &[Button]) -> Result<(), ApiError> {
+    let bad = |m: &str| Err(ApiError::BadRequest("bad_buttons", m.to_string()));
+    if buttons.len() > 3 {
+        return bad("at most 3 buttons");
+    }
+    for (i, b) in buttons.iter().enumerate() {
+        if b.title.trim().is_empty() || b.title.chars().count() > 20 {
+            return bad("a button title is 1 to 20 characters");
+        }
+        if b.id.is_empty() || b.id.len() > 256 {
+            return bad("a button id is 1 to 256 characters");
+        }
+        if buttons[..i].iter().any(|o| o.title == b.title) {
+            return bad("button titles must differ");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateRequest {
+    name: String,
+    #[serde(default)]
+    parameters: Vec<String>,
+}
+
+/// An approved WhatsApp template: the only thing that may go outside the 24-hour window.
+async fn template(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TemplateRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    let conversation = state
+        .store
+        .conversation_get(id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    let wa = state
+        .whatsapp
+        .as_ref()
+        .filter(|_| conversation.channel == "whatsapp")
+        .ok_or_else(|| ApiError::BadRequest("not_whatsapp", "templates are for WhatsApp conversations".into()))?;
+    let t = wa.template(&body.name).ok_or_else(|| {
+        let known: Vec<&str> = wa.config.templates.iter().map(|t| t.name.as_str()).collect();
+        ApiError::BadRequest(
+            "unknown_template",
+            format!("no approved template {:?}; configured: {known:?}", body.name),
+        )
+    })?;
+    if body.parameters.len() != t.parameters {
+        return Err(ApiError::BadRequest(
+            "bad_parameters",
+            format!(
+                "template {:?} takes {} parameters, got {}",
+                t.name,
+                t.parameters,
+                body.parameters.len()
+            ),
+        ));
+    }
+    // What the agent and the history show: the description with the parameters filled in.
+    let mut text = if t.description.is_empty() {
+        format!("[template {}]", t.name)
+    } else {
+        t.description.clone()
+    };
+    for (i, p) in body.parameters.iter().enumerate() {
+        text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
+    }
+    let payload = Payload::Template {
+        name: t.name.clone(),
+        language: t.language.clone(),
+        parameters: body.parameters,
+    };
+    let payload = serde_json::to_string(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    write_message(&state, &agent, id, &text, Direction::Out, Some(&payload)).await
 }
 
 async fn note(
@@ -128,7 +321,7 @@ async fn note(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Text>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    write_message(&state, &agent, ConversationId(id), &body.text, Direction::Note).await
+    write_message(&state, &agent, ConversationId(id), &body.text, Direction::Note, None).await
 }
 
 async fn write_message(
@@ -137,18 +330,24 @@ async fn write_message(
     id: ConversationId,
     text: &str,
     direction: Direction,
+    payload: Option<&str>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    check_text(text)?;
     let text = text.trim();
-    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
-        return Err(ApiError::BadRequest(
-            "bad_text",
-            format!("text must be 1 to {MAX_REPLY_CHARS} characters"),
-        ));
-    }
     let now = state.clock.now_ms();
     let message = state
         .store
-        .add_agent_message(id, agent.id, &agent.name, text, direction, now)
+        .add_agent_message(
+            id,
+            &AgentMessage {
+                agent: agent.id,
+                agent_name: &agent.name,
+                text,
+                direction,
+                payload,
+            },
+            now,
+        )
         .await?;
     state.events.publish(Event::MessageAdded {
         conversation: id.0,

@@ -37,6 +37,10 @@ pub enum Delivery {
     Delivered {
         external_id: Option<String>,
     },
+    /// Accepted by the channel, which will report delivery later (WhatsApp receipts).
+    Sent {
+        external_id: String,
+    },
     /// The recipient is not reachable now and will pick it up themselves.
     Waiting,
     Transient(String),
@@ -111,6 +115,7 @@ impl Worker {
     fn record(&self, item: &OutboxItem, delivery: Delivery) -> Recorded {
         let recorded = match delivery {
             Delivery::Delivered { external_id } => Recorded::Delivered { external_id },
+            Delivery::Sent { external_id } => Recorded::Sent { external_id },
             Delivery::Waiting => Recorded::Waiting,
             Delivery::Permanent(error) => Recorded::Failed { error },
             Delivery::Transient(error) if item.attempts >= self.config.max_attempts => Recorded::Failed {
@@ -133,6 +138,7 @@ impl Worker {
         };
         let status = match &recorded {
             Recorded::Delivered { .. } => "delivered",
+            Recorded::Sent { .. } => "sent",
             Recorded::Waiting => "waiting",
             Recorded::Retry { .. } => "retrying",
             Recorded::Failed { .. } => "failed",

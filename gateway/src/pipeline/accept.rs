@@ -8,7 +8,7 @@ use super::{Accepted, IngestError, ack};
 use crate::ids::{ConversationId, MessageId};
 use crate::store::ingest::{self, ConversationHead, NewConversation};
 use crate::store::messages::{self, Direction, NewAttachment, NewMessage};
-use crate::store::{StoreError, outbox, uploads};
+use crate::store::{StoreError, outbox, uploads, whatsapp};
 
 pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
@@ -62,6 +62,7 @@ pub async fn accept(
                         size: Some(u.size),
                         sha256: Some(u.sha256),
                         remote: None,
+                        expected_sha256: None,
                     }),
                     None => return Ok(Err(IngestError::Rejected(format!("unknown upload {id:?}")))),
                 }
@@ -73,6 +74,8 @@ pub async fn accept(
 
     // 2. Thread.
     let existing = find_conversation(conn, inbound).await?;
+    // The channel's own time when it has one (WhatsApp's 24-hour window counts from it), never the future.
+    let customer_at = inbound.sent_at.map(|t| t.min(ctx.now)).unwrap_or(ctx.now);
 
     // 3. Triage, on the new text only.
     let history = ingest::history_facts(
@@ -119,16 +122,12 @@ pub async fn accept(
                 )
             };
             let id = ConversationId(conv.id);
-            ingest::update_on_customer_message(
-                conn,
-                id,
-                priority.as_str(),
-                &queue,
-                &escalation,
-                &inbound.contact,
-                ctx.now,
-            )
-            .await?;
+            let placement = ingest::Placement {
+                priority: priority.as_str(),
+                queue: &queue,
+                escalation: &escalation,
+            };
+            ingest::update_on_customer_message(conn, id, &placement, &inbound.contact, ctx.now, customer_at).await?;
             let language = conv.language.clone().unwrap_or_else(|| answer_language(ctx, &verdict));
             (id, false, priority, queue, language)
         }
@@ -148,6 +147,7 @@ pub async fn accept(
                     queue: &verdict.queue,
                     escalation: verdict.escalation.as_str(),
                     now: ctx.now,
+                    customer_at,
                 },
             )
             .await?;
@@ -183,7 +183,7 @@ pub async fn accept(
     )
     .await?;
     for f in &files {
-        messages::insert_attachment(
+        let attachment_id = messages::insert_attachment(
             conn,
             &NewAttachment {
                 message_id,
@@ -195,6 +195,19 @@ pub async fn accept(
             },
         )
         .await?;
+        // Bytes still at the channel are fetched by a durable job, off the request path.
+        if let Some(media_id) = &f.remote {
+            whatsapp::insert_media_job(
+                conn,
+                attachment_id,
+                &inbound.endpoint,
+                media_id,
+                f.expected_sha256.as_deref(),
+                &f.content_type,
+                ctx.now,
+            )
+            .await?;
+        }
     }
     ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
     ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
@@ -223,7 +236,7 @@ pub async fn accept(
             },
         )
         .await?;
-        outbox::insert(conn, ack_id, conversation_id, channel, ctx.now).await?;
+        outbox::insert(conn, ack_id, conversation_id, channel, None, ctx.now).await?;
         Some(ack_id)
     } else {
         None
@@ -248,6 +261,7 @@ struct File {
     size: Option<i64>,
     sha256: Option<String>,
     remote: Option<String>,
+    expected_sha256: Option<String>,
 }
 
 impl File {
@@ -262,6 +276,7 @@ impl File {
             size: a.size.and_then(|s| i64::try_from(s).ok()),
             sha256: sha256.cloned(),
             remote: remote.cloned(),
+            expected_sha256: a.sha256.clone(),
         }
     }
 }
@@ -272,6 +287,12 @@ async fn find_conversation(
 ) -> Result<Option<ConversationHead>, StoreError> {
     if let Some(key) = &inbound.thread_hints.conversation_key {
         return ingest::conversation_by_chat_key(conn, key).await;
+    }
+    if inbound.channel == ChannelKind::Whatsapp {
+        let reply_to = inbound.thread_hints.reply_to_external.as_deref();
+        if let Some(id) = whatsapp::conversation_for(conn, &inbound.endpoint, &inbound.from.address, reply_to).await? {
+            return ingest::conversation_by_id(conn, id).await;
+        }
     }
     Ok(None)
 }

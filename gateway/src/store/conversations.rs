@@ -56,6 +56,16 @@ pub struct QueueSummary {
     pub oldest_waiting_since: Option<i64>,
 }
 
+/// What an agent writes: a reply (with channel-specific `payload`) or a note.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentMessage<'a> {
+    pub agent: AgentId,
+    pub agent_name: &'a str,
+    pub text: &'a str,
+    pub direction: Direction,
+    pub payload: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub queue: Option<String>,
@@ -212,12 +222,16 @@ impl Store {
     pub async fn add_agent_message(
         &self,
         id: ConversationId,
-        agent: AgentId,
-        agent_name: &str,
-        text: &str,
-        direction: Direction,
+        m: &AgentMessage<'_>,
         now: i64,
     ) -> Result<MessageId, ChangeError> {
+        let AgentMessage {
+            agent,
+            agent_name,
+            text,
+            direction,
+            payload,
+        } = *m;
         let mut tx = self.begin().await?;
         let conv: Option<(String, String)> =
             sqlx::query_as("SELECT channel, endpoint FROM conversations WHERE id = $1")
@@ -249,7 +263,7 @@ impl Store {
         )
         .await?;
         if direction == Direction::Out {
-            outbox::insert(&mut tx, message, id, &channel, now).await?;
+            outbox::insert(&mut tx, message, id, &channel, payload, now).await?;
             sqlx::query(
                 "UPDATE conversations SET first_response_at = COALESCE(first_response_at, $2), updated_at = $2 WHERE id = $1",
             )

@@ -56,6 +56,15 @@ pub async fn conversation_by_chat_key(conn: &mut AnyConnection, key: &str) -> Re
     .await?)
 }
 
+pub async fn conversation_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<ConversationHead>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, priority, queue, escalation, customer_address, language FROM conversations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// How far back earlier incidents count for triage's history conditions.
 const HISTORY_DAYS: i64 = 90;
 
@@ -139,6 +148,8 @@ pub struct NewConversation<'a> {
     pub queue: &'a str,
     pub escalation: &'a str,
     pub now: i64,
+    /// When the customer wrote, as the channel says (opens WhatsApp's 24-hour window).
+    pub customer_at: i64,
 }
 
 pub async fn insert_conversation(conn: &mut AnyConnection, c: &NewConversation<'_>) -> Result<ConversationId> {
@@ -146,7 +157,7 @@ pub async fn insert_conversation(conn: &mut AnyConnection, c: &NewConversation<'
         "INSERT INTO conversations (channel, endpoint, chat_key, customer_address, customer_name, customer_email, \
          customer_phone, customer_company, machine_serial, subject, language, status, priority, queue, escalation, \
          created_at, updated_at, last_customer_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $15, $15) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $15, $16) RETURNING id",
     )
     .bind(c.channel)
     .bind(c.endpoint)
@@ -163,9 +174,17 @@ pub async fn insert_conversation(conn: &mut AnyConnection, c: &NewConversation<'
     .bind(c.queue)
     .bind(c.escalation)
     .bind(c.now)
+    .bind(c.customer_at)
     .fetch_one(conn)
     .await?;
     Ok(ConversationId(id))
+}
+
+/// Where triage put a conversation.
+pub struct Placement<'a> {
+    pub priority: &'a str,
+    pub queue: &'a str,
+    pub escalation: &'a str,
 }
 
 /// A new customer message on an existing conversation: it is open again and
@@ -173,28 +192,29 @@ pub async fn insert_conversation(conn: &mut AnyConnection, c: &NewConversation<'
 pub async fn update_on_customer_message(
     conn: &mut AnyConnection,
     id: ConversationId,
-    priority: &str,
-    queue: &str,
-    escalation: &str,
+    placement: &Placement<'_>,
     contact: &channels::Contact,
     now: i64,
+    customer_at: i64,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = $2, queue = $3, escalation = $4, \
          customer_name = COALESCE(customer_name, $5), customer_email = COALESCE(customer_email, $6), \
          customer_phone = COALESCE(customer_phone, $7), customer_company = COALESCE(customer_company, $8), \
-         machine_serial = COALESCE(machine_serial, $9), updated_at = $10, last_customer_at = $10 WHERE id = $1",
+         machine_serial = COALESCE(machine_serial, $9), updated_at = $10, \
+         last_customer_at = CASE WHEN last_customer_at > $11 THEN last_customer_at ELSE $11 END WHERE id = $1",
     )
     .bind(id.0)
-    .bind(priority)
-    .bind(queue)
-    .bind(escalation)
+    .bind(placement.priority)
+    .bind(placement.queue)
+    .bind(placement.escalation)
     .bind(contact.name.as_deref())
     .bind(contact.email.as_deref())
     .bind(contact.phone.as_deref())
     .bind(contact.company.as_deref())
     .bind(contact.machine_serial.as_deref())
     .bind(now)
+    .bind(customer_at)
     .execute(conn)
     .await?;
     Ok(())

@@ -78,10 +78,10 @@ pub struct NewAttachment<'a> {
     pub remote_handle: Option<&'a str>,
 }
 
-pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO attachments (message_id, name, content_type, size, sha256, remote_handle) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(a.message_id.0)
     .bind(a.name)
@@ -89,9 +89,8 @@ pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) 
     .bind(a.size)
     .bind(a.sha256)
     .bind(a.remote_handle)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await?)
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -123,6 +122,9 @@ pub struct AttachmentRow {
     pub content_type: String,
     pub size: Option<i64>,
     pub sha256: Option<String>,
+    /// For files still at the channel: pending, running, done or failed.
+    pub download_status: Option<String>,
+    pub download_error: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.author_kind, m.author_agent_id, \
@@ -153,8 +155,9 @@ pub async fn attachments_of_conversation(
     conversation: ConversationId,
 ) -> Result<Vec<AttachmentRow>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256 FROM attachments a \
-         JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1 ORDER BY a.id",
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
+         j.last_error AS download_error FROM attachments a JOIN messages m ON m.id = a.message_id \
+         LEFT JOIN media_jobs j ON j.attachment_id = a.id WHERE m.conversation_id = $1 ORDER BY a.id",
     )
     .bind(conversation.0)
     .fetch_all(conn)
@@ -163,7 +166,9 @@ pub async fn attachments_of_conversation(
 
 pub async fn attachments_of_message(conn: &mut AnyConnection, message: MessageId) -> Result<Vec<AttachmentRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, message_id, name, content_type, size, sha256 FROM attachments WHERE message_id = $1 ORDER BY id",
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
+         j.last_error AS download_error FROM attachments a LEFT JOIN media_jobs j ON j.attachment_id = a.id \
+         WHERE a.message_id = $1 ORDER BY a.id",
     )
     .bind(message.0)
     .fetch_all(conn)
@@ -177,8 +182,9 @@ pub async fn attachment_in_conversation(
     conversation: ConversationId,
 ) -> Result<Option<AttachmentRow>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256 FROM attachments a \
-         JOIN messages m ON m.id = a.message_id WHERE a.id = $1 AND m.conversation_id = $2",
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
+         j.last_error AS download_error FROM attachments a JOIN messages m ON m.id = a.message_id \
+         LEFT JOIN media_jobs j ON j.attachment_id = a.id WHERE a.id = $1 AND m.conversation_id = $2",
     )
     .bind(attachment_id)
     .bind(conversation.0)

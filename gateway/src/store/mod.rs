@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod messages;
 pub mod outbox;
 pub mod uploads;
+pub mod whatsapp;
 
 use std::str::FromStr;
 

@@ -10,21 +10,24 @@ use sqlx::{AnyConnection, FromRow};
 use super::{Result, Store};
 use crate::ids::{ConversationId, MessageId, OutboxId};
 
+/// `payload`: channel-specific content as JSON (a WhatsApp template, buttons).
 pub async fn insert(
     conn: &mut AnyConnection,
     message: MessageId,
     conversation: ConversationId,
     channel: &str,
+    payload: Option<&str>,
     now: i64,
 ) -> Result<OutboxId> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (message_id, conversation_id, channel, status, attempts, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) RETURNING id",
+        "INSERT INTO outbox (message_id, conversation_id, channel, status, attempts, next_attempt_at, created_at, updated_at, payload) \
+         VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4, $5) RETURNING id",
     )
     .bind(message.0)
     .bind(conversation.0)
     .bind(channel)
     .bind(now)
+    .bind(payload)
     .fetch_one(conn)
     .await?;
     Ok(OutboxId(id))
@@ -37,15 +40,27 @@ pub struct OutboxItem {
     pub conversation_id: i64,
     pub channel: String,
     pub attempts: i64,
+    pub payload: Option<String>,
 }
 
 /// How a delivery attempt ended, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    Delivered { external_id: Option<String> },
+    Delivered {
+        external_id: Option<String>,
+    },
+    /// Accepted by the channel; receipts move it on (WhatsApp).
+    Sent {
+        external_id: String,
+    },
     Waiting,
-    Retry { at: i64, error: String },
-    Failed { error: String },
+    Retry {
+        at: i64,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 impl Store {
@@ -55,7 +70,7 @@ impl Store {
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = $1 \
              WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
                          ORDER BY next_attempt_at, id LIMIT 1) \
-             RETURNING id, message_id, conversation_id, channel, attempts",
+             RETURNING id, message_id, conversation_id, channel, attempts, payload",
         )
         .bind(now)
         .fetch_optional(&self.writer)
@@ -65,12 +80,14 @@ impl Store {
     pub async fn outbox_record(&self, id: OutboxId, outcome: &Recorded, now: i64) -> Result<()> {
         let (status, next_at, error, external_id) = match outcome {
             Recorded::Delivered { external_id } => ("delivered", None, None, external_id.as_deref()),
+            Recorded::Sent { external_id } => ("sent", None, None, Some(external_id.as_str())),
             Recorded::Waiting => ("waiting", None, None, None),
             Recorded::Retry { at, error } => ("pending", Some(*at), Some(error.as_str()), None),
             Recorded::Failed { error } => ("failed", None, Some(error.as_str()), None),
         };
         sqlx::query(
-            "UPDATE outbox SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), last_error = $4, \
+            "UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'read', 'failed') AND $2 = 'sent' \
+             THEN status ELSE $2 END, next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error), \
              external_id = COALESCE($5, external_id), updated_at = $6 WHERE id = $1",
         )
         .bind(id.0)

@@ -1,0 +1,346 @@
+//! WhatsApp facts: delivery receipts (a monotonic state per sent message),
+//! reactions, value-level errors, and the durable media-download jobs.
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Result, Store};
+use crate::ids::ConversationId;
+
+/// Order of delivery states: a receipt never moves a message backwards.
+fn rank(status: &str) -> i64 {
+    match status {
+        "pending" | "sending" | "waiting" => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        "failed" => 4,
+        _ => -1,
+    }
+}
+
+pub struct Receipt<'a> {
+    pub external_id: &'a str,
+    pub status: &'a str,
+    pub at: i64,
+    pub recipient: &'a str,
+    pub error_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// What a receipt changed, for live events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptApplied {
+    pub conversation_id: i64,
+    pub message_id: i64,
+    pub status: String,
+}
+
+/// Records a receipt once per (message, status); moves the outbox row forward only.
+pub async fn apply_receipt(conn: &mut AnyConnection, r: &Receipt<'_>, now: i64) -> Result<Option<ReceiptApplied>> {
+    let inserted = sqlx::query(
+        "INSERT INTO delivery_receipts (message_external_id, status, at, recipient, error_code, error, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_external_id, status) DO NOTHING",
+    )
+    .bind(r.external_id)
+    .bind(r.status)
+    .bind(r.at)
+    .bind(r.recipient)
+    .bind(r.error_code)
+    .bind(r.error.as_deref())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 || rank(r.status) < 0 {
+        return Ok(None);
+    }
+    let row: Option<(i64, i64, i64, String)> =
+        sqlx::query_as("SELECT id, conversation_id, message_id, status FROM outbox WHERE external_id = $1")
+            .bind(r.external_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((id, conversation_id, message_id, current)) = row else {
+        return Ok(None);
+    };
+    // "failed" may follow "sent"/"delivered"; nothing moves a read or failed message back.
+    if rank(r.status) <= rank(&current) || current == "failed" {
+        return Ok(None);
+    }
+    let error = r.error.as_ref().map(|e| match r.error_code {
+        Some(code) => format!("{code}: {e}"),
+        None => e.clone(),
+    });
+    sqlx::query("UPDATE outbox SET status = $2, last_error = COALESCE($3, last_error), updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(r.status)
+        .bind(error)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(ReceiptApplied {
+        conversation_id,
+        message_id,
+        status: r.status.to_string(),
+    }))
+}
+
+/// Adds, changes or (with `emoji: None`) removes one sender's reaction to a message.
+pub async fn set_reaction(
+    conn: &mut AnyConnection,
+    target: &str,
+    sender: &str,
+    emoji: Option<&str>,
+    external_id: &str,
+    at: i64,
+) -> Result<()> {
+    match emoji {
+        Some(emoji) => {
+            sqlx::query(
+                "INSERT INTO reactions (target_external_id, sender, emoji, external_id, at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (target_external_id, sender) DO UPDATE SET emoji = excluded.emoji, \
+                 external_id = excluded.external_id, at = excluded.at",
+            )
+            .bind(target)
+            .bind(sender)
+            .bind(emoji)
+            .bind(external_id)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM reactions WHERE target_external_id = $1 AND sender = $2")
+                .bind(target)
+                .bind(sender)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn insert_channel_error(
+    conn: &mut AnyConnection,
+    channel: &str,
+    endpoint: &str,
+    code: Option<i64>,
+    title: &str,
+    details: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO channel_errors (channel, endpoint, code, title, details, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(channel)
+    .bind(endpoint)
+    .bind(code)
+    .bind(title)
+    .bind(details)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_media_job(
+    conn: &mut AnyConnection,
+    attachment_id: i64,
+    endpoint: &str,
+    media_id: &str,
+    expected_sha256: Option<&str>,
+    content_type: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO media_jobs (attachment_id, endpoint, media_id, expected_sha256, content_type, status, attempts, \
+         next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+    )
+    .bind(attachment_id)
+    .bind(endpoint)
+    .bind(media_id)
+    .bind(expected_sha256)
+    .bind(content_type)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The conversation a WhatsApp message belongs to: the one holding the message
+/// it replies to, else the customer's open conversation on that number.
+pub async fn conversation_for(
+    conn: &mut AnyConnection,
+    endpoint: &str,
+    customer: &str,
+    reply_to: Option<&str>,
+) -> Result<Option<i64>> {
+    if let Some(reply_to) = reply_to {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT m.conversation_id FROM messages m LEFT JOIN outbox o ON o.message_id = m.id \
+             WHERE (o.external_id = $1 OR (m.channel = 'whatsapp' AND m.external_id = $1)) LIMIT 1",
+        )
+        .bind(reply_to)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 \
+         AND status = 'open' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(endpoint)
+    .bind(customer)
+    .fetch_optional(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MediaJob {
+    pub id: i64,
+    pub attachment_id: i64,
+    pub endpoint: String,
+    pub media_id: String,
+    pub expected_sha256: Option<String>,
+    pub content_type: String,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct ReactionRow {
+    pub target_external_id: String,
+    pub sender: String,
+    pub emoji: String,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct ChannelErrorRow {
+    pub id: i64,
+    pub channel: String,
+    pub endpoint: String,
+    pub code: Option<i64>,
+    pub title: String,
+    pub details: String,
+    pub received_at: i64,
+}
+
+impl Store {
+    pub async fn media_claim_due(&self, now: i64) -> Result<Option<MediaJob>> {
+        Ok(sqlx::query_as(
+            "UPDATE media_jobs SET status = 'running', attempts = attempts + 1, updated_at = $1 \
+             WHERE id = (SELECT id FROM media_jobs WHERE status = 'pending' AND next_attempt_at <= $1 \
+                         ORDER BY next_attempt_at, id LIMIT 1) \
+             RETURNING id, attachment_id, endpoint, media_id, expected_sha256, content_type, attempts",
+        )
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    /// The file is stored: the attachment points at it, the job is done.
+    pub async fn media_done(&self, job: &MediaJob, sha256: &str, size: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE attachments SET sha256 = $2, size = $3 WHERE id = $1")
+            .bind(job.attachment_id)
+            .bind(sha256)
+            .bind(size)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE media_jobs SET status = 'done', last_error = NULL, updated_at = $2 WHERE id = $1")
+            .bind(job.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `retry_at: None` gives up for good.
+    pub async fn media_failed(&self, job: &MediaJob, error: &str, retry_at: Option<i64>, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE media_jobs SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), last_error = $4, \
+             updated_at = $5 WHERE id = $1",
+        )
+        .bind(job.id)
+        .bind(if retry_at.is_some() { "pending" } else { "failed" })
+        .bind(retry_at)
+        .bind(error)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// After a crash, downloads left running start again.
+    pub async fn media_reset_running(&self) -> Result<u64> {
+        Ok(
+            sqlx::query("UPDATE media_jobs SET status = 'pending' WHERE status = 'running'")
+                .execute(&self.writer)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    pub async fn media_next_due(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM media_jobs WHERE status = 'pending'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    pub async fn media_job_of(&self, attachment_id: i64) -> Result<Option<(String, i64, Option<String>)>> {
+        Ok(
+            sqlx::query_as("SELECT status, attempts, last_error FROM media_jobs WHERE attachment_id = $1")
+                .bind(attachment_id)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    /// Conversation id of an attachment, for events.
+    pub async fn conversation_of_attachment(&self, attachment_id: i64) -> Result<Option<ConversationId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT m.conversation_id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1",
+        )
+        .bind(attachment_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(id.map(ConversationId))
+    }
+
+    pub async fn reactions(&self, conversation: ConversationId) -> Result<Vec<ReactionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT r.target_external_id, r.sender, r.emoji FROM reactions r \
+             WHERE r.target_external_id IN (SELECT m.external_id FROM messages m WHERE m.conversation_id = $1 \
+                                            AND m.external_id IS NOT NULL \
+                                            UNION SELECT o.external_id FROM outbox o WHERE o.conversation_id = $1 \
+                                            AND o.external_id IS NOT NULL)",
+        )
+        .bind(conversation.0)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    pub async fn channel_errors(&self, limit: i64) -> Result<Vec<ChannelErrorRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, channel, endpoint, code, title, details, received_at FROM channel_errors ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// The newest customer message id on WhatsApp (to mark as read) and when the window closes.
+    pub async fn whatsapp_last_inbound(&self, conversation: ConversationId) -> Result<Option<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT m.external_id, c.last_customer_at FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.conversation_id = $1 AND m.direction = 'in' AND m.external_id IS NOT NULL ORDER BY m.id DESC LIMIT 1",
+        )
+        .bind(conversation.0)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+}

@@ -1,0 +1,46 @@
+//! The WhatsApp channel inside the gateway: the webhook, delivery receipts and
+//! reactions, durable media downloads, and sending through the Graph API.
+
+mod media;
+mod pacer;
+mod sender;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use channels::whatsapp::GraphClient;
+use tokio::sync::Notify;
+
+use crate::config::WhatsappConfig;
+
+pub use media::{MediaStep, MediaWorker};
+pub use pacer::Pacer;
+pub use sender::{Button, MAX_TEXT_CHARS, Payload, WINDOW_MS, WhatsappSender};
+pub use webhook::router;
+
+/// What the webhook and the API need of the channel.
+pub struct WhatsappRuntime {
+    pub config: Arc<WhatsappConfig>,
+    pub graph: GraphClient,
+    pub media_wake: Arc<Notify>,
+}
+
+impl WhatsappRuntime {
+    pub fn new(config: &WhatsappConfig) -> Result<Self, String> {
+        let graph = GraphClient::new(
+            &config.graph_url,
+            config.access_token.expose(),
+            Duration::from_secs(config.timeout_secs.max(1)),
+        )?;
+        Ok(WhatsappRuntime {
+            config: Arc::new(config.clone()),
+            graph,
+            media_wake: Arc::new(Notify::new()),
+        })
+    }
+
+    pub fn template(&self, name: &str) -> Option<&crate::config::WhatsappTemplate> {
+        self.config.templates.iter().find(|t| t.name == name)
+    }
+}

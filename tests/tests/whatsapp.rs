@@ -1,0 +1,649 @@
+//! WhatsApp end to end: signed webhooks into the real gateway, a local Graph
+//! API stand-in for everything the gateway calls out to.
+
+use std::time::Duration;
+
+use e2e::graph_stub::{GraphStub, TOKEN};
+use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, TestApp, spawn_app_with, test_config};
+use gateway::clock::Clock;
+use gateway::config::{Config, Secret, WhatsappNumber, WhatsappTemplate};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const PNID: &str = "106540352242922";
+const SECRET: &str = "app-secret-for-tests";
+const CUSTOMER: &str = "33612345678";
+const BINARY: &str = env!("CARGO_BIN_EXE_e2e-switchyard");
+
+fn wa_config(dir: &std::path::Path, stub: &GraphStub) -> Config {
+    let mut config = test_config(dir);
+    let wa = &mut config.whatsapp;
+    wa.enabled = true;
+    wa.verify_token = Secret::new("verify-me");
+    wa.app_secret = Secret::new(SECRET);
+    wa.access_token = Secret::new(TOKEN);
+    wa.graph_url = stub.url();
+    wa.media_retry_base_ms = 50;
+    wa.numbers = vec![WhatsappNumber {
+        phone_number_id: PNID.into(),
+        name: "SAV".into(),
+        language: "fr".into(),
+    }];
+    wa.templates = vec![WhatsappTemplate {
+        name: "sav_followup".into(),
+        language: "fr".into(),
+        parameters: 1,
+        description: "Bonjour {{1}}, nous revenons vers vous.".into(),
+    }];
+    config.outbox.retry_base_secs = 1;
+    config
+}
+
+async fn start() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let app = spawn_app_with(wa_config(dir.path(), &stub), Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    Ok((app, stub, agent, dir))
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap_or_else(|_| panic!("any key"));
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn notification(messages: Vec<Value>, statuses: Vec<Value>) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33186950001", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Jean-Luc Martin"}, "wa_id": CUSTOMER}],
+        "messages": messages, "statuses": statuses}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+fn msg(id: &str, kind: &str, payload: Value) -> Value {
+    let mut m = json!({"from": CUSTOMER, "id": id, "timestamp": now_secs().to_string(), "type": kind});
+    m[kind] = payload;
+    m
+}
+
+fn receipt(id: &str, status: &str, errors: Option<Value>) -> Value {
+    let mut s = json!({"id": id, "status": status, "timestamp": now_secs().to_string(), "recipient_id": CUSTOMER});
+    if let Some(e) = errors {
+        s["errors"] = e;
+    }
+    s
+}
+
+async fn post(base: &str, body: &[u8], signature: Option<String>) -> anyhow::Result<u16> {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(sig) = signature {
+        request = request.header("x-hub-signature-256", sig);
+    }
+    Ok(request.send().await?.status().as_u16())
+}
+
+async fn signed(base: &str, body: &[u8]) -> anyhow::Result<u16> {
+    post(base, body, Some(sign(body))).await
+}
+
+async fn whatsapp_conversation(agent: &AgentClient) -> anyhow::Result<Value> {
+    let list = agent.ok("/api/v1/conversations?limit=100").await?;
+    let id = list["conversations"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["channel"] == "whatsapp"))
+        .map(|c| c["id"].clone())
+        .ok_or_else(|| anyhow::anyhow!("no WhatsApp conversation: {list}"))?;
+    agent.ok(&format!("/api/v1/conversations/{id}")).await
+}
+
+/// Polls until `pred` holds on the conversation (bounded: 10 s).
+async fn eventually(agent: &AgentClient, what: &str, pred: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+    for _ in 0..200 {
+        let c = whatsapp_conversation(agent).await?;
+        if pred(&c) {
+            return Ok(c);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("never happened: {what}\n{}", whatsapp_conversation(agent).await?)
+}
+
+fn delivery_of(c: &Value, body: &str) -> Option<String> {
+    c["messages"]
+        .as_array()?
+        .iter()
+        .find(|m| m["body"] == body)
+        .and_then(|m| m["delivery_status"].as_str())
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn the_verification_handshake_echoes_the_challenge_only_for_our_token() -> anyhow::Result<()> {
+    let (app, _stub, _agent, _dir) = start().await?;
+    let http = reqwest::Client::new();
+    let ok = http
+        .get(format!(
+            "{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444",
+            app.base()
+        ))
+        .send()
+        .await?;
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.text().await?, "1158201444");
+    let bad = http
+        .get(format!(
+            "{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1",
+            app.base()
+        ))
+        .send()
+        .await?;
+    assert_eq!(bad.status().as_u16(), 403);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_correctly_signed_raw_bodies_are_accepted() -> anyhow::Result<()> {
+    let (app, _stub, agent, _dir) = start().await?;
+    // Escaped unicode as Meta sends it; a re-serialised body has other bytes and another signature.
+    let raw = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"1","phone_number_id":"{PNID}"}},"contacts":[{{"profile":{{"name":"J"}},"wa_id":"{CUSTOMER}"}}],"messages":[{{"from":"{CUSTOMER}","id":"wamid.sig","timestamp":"{}","type":"text","text":{{"body":"ligne arr\u00eat\u00e9e"}}}}]}}}}]}}]}}"#,
+        now_secs()
+    );
+    let reserialised = serde_json::to_vec(&serde_json::from_str::<Value>(&raw)?)?;
+    assert_ne!(raw.as_bytes(), reserialised.as_slice());
+    assert_eq!(post(&app.base(), raw.as_bytes(), None).await?, 401, "missing");
+    assert_eq!(
+        post(&app.base(), raw.as_bytes(), Some(sign(b"something else"))).await?,
+        401,
+        "bad"
+    );
+    assert_eq!(
+        post(&app.base(), raw.as_bytes(), Some("sha256=nothex".into())).await?,
+        401,
+        "malformed"
+    );
+    assert_eq!(
+        post(&app.base(), &reserialised, Some(sign(raw.as_bytes()))).await?,
+        401,
+        "re-serialised"
+    );
+    let list = agent.ok("/api/v1/conversations").await?;
+    assert_eq!(list["conversations"], json!([]), "nothing stored for refused bodies");
+    assert_eq!(
+        post(&app.base(), raw.as_bytes(), Some(sign(raw.as_bytes()))).await?,
+        200
+    );
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(c["messages"][0]["body"], "ligne arrêtée");
+    assert_eq!(c["verdict"]["priority"], "critical");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_inbound_shape_is_stored_and_a_redelivery_stores_nothing_twice() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let jpeg = b"\xff\xd8\xff\xe0 fake jpeg bytes".to_vec();
+    let ogg = b"OggS fake voice note".to_vec();
+    let pdf = b"%PDF-1.4 fake".to_vec();
+    let sha_jpeg = stub.add_media("media-img", "image/jpeg", &jpeg);
+    stub.add_media("media-voice", "audio/ogg", &ogg);
+    stub.add_media("media-pdf", "application/pdf", &pdf);
+    let mut reply_ctx = msg("wamid.ctx", "text", json!({"body": "oui c'est ça"}));
+    reply_ctx["context"] = json!({"from": "33186950001", "id": "wamid.unknown"});
+    let mut unsupported = msg("wamid.poll", "unsupported", json!({"type": "poll_creation"}));
+    unsupported["errors"] =
+        json!([{"code": 131051, "title": "Message type unknown", "error_data": {"details": "not supported"}}]);
+    let body = notification(
+        vec![
+            msg("wamid.text", "text", json!({"body": "Ligne L3 à l'arrêt, code E-217"})),
+            msg(
+                "wamid.img",
+                "image",
+                json!({"id": "media-img", "mime_type": "image/jpeg", "sha256": sha_jpeg, "caption": "écran HMI"}),
+            ),
+            msg(
+                "wamid.voice",
+                "audio",
+                json!({"id": "media-voice", "mime_type": "audio/ogg", "voice": true}),
+            ),
+            msg(
+                "wamid.pdf",
+                "document",
+                json!({"id": "media-pdf", "mime_type": "application/pdf", "filename": "journal.pdf"}),
+            ),
+            msg(
+                "wamid.loc",
+                "location",
+                json!({"latitude": 45.764, "longitude": 4.8357, "name": "Usine"}),
+            ),
+            msg(
+                "wamid.vcard",
+                "contacts",
+                json!([{"name": {"formatted_name": "Paul"}, "phones": [{"phone": "+33 6 11"}]}]),
+            ),
+            msg(
+                "wamid.btn",
+                "interactive",
+                json!({"type": "button_reply", "button_reply": {"id": "cb", "title": "Rappelez-moi"}}),
+            ),
+            msg("wamid.tpl", "button", json!({"text": "Oui", "payload": "yes"})),
+            reply_ctx,
+            unsupported,
+            msg(
+                "wamid.react",
+                "reaction",
+                json!({"message_id": "wamid.text", "emoji": "👍"}),
+            ),
+        ],
+        vec![],
+    );
+    assert_eq!(signed(&app.base(), &body).await?, 200);
+    let value_errors =
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"metadata": {"phone_number_id": PNID}, "errors": [{"code": 130429, "title": "Rate limit hit",
+        "error_data": {"details": "too many messages"}}]}}]}]})
+        .to_string()
+        .into_bytes();
+    assert_eq!(signed(&app.base(), &value_errors).await?, 200);
+
+    let c = eventually(&agent, "three media downloaded", |c| {
+        c["attachments"]
+            .as_array()
+            .is_some_and(|a| a.len() == 3 && a.iter().all(|a| a["download_status"] == "done"))
+    })
+    .await?;
+    let bodies: Vec<&str> = c["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["direction"] == "in")
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(bodies.len(), 10, "{bodies:?}");
+    assert!(bodies.contains(&"écran HMI"));
+    assert!(bodies.contains(&"🎤"));
+    assert!(bodies.iter().any(|b| b.contains("openstreetmap.org/?mlat=45.764000")));
+    assert!(bodies.contains(&"Rappelez-moi"));
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.starts_with("[unsupported WhatsApp message: poll_creation] 131051"))
+    );
+    assert_eq!(c["conversation"]["customer_name"], "Jean-Luc Martin");
+    assert_eq!(c["conversation"]["customer_phone"], "+33612345678");
+    assert_eq!(c["conversation"]["priority"], "critical");
+    assert_eq!(c["verdict"]["priority"], "critical", "the deciding verdict is shown");
+    assert_eq!(c["verdict"]["fields"]["fault_codes"], json!(["E217"]));
+    assert_eq!(
+        c["reactions"],
+        json!([{"target_external_id": "wamid.text", "sender": CUSTOMER, "emoji": "👍"}])
+    );
+
+    // The agent opens the files, and the gateway marked the chat as read.
+    let image = c["attachments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["content_type"] == "image/jpeg"))
+        .cloned()
+        .unwrap_or_default();
+    let bytes = agent
+        .http
+        .get(format!(
+            "{}/api/v1/conversations/{}/attachments/{}",
+            app.base(),
+            c["conversation"]["id"],
+            image["id"]
+        ))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    assert_eq!(bytes.as_ref(), jpeg.as_slice());
+    assert!(
+        stub.requests().iter().all(|r| r.authorized),
+        "every Graph call carries the bearer token"
+    );
+    for _ in 0..50 {
+        if stub
+            .requests()
+            .iter()
+            .any(|r| r.body.get("status") == Some(&json!("read")))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        stub.requests()
+            .iter()
+            .any(|r| r.body["status"] == "read" && r.body["message_id"] == "wamid.poll")
+    );
+
+    let errors = agent.ok("/api/v1/admin/channel-errors").await?;
+    assert_eq!(errors["errors"][0]["code"], 130429);
+
+    // Meta redelivers: 200 again, nothing new. Removing the reaction works.
+    assert_eq!(signed(&app.base(), &body).await?, 200);
+    let removal = notification(
+        vec![msg(
+            "wamid.react2",
+            "reaction",
+            json!({"message_id": "wamid.text", "emoji": ""}),
+        )],
+        vec![],
+    );
+    assert_eq!(signed(&app.base(), &removal).await?, 200);
+    let again = whatsapp_conversation(&agent).await?;
+    assert_eq!(
+        again["messages"].as_array().map(Vec::len),
+        c["messages"].as_array().map(Vec::len)
+    );
+    assert_eq!(again["attachments"].as_array().map(Vec::len), Some(3));
+    assert_eq!(again["reactions"], json!([]));
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn replies_are_sent_and_receipts_only_move_forward() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    signed(
+        &app.base(),
+        &notification(
+            vec![msg("wamid.in1", "text", json!({"body": "Bonjour, une question"}))],
+            vec![],
+        ),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let id = c["conversation"]["id"].clone();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Voici la réponse"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    eventually(&agent, "reply sent", |c| {
+        delivery_of(c, "Voici la réponse").as_deref() == Some("sent")
+    })
+    .await?;
+    let sent = stub.sends();
+    let reply = sent
+        .iter()
+        .find(|s| s["text"]["body"] == "Voici la réponse")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(reply["to"], CUSTOMER);
+    assert_eq!(reply["type"], "text");
+    let wamid = format!("wamid.out.{}", sent.len());
+
+    // Read arrives before delivered: it stays read.
+    signed(&app.base(), &notification(vec![], vec![receipt(&wamid, "read", None)])).await?;
+    signed(
+        &app.base(),
+        &notification(vec![], vec![receipt(&wamid, "delivered", None)]),
+    )
+    .await?;
+    signed(&app.base(), &notification(vec![], vec![receipt(&wamid, "read", None)])).await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(delivery_of(&c, "Voici la réponse").as_deref(), Some("read"));
+
+    // Buttons, and a failure reported later by a status.
+    let (status_code, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Problème résolu ?", "buttons": [{"id": "y", "title": "Oui"}, {"id": "n", "title": "Non"}]}),
+        )
+        .await?;
+    assert_eq!(status_code, 200);
+    eventually(&agent, "buttons sent", |c| {
+        delivery_of(c, "Problème résolu ?").as_deref() == Some("sent")
+    })
+    .await?;
+    let buttons = stub.sends().last().cloned().unwrap_or_default();
+    assert_eq!(buttons["interactive"]["action"]["buttons"][1]["reply"]["title"], "Non");
+    let wamid2 = format!("wamid.out.{}", stub.sends().len());
+    let failure = json!([{"code": 131026, "title": "Message undeliverable", "error_data": {"details": "recipient not on WhatsApp"}}]);
+    signed(
+        &app.base(),
+        &notification(vec![], vec![receipt(&wamid2, "failed", Some(failure))]),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let failed = c["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["body"] == "Problème résolu ?"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(failed["delivery_status"], "failed");
+    assert!(
+        failed["delivery_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("131026") && e.contains("recipient not on WhatsApp")),
+        "{failed}"
+    );
+
+    let (code, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "x".repeat(4097)}),
+        )
+        .await?;
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(body["error"]["code"], "text_too_long");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn outside_the_24_hour_window_only_a_template_goes() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let mut old = msg("wamid.old", "text", json!({"body": "Bonjour, une question"}));
+    old["timestamp"] = json!((now_secs() - 25 * 3600).to_string());
+    signed(&app.base(), &notification(vec![old], vec![])).await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(c["whatsapp"]["window_open"], false);
+    let id = c["conversation"]["id"].clone();
+    let (status, body) = agent
+        .post(&format!("/api/v1/conversations/{id}/reply"), json!({"text": "Bonjour"}))
+        .await?;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| m.contains("24-hour")),
+        "{body}"
+    );
+
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/template"),
+            json!({"name": "sav_followup", "parameters": []}),
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/template"),
+            json!({"name": "sav_followup", "parameters": ["Jean-Luc"]}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    eventually(&agent, "template sent", |c| {
+        delivery_of(c, "Bonjour Jean-Luc, nous revenons vers vous.").as_deref() == Some("sent")
+    })
+    .await?;
+    let sent = stub.sends().last().cloned().unwrap_or_default();
+    assert_eq!(sent["type"], "template");
+    assert_eq!(sent["template"]["name"], "sav_followup");
+    assert_eq!(sent["template"]["language"]["code"], "fr");
+    assert_eq!(sent["template"]["components"][0]["parameters"][0]["text"], "Jean-Luc");
+
+    // Inside the window (the customer wrote now), with the warning when it is about to close.
+    signed(
+        &app.base(),
+        &notification(vec![msg("wamid.new", "text", json!({"body": "Merci"}))], vec![]),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(c["whatsapp"]["window_open"], true);
+    assert_eq!(c["whatsapp"]["window_closing_soon"], false);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn graph_errors_are_classified_transient_or_permanent() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    signed(
+        &app.base(),
+        &notification(
+            vec![msg("wamid.q", "text", json!({"body": "Bonjour, une question"}))],
+            vec![],
+        ),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let id = c["conversation"]["id"].clone();
+    eventually(&agent, "acknowledgement sent", |c| {
+        c["messages"].as_array().is_some_and(|m| {
+            m.iter()
+                .any(|m| m["author_kind"] == "system" && m["delivery_status"] == "sent")
+        })
+    })
+    .await?;
+
+    stub.fail_next_send(400, 130429, "Rate limit hit");
+    agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "réponse A"}),
+        )
+        .await?;
+    eventually(&agent, "A retried then sent", |c| {
+        delivery_of(c, "réponse A").as_deref() == Some("sent")
+    })
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let a = c["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["body"] == "réponse A"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        a["delivery_error"].as_str().is_some_and(|e| e.contains("130429")),
+        "the transient error is remembered: {a}"
+    );
+
+    stub.fail_next_send(400, 131026, "Message undeliverable");
+    agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "réponse B"}),
+        )
+        .await?;
+    eventually(&agent, "B failed", |c| {
+        delivery_of(c, "réponse B").as_deref() == Some("failed")
+    })
+    .await?;
+
+    stub.fail_next_send(400, 131047, "Re-engagement message");
+    agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "réponse C"}),
+        )
+        .await?;
+    let c = eventually(&agent, "C failed", |c| {
+        delivery_of(c, "réponse C").as_deref() == Some("failed")
+    })
+    .await?;
+    let cmsg = c["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["body"] == "réponse C"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        cmsg["delivery_error"].as_str().is_some_and(|e| e.contains("template")),
+        "{cmsg}"
+    );
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_media_download_that_fails_twice_then_succeeds_is_stored() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let sha = stub.add_media("media-x", "image/png", b"\x89PNG fake");
+    stub.fail_downloads(2);
+    let body = notification(
+        vec![msg(
+            "wamid.m",
+            "image",
+            json!({"id": "media-x", "mime_type": "image/png", "sha256": sha}),
+        )],
+        vec![],
+    );
+    assert_eq!(signed(&app.base(), &body).await?, 200);
+    let c = eventually(&agent, "downloaded", |c| {
+        c["attachments"][0]["download_status"] == "done"
+    })
+    .await?;
+    assert_eq!(c["attachments"][0]["sha256"], json!(sha));
+    let downloads = stub.requests().iter().filter(|r| r.path == "/download/media-x").count();
+    assert_eq!(downloads, 3, "two failures then a success");
+    let asked = stub.requests().iter().filter(|r| r.path == "/media-x").count();
+    assert_eq!(asked, 3, "a fresh URL for every attempt");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn media_left_behind_by_a_kill_arrives_after_the_restart() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let sha = stub.add_media("media-k", "image/jpeg", b"\xff\xd8 kill test");
+    stub.fail_downloads(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let env = vec![
+        ("SWITCHYARD__WHATSAPP__ENABLED", "true".to_string()),
+        ("SWITCHYARD__WHATSAPP__APP_SECRET", SECRET.to_string()),
+        ("SWITCHYARD__WHATSAPP__ACCESS_TOKEN", TOKEN.to_string()),
+        ("SWITCHYARD__WHATSAPP__GRAPH_URL", stub.url()),
+        ("SWITCHYARD__WHATSAPP__MEDIA_RETRY_BASE_MS", "50".to_string()),
+    ];
+    let mut server = ChildServer::start_with_env(BINARY, dir.path(), &env).await?;
+    let body = notification(
+        vec![msg(
+            "wamid.k",
+            "image",
+            json!({"id": "media-k", "mime_type": "image/jpeg", "sha256": sha}),
+        )],
+        vec![],
+    );
+    assert_eq!(signed(&server.base(), &body).await?, 200);
+    server.kill();
+
+    stub.fail_downloads(0);
+    let server = ChildServer::start_with_env(BINARY, dir.path(), &env).await?;
+    let agent = AgentClient::login(&server.base(), "admin", ADMIN_PASSWORD).await?;
+    let c = eventually(&agent, "downloaded after restart", |c| {
+        c["attachments"][0]["download_status"] == "done"
+    })
+    .await?;
+    assert_eq!(c["attachments"][0]["sha256"], json!(sha));
+    Ok(())
+}
