@@ -290,9 +290,7 @@ async fn find_conversation(
     }
     if inbound.channel == ChannelKind::Whatsapp {
         let reply_to = inbound.thread_hints.reply_to_external.as_deref();
-        if let Some(id) = whatsapp::conversation_for(conn, &inbound.endpoint, &inbound.from.address, reply_to).await? {
-            return ingest::conversation_by_id(conn, id).await;
-        }
+        return whatsapp::conversation_for(conn, &inbound.endpoint, &inbound.from.address, reply_to).await;
     }
     Ok(None)
 }

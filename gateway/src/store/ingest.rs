@@ -56,15 +56,6 @@ pub async fn conversation_by_chat_key(conn: &mut AnyConnection, key: &str) -> Re
     .await?)
 }
 
-pub async fn conversation_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<ConversationHead>> {
-    Ok(sqlx::query_as(
-        "SELECT id, status, priority, queue, escalation, customer_address, language FROM conversations WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
-}
-
 /// How far back earlier incidents count for triage's history conditions.
 const HISTORY_DAYS: i64 = 90;
 
@@ -77,19 +68,25 @@ pub async fn history_facts(
     now: i64,
 ) -> Result<triage::History> {
     let current = conversation.map(|c| c.0).unwrap_or(-1);
-    let open: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND status = 'open' AND id <> $2",
+    let since = now - HISTORY_DAYS * 86_400_000;
+    // One round trip for the counts; the incidents only when there can be some.
+    let (open, earlier, recent): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND status = 'open' AND id <> $2), \
+                (SELECT COUNT(*) FROM messages WHERE conversation_id = $2 AND direction = 'in'), \
+                (SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND id <> $2 AND created_at >= $3)",
     )
     .bind(customer_address)
     .bind(current)
+    .bind(since)
     .fetch_one(&mut *conn)
     .await?;
-    let earlier: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND direction = 'in'")
-            .bind(current)
-            .fetch_one(&mut *conn)
-            .await?;
-    let since = now - HISTORY_DAYS * 86_400_000;
+    if recent == 0 {
+        return Ok(triage::History {
+            open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
+            earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
+            incidents: Vec::new(),
+        });
+    }
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT c.id, c.created_at, v.detail FROM verdicts v JOIN conversations c ON c.id = v.conversation_id \
          WHERE c.customer_address = $1 AND c.id <> $2 AND c.created_at >= $3 ORDER BY v.id DESC LIMIT 50",

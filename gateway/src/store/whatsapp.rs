@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
+use super::ingest::ConversationHead;
 use super::{Result, Store};
 use crate::ids::ConversationId;
 
@@ -174,10 +175,11 @@ pub async fn conversation_for(
     endpoint: &str,
     customer: &str,
     reply_to: Option<&str>,
-) -> Result<Option<i64>> {
+) -> Result<Option<ConversationHead>> {
     if let Some(reply_to) = reply_to {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT m.conversation_id FROM messages m LEFT JOIN outbox o ON o.message_id = m.id \
+        let found: Option<ConversationHead> = sqlx::query_as(
+            "SELECT c.id, c.status, c.priority, c.queue, c.escalation, c.customer_address, c.language \
+             FROM messages m LEFT JOIN outbox o ON o.message_id = m.id JOIN conversations c ON c.id = m.conversation_id \
              WHERE (o.external_id = $1 OR (m.channel = 'whatsapp' AND m.external_id = $1)) LIMIT 1",
         )
         .bind(reply_to)
@@ -187,9 +189,9 @@ pub async fn conversation_for(
             return Ok(found);
         }
     }
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM conversations WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 \
-         AND status = 'open' ORDER BY id DESC LIMIT 1",
+    Ok(sqlx::query_as(
+        "SELECT id, status, priority, queue, escalation, customer_address, language FROM conversations \
+         WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 AND status = 'open' ORDER BY id DESC LIMIT 1",
     )
     .bind(endpoint)
     .bind(customer)

@@ -1,28 +1,58 @@
-//! Load generator: N concurrent widget sockets, each sending M messages and
-//! waiting for each ack (closed loop). Reports accepted messages per second and
-//! ack latency percentiles. Bounded in count and time; talks to one URL only.
+//! Load generator against a running gateway on this machine. Bounded in count
+//! and time; talks to loopback only.
+//!
+//!   sy-loadgen chat --url ws://127.0.0.1:8080/ws/chat --connections 64 --messages 200
+//!   sy-loadgen whatsapp --url http://127.0.0.1:8080 --secret S --concurrency 32 --requests 20000 --per-post 10
+//!
+//! Reports accepted messages (or requests) per second and latency percentiles.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use e2e::Visitor;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
 
 #[derive(Parser)]
-#[command(about = "Measure web-chat message acceptance against a running gateway")]
+#[command(about = "Measure message acceptance against a running gateway")]
 struct Args {
-    /// Websocket URL of the gateway's chat endpoint.
-    #[arg(long, default_value = "ws://127.0.0.1:8080/ws/chat")]
-    url: String,
-    /// Concurrent visitor sockets.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
-    /// Messages per socket.
-    #[arg(long, default_value_t = 200)]
-    messages: usize,
+    #[command(subcommand)]
+    mode: Mode,
     /// Give up after this many seconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, global = true)]
     timeout_secs: u64,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Web-chat visitors over websockets, each waiting for every ack (closed loop).
+    Chat {
+        #[arg(long, default_value = "ws://127.0.0.1:8080/ws/chat")]
+        url: String,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 200)]
+        messages: usize,
+    },
+    /// Signed WhatsApp webhook POSTs (closed loop per worker).
+    Whatsapp {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The gateway's whatsapp.app_secret.
+        #[arg(long)]
+        secret: String,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10_000)]
+        requests: usize,
+        /// Messages in each notification.
+        #[arg(long, default_value_t = 1)]
+        per_post: usize,
+        #[arg(long, default_value = "106540352242922")]
+        phone_number_id: String,
+    },
 }
 
 const TEXTS: &[&str] = &[
@@ -32,62 +62,159 @@ const TEXTS: &[&str] = &[
     "Line 3 is down, error 117 on the spindle drive, please call back +33 6 12 34 56 78",
 ];
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    if !args.url.starts_with("ws://127.")
-        && !args.url.starts_with("ws://localhost")
-        && !args.url.starts_with("ws://[::1]")
-    {
-        bail!("sy-loadgen only targets a gateway on this machine (loopback)");
-    }
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(args.connections);
-    for c in 0..args.connections {
-        let url = args.url.clone();
-        let messages = args.messages;
-        tasks.push(tokio::spawn(async move {
-            let (mut visitor, _) = Visitor::open(&url, None).await?;
-            let mut latencies = Vec::with_capacity(messages);
-            for m in 0..messages {
-                let text = TEXTS[(c + m) % TEXTS.len()];
-                let sent = Instant::now();
-                visitor.message(&format!("{c}-{m}"), text).await?;
-                latencies.push(sent.elapsed());
-            }
-            visitor.close().await;
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(args.connections * args.messages);
-    let deadline = Duration::from_secs(args.timeout_secs);
-    for t in tasks {
-        let remaining = deadline.saturating_sub(started.elapsed());
-        let result = tokio::time::timeout(remaining, t).await.context("load run timed out")?;
-        latencies.extend(result??);
-    }
-    let elapsed = started.elapsed();
+fn loopback(url: &str) -> bool {
+    [
+        "ws://127.",
+        "ws://localhost",
+        "ws://[::1]",
+        "http://127.",
+        "http://localhost",
+        "http://[::1]",
+    ]
+    .iter()
+    .any(|p| url.starts_with(p))
+}
+
+fn report(what: &str, total: usize, elapsed: Duration, mut latencies: Vec<Duration>) {
     latencies.sort();
     let pct = |p: f64| {
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).copied().unwrap_or_default()
+        latencies.get(i).copied().unwrap_or_default().as_secs_f64() * 1e3
     };
-    let total = latencies.len();
     println!(
-        "connections={} messages_per_connection={} accepted={total}",
-        args.connections, args.messages
-    );
-    println!(
-        "elapsed={:.2}s rate={:.0} msg/s",
+        "{what}={total} elapsed={:.2}s rate={:.0}/s",
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64()
     );
     println!(
-        "ack latency p50={:.2}ms p95={:.2}ms p99={:.2}ms max={:.2}ms",
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.95).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        pct(1.0).as_secs_f64() * 1e3
+        "latency p50={:.2}ms p95={:.2}ms p99={:.2}ms max={:.2}ms",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
     );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let deadline = Duration::from_secs(args.timeout_secs);
+    match args.mode {
+        Mode::Chat {
+            url,
+            connections,
+            messages,
+        } => {
+            if !loopback(&url) {
+                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
+            }
+            let started = Instant::now();
+            let mut tasks = Vec::with_capacity(connections);
+            for c in 0..connections {
+                let url = url.clone();
+                tasks.push(tokio::spawn(async move {
+                    let (mut visitor, _) = Visitor::open(&url, None).await?;
+                    let mut latencies = Vec::with_capacity(messages);
+                    for m in 0..messages {
+                        let sent = Instant::now();
+                        visitor
+                            .message(&format!("{c}-{m}"), TEXTS[(c + m) % TEXTS.len()])
+                            .await?;
+                        latencies.push(sent.elapsed());
+                    }
+                    visitor.close().await;
+                    anyhow::Ok(latencies)
+                }));
+            }
+            let mut latencies = Vec::new();
+            for t in tasks {
+                let remaining = deadline.saturating_sub(started.elapsed());
+                latencies.extend(
+                    tokio::time::timeout(remaining, t)
+                        .await
+                        .context("load run timed out")???,
+                );
+            }
+            println!("connections={connections} messages_per_connection={messages}");
+            report("accepted_messages", latencies.len(), started.elapsed(), latencies);
+        }
+        Mode::Whatsapp {
+            url,
+            secret,
+            concurrency,
+            requests,
+            per_post,
+            phone_number_id,
+        } => {
+            if !loopback(&url) {
+                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
+            }
+            let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+            let run = format!(
+                "{:x}",
+                Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id())
+            );
+            let started = Instant::now();
+            let per_worker = requests.div_ceil(concurrency.max(1));
+            let mut tasks = Vec::new();
+            for w in 0..concurrency {
+                let (http, url, secret, pnid, run) = (
+                    http.clone(),
+                    url.clone(),
+                    secret.clone(),
+                    phone_number_id.clone(),
+                    run.clone(),
+                );
+                tasks.push(tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(per_worker);
+                    for r in 0..per_worker {
+                        let messages: Vec<_> = (0..per_post)
+                            .map(|m| {
+                                // A few hundred customers, so conversations grow as in real life.
+                                let from = format!("33600{:06}", (w * 7 + r) % 500);
+                                json!({"from": from, "id": format!("wamid.load.{run}.{w}.{r}.{m}"), "timestamp": "1767346200",
+                                       "type": "text", "text": {"body": TEXTS[(w + r + m) % TEXTS.len()]}})
+                            })
+                            .collect();
+                        let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+                            "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": pnid},
+                                      "contacts": [{"profile": {"name": "Load"}, "wa_id": "33600000000"}], "messages": messages}}]}]})
+                        .to_string();
+                        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).context("key")?;
+                        mac.update(body.as_bytes());
+                        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+                        let sent = Instant::now();
+                        let response = http
+                            .post(format!("{url}/webhooks/whatsapp"))
+                            .header("content-type", "application/json")
+                            .header("x-hub-signature-256", signature)
+                            .body(body)
+                            .send()
+                            .await?;
+                        if !response.status().is_success() {
+                            bail!("gateway answered {}", response.status());
+                        }
+                        latencies.push(sent.elapsed());
+                    }
+                    anyhow::Ok(latencies)
+                }));
+            }
+            let mut latencies = Vec::new();
+            for t in tasks {
+                let remaining = deadline.saturating_sub(started.elapsed());
+                latencies.extend(
+                    tokio::time::timeout(remaining, t)
+                        .await
+                        .context("load run timed out")???,
+                );
+            }
+            let total = latencies.len();
+            println!(
+                "concurrency={concurrency} messages_per_post={per_post} messages={}",
+                total * per_post
+            );
+            report("accepted_requests", total, started.elapsed(), latencies);
+        }
+    }
     Ok(())
 }
