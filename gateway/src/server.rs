@@ -82,6 +82,7 @@ impl Gateway {
                     graph: wa.graph.clone(),
                     pacer: Arc::new(pacer),
                     clock: clock.clone(),
+                    blobs: blobs.clone(),
                 }),
             );
             Some(wa)

@@ -57,6 +57,7 @@ impl GraphStub {
         let app = Router::new()
             .route("/download/{id}", get(download))
             .route("/{id}/messages", post(messages))
+            .route("/{id}/media", post(upload))
             .route("/{id}", get(media_info))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -97,7 +98,7 @@ impl GraphStub {
     pub fn sends(&self) -> Vec<Value> {
         self.requests()
             .into_iter()
-            .filter(|r| r.method == "POST" && r.body.get("status").is_none())
+            .filter(|r| r.method == "POST" && r.path.ends_with("/messages") && r.body.get("status").is_none())
             .map(|r| r.body)
             .collect()
     }
@@ -142,6 +143,32 @@ async fn messages(
         json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}),
     )
     .into_response()
+}
+
+async fn upload(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ok = authorized(&headers);
+    let multipart = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    let mut inner = lock(&inner);
+    let text = String::from_utf8_lossy(&body).to_string();
+    inner.requests.push(Recorded {
+        method: "POST".into(),
+        path: format!("/{number}/media"),
+        body: json!({"multipart": multipart, "bytes": body.len(), "has_product": text.contains("whatsapp")}),
+        authorized: ok,
+    });
+    if !ok || !multipart {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    inner.sent += 1;
+    axum::Json(json!({"id": format!("uploaded-{}", inner.sent)})).into_response()
 }
 
 async fn media_info(State(inner): State<Arc<Mutex<Inner>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {

@@ -108,6 +108,8 @@ async fn setup(outcomes: Vec<Delivery>, max_attempts: i64) -> anyhow::Result<Set
                 text: "Voici la notice.",
                 direction: Direction::Out,
                 payload: None,
+                attachments: &[],
+                upload_owner: "agent:1",
             },
             clock.now_ms(),
         )

@@ -305,3 +305,41 @@ async fn a_question_the_knowledge_base_answers_gets_the_answer_and_a_check() -> 
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agent_reply_with_a_photo_reaches_the_visitor_who_can_open_it() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let token = visitor.token.clone().unwrap_or_default();
+    let ack = visitor.message("p1", "Où est le fusible F3 ?").await?;
+    let id = ticket_id(&ack["conversation"]);
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let image = b"\x89PNG schema".to_vec();
+    let upload: Value = agent
+        .http
+        .post(format!("{}/api/v1/uploads?name=schema.png", app.base()))
+        .header("x-csrf-token", &agent.csrf)
+        .header("content-type", "image/png")
+        .body(image.clone())
+        .send()
+        .await?
+        .json()
+        .await?;
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Ici, en haut à gauche", "attachments": [upload["upload_id"]]}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let pushed = visitor.expect_message(|m| m["author"] == "agent").await?;
+    let url = pushed["attachments"][0]["url"].as_str().unwrap_or_default().to_string();
+    assert_eq!(pushed["attachments"][0]["content_type"], "image/png");
+    let bytes = reqwest::get(format!("{}{url}?token={token}", app.base()))
+        .await?
+        .bytes()
+        .await?;
+    assert_eq!(bytes.as_ref(), image.as_slice());
+    app.stop().await;
+    Ok(())
+}

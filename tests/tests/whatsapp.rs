@@ -647,3 +647,69 @@ async fn media_left_behind_by_a_kill_arrives_after_the_restart() -> anyhow::Resu
     assert_eq!(c["attachments"][0]["sha256"], json!(sha));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agent_sends_a_document_which_is_uploaded_then_sent_by_id() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    signed(
+        &app.base(),
+        &notification(
+            vec![msg("wamid.doc", "text", json!({"body": "Bonjour, une question"}))],
+            vec![],
+        ),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let id = c["conversation"]["id"].clone();
+    let r = agent
+        .http
+        .post(format!("{}/api/v1/uploads?name=procedure.pdf", app.base()))
+        .header("x-csrf-token", &agent.csrf)
+        .header("content-type", "application/pdf")
+        .body(b"%PDF-1.4 procedure".to_vec())
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 200);
+    let upload: Value = r.json().await?;
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "La procédure", "attachments": [upload["upload_id"]]}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    eventually(&agent, "document sent", |c| {
+        delivery_of(c, "La procédure").as_deref() == Some("sent")
+    })
+    .await?;
+    let uploads: Vec<_> = stub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/media"))
+        .collect();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(uploads[0].body["multipart"], true);
+    assert!(uploads[0].authorized);
+    let sent = stub.sends().last().cloned().unwrap_or_default();
+    assert_eq!(sent["type"], "document");
+    assert!(
+        sent["document"]["id"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("uploaded-")),
+        "{sent}"
+    );
+    assert_eq!(sent["document"]["filename"], "procedure.pdf");
+    assert_eq!(sent["document"]["caption"], "La procédure");
+
+    // An upload id that is not this agent's is refused.
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "x", "attachments": ["0123456789abcdef0123456789abcdef"]}),
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_upload");
+    app.stop().await;
+    Ok(())
+}

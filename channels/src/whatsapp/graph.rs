@@ -103,6 +103,40 @@ impl GraphClient {
         Ok(SendOutcome { wamid })
     }
 
+    /// `POST /{phone-number-id}/media`: uploads a file, answers its media id.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let url = format!("{}/{phone_number_id}/media", self.base);
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_string())
+            .mime_str(content_type)
+            .map_err(|e| GraphError {
+                class: ErrorClass::Permanent,
+                http_status: None,
+                code: None,
+                message: format!("bad content type {content_type:?}: {e}"),
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", content_type.to_string())
+            .part("file", part);
+        let v = self.call(self.http.post(url).multipart(form)).await?;
+        v.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| GraphError {
+                class: ErrorClass::Transient,
+                http_status: Some(200),
+                code: None,
+                message: "media upload answered without an id".into(),
+            })
+    }
+
     /// Marks an inbound message (and those before it) as read.
     pub async fn mark_read(&self, phone_number_id: &str, wamid: &str) -> Result<(), GraphError> {
         let url = format!("{}/{phone_number_id}/messages", self.base);
@@ -237,6 +271,18 @@ pub mod body {
         }
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
                "template": template})
+    }
+
+    /// `kind`: image, document, audio, video. By uploaded media id.
+    pub fn media_id(to: &str, kind: &str, id: &str, caption: Option<&str>, filename: Option<&str>) -> Value {
+        let mut media = json!({"id": id});
+        if let Some(c) = caption.filter(|c| !c.is_empty() && kind != "audio") {
+            media["caption"] = json!(c);
+        }
+        if let (Some(f), "document") = (filename, kind) {
+            media["filename"] = json!(f);
+        }
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: media})
     }
 
     /// `kind`: image, document, audio, video. By public link.

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/reply", post(reply))
         .route("/api/v1/conversations/{id}/notes", post(note))
         .route("/api/v1/conversations/{id}/template", post(template))
+        .route("/api/v1/uploads", post(agent_upload))
         .route("/api/v1/conversations/{id}/claim", post(claim))
         .route("/api/v1/conversations/{id}/assign", post(assign))
         .route("/api/v1/conversations/{id}/unassign", post(unassign))
@@ -175,6 +176,29 @@ struct Reply {
     /// WhatsApp quick-answer buttons (at most 3).
     #[serde(default)]
     buttons: Vec<Button>,
+    /// Upload ids from `POST /api/v1/uploads`.
+    #[serde(default)]
+    attachments: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct UploadName {
+    name: Option<String>,
+}
+
+/// A file an agent will attach to a reply.
+async fn agent_upload(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<UploadName>,
+    body: axum::body::Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    crate::webchat::receive_upload(&state, &agent_owner(&agent), &headers, q.name, body).await
+}
+
+fn agent_owner(agent: &CurrentAgent) -> String {
+    format!("agent:{}", agent.id)
 }
 
 async fn reply(
@@ -207,6 +231,18 @@ async fn reply(
                     .into(),
             ));
         }
+        if body.attachments.len() > 1 {
+            return Err(ApiError::BadRequest(
+                "too_many_attachments",
+                "WhatsApp sends one file per message".into(),
+            ));
+        }
+        if !body.buttons.is_empty() && !body.attachments.is_empty() {
+            return Err(ApiError::BadRequest(
+                "bad_buttons",
+                "buttons and a file do not go in one WhatsApp message".into(),
+            ));
+        }
         if !body.buttons.is_empty() {
             check_buttons(&body.buttons)?;
             payload = Some(
@@ -220,7 +256,16 @@ async fn reply(
             "buttons exist on WhatsApp only".into(),
         ));
     }
-    write_message(&state, &agent, id, &body.text, Direction::Out, payload.as_deref()).await
+    write_message(
+        &state,
+        &agent,
+        id,
+        &body.text,
+        Direction::Out,
+        payload.as_deref(),
+        &body.attachments,
+    )
+    .await
 }
 
 fn check_text(text: &str) -> Result<(), ApiError> {
@@ -312,7 +357,7 @@ async fn template(
         parameters: body.parameters,
     };
     let payload = serde_json::to_string(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
-    write_message(&state, &agent, id, &text, Direction::Out, Some(&payload)).await
+    write_message(&state, &agent, id, &text, Direction::Out, Some(&payload), &[]).await
 }
 
 async fn note(
@@ -321,7 +366,16 @@ async fn note(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Text>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    write_message(&state, &agent, ConversationId(id), &body.text, Direction::Note, None).await
+    write_message(
+        &state,
+        &agent,
+        ConversationId(id),
+        &body.text,
+        Direction::Note,
+        None,
+        &[],
+    )
+    .await
 }
 
 async fn write_message(
@@ -331,8 +385,10 @@ async fn write_message(
     text: &str,
     direction: Direction,
     payload: Option<&str>,
+    attachments: &[String],
 ) -> Result<Json<serde_json::Value>, ApiError> {
     check_text(text)?;
+    let owner = agent_owner(agent);
     let text = text.trim();
     let now = state.clock.now_ms();
     let message = state
@@ -345,6 +401,8 @@ async fn write_message(
                 text,
                 direction,
                 payload,
+                attachments,
+                upload_owner: &owner,
             },
             now,
         )

@@ -79,6 +79,9 @@ impl From<ChangeError> for ApiError {
         match e {
             ChangeError::NotFound => ApiError::NotFound("conversation"),
             ChangeError::ClaimedByOther(name) => ApiError::Conflict(format!("already claimed by {name}")),
+            ChangeError::UnknownUpload(id) => {
+                ApiError::BadRequest("unknown_upload", format!("no upload {id:?} of yours"))
+            }
             ChangeError::Store(e) => e.into(),
         }
     }

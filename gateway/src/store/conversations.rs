@@ -64,6 +64,9 @@ pub struct AgentMessage<'a> {
     pub text: &'a str,
     pub direction: Direction,
     pub payload: Option<&'a str>,
+    /// Upload ids, which must belong to `upload_owner`.
+    pub attachments: &'a [String],
+    pub upload_owner: &'a str,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -82,6 +85,8 @@ pub enum ChangeError {
     NotFound,
     #[error("the conversation is assigned to {0}")]
     ClaimedByOther(String),
+    #[error("unknown upload {0:?}")]
+    UnknownUpload(String),
     #[error(transparent)]
     Store(#[from] super::StoreError),
 }
@@ -231,6 +236,8 @@ impl Store {
             text,
             direction,
             payload,
+            attachments,
+            upload_owner,
         } = *m;
         let mut tx = self.begin().await?;
         let conv: Option<(String, String)> =
@@ -262,6 +269,23 @@ impl Store {
             },
         )
         .await?;
+        for upload_id in attachments {
+            let Some(u) = super::uploads::owned(&mut tx, upload_id, upload_owner).await? else {
+                return Err(ChangeError::UnknownUpload(upload_id.clone()));
+            };
+            messages::insert_attachment(
+                &mut tx,
+                &messages::NewAttachment {
+                    message_id: message,
+                    name: u.name.as_deref(),
+                    content_type: &u.content_type,
+                    size: Some(u.size),
+                    sha256: Some(&u.sha256),
+                    remote_handle: None,
+                },
+            )
+            .await?;
+        }
         if direction == Direction::Out {
             outbox::insert(&mut tx, message, id, &channel, payload, now).await?;
             sqlx::query(

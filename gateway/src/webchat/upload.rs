@@ -95,6 +95,19 @@ async fn upload(
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let token = token_from(&headers, None)?;
+    receive_upload(&state, &token.key(), &headers, query.name, body).await
+}
+
+/// Streams a file to the content-addressed store and records it as an upload
+/// of `owner_key` (a visitor's conversation key, or `agent:<id>`); only that
+/// owner can attach it to a message.
+pub async fn receive_upload(
+    state: &AppState,
+    owner_key: &str,
+    headers: &HeaderMap,
+    name: Option<String>,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -111,16 +124,14 @@ async fn upload(
             BlobError::Io(e) => ApiError::Internal(e.to_string()),
         })?;
     let id = ConversationToken::generate().key()[..32].to_string();
-    let name = query
-        .name
-        .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
+    let name = name.map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
     let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
     let mut tx = state.store.begin().await?;
     uploads::insert(
         &mut tx,
         &NewUpload {
             id: &id,
-            owner_key: &token.key(),
+            owner_key,
             sha256: &stored.sha256,
             size,
             content_type: &content_type,

@@ -41,6 +41,17 @@ pub struct WhatsappSender {
     pub graph: GraphClient,
     pub pacer: Arc<Pacer>,
     pub clock: Clock,
+    pub blobs: crate::blobs::Blobs,
+}
+
+/// WhatsApp's message type for a file.
+fn media_kind(content_type: &str) -> &'static str {
+    match content_type.split('/').next().unwrap_or_default() {
+        "image" => "image",
+        "audio" => "audio",
+        "video" => "video",
+        _ => "document",
+    }
 }
 
 #[async_trait]
@@ -70,12 +81,37 @@ impl ChannelSender for WhatsappSender {
                 let pairs: Vec<(String, String)> = buttons.iter().map(|b| (b.id.clone(), b.title.clone())).collect();
                 body::buttons(to, &msg.message.body, &pairs)
             }
-            None => {
-                if msg.message.body.chars().count() > MAX_TEXT_CHARS {
-                    return Delivery::Permanent(format!("text is longer than {MAX_TEXT_CHARS} characters"));
+            None => match msg.attachments.first() {
+                // A file: uploaded to the Graph API first, then sent by id with the text as caption.
+                Some(file) => {
+                    let Some(path) = file.sha256.as_deref().and_then(|s| self.blobs.path(s)) else {
+                        return Delivery::Permanent("the attached file is not stored".into());
+                    };
+                    let bytes = match tokio::fs::read(&path).await {
+                        Ok(b) => b,
+                        Err(e) => return Delivery::Transient(format!("reading the attached file: {e}")),
+                    };
+                    let name = file.name.clone().unwrap_or_else(|| "file".into());
+                    let id = match self.graph.upload_media(number, bytes, &file.content_type, &name).await {
+                        Ok(id) => id,
+                        Err(e) if e.class == ErrorClass::Transient => return Delivery::Transient(e.to_string()),
+                        Err(e) => return Delivery::Permanent(e.to_string()),
+                    };
+                    body::media_id(
+                        to,
+                        media_kind(&file.content_type),
+                        &id,
+                        Some(&msg.message.body),
+                        Some(&name),
+                    )
                 }
-                body::text(to, &msg.message.body, None)
-            }
+                None => {
+                    if msg.message.body.chars().count() > MAX_TEXT_CHARS {
+                        return Delivery::Permanent(format!("text is longer than {MAX_TEXT_CHARS} characters"));
+                    }
+                    body::text(to, &msg.message.body, None)
+                }
+            },
         };
         match self.pacer.try_take(number, to) {
             Ok(()) => {}

@@ -89,11 +89,22 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         }
     };
     let Notification {
-        messages,
+        mut messages,
         reactions,
         statuses,
         errors,
     } = notification;
+    // Each number's language answers when the text does not tell.
+    for m in &mut messages {
+        if let Some(n) = wa
+            .config
+            .numbers
+            .iter()
+            .find(|n| n.phone_number_id == m.endpoint && !n.language.is_empty())
+        {
+            m.language.get_or_insert_with(|| n.language.clone());
+        }
+    }
     let with_media = messages.iter().any(|m| !m.attachments.is_empty());
 
     // Messages go through the pipeline (group commit with everything else arriving).
