@@ -14,7 +14,7 @@ use crate::ids::{AgentId, ConversationId};
 use crate::state::AppState;
 use crate::store::conversations::{AgentMessage, ListFilter};
 use crate::store::messages::Direction;
-use crate::whatsapp::{Button, MAX_TEXT_CHARS, Payload, WINDOW_MS};
+use crate::whatsapp::Button;
 
 /// Queues shown even when empty, most urgent first (the default triage queues).
 const KNOWN_QUEUES: &[&str] = &["critical", "experts", "n1"];
@@ -27,7 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}", get(open))
         .route("/api/v1/conversations/{id}/reply", post(reply))
         .route("/api/v1/conversations/{id}/notes", post(note))
-        .route("/api/v1/conversations/{id}/template", post(template))
         .route("/api/v1/uploads", post(agent_upload))
         .route("/api/v1/conversations/{id}/claim", post(claim))
         .route("/api/v1/conversations/{id}/assign", post(assign))
@@ -101,7 +100,7 @@ async fn open(
     let attachments = state.store.attachments(id).await?;
     let verdicts = state.store.verdicts(id).await?;
     let whatsapp = match (&state.whatsapp, conversation.channel.as_str()) {
-        (Some(wa), "whatsapp") => Some(whatsapp_view(&state, wa, &conversation, id).await?),
+        (Some(wa), "whatsapp") => Some(super::whatsapp::view(&state, wa, &conversation, id).await?),
         _ => None,
     };
     let reactions = state.store.reactions(id).await?;
@@ -127,40 +126,6 @@ fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_json::Value
             .unwrap_or(i64::MAX)
     };
     verdicts.iter().min_by_key(|v| rank(v))
-}
-
-/// The 24-hour window, the templates, and (as the agent opens it) a read receipt to the customer.
-async fn whatsapp_view(
-    state: &AppState,
-    wa: &std::sync::Arc<crate::whatsapp::WhatsappRuntime>,
-    conversation: &crate::store::conversations::ConversationRow,
-    id: ConversationId,
-) -> Result<serde_json::Value, ApiError> {
-    let now = state.clock.now_ms();
-    let closes_at = conversation.last_customer_at + WINDOW_MS;
-    let warn_ms = wa.config.window_warning_minutes.saturating_mul(60_000);
-    if let Some((wamid, _)) = state.store.whatsapp_last_inbound(id).await? {
-        let graph = wa.graph.clone();
-        let number = conversation.endpoint.clone();
-        // Best effort, off the request path: a failed read receipt changes nothing here.
-        tokio::spawn(async move {
-            if let Err(e) = graph.mark_read(&number, &wamid).await {
-                tracing::info!(error = %e, "could not mark the WhatsApp message as read");
-            }
-        });
-    }
-    let templates: Vec<serde_json::Value> = wa
-        .config
-        .templates
-        .iter()
-        .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description}))
-        .collect();
-    Ok(json!({
-        "window_open": now < closes_at,
-        "window_closes_at": closes_at,
-        "window_closing_soon": now < closes_at && closes_at - now <= warn_ms,
-        "templates": templates,
-    }))
 }
 
 #[derive(Deserialize)]
@@ -197,7 +162,7 @@ async fn agent_upload(
     crate::webchat::receive_upload(&state, &agent_owner(&agent), &headers, q.name, body).await
 }
 
-fn agent_owner(agent: &CurrentAgent) -> String {
+pub(super) fn agent_owner(agent: &CurrentAgent) -> String {
     format!("agent:{}", agent.id)
 }
 
@@ -214,48 +179,16 @@ async fn reply(
         .conversation_get(id)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    let mut payload = None;
-    if conversation.channel == "whatsapp" {
-        let chars = body.text.trim().chars().count();
-        if chars > MAX_TEXT_CHARS {
-            return Err(ApiError::BadRequest(
-                "text_too_long",
-                format!("WhatsApp messages are limited to {MAX_TEXT_CHARS} characters; this one has {chars}"),
-            ));
-        }
-        let closes = conversation.last_customer_at + WINDOW_MS;
-        if state.clock.now_ms() >= closes {
-            return Err(ApiError::Conflict(
-                "the 24-hour WhatsApp window is closed: the customer has not written for more than a day; \
-                 send an approved template instead (POST .../template)"
-                    .into(),
-            ));
-        }
-        if body.attachments.len() > 1 {
-            return Err(ApiError::BadRequest(
-                "too_many_attachments",
-                "WhatsApp sends one file per message".into(),
-            ));
-        }
-        if !body.buttons.is_empty() && !body.attachments.is_empty() {
-            return Err(ApiError::BadRequest(
-                "bad_buttons",
-                "buttons and a file do not go in one WhatsApp message".into(),
-            ));
-        }
-        if !body.buttons.is_empty() {
-            check_buttons(&body.buttons)?;
-            payload = Some(
-                serde_json::to_string(&Payload::Buttons { buttons: body.buttons })
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            );
-        }
+    let payload = if conversation.channel == "whatsapp" {
+        super::whatsapp::check_reply(&state, &conversation, &body.text, body.buttons, &body.attachments)?
     } else if !body.buttons.is_empty() {
         return Err(ApiError::BadRequest(
             "buttons_unsupported",
             "buttons exist on WhatsApp only".into(),
         ));
-    }
+    } else {
+        None
+    };
     write_message(
         &state,
         &agent,
@@ -279,87 +212,6 @@ fn check_text(text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_buttons(buttons: &[Button]) -> Result<(), ApiError> {
-    let bad = |m: &str| Err(ApiError::BadRequest("bad_buttons", m.to_string()));
-    if buttons.len() > 3 {
-        return bad("at most 3 buttons");
-    }
-    for (i, b) in buttons.iter().enumerate() {
-        if b.title.trim().is_empty() || b.title.chars().count() > 20 {
-            return bad("a button title is 1 to 20 characters");
-        }
-        if b.id.is_empty() || b.id.len() > 256 {
-            return bad("a button id is 1 to 256 characters");
-        }
-        if buttons[..i].iter().any(|o| o.title == b.title) {
-            return bad("button titles must differ");
-        }
-    }
-    Ok(())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TemplateRequest {
-    name: String,
-    #[serde(default)]
-    parameters: Vec<String>,
-}
-
-/// An approved WhatsApp template: the only thing that may go outside the 24-hour window.
-async fn template(
-    State(state): State<AppState>,
-    agent: CurrentAgent,
-    Path(id): Path<i64>,
-    ApiJson(body): ApiJson<TemplateRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = ConversationId(id);
-    let conversation = state
-        .store
-        .conversation_get(id)
-        .await?
-        .ok_or(ApiError::NotFound("conversation"))?;
-    let wa = state
-        .whatsapp
-        .as_ref()
-        .filter(|_| conversation.channel == "whatsapp")
-        .ok_or_else(|| ApiError::BadRequest("not_whatsapp", "templates are for WhatsApp conversations".into()))?;
-    let t = wa.template(&body.name).ok_or_else(|| {
-        let known: Vec<&str> = wa.config.templates.iter().map(|t| t.name.as_str()).collect();
-        ApiError::BadRequest(
-            "unknown_template",
-            format!("no approved template {:?}; configured: {known:?}", body.name),
-        )
-    })?;
-    if body.parameters.len() != t.parameters {
-        return Err(ApiError::BadRequest(
-            "bad_parameters",
-            format!(
-                "template {:?} takes {} parameters, got {}",
-                t.name,
-                t.parameters,
-                body.parameters.len()
-            ),
-        ));
-    }
-    // What the agent and the history show: the description with the parameters filled in.
-    let mut text = if t.description.is_empty() {
-        format!("[template {}]", t.name)
-    } else {
-        t.description.clone()
-    };
-    for (i, p) in body.parameters.iter().enumerate() {
-        text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
-    }
-    let payload = Payload::Template {
-        name: t.name.clone(),
-        language: t.language.clone(),
-        parameters: body.parameters,
-    };
-    let payload = serde_json::to_string(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
-    write_message(&state, &agent, id, &text, Direction::Out, Some(&payload), &[]).await
-}
-
 async fn note(
     State(state): State<AppState>,
     agent: CurrentAgent,
@@ -378,7 +230,7 @@ async fn note(
     .await
 }
 
-async fn write_message(
+pub(super) async fn write_message(
     state: &AppState,
     agent: &CurrentAgent,
     id: ConversationId,

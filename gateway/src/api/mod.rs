@@ -7,6 +7,7 @@ mod auth;
 mod conversations;
 pub mod error;
 mod events;
+mod whatsapp;
 
 use axum::Router;
 
@@ -19,4 +20,5 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(conversations::router())
         .merge(events::router())
+        .merge(whatsapp::router())
 }

@@ -95,6 +95,22 @@ fn report(what: &str, total: usize, elapsed: Duration, mut latencies: Vec<Durati
     );
 }
 
+type Worker = tokio::task::JoinHandle<anyhow::Result<Vec<Duration>>>;
+
+/// Every worker's latencies, or the first failure; the whole run within `deadline`.
+async fn gather(tasks: Vec<Worker>, started: Instant, deadline: Duration) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::new();
+    for t in tasks {
+        let remaining = deadline.saturating_sub(started.elapsed());
+        latencies.extend(
+            tokio::time::timeout(remaining, t)
+                .await
+                .context("load run timed out")???,
+        );
+    }
+    Ok(latencies)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -126,15 +142,7 @@ async fn main() -> anyhow::Result<()> {
                     anyhow::Ok(latencies)
                 }));
             }
-            let mut latencies = Vec::new();
-            for t in tasks {
-                let remaining = deadline.saturating_sub(started.elapsed());
-                latencies.extend(
-                    tokio::time::timeout(remaining, t)
-                        .await
-                        .context("load run timed out")???,
-                );
-            }
+            let latencies = gather(tasks, started, deadline).await?;
             println!("connections={connections} messages_per_connection={messages}");
             report("accepted_messages", latencies.len(), started.elapsed(), latencies);
         }
@@ -199,15 +207,7 @@ async fn main() -> anyhow::Result<()> {
                     anyhow::Ok(latencies)
                 }));
             }
-            let mut latencies = Vec::new();
-            for t in tasks {
-                let remaining = deadline.saturating_sub(started.elapsed());
-                latencies.extend(
-                    tokio::time::timeout(remaining, t)
-                        .await
-                        .context("load run timed out")???,
-                );
-            }
+            let latencies = gather(tasks, started, deadline).await?;
             let total = latencies.len();
             println!(
                 "concurrency={concurrency} messages_per_post={per_post} messages={}",

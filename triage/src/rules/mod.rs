@@ -4,9 +4,11 @@
 pub(crate) mod compile;
 mod error;
 mod file;
+mod model;
 
-pub use compile::{Cond, FieldKind, HistorySame, Lang, Rule, RuleSet};
+pub use compile::RuleSet;
 pub use error::{RuleError, RuleErrors};
+pub use model::{Cond, FieldKind, HistorySame, Lang, Rule};
 
 /// The rules that ship with the binary.
 pub const DEFAULT_RULES: &str = include_str!("../../defaults/rules.toml");

@@ -1,0 +1,179 @@
+//! WhatsApp specifics of the agent API: what a reply may carry, approved
+//! templates, and the 24-hour window in the conversation view.
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::conversations::write_message;
+use super::error::{ApiError, ApiJson};
+use crate::auth::CurrentAgent;
+use crate::ids::ConversationId;
+use crate::state::AppState;
+use crate::store::conversations::ConversationRow;
+use crate::store::messages::Direction;
+use crate::whatsapp::{Button, MAX_TEXT_CHARS, Payload, WINDOW_MS};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/conversations/{id}/template", post(template))
+}
+
+/// Checks a reply against WhatsApp's rules; the outbox payload it needs, if any.
+pub(super) fn check_reply(
+    state: &AppState,
+    conversation: &ConversationRow,
+    text: &str,
+    buttons: Vec<Button>,
+    attachments: &[String],
+) -> Result<Option<String>, ApiError> {
+    let chars = text.trim().chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(ApiError::BadRequest(
+            "text_too_long",
+            format!("WhatsApp messages are limited to {MAX_TEXT_CHARS} characters; this one has {chars}"),
+        ));
+    }
+    if state.clock.now_ms() >= conversation.last_customer_at + WINDOW_MS {
+        return Err(ApiError::Conflict(
+            "the 24-hour WhatsApp window is closed: the customer has not written for more than a day; \
+             send an approved template instead (POST .../template)"
+                .into(),
+        ));
+    }
+    if attachments.len() > 1 {
+        return Err(ApiError::BadRequest(
+            "too_many_attachments",
+            "WhatsApp sends one file per message".into(),
+        ));
+    }
+    if buttons.is_empty() {
+        return Ok(None);
+    }
+    if !attachments.is_empty() {
+        return Err(ApiError::BadRequest(
+            "bad_buttons",
+            "buttons and a file do not go in one WhatsApp message".into(),
+        ));
+    }
+    check_buttons(&buttons)?;
+    serde_json::to_string(&Payload::Buttons { buttons })
+        .map(Some)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn check_buttons(buttons: &[Button]) -> Result<(), ApiError> {
+    let bad = |m: &str| Err(ApiError::BadRequest("bad_buttons", m.to_string()));
+    if buttons.len() > 3 {
+        return bad("at most 3 buttons");
+    }
+    for (i, b) in buttons.iter().enumerate() {
+        if b.title.trim().is_empty() || b.title.chars().count() > 20 {
+            return bad("a button title is 1 to 20 characters");
+        }
+        if b.id.is_empty() || b.id.len() > 256 {
+            return bad("a button id is 1 to 256 characters");
+        }
+        if buttons[..i].iter().any(|o| o.title == b.title) {
+            return bad("button titles must differ");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateRequest {
+    name: String,
+    #[serde(default)]
+    parameters: Vec<String>,
+}
+
+/// An approved WhatsApp template: the only thing that may go outside the 24-hour window.
+async fn template(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TemplateRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    let conversation = state
+        .store
+        .conversation_get(id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    let wa = state
+        .whatsapp
+        .as_ref()
+        .filter(|_| conversation.channel == "whatsapp")
+        .ok_or_else(|| ApiError::BadRequest("not_whatsapp", "templates are for WhatsApp conversations".into()))?;
+    let t = wa.template(&body.name).ok_or_else(|| {
+        let known: Vec<&str> = wa.config.templates.iter().map(|t| t.name.as_str()).collect();
+        ApiError::BadRequest(
+            "unknown_template",
+            format!("no approved template {:?}; configured: {known:?}", body.name),
+        )
+    })?;
+    if body.parameters.len() != t.parameters {
+        return Err(ApiError::BadRequest(
+            "bad_parameters",
+            format!(
+                "template {:?} takes {} parameters, got {}",
+                t.name,
+                t.parameters,
+                body.parameters.len()
+            ),
+        ));
+    }
+    // What the agent and the history show: the description with the parameters filled in.
+    let mut text = if t.description.is_empty() {
+        format!("[template {}]", t.name)
+    } else {
+        t.description.clone()
+    };
+    for (i, p) in body.parameters.iter().enumerate() {
+        text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
+    }
+    let payload = Payload::Template {
+        name: t.name.clone(),
+        language: t.language.clone(),
+        parameters: body.parameters,
+    };
+    let payload = serde_json::to_string(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    write_message(&state, &agent, id, &text, Direction::Out, Some(&payload), &[]).await
+}
+
+/// The 24-hour window, the templates, and (as the agent opens it) a read receipt to the customer.
+pub(super) async fn view(
+    state: &AppState,
+    wa: &std::sync::Arc<crate::whatsapp::WhatsappRuntime>,
+    conversation: &crate::store::conversations::ConversationRow,
+    id: ConversationId,
+) -> Result<serde_json::Value, ApiError> {
+    let now = state.clock.now_ms();
+    let closes_at = conversation.last_customer_at + WINDOW_MS;
+    let warn_ms = wa.config.window_warning_minutes.saturating_mul(60_000);
+    if let Some((wamid, _)) = state.store.whatsapp_last_inbound(id).await? {
+        let graph = wa.graph.clone();
+        let number = conversation.endpoint.clone();
+        // Best effort, off the request path: a failed read receipt changes nothing here.
+        tokio::spawn(async move {
+            if let Err(e) = graph.mark_read(&number, &wamid).await {
+                tracing::info!(error = %e, "could not mark the WhatsApp message as read");
+            }
+        });
+    }
+    let templates: Vec<serde_json::Value> = wa
+        .config
+        .templates
+        .iter()
+        .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description}))
+        .collect();
+    Ok(json!({
+        "window_open": now < closes_at,
+        "window_closes_at": closes_at,
+        "window_closing_soon": now < closes_at && closes_at - now <= warn_ms,
+        "templates": templates,
+    }))
+}
