@@ -34,7 +34,7 @@
   var CSS = [
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}",
-    ".launcher{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;",
+    ".launcher{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;display:flex;align-items:center;justify-content:center;",
     "background:var(--c);color:#fff;font-size:26px;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}",
     ".panel{position:fixed;right:20px;bottom:92px;width:360px;max-width:calc(100vw - 24px);height:520px;",
     "max-height:calc(100vh - 110px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);",
@@ -56,7 +56,7 @@
     ".compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dde3ea;align-items:flex-end}",
     ".compose textarea{flex:1;resize:none;border:1px solid #c9d2dc;border-radius:8px;padding:8px;font-size:14px;height:40px;max-height:120px}",
     ".compose button{border:0;border-radius:8px;padding:0 12px;height:40px;cursor:pointer;background:var(--c);color:#fff}",
-    ".compose .file{background:#e7ecf2;color:#1d2733;font-size:18px}",
+    ".compose .file{background:#e7ecf2;color:#1d2733;display:flex;align-items:center;justify-content:center}",
     ".prechat{padding:12px;display:flex;flex-direction:column;gap:6px;overflow-y:auto}",
     ".prechat input{border:1px solid #c9d2dc;border-radius:6px;padding:7px;font-size:14px}",
     ".prechat button{margin-top:6px;border:0;border-radius:8px;padding:9px;background:var(--c);color:#fff;cursor:pointer}",
@@ -76,6 +76,33 @@
     root.appendChild(style);
   }
 
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  // Icons drawn as SVG: emoji need a font the visitor's machine may not have.
+  var ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    close: "M6 6l12 12M18 6L6 18",
+    camera: "M4 8h3l2-3h6l2 3h3a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V9a1 1 0 0 1 1-1zM12 11a3.5 3.5 0 1 0 0 7a3.5 3.5 0 0 0 0-7z"
+  };
+  function icon(name) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "24");
+    svg.setAttribute("height", "24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", name === "close" ? "none" : "currentColor");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", name === "close" ? "2.5" : "0");
+    path.setAttribute("stroke-linecap", "round");
+    svg.appendChild(path);
+    return svg;
+  }
+  function setIcon(button, name) {
+    while (button.firstChild) button.removeChild(button.firstChild);
+    button.appendChild(icon(name));
+  }
+
   function el(tag, cls, text) {
     var n = document.createElement(tag);
     if (cls) n.className = cls;
@@ -85,7 +112,8 @@
 
   var wrap = el("div");
   wrap.style.setProperty("--c", color);
-  var launcher = el("button", "launcher", "💬");
+  var launcher = el("button", "launcher");
+  setIcon(launcher, "chat");
   launcher.setAttribute("aria-label", T.open);
   launcher.setAttribute("part", "launcher");
   var panel = el("div", "panel");
@@ -106,7 +134,8 @@
   fileInput.accept = "image/*,application/pdf,video/*";
   fileInput.setAttribute("capture", "environment");
   fileInput.className = "hidden";
-  var fileBtn = el("button", "file", "📷");
+  var fileBtn = el("button", "file");
+  setIcon(fileBtn, "camera");
   fileBtn.title = T.photo;
   fileBtn.setAttribute("aria-label", T.photo);
   var input = el("textarea");
@@ -339,7 +368,7 @@
   function toggle() {
     var open = !panel.classList.contains("open");
     panel.classList.toggle("open", open);
-    launcher.textContent = open ? "×" : "💬";
+    setIcon(launcher, open ? "close" : "chat");
     showPanel();
     if (open && !ws && prechatDone) connect();
   }
