@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod events;
+pub mod health;
 pub mod ids;
 pub mod outbox;
 pub mod pipeline;

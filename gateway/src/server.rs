@@ -99,6 +99,7 @@ impl Gateway {
         );
 
         let (stop, shutdown) = watch::channel(false);
+        let started_ms = clock.now_ms();
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -110,6 +111,11 @@ impl Gateway {
             outbox_wake,
             shutdown,
             triage,
+            health: crate::health::Health {
+                started_ms,
+                media_enabled: whatsapp.is_some(),
+                ..Default::default()
+            },
             whatsapp,
         };
         Ok(Gateway {
@@ -132,6 +138,7 @@ impl Gateway {
             events: self.state.events.clone(),
             config: wa.config.clone(),
             wake: wa.media_wake.clone(),
+            heartbeat: self.state.health.media.clone(),
         })
     }
 
@@ -154,7 +161,12 @@ impl Gateway {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let worker = tokio::spawn(self.outbox.clone().run(self.state.shutdown.clone()));
+        let worker = tokio::spawn(
+            self.outbox
+                .clone()
+                .with_heartbeat(self.state.health.outbox.clone())
+                .run(self.state.shutdown.clone()),
+        );
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
         let media = self
             .media_worker()

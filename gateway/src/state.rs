@@ -28,6 +28,7 @@ pub struct AppState {
     pub triage: Arc<TriageService>,
     /// Present when the WhatsApp channel is enabled.
     pub whatsapp: Option<Arc<WhatsappRuntime>>,
+    pub health: crate::health::Health,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

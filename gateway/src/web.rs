@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::health::Readiness;
 use crate::state::AppState;
 
 const DEMO_PAGE: &str = include_str!("../web/index.html");
@@ -52,10 +53,20 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     r
 }
 
+/// Ready when the store answers, the committer runs and every worker beat lately.
 async fn ready(State(state): State<AppState>) -> Response {
-    if state.store.ping().await && state.pipeline.is_running() {
-        (StatusCode::OK, "ready").into_response()
+    let now = state.clock.now_ms();
+    let h = &state.health;
+    let readiness = Readiness {
+        store: state.store.ping().await,
+        pipeline: state.pipeline.is_running(),
+        outbox_worker: h.outbox.alive(now, h.started_ms),
+        media_worker: h.media_enabled.then(|| h.media.alive(now, h.started_ms)),
+    };
+    let status = if readiness.ready() {
+        StatusCode::OK
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
-    }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(readiness)).into_response()
 }

@@ -110,6 +110,11 @@ async fn unauthenticated_and_forged_agent_calls_are_refused_with_json_errors() -
 
     let health = http.get(format!("{base}/readyz")).send().await?;
     assert_eq!(health.status().as_u16(), 200);
+    let readiness: serde_json::Value = health.json().await?;
+    assert_eq!(
+        readiness,
+        json!({"store": true, "pipeline": true, "outbox_worker": true, "media_worker": null})
+    );
     app.stop().await;
     Ok(())
 }

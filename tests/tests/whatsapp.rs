@@ -152,6 +152,8 @@ async fn the_verification_handshake_echoes_the_challenge_only_for_our_token() ->
         .send()
         .await?;
     assert_eq!(bad.status().as_u16(), 403);
+    let readiness: Value = http.get(format!("{}/readyz", app.base())).send().await?.json().await?;
+    assert_eq!(readiness["media_worker"], true, "{readiness}");
     app.stop().await;
     Ok(())
 }
@@ -710,6 +712,72 @@ async fn an_agent_sends_a_document_which_is_uploaded_then_sent_by_id() -> anyhow
         .await?;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "unknown_upload");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_full_ingest_queue_answers_503_with_retry_after_and_loses_nothing_acknowledged() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.server.ingest_queue = 1;
+    config.store.max_batch = 1;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let http = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let (http, base) = (http.clone(), app.base());
+        tasks.push(tokio::spawn(async move {
+            let body = notification(
+                vec![msg(
+                    &format!("wamid.bp.{i}"),
+                    "text",
+                    json!({"body": format!("message {i}")}),
+                )],
+                vec![],
+            );
+            let r = http
+                .post(format!("{base}/webhooks/whatsapp"))
+                .header("x-hub-signature-256", sign(&body))
+                .body(body)
+                .send()
+                .await?;
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            anyhow::Ok((i, r.status().as_u16(), retry_after))
+        }));
+    }
+    let mut accepted = Vec::new();
+    let mut busy = 0;
+    for t in tasks {
+        let (i, status, retry_after) = t.await??;
+        match status {
+            200 => accepted.push(format!("message {i}")),
+            503 => {
+                busy += 1;
+                assert_eq!(retry_after.as_deref(), Some("1"));
+            }
+            other => anyhow::bail!("unexpected status {other}"),
+        }
+    }
+    assert!(busy > 0, "60 concurrent POSTs on a queue of 1 must push back");
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let stored: Vec<String> = c["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["direction"] == "in")
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    for text in &accepted {
+        assert!(stored.contains(text), "acknowledged but not stored: {text}");
+    }
+    assert_eq!(stored.len(), accepted.len(), "only what was acknowledged is stored");
     app.stop().await;
     Ok(())
 }

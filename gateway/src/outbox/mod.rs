@@ -67,9 +67,16 @@ pub struct Worker {
     clock: Clock,
     config: OutboxConfig,
     wake: Arc<Notify>,
+    heartbeat: crate::health::Heartbeat,
 }
 
 impl Worker {
+    /// Beats on every loop turn, for `/readyz`.
+    pub fn with_heartbeat(mut self, heartbeat: crate::health::Heartbeat) -> Self {
+        self.heartbeat = heartbeat;
+        self
+    }
+
     pub fn new(
         store: Store,
         senders: HashMap<&'static str, Arc<dyn ChannelSender>>,
@@ -85,6 +92,7 @@ impl Worker {
             clock,
             config,
             wake,
+            heartbeat: crate::health::Heartbeat::default(),
         }
     }
 
@@ -186,6 +194,7 @@ impl Worker {
             if *shutdown.borrow() {
                 return;
             }
+            self.heartbeat.beat(self.clock.now_ms());
             let pause = match self.try_deliver_one().await {
                 Ok(Step::Done { .. }) => continue,
                 Ok(Step::Idle) => self.until_next_due().await,

@@ -37,6 +37,7 @@ pub struct MediaWorker {
     pub events: Events,
     pub config: Arc<WhatsappConfig>,
     pub wake: Arc<Notify>,
+    pub heartbeat: crate::health::Heartbeat,
 }
 
 impl MediaWorker {
@@ -133,6 +134,7 @@ impl MediaWorker {
             if *shutdown.borrow() {
                 return;
             }
+            self.heartbeat.beat(self.clock.now_ms());
             let pause = match self.try_one().await {
                 Ok(MediaStep::Idle) => match self.store.media_next_due().await {
                     Ok(Some(at)) => {
