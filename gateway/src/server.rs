@@ -117,6 +117,7 @@ impl Gateway {
                 ..Default::default()
             },
             whatsapp,
+            login_throttle: Arc::default(),
         };
         Ok(Gateway {
             state,

@@ -29,6 +29,7 @@ pub struct AppState {
     /// Present when the WhatsApp channel is enabled.
     pub whatsapp: Option<Arc<WhatsappRuntime>>,
     pub health: crate::health::Health,
+    pub login_throttle: Arc<crate::auth::LoginThrottle>,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

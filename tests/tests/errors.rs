@@ -173,3 +173,39 @@ async fn a_second_agent_cannot_claim_what_the_first_holds() -> anyhow::Result<()
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_slowed_down() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let clock = gateway::clock::Clock::manual(1_800_000_000_000);
+    let app = e2e::spawn_app_with(e2e::test_config(dir.path()), clock.clone()).await?;
+    let http = reqwest::Client::new();
+    let login = |password: &'static str| {
+        let (http, base) = (http.clone(), app.base());
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": "admin", "password": password}))
+                .send()
+                .await?;
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            anyhow::Ok((r.status().as_u16(), retry))
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(login("wrong").await?.0, 401);
+    }
+    let (status, retry) = login("wrong").await?;
+    assert_eq!(status, 429);
+    assert_eq!(retry.as_deref(), Some("1"));
+    // Even the right password waits its turn.
+    assert_eq!(login(ADMIN_PASSWORD).await?.0, 429);
+    clock.advance(1_000);
+    assert_eq!(login(ADMIN_PASSWORD).await?.0, 200);
+    app.stop().await;
+    Ok(())
+}

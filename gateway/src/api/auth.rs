@@ -31,7 +31,11 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&new_secret()).unwrap_or_default());
 
 async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> Result<Response, ApiError> {
-    let agent = state.store.agent_by_username(body.username.trim()).await?;
+    let username = body.username.trim();
+    if let Err(wait_ms) = state.login_throttle.check(username, state.clock.now_ms()) {
+        return Err(ApiError::TooManyAttempts((wait_ms + 999) / 1000));
+    }
+    let agent = state.store.agent_by_username(username).await?;
     let hash = agent
         .as_ref()
         .map(|a| a.password_hash.clone())
@@ -43,10 +47,12 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> 
     let agent = match agent {
         Some(agent) if ok => agent,
         _ => {
-            tracing::info!(username = %body.username.chars().take(64).collect::<String>(), "failed login");
+            tracing::info!(username = %username.chars().take(64).collect::<String>(), "failed login");
+            state.login_throttle.failed(username, state.clock.now_ms());
             return Err(ApiError::BadCredentials);
         }
     };
+    state.login_throttle.succeeded(username);
     let token = new_secret();
     let csrf = new_secret();
     let now = state.clock.now_ms();

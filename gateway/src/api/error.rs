@@ -29,6 +29,8 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("too busy; retry in a moment")]
     Busy,
+    #[error("too many failed logins; try again in {0} s")]
+    TooManyAttempts(i64),
     #[error("internal error")]
     Internal(String),
 }
@@ -45,6 +47,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -58,11 +61,15 @@ impl IntoResponse for ApiError {
         }
         let body = Json(json!({"error": {"code": code, "message": self.to_string()}}));
         let mut response = (status, body).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            );
+        let retry_after = match &self {
+            ApiError::Busy => Some(1),
+            ApiError::TooManyAttempts(secs) => Some(*secs),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         response
     }

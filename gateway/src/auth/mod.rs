@@ -3,6 +3,8 @@
 
 mod password;
 mod session;
+mod throttle;
 
 pub use password::{hash_password, verify_password};
 pub use session::{CurrentAgent, SESSION_COOKIE, clear_cookie, new_secret, session_cookie, token_hash};
+pub use throttle::LoginThrottle;
