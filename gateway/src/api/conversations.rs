@@ -91,11 +91,7 @@ async fn open(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = ConversationId(id);
-    let conversation = state
-        .store
-        .conversation_get(id)
-        .await?
-        .ok_or(ApiError::NotFound("conversation"))?;
+    let conversation = conversation_or_404(&state, id).await?;
     let messages = state.store.messages(id, true).await?;
     let attachments = state.store.attachments(id).await?;
     let verdicts = state.store.verdicts(id).await?;
@@ -162,6 +158,18 @@ async fn agent_upload(
     crate::webchat::receive_upload(&state, &agent_owner(&agent), &headers, q.name, body).await
 }
 
+/// The conversation, or the API's 404.
+pub(super) async fn conversation_or_404(
+    state: &AppState,
+    id: ConversationId,
+) -> Result<crate::store::conversations::ConversationRow, ApiError> {
+    state
+        .store
+        .conversation_get(id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))
+}
+
 pub(super) fn agent_owner(agent: &CurrentAgent) -> String {
     format!("agent:{}", agent.id)
 }
@@ -174,11 +182,7 @@ async fn reply(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     check_text(&body.text)?;
     let id = ConversationId(id);
-    let conversation = state
-        .store
-        .conversation_get(id)
-        .await?
-        .ok_or(ApiError::NotFound("conversation"))?;
+    let conversation = conversation_or_404(&state, id).await?;
     let payload = if conversation.channel == "whatsapp" {
         super::whatsapp::check_reply(&state, &conversation, &body.text, body.buttons, &body.attachments)?
     } else if !body.buttons.is_empty() {
@@ -366,11 +370,7 @@ async fn typing(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Typing>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let conversation = state
-        .store
-        .conversation_get(ConversationId(id))
-        .await?
-        .ok_or(ApiError::NotFound("conversation"))?;
+    let conversation = conversation_or_404(&state, ConversationId(id)).await?;
     let pushed = conversation
         .chat_key
         .map(|key| {

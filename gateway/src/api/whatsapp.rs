@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::conversations::write_message;
+use super::conversations::{conversation_or_404, write_message};
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
 use crate::ids::ConversationId;
@@ -98,11 +98,7 @@ async fn template(
     ApiJson(body): ApiJson<TemplateRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = ConversationId(id);
-    let conversation = state
-        .store
-        .conversation_get(id)
-        .await?
-        .ok_or(ApiError::NotFound("conversation"))?;
+    let conversation = conversation_or_404(&state, id).await?;
     let wa = state
         .whatsapp
         .as_ref()
