@@ -142,17 +142,12 @@ struct Reply {
     attachments: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct UploadName {
-    name: Option<String>,
-}
-
 /// A file an agent will attach to a reply.
 async fn agent_upload(
     State(state): State<AppState>,
     agent: CurrentAgent,
     headers: axum::http::HeaderMap,
-    Query(q): Query<UploadName>,
+    Query(q): Query<crate::webchat::UploadQuery>,
     body: axum::body::Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     crate::webchat::receive_upload(&state, &agent_owner(&agent), &headers, q.name, body).await

@@ -8,7 +8,7 @@ use channels::webchat::{HistoryAttachment, HistoryItem};
 
 pub use hub::Hub;
 pub use session::{Session, SocketIn};
-pub use upload::{receive_upload, router, serve_blob};
+pub use upload::{UploadQuery, receive_upload, router, serve_blob};
 
 use crate::store::messages::{AttachmentRow, MessageRow};
 

@@ -83,9 +83,10 @@ fn token_from(headers: &HeaderMap, query: Option<&str>) -> Result<ConversationTo
     ConversationToken::parse(raw).map_err(|e| ApiError::BadRequest("bad_token", e.to_string()))
 }
 
+/// `?name=` of an upload: the file name to keep.
 #[derive(Deserialize)]
-struct UploadQuery {
-    name: Option<String>,
+pub struct UploadQuery {
+    pub name: Option<String>,
 }
 
 async fn upload(
