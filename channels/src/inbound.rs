@@ -87,13 +87,45 @@ pub struct AutoFlags {
     pub auto_reply: bool,
     pub bounce: bool,
     pub list: bool,
+    /// Our own mail coming back (our address or our loop header).
+    #[serde(default)]
+    pub own: bool,
 }
 
 impl AutoFlags {
     pub fn any(self) -> bool {
-        self.auto_reply || self.bounce || self.list
+        self.auto_reply || self.bounce || self.list || self.own
     }
 }
+
+/// What a bounce says about the mail it returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounce {
+    /// The Message-ID of the returned mail, when the bounce includes it.
+    pub original_message_id: Option<String>,
+    /// RFC 3464 `Status` (e.g. 5.1.1), `Diagnostic-Code`, `Final-Recipient`.
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
+    pub recipient: Option<String>,
+}
+
+impl Bounce {
+    /// One line for agents: why delivery failed.
+    pub fn reason(&self) -> String {
+        let mut parts = vec!["bounced".to_string()];
+        if let Some(r) = &self.recipient {
+            parts.push(format!("for {r}"));
+        }
+        if let Some(s) = &self.status {
+            parts.push(format!("status {s}"));
+        }
+        if let Some(d) = &self.diagnostic {
+            parts.push(format!("({d})"));
+        }
+        parts.join(" ")
+    }
+}
+
 
 /// One incoming message, whatever channel it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,4 +153,7 @@ pub struct Inbound {
     pub auto: AutoFlags,
     /// Where the raw bytes are kept for proof.
     pub raw_ref: Option<String>,
+    /// A delivery failure report: which of our mails it concerns and why.
+    #[serde(default)]
+    pub bounce: Option<Bounce>,
 }

@@ -4,10 +4,11 @@
 
 mod inbound;
 mod outbound;
+pub mod email;
 pub mod webchat;
 pub mod whatsapp;
 
 pub use inbound::{
-    AttachmentRef, AttachmentSource, AutoFlags, ChannelKind, Contact, Inbound, Participant, ThreadHints,
+    AttachmentRef, AttachmentSource, AutoFlags, Bounce, ChannelKind, Contact, Inbound, Participant, ThreadHints,
 };
 pub use outbound::Outbound;

@@ -75,6 +75,7 @@ async fn setup(outcomes: Vec<Delivery>, max_attempts: i64) -> anyhow::Result<Set
             ..Default::default()
         },
         raw_ref: None,
+        bounce: None,
     };
     // An auto-reply gets no acknowledgement, so the only outbox row is the agent's.
     let accepted = gateway.state.pipeline.submit(inbound).await?;

@@ -160,6 +160,7 @@ fn email(id: &str, from: &str, text: &str) -> Inbound {
         language: None,
         auto: Default::default(),
         raw_ref: None,
+        bounce: None,
     }
 }
 

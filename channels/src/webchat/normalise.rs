@@ -55,5 +55,6 @@ pub fn to_inbound(
         language: lang.map(str::to_string),
         auto: Default::default(),
         raw_ref: None,
+        bounce: None,
     }
 }

@@ -327,5 +327,6 @@ fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
         language: None,
         auto,
         raw_ref: None,
+        bounce: None,
     }
 }

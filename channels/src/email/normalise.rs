@@ -1,0 +1,377 @@
+//! One raw mail → what the pipeline sees: participants, subject, the new text
+//! with quoted history and signature set apart, sanitised HTML, attachments,
+//! threading hints, automatic-mail flags and the bounce report if it is one.
+//! Never fails: a mail that cannot be read is still returned, marked as such,
+//! so the mailbox is never blocked and an agent sees the raw message.
+
+use std::borrow::Cow;
+
+use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::auto::{self, Auto, Own};
+use super::{ids, quote, subject};
+use crate::inbound::{AttachmentRef, Bounce, ChannelKind, Contact, Inbound, Participant, ThreadHints};
+
+/// One attachment or inline part, with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailPart {
+    pub name: String,
+    pub content_type: String,
+    pub size: usize,
+    /// `cid:` of an inline image, to map HTML references to the stored file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    pub inline: bool,
+    /// False when the part was over the size limit: only the raw message has it.
+    pub kept: bool,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// The normalised mail; serialised as-is by `switchyard email inspect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Normalised {
+    /// Unfolded, without brackets; synthesised from the headers when missing.
+    pub message_id: String,
+    pub message_id_synthesised: bool,
+    /// The idempotency key: Message-ID plus a hash of Date, From and Subject,
+    /// so a buggy mailer reusing one id for different mails loses nothing.
+    pub dedupe_key: String,
+    pub from: Participant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Participant>,
+    pub to: Vec<Participant>,
+    pub cc: Vec<Participant>,
+    pub subject: Option<String>,
+    /// What the sender just wrote: quoted history and signature removed.
+    pub text: String,
+    pub quoted: Option<String>,
+    /// The HTML body after sanitising (no script, no event handlers, no styles blocks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    pub attachments: Vec<MailPart>,
+    pub thread_hints: ThreadHints,
+    pub auto: Auto,
+    /// For a bounce: the Message-ID of the returned mail.
+    pub bounce_of: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce: Option<Bounce>,
+    /// Unix milliseconds from the Date header.
+    pub sent_at: Option<i64>,
+    /// What could not be read, for agents and admins.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    pub own: Own<'a>,
+    /// Attachments larger than this stay in the raw message only.
+    pub max_attachment_bytes: usize,
+}
+
+pub fn normalise(raw: &[u8], options: &Options<'_>) -> Normalised {
+    match MessageParser::default().parse(raw) {
+        Some(msg) if !msg.headers().is_empty() => from_message(&msg, raw, options),
+        _ => unreadable(raw),
+    }
+}
+
+fn from_message(msg: &Message<'_>, raw: &[u8], options: &Options<'_>) -> Normalised {
+    let mut warnings = Vec::new();
+    let from = msg.from().and_then(first).unwrap_or_else(|| {
+        warnings.push("no From address".to_string());
+        msg.sender()
+            .and_then(first)
+            .or_else(|| msg.return_address().map(|a| Participant {
+                address: a.to_lowercase(),
+                name: None,
+            }))
+            .unwrap_or_default()
+    });
+    let header_block = raw.get(..msg.root_part().raw_body_offset() as usize).unwrap_or(raw);
+    let (message_id, synthesised) = match msg.header_raw("Message-ID").and_then(ids::parse_one) {
+        Some(id) => (id, false),
+        // The same headers give the same id, so a redelivery still dedupes.
+        None => (format!("{}@switchyard.missing-id", &sha256_hex(header_block)[..32]), true),
+    };
+    let fingerprint = [
+        msg.header_raw("Date").unwrap_or_default(),
+        msg.header_raw("From").unwrap_or_default(),
+        msg.header_raw("Subject").unwrap_or_default(),
+    ]
+    .join("\n");
+    let dedupe_key = format!("{message_id}#{}", &sha256_hex(fingerprint.as_bytes())[..12]);
+
+    let subject = msg.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (auto, bounce) = auto::detect(msg, &from.address, &options.own);
+
+    let (mut text, quoted, html) = bodies(msg);
+    let mut attachments = Vec::new();
+    for (n, part) in msg.attachments().enumerate() {
+        attachments.push(attachment(part, n, options.max_attachment_bytes));
+    }
+    // Forwarded as an attachment with nothing around it: the inner mail is the content.
+    if text.trim().is_empty() {
+        if let Some(inner) = msg.attachments().find_map(|p| match &p.body {
+            PartType::Message(m) => Some(m),
+            _ => None,
+        }) {
+            let (inner_text, _, _) = bodies(inner);
+            text = inner_text;
+        }
+    }
+    for a in attachments.iter().filter(|a| !a.kept) {
+        warnings.push(format!(
+            "attachment {:?} ({} bytes) is over the {} byte limit: kept in the raw message only",
+            a.name, a.size, options.max_attachment_bytes
+        ));
+    }
+
+    let mut references = msg.header_raw("References").map(ids::parse_list).unwrap_or_default();
+    let mut in_reply_to = msg.header_raw("In-Reply-To").map(ids::parse_list).unwrap_or_default();
+    let bounce_of = bounce.as_ref().and_then(|b| b.original_message_id.clone());
+    // A bounce belongs with the mail it returns.
+    if let Some(id) = &bounce_of {
+        if !in_reply_to.contains(id) {
+            in_reply_to.insert(0, id.clone());
+        }
+    }
+    references.retain(|r| !in_reply_to.contains(r));
+    let thread_hints = ThreadHints {
+        in_reply_to,
+        references,
+        ticket_tag: subject
+            .as_deref()
+            .and_then(subject::ticket_tag)
+            .map(|n| format!("{}-{n}", subject::TAG_PREFIX)),
+        ..Default::default()
+    };
+
+    Normalised {
+        message_id,
+        message_id_synthesised: synthesised,
+        dedupe_key,
+        reply_to: msg.reply_to().and_then(first).filter(|r| r.address != from.address),
+        from,
+        to: msg.to().map(all).unwrap_or_default(),
+        cc: msg.cc().map(all).unwrap_or_default(),
+        subject,
+        text,
+        quoted,
+        html,
+        attachments,
+        thread_hints,
+        auto,
+        bounce_of,
+        bounce,
+        sent_at: msg.date().map(|d| d.to_timestamp() * 1000),
+        warnings,
+    }
+}
+
+/// New text, quoted rest and sanitised HTML.
+fn bodies(msg: &Message<'_>) -> (String, Option<String>, Option<String>) {
+    let html_raw: Option<Cow<'_, str>> = msg.html_bodies().find_map(|p| match &p.body {
+        PartType::Html(h) => Some(h.clone()),
+        _ => None,
+    });
+    let plain: Vec<Cow<'_, str>> = msg
+        .text_bodies()
+        .filter_map(|p| match &p.body {
+            PartType::Text(t) => Some(mislabelled_utf8(msg, p).map(Cow::Owned).unwrap_or(Cow::Borrowed(t.as_ref()))),
+            _ => None,
+        })
+        .collect();
+    let split = if !plain.is_empty() {
+        quote::split_text(&plain.join("\n\n"))
+    } else if let Some(html) = &html_raw {
+        // HTML only: cut at the client's quote marker first, then read it as text.
+        match quote::cut_html(html) {
+            Some(new_html) => {
+                let new = quote::split_text(&mail_parser::decoders::html::html_to_text(new_html));
+                let rest = html.get(new_html.len()..).unwrap_or_default();
+                let rest_text = mail_parser::decoders::html::html_to_text(rest);
+                let quoted = [new.quoted.unwrap_or_default(), rest_text.trim().to_string()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if new.new.is_empty() {
+                    quote::split_text(&mail_parser::decoders::html::html_to_text(html))
+                } else {
+                    quote::Split {
+                        new: new.new,
+                        quoted: Some(quoted).filter(|q| !q.is_empty()),
+                    }
+                }
+            }
+            None => quote::split_text(&mail_parser::decoders::html::html_to_text(html)),
+        }
+    } else {
+        quote::Split {
+            new: String::new(),
+            quoted: None,
+        }
+    };
+    let html = html_raw.map(|h| ammonia::clean(&h)).filter(|h| !h.trim().is_empty());
+    (split.new, split.quoted, html)
+}
+
+/// A part labelled US-ASCII (or unlabelled) and sent 8-bit whose bytes are
+/// valid UTF-8: common, non-conformant, and better read as UTF-8 than as mojibake.
+fn mislabelled_utf8(msg: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    if !charset.is_none_or(|c| c.eq_ignore_ascii_case("us-ascii") || c.eq_ignore_ascii_case("ascii")) {
+        return None;
+    }
+    let encoding = part.content_transfer_encoding().unwrap_or("7bit");
+    if !(encoding.eq_ignore_ascii_case("8bit") || encoding.eq_ignore_ascii_case("7bit") || encoding.eq_ignore_ascii_case("binary")) {
+        return None;
+    }
+    let raw = msg
+        .raw_message()
+        .get(part.raw_body_offset() as usize..part.raw_end_offset() as usize)?;
+    if raw.is_ascii() {
+        return None;
+    }
+    std::str::from_utf8(raw).ok().map(str::to_string)
+}
+
+fn attachment(part: &mail_parser::MessagePart<'_>, n: usize, limit: usize) -> MailPart {
+    let (ctype, bytes): (String, Cow<'_, [u8]>) = match &part.body {
+        PartType::Message(inner) => ("message/rfc822".into(), Cow::Borrowed(inner.raw_message())),
+        _ => (
+            part.content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                    None => ct.ctype().to_ascii_lowercase(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            Cow::Borrowed(part.contents()),
+        ),
+    };
+    let name = part
+        .attachment_name()
+        .map(|s| s.replace(['/', '\\', '\0'], "_"))
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| match &part.body {
+            PartType::Message(inner) => inner.subject().map(|s| format!("{}.eml", s.replace(['/', '\\'], "_"))),
+            _ => None,
+        })
+        // Lotus Notes and others send inline images with no name at all.
+        .unwrap_or_else(|| format!("part-{}.{}", n + 1, extension(&ctype)));
+    let size = bytes.len();
+    let kept = size <= limit;
+    MailPart {
+        name,
+        content_type: ctype,
+        size,
+        content_id: part.content_id().map(|c| c.trim_matches(['<', '>']).to_string()),
+        inline: part.content_disposition().is_none_or(|d| !d.is_attachment()),
+        kept,
+        bytes: if kept { bytes.into_owned() } else { Vec::new() },
+    }
+}
+
+fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/gif" => "gif",
+        "application/pdf" => "pdf",
+        "message/rfc822" => "eml",
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "text/calendar" => "ics",
+        "application/ms-tnef" => "dat",
+        "message/delivery-status" | "text/rfc822-headers" | "message/rfc822-headers" => "txt",
+        _ => "bin",
+    }
+}
+
+fn participant(a: &mail_parser::Addr<'_>) -> Option<Participant> {
+    let address = a.address()?.trim().to_lowercase();
+    if address.is_empty() {
+        return None;
+    }
+    Some(Participant {
+        address,
+        name: a.name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+    })
+}
+
+fn first(a: &Address<'_>) -> Option<Participant> {
+    a.iter().find_map(participant)
+}
+
+fn all(a: &Address<'_>) -> Vec<Participant> {
+    let mut out: Vec<Participant> = Vec::new();
+    for p in a.iter().filter_map(participant) {
+        if !out.iter().any(|o| o.address == p.address) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A mail the parser could not make sense of: kept, and shown to agents as such.
+fn unreadable(raw: &[u8]) -> Normalised {
+    let id = format!("{}@switchyard.unreadable", &sha256_hex(raw)[..32]);
+    let preview: String = String::from_utf8_lossy(raw).chars().take(4000).collect();
+    Normalised {
+        dedupe_key: id.clone(),
+        message_id: id,
+        message_id_synthesised: true,
+        from: Participant::default(),
+        reply_to: None,
+        to: Vec::new(),
+        cc: Vec::new(),
+        subject: None,
+        text: "[This message could not be read as e-mail. The raw message is kept as received.]".into(),
+        quoted: Some(preview).filter(|p| !p.trim().is_empty()),
+        html: None,
+        attachments: Vec::new(),
+        thread_hints: ThreadHints::default(),
+        auto: Auto::default(),
+        bounce_of: None,
+        bounce: None,
+        sent_at: None,
+        warnings: vec!["not a readable MIME message".into()],
+    }
+}
+
+impl Normalised {
+    /// The pipeline's message, once the attachments are stored (`stored` in the same order).
+    pub fn into_inbound(self, endpoint: &str, stored: Vec<AttachmentRef>, raw_ref: Option<String>) -> Inbound {
+        Inbound {
+            channel: ChannelKind::Email,
+            endpoint: endpoint.to_string(),
+            external_id: self.dedupe_key,
+            thread_hints: self.thread_hints,
+            contact: Contact {
+                name: self.from.name.clone(),
+                email: Some(self.from.address.clone()).filter(|a| !a.is_empty()),
+                ..Default::default()
+            },
+            from: self.from,
+            to: self.to,
+            cc: self.cc,
+            subject: self.subject,
+            text: self.text,
+            quoted: self.quoted,
+            html: self.html,
+            attachments: stored,
+            sent_at: self.sent_at,
+            language: None,
+            auto: self.auto.flags,
+            raw_ref,
+            bounce: self.bounce,
+        }
+    }
+}
