@@ -31,5 +31,17 @@ if ! pg_ready; then
   fi
 fi
 
+# Email: Dovecot as the real IMAP server, aiosmtpd (Debian's python3-aiosmtpd,
+# run with Debian's own python3) as the real SMTP sink. The harness starts both.
+if [ ! -x /usr/sbin/dovecot ]; then
+  log "installing Dovecot (IMAP)"
+  apt_install dovecot-imapd
+fi
+export SWITCHYARD_TEST_PYTHON="${SWITCHYARD_TEST_PYTHON:-/usr/bin/python3}"
+if ! "$SWITCHYARD_TEST_PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
+  log "installing aiosmtpd (SMTP sink)"
+  apt_install python3 python3-aiosmtpd
+fi
+
 log "cargo test (workspace)"
 cargo test --workspace --locked "$@"

@@ -126,7 +126,6 @@ impl Bounce {
     }
 }
 
-
 /// One incoming message, whatever channel it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inbound {

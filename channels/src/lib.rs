@@ -2,9 +2,9 @@
 //! normalised [`Inbound`] message and builds what goes back out. Parsing is
 //! plain functions over bytes; nothing here knows about the store or triage.
 
+pub mod email;
 mod inbound;
 mod outbound;
-pub mod email;
 pub mod webchat;
 pub mod whatsapp;
 

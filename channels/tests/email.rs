@@ -75,11 +75,17 @@ fn check(e: &Expected, n: &Normalised) -> Vec<String> {
     if let Some(q) = &e.quoted_contains {
         let quoted = n.quoted.as_deref().unwrap_or_default();
         expect(quoted.contains(q.as_str()), format!("quoted {quoted:?} lacks {q:?}"));
-        expect(!n.text.contains(q.as_str()), format!("quoted text {q:?} left in the new text"));
+        expect(
+            !n.text.contains(q.as_str()),
+            format!("quoted text {q:?} left in the new text"),
+        );
     }
     for bad in &e.html_lacks {
         let html = n.html.as_deref().unwrap_or_default();
-        expect(!html.contains(bad.as_str()), format!("sanitised HTML still has {bad:?}"));
+        expect(
+            !html.contains(bad.as_str()),
+            format!("sanitised HTML still has {bad:?}"),
+        );
     }
     if let Some(names) = &e.attachments {
         let got: Vec<&str> = n.attachments.iter().map(|a| a.name.as_str()).collect();
@@ -104,7 +110,10 @@ fn check(e: &Expected, n: &Normalised) -> Vec<String> {
     expect(n.bounce_of == e.bounce_of, format!("bounce_of {:?}", n.bounce_of));
     if let Some(status) = &e.bounce_status {
         let got = n.bounce.as_ref().and_then(|b| b.status.clone());
-        expect(got.as_deref() == Some(status.as_str()), format!("bounce status {got:?}"));
+        expect(
+            got.as_deref() == Some(status.as_str()),
+            format!("bounce status {got:?}"),
+        );
     }
     if let Some(id) = &e.message_id {
         expect(&n.message_id == id, format!("message id {:?}", n.message_id));
@@ -114,10 +123,16 @@ fn check(e: &Expected, n: &Normalised) -> Vec<String> {
         format!("synthesised id {}", n.message_id_synthesised),
     );
     if let Some(ids) = &e.in_reply_to {
-        expect(n.thread_hints.in_reply_to == *ids, format!("in_reply_to {:?}", n.thread_hints.in_reply_to));
+        expect(
+            n.thread_hints.in_reply_to == *ids,
+            format!("in_reply_to {:?}", n.thread_hints.in_reply_to),
+        );
     }
     if let Some(ids) = &e.references {
-        expect(n.thread_hints.references == *ids, format!("references {:?}", n.thread_hints.references));
+        expect(
+            n.thread_hints.references == *ids,
+            format!("references {:?}", n.thread_hints.references),
+        );
     }
     expect(
         n.thread_hints.ticket_tag == e.ticket_tag,
@@ -128,7 +143,10 @@ fn check(e: &Expected, n: &Normalised) -> Vec<String> {
         expect(got == *cc, format!("cc {got:?}"));
     }
     if let Some(w) = &e.warning_contains {
-        expect(n.warnings.iter().any(|x| x.contains(w.as_str())), format!("warnings {:?}", n.warnings));
+        expect(
+            n.warnings.iter().any(|x| x.contains(w.as_str())),
+            format!("warnings {:?}", n.warnings),
+        );
     } else {
         expect(n.warnings.is_empty(), format!("unexpected warnings {:?}", n.warnings));
     }
@@ -155,7 +173,10 @@ fn every_fixture_normalises_as_expected() {
         })
         .unwrap_or_default();
     on_disk.sort_unstable();
-    assert_eq!(listed, on_disk, "every fixture has expectations and every expectation a fixture");
+    assert_eq!(
+        listed, on_disk,
+        "every fixture has expectations and every expectation a fixture"
+    );
 
     let mut failures = Vec::new();
     for e in &manifest.mail {
@@ -215,7 +236,13 @@ fn truncated_and_garbage_input_never_panics() {
     for cut in (0..raw.len()).step_by(37) {
         let _ = run(&raw[..cut], 1024);
     }
-    for garbage in [&b""[..], b"\r\n\r\n", b":::", b"From:\r\n\r\n", b"Content-Type: multipart/mixed; boundary=\r\n\r\n--\r\n"] {
+    for garbage in [
+        &b""[..],
+        b"\r\n\r\n",
+        b":::",
+        b"From:\r\n\r\n",
+        b"Content-Type: multipart/mixed; boundary=\r\n\r\n--\r\n",
+    ] {
         let _ = run(garbage, 1024);
     }
 }

@@ -40,6 +40,23 @@ enum Command {
         #[command(subcommand)]
         command: TriageCommand,
     },
+    /// Look at mail as the gateway sees it.
+    Email {
+        #[command(subcommand)]
+        command: EmailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmailCommand {
+    /// Print, as JSON, the normalised message the pipeline would see for a raw mail
+    /// (RFC 5322 file; an mbox "From " first line is tolerated).
+    Inspect {
+        file: PathBuf,
+        /// Configuration file, for our own addresses and the loop id.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -82,6 +99,14 @@ pub fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
             }
+        }
+        Command::Email {
+            command: EmailCommand::Inspect { file, config },
+        } => {
+            let cfg = Config::load(config.as_deref()).context("reading the configuration")?;
+            let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let stdout = std::io::stdout();
+            crate::email::inspect(&raw, &cfg.email, &mut stdout.lock())
         }
         Command::Serve {
             config,

@@ -21,6 +21,7 @@ pub struct Config {
     /// The customer directory: who is a strategic account.
     pub accounts: Vec<AccountConfig>,
     pub whatsapp: WhatsappConfig,
+    pub email: EmailConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,6 +265,160 @@ pub struct WhatsappTemplate {
     pub parameters: usize,
     /// What it says, for agents choosing one.
     pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// Read the mailboxes and send replies over SMTP.
+    pub enabled: bool,
+    /// The SAV address: From of every reply and acknowledgement.
+    pub address: String,
+    /// Display name on that address.
+    pub display_name: String,
+    /// Other addresses of ours (aliases, the mailbox logins): never customers, never in Cc.
+    pub own_addresses: Vec<String>,
+    /// Default mailbox password, for mailboxes that set none (`SWITCHYARD__EMAIL__PASSWORD`).
+    pub password: Secret,
+    /// Domain of our Message-IDs; empty takes the SAV address's domain.
+    pub message_id_domain: String,
+    /// Value of our `X-Switchyard-Loop` header; mail carrying it is our own coming back.
+    pub loop_id: String,
+    /// Larger attachments stay in the raw message only.
+    pub max_attachment_bytes: usize,
+    /// Automatic acknowledgements one address may receive per hour.
+    pub max_acks_per_hour: i64,
+    /// Days during which the same subject from the same sender joins an open conversation.
+    pub subject_window_days: i64,
+    pub smtp: SmtpConfig,
+    pub mailboxes: Vec<MailboxConfig>,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            enabled: false,
+            address: String::new(),
+            display_name: "SAV".into(),
+            own_addresses: Vec::new(),
+            password: Secret::default(),
+            message_id_domain: String::new(),
+            loop_id: "switchyard".into(),
+            max_attachment_bytes: 25 * 1024 * 1024,
+            max_acks_per_hour: 3,
+            subject_window_days: 14,
+            smtp: SmtpConfig::default(),
+            mailboxes: Vec::new(),
+        }
+    }
+}
+
+impl EmailConfig {
+    /// Every address that is us, lower-case.
+    pub fn own_addresses(&self) -> Vec<String> {
+        let mut own: Vec<String> = std::iter::once(&self.address)
+            .chain(&self.own_addresses)
+            .chain(self.mailboxes.iter().map(|m| &m.user).filter(|u| u.contains('@')))
+            .filter(|a| !a.is_empty())
+            .map(|a| a.trim().to_lowercase())
+            .collect();
+        own.sort();
+        own.dedup();
+        own
+    }
+
+    pub fn message_id_domain(&self) -> String {
+        if !self.message_id_domain.is_empty() {
+            return self.message_id_domain.clone();
+        }
+        self.address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| "switchyard.invalid".into())
+    }
+}
+
+/// `tls` (implicit, 465/993), `starttls` (587/143) or `plain` (loopback only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    Tls,
+    Starttls,
+    Plain,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: MailSecurity,
+    /// Empty: no authentication.
+    pub user: String,
+    pub password: Secret,
+    pub timeout_secs: u64,
+    /// SMTP connections kept open for reuse.
+    pub pool_size: u32,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: 587,
+            security: MailSecurity::Starttls,
+            user: String::new(),
+            password: Secret::default(),
+            timeout_secs: 30,
+            pool_size: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailboxConfig {
+    /// Endpoint name of the mailbox's conversations (e.g. "sav").
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub security: MailSecurity,
+    pub user: String,
+    /// Empty uses `email.password`.
+    pub password: Secret,
+    pub folder: String,
+    /// Committed mail is moved here (created if missing); empty flags it `$Switchyard` in place instead.
+    pub processed_folder: String,
+    /// IDLE is re-issued after this many seconds (keep well under 29 minutes; NATs drop quiet links sooner).
+    pub idle_secs: u64,
+    /// Poll interval for servers without IDLE.
+    pub poll_secs: u64,
+    /// Deadline of every network step.
+    pub timeout_secs: u64,
+    /// Mails fetched and committed per round while catching up.
+    pub batch: usize,
+    /// Longest pause between reconnection attempts.
+    pub max_backoff_secs: u64,
+}
+
+impl Default for MailboxConfig {
+    fn default() -> Self {
+        MailboxConfig {
+            name: "sav".into(),
+            host: "127.0.0.1".into(),
+            port: 993,
+            security: MailSecurity::Tls,
+            user: String::new(),
+            password: Secret::default(),
+            folder: "INBOX".into(),
+            processed_folder: "Processed".into(),
+            idle_secs: 300,
+            poll_secs: 60,
+            timeout_secs: 30,
+            batch: 100,
+            max_backoff_secs: 60,
+        }
+    }
 }
 
 /// A value that must not show up in logs or debug output.

@@ -36,6 +36,13 @@ impl Dispatch {
                 message: s.accepted.message_id.0,
                 direction: "in".into(),
             });
+            if let Some((conversation, message)) = s.bounced {
+                self.events.publish(Event::DeliveryUpdated {
+                    conversation: conversation.0,
+                    message: message.0,
+                    status: "failed".into(),
+                });
+            }
             if let Some(ack) = s.ack {
                 self.events.publish(Event::MessageAdded {
                     conversation,

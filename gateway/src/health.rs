@@ -31,6 +31,8 @@ pub struct Health {
     pub outbox: Heartbeat,
     pub media: Heartbeat,
     pub media_enabled: bool,
+    /// Mailbox readers report here; an unreachable mail server does not make the gateway unready.
+    pub mailboxes: crate::email::MailboxStatuses,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,6 +41,8 @@ pub struct Readiness {
     pub pipeline: bool,
     pub outbox_worker: bool,
     pub media_worker: Option<bool>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mailboxes: std::collections::BTreeMap<String, crate::email::MailboxStatus>,
 }
 
 impl Readiness {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod email;
 pub mod events;
 pub mod health;
 pub mod ids;

@@ -17,15 +17,17 @@ use crate::blobs::Blobs;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::dispatch::Dispatch;
+use crate::email::{EmailSender, MailboxReader};
 use crate::events::Events;
 use crate::outbox::{ChannelSender, WebchatSender, Worker};
-use crate::pipeline::Committer;
+use crate::pipeline::{Committer, MailPolicy};
 use crate::state::AppState;
 use crate::store::Store;
 use crate::triage_service::{Directory, TriageService};
 use crate::webchat::Hub;
 use crate::whatsapp::{MediaWorker, Pacer, WhatsappRuntime, WhatsappSender};
-use crate::{api, bootstrap, web, webchat, whatsapp};
+use crate::{api, bootstrap, email, web, webchat, whatsapp};
+use channels::email::{SmtpClient, SmtpSettings};
 
 pub struct Gateway {
     pub state: AppState,
@@ -53,6 +55,12 @@ impl Gateway {
         let triage = TriageService::start(&config.triage, Directory::new(&config.accounts), clock.clone())
             .context("loading the triage rules and knowledge base")?;
         let dispatch = Dispatch::new(events.clone(), outbox_wake.clone());
+        let mail_policy = MailPolicy {
+            own_addresses: config.email.own_addresses(),
+            max_acks_per_hour: config.email.max_acks_per_hour,
+            subject_window_days: config.email.subject_window_days,
+            message_id_domain: config.email.message_id_domain(),
+        };
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),
@@ -60,6 +68,7 @@ impl Gateway {
             dispatch,
             config.store.max_batch,
         )
+        .with_mail_policy(mail_policy.clone())
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
@@ -89,6 +98,36 @@ impl Gateway {
         } else {
             None
         };
+        if config.email.enabled {
+            let e = &config.email;
+            let smtp = SmtpClient::new(&SmtpSettings {
+                host: e.smtp.host.clone(),
+                port: e.smtp.port,
+                security: email::security(e.smtp.security),
+                user: e.smtp.user.clone(),
+                password: e.smtp.password.expose().to_string(),
+                timeout: Duration::from_secs(e.smtp.timeout_secs.max(1)),
+                pool_size: e.smtp.pool_size,
+            })
+            .context("SMTP transport")?;
+            if e.address.is_empty() {
+                anyhow::bail!("email.address (the SAV address replies come from) must be set when email is enabled");
+            }
+            senders.insert(
+                "email",
+                Arc::new(EmailSender {
+                    smtp,
+                    store: store.clone(),
+                    blobs: blobs.clone(),
+                    from: channels::Participant {
+                        address: e.address.trim().to_lowercase(),
+                        name: Some(e.display_name.clone()).filter(|n| !n.is_empty()),
+                    },
+                    policy: mail_policy,
+                    loop_id: e.loop_id.clone(),
+                }),
+            );
+        }
         let outbox = Worker::new(
             store.clone(),
             senders,
@@ -126,6 +165,33 @@ impl Gateway {
             outbox,
             committer,
         })
+    }
+
+    /// One reader per configured mailbox, when email is enabled.
+    pub fn mailbox_readers(&self) -> Vec<MailboxReader> {
+        let e = &self.state.config.email;
+        if !e.enabled {
+            return Vec::new();
+        }
+        e.mailboxes
+            .iter()
+            .map(|m| MailboxReader {
+                config: m.clone(),
+                password: if m.password.is_empty() {
+                    e.password.expose().to_string()
+                } else {
+                    m.password.expose().to_string()
+                },
+                own_addresses: e.own_addresses(),
+                loop_id: e.loop_id.clone(),
+                max_attachment_bytes: e.max_attachment_bytes,
+                store: self.state.store.clone(),
+                pipeline: self.state.pipeline.clone(),
+                blobs: self.state.blobs.clone(),
+                clock: self.state.clock.clone(),
+                status: self.state.health.mailboxes.clone(),
+            })
+            .collect()
     }
 
     /// The WhatsApp media downloader, when the channel is enabled.
@@ -172,6 +238,11 @@ impl Gateway {
         let media = self
             .media_worker()
             .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
+        let readers: Vec<_> = self
+            .mailbox_readers()
+            .into_iter()
+            .map(|r| tokio::spawn(r.run(self.state.shutdown.clone())))
+            .collect();
         let app = self.router();
         let store = self.state.store.clone();
         let Gateway {
@@ -193,6 +264,9 @@ impl Gateway {
         let _ = watcher.await;
         if let Some(media) = media {
             let _ = tokio::time::timeout(Duration::from_secs(10), media).await;
+        }
+        for reader in readers {
+            let _ = tokio::time::timeout(Duration::from_secs(10), reader).await;
         }
         // Every pipeline handle is gone with the router: the committer drains and ends.
         let _ = tokio::time::timeout(Duration::from_secs(10), committer).await;

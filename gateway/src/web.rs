@@ -62,6 +62,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         pipeline: state.pipeline.is_running(),
         outbox_worker: h.outbox.alive(now, h.started_ms),
         media_worker: h.media_enabled.then(|| h.media.alive(now, h.started_ms)),
+        mailboxes: h.mailboxes.snapshot(),
     };
     let status = if readiness.ready() {
         StatusCode::OK

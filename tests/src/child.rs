@@ -20,10 +20,29 @@ impl ChildServer {
 
     /// The same, with extra `SWITCHYARD__…` settings.
     pub async fn start_with_env(binary: &str, data_dir: &Path, env: &[(&str, String)]) -> anyhow::Result<ChildServer> {
+        Self::start_full(binary, data_dir, env, None).await
+    }
+
+    /// The same, with a configuration file.
+    pub async fn start_with_config(binary: &str, data_dir: &Path, config: &Path) -> anyhow::Result<ChildServer> {
+        Self::start_full(binary, data_dir, &[], Some(config)).await
+    }
+
+    async fn start_full(
+        binary: &str,
+        data_dir: &Path,
+        env: &[(&str, String)],
+        config: Option<&Path>,
+    ) -> anyhow::Result<ChildServer> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command.arg("serve");
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let child = command
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .args(["serve", "--data-dir"])
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("SWITCHYARD__AUTH__ADMIN_PASSWORD", crate::ADMIN_PASSWORD)

@@ -5,6 +5,7 @@
 mod agent;
 mod child;
 pub mod graph_stub;
+pub mod mail;
 pub mod postgres;
 mod visitor;
 

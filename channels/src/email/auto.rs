@@ -76,13 +76,13 @@ pub fn detect(msg: &Message<'_>, from: &str, own: &Own<'_>) -> (Auto, Option<Bou
     let local = from.split('@').next().unwrap_or_default().to_lowercase();
 
     // Bounces first: a DSN often also carries Auto-Submitted.
-    let report = msg
-        .content_type()
-        .is_some_and(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-                && ct.attribute("report-type").is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
-        });
+    let report = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .attribute("report-type")
+                .is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
+    });
     let mut bounce_reason = None;
     if report {
         bounce_reason = Some("multipart/report; report-type=delivery-status".to_string());
@@ -90,7 +90,9 @@ pub fn detect(msg: &Message<'_>, from: &str, own: &Own<'_>) -> (Auto, Option<Bou
         bounce_reason = Some("X-Failed-Recipients header".into());
     } else if matches!(local.as_str(), "mailer-daemon" | "postmaster") {
         bounce_reason = Some(format!("sent by {local}"));
-    } else if header(msg, "Return-Path").is_some_and(|r| r.replace(' ', "") == "<>") && starts_with_any(subject, BOUNCE_SUBJECTS) {
+    } else if header(msg, "Return-Path").is_some_and(|r| r.replace(' ', "") == "<>")
+        && starts_with_any(subject, BOUNCE_SUBJECTS)
+    {
         bounce_reason = Some("null Return-Path and a delivery-failure subject".into());
     }
     let bounce = bounce_reason.map(|reason| {
@@ -104,7 +106,13 @@ pub fn detect(msg: &Message<'_>, from: &str, own: &Own<'_>) -> (Auto, Option<Bou
             auto.flags.auto_reply = true;
             auto.reasons.push(format!("Auto-Submitted: {v}"));
         }
-        for name in ["X-Autoreply", "X-Autorespond", "X-Auto-Reply-From", "X-Autoresponse", "X-Mail-Autoreply"] {
+        for name in [
+            "X-Autoreply",
+            "X-Autorespond",
+            "X-Auto-Reply-From",
+            "X-Autoresponse",
+            "X-Mail-Autoreply",
+        ] {
             if header(msg, name).is_some() {
                 auto.flags.auto_reply = true;
                 auto.reasons.push(format!("{name} header"));
@@ -120,7 +128,8 @@ pub fn detect(msg: &Message<'_>, from: &str, own: &Own<'_>) -> (Auto, Option<Bou
         }) && starts_with_any(subject, AUTO_SUBJECTS)
         {
             auto.flags.auto_reply = true;
-            auto.reasons.push("X-Auto-Response-Suppress with an out-of-office subject".into());
+            auto.reasons
+                .push("X-Auto-Response-Suppress with an out-of-office subject".into());
         }
         if starts_with_any(subject, AUTO_SUBJECTS) && !auto.flags.auto_reply {
             auto.flags.auto_reply = true;
@@ -149,11 +158,11 @@ pub fn detect(msg: &Message<'_>, from: &str, own: &Own<'_>) -> (Auto, Option<Bou
         auto.flags.own = true;
         auto.reasons.push(format!("sent from our own address {from}"));
     }
-    if let Some(v) = header(msg, LOOP_HEADER) {
-        if own.loop_value.is_empty() || v == own.loop_value {
-            auto.flags.own = true;
-            auto.reasons.push(format!("{LOOP_HEADER}: {v}"));
-        }
+    if let Some(v) = header(msg, LOOP_HEADER)
+        && (own.loop_value.is_empty() || v == own.loop_value)
+    {
+        auto.flags.own = true;
+        auto.reasons.push(format!("{LOOP_HEADER}: {v}"));
     }
     (auto, bounce)
 }
@@ -172,7 +181,9 @@ fn bounce_details(msg: &Message<'_>) -> Bounce {
             "message/delivery-status" | "message/global-delivery-status" => {
                 let text = String::from_utf8_lossy(part.contents());
                 for line in text.lines() {
-                    let Some((name, value)) = line.split_once(':') else { continue };
+                    let Some((name, value)) = line.split_once(':') else {
+                        continue;
+                    };
                     let value = value.trim();
                     match name.trim().to_ascii_lowercase().as_str() {
                         "status" if bounce.status.is_none() => bounce.status = Some(value.to_string()),

@@ -97,7 +97,12 @@ impl ImapSession {
     /// Connects, protects and logs in; reads the capabilities.
     pub async fn connect(settings: &ImapSettings) -> Result<ImapSession, ImapError> {
         let t = settings.timeout;
-        let tcp = step(t, "connect", TcpStream::connect((settings.host.as_str(), settings.port))).await?;
+        let tcp = step(
+            t,
+            "connect",
+            TcpStream::connect((settings.host.as_str(), settings.port)),
+        )
+        .await?;
         let _ = tcp.set_nodelay(true);
         let client = match settings.security {
             Security::Plain => {
@@ -135,10 +140,7 @@ impl ImapSession {
             capabilities: HashSet::new(),
         };
         let caps = step(t, "CAPABILITY", this.session.capabilities()).await?;
-        this.capabilities = caps
-            .iter()
-            .map(|c| format!("{c:?}").to_ascii_uppercase())
-            .collect();
+        this.capabilities = caps.iter().map(|c| format!("{c:?}").to_ascii_uppercase()).collect();
         for name in ["IDLE", "MOVE", "UIDPLUS"] {
             if caps.has_str(name) {
                 this.capabilities.insert(name.to_string());

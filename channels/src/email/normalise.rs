@@ -80,21 +80,33 @@ pub fn normalise(raw: &[u8], options: &Options<'_>) -> Normalised {
 
 fn from_message(msg: &Message<'_>, raw: &[u8], options: &Options<'_>) -> Normalised {
     let mut warnings = Vec::new();
-    let from = msg.from().and_then(first).unwrap_or_else(|| {
-        warnings.push("no From address".to_string());
-        msg.sender()
-            .and_then(first)
-            .or_else(|| msg.return_address().map(|a| Participant {
-                address: a.to_lowercase(),
-                name: None,
-            }))
-            .unwrap_or_default()
-    });
+    let from = msg
+        .from()
+        .and_then(first)
+        .filter(|p| !p.address.starts_with('@'))
+        .or_else(|| msg.header_raw("From").and_then(lenient_address))
+        .unwrap_or_else(|| {
+            // No usable From: whoever a reply would reach.
+            warnings.push("no usable From address".to_string());
+            msg.reply_to()
+                .and_then(first)
+                .or_else(|| msg.sender().and_then(first))
+                .or_else(|| {
+                    msg.return_address().map(|a| Participant {
+                        address: a.to_lowercase(),
+                        name: None,
+                    })
+                })
+                .unwrap_or_default()
+        });
     let header_block = raw.get(..msg.root_part().raw_body_offset() as usize).unwrap_or(raw);
     let (message_id, synthesised) = match msg.header_raw("Message-ID").and_then(ids::parse_one) {
         Some(id) => (id, false),
         // The same headers give the same id, so a redelivery still dedupes.
-        None => (format!("{}@switchyard.missing-id", &sha256_hex(header_block)[..32]), true),
+        None => (
+            format!("{}@switchyard.missing-id", &sha256_hex(header_block)[..32]),
+            true,
+        ),
     };
     let fingerprint = [
         msg.header_raw("Date").unwrap_or_default(),
@@ -113,14 +125,14 @@ fn from_message(msg: &Message<'_>, raw: &[u8], options: &Options<'_>) -> Normali
         attachments.push(attachment(part, n, options.max_attachment_bytes));
     }
     // Forwarded as an attachment with nothing around it: the inner mail is the content.
-    if text.trim().is_empty() {
-        if let Some(inner) = msg.attachments().find_map(|p| match &p.body {
+    if text.trim().is_empty()
+        && let Some(inner) = msg.attachments().find_map(|p| match &p.body {
             PartType::Message(m) => Some(m),
             _ => None,
-        }) {
-            let (inner_text, _, _) = bodies(inner);
-            text = inner_text;
-        }
+        })
+    {
+        let (inner_text, _, _) = bodies(inner);
+        text = inner_text;
     }
     for a in attachments.iter().filter(|a| !a.kept) {
         warnings.push(format!(
@@ -133,10 +145,10 @@ fn from_message(msg: &Message<'_>, raw: &[u8], options: &Options<'_>) -> Normali
     let mut in_reply_to = msg.header_raw("In-Reply-To").map(ids::parse_list).unwrap_or_default();
     let bounce_of = bounce.as_ref().and_then(|b| b.original_message_id.clone());
     // A bounce belongs with the mail it returns.
-    if let Some(id) = &bounce_of {
-        if !in_reply_to.contains(id) {
-            in_reply_to.insert(0, id.clone());
-        }
+    if let Some(id) = &bounce_of
+        && !in_reply_to.contains(id)
+    {
+        in_reply_to.insert(0, id.clone());
     }
     references.retain(|r| !in_reply_to.contains(r));
     let thread_hints = ThreadHints {
@@ -180,7 +192,11 @@ fn bodies(msg: &Message<'_>) -> (String, Option<String>, Option<String>) {
     let plain: Vec<Cow<'_, str>> = msg
         .text_bodies()
         .filter_map(|p| match &p.body {
-            PartType::Text(t) => Some(mislabelled_utf8(msg, p).map(Cow::Owned).unwrap_or(Cow::Borrowed(t.as_ref()))),
+            PartType::Text(t) => Some(
+                mislabelled_utf8(msg, p)
+                    .map(Cow::Owned)
+                    .unwrap_or(Cow::Borrowed(t.as_ref())),
+            ),
             _ => None,
         })
         .collect();
@@ -227,7 +243,10 @@ fn mislabelled_utf8(msg: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> O
         return None;
     }
     let encoding = part.content_transfer_encoding().unwrap_or("7bit");
-    if !(encoding.eq_ignore_ascii_case("8bit") || encoding.eq_ignore_ascii_case("7bit") || encoding.eq_ignore_ascii_case("binary")) {
+    if !(encoding.eq_ignore_ascii_case("8bit")
+        || encoding.eq_ignore_ascii_case("7bit")
+        || encoding.eq_ignore_ascii_case("binary"))
+    {
         return None;
     }
     let raw = msg
@@ -316,6 +335,75 @@ fn all(a: &Address<'_>) -> Vec<Participant> {
     out
 }
 
+/// A From header the parser could not read as an address (spam, broken
+/// mailers, encoded words inside the address): its `<…>` part or the whole
+/// value, encoded words decoded, so agents see what the sender typed.
+fn lenient_address(raw: &str) -> Option<Participant> {
+    let raw = raw.trim();
+    let inner = match (raw.rfind('<'), raw.rfind('>')) {
+        (Some(a), Some(b)) if a < b && b > a + 1 => &raw[a + 1..b],
+        _ => raw,
+    };
+    let decoded = decode_words(inner.trim());
+    let address: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    (address.contains('@') && !address.starts_with('@')).then_some(Participant { address, name: None })
+}
+
+/// RFC 2047 words decoded leniently (the text may contain `?`), for display only.
+fn decode_words(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("=?") {
+        out.push_str(&rest[..start]);
+        let word = &rest[start + 2..];
+        let mut parts = word.splitn(3, '?');
+        let (Some(_charset), Some(enc), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let Some(end) = tail.rfind("?=") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let text = &tail[..end];
+        let bytes = if enc.eq_ignore_ascii_case("b") {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .unwrap_or_default()
+        } else {
+            q_decode(text)
+        };
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        rest = &tail[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn q_decode(text: &str) -> Vec<u8> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'_' => out.push(b' '),
+            b'=' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'='),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -373,5 +461,34 @@ impl Normalised {
             raw_ref,
             bounce: self.bounce,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_from_headers_still_name_a_sender() {
+        let p = |raw: &str| lenient_address(raw).map(|p| p.address);
+        assert_eq!(p("=?utf-8?Q?agent?=@example.com").as_deref(), Some("agent@example.com"));
+        assert_eq!(
+            p("=?utf-8?Q?attacker?Q?agent?=@victim.example").as_deref(),
+            Some("attacker?q?agent@victim.example")
+        );
+        assert_eq!(
+            p("\"Big Win\"@example.com>").as_deref(),
+            Some("\"big win\"@example.com>")
+        );
+        assert_eq!(p("Name <>"), None);
+        assert_eq!(p("no address"), None);
+    }
+
+    #[test]
+    fn q_and_b_words_decode() {
+        assert_eq!(decode_words("=?UTF-8?Q?J=C3=A9r=C3=B4me_L?= x"), "Jérôme L x");
+        assert_eq!(decode_words("=?UTF-8?B?w6k=?="), "é");
+        assert_eq!(decode_words("=?broken"), "=?broken");
+        assert_eq!(decode_words("trailing ="), "trailing =");
     }
 }

@@ -43,7 +43,9 @@ static HEADER_FROM: LazyLock<Regex> =
 
 /// A later line of that block: "Envoyé : …", "Sent: …", "Gesendet: …", "Inviato: …", "Enviado: …", "Date: …".
 static HEADER_NEXT: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?i)^\s*\*?(?:envoy[ée]|sent|gesendet|inviato|enviado|date|datum|data|fecha|objet|subject|betreff|oggetto|asunto)\s*\*?\s*:")
+    compile(
+        r"(?i)^\s*\*?(?:envoy[ée]|sent|gesendet|inviato|enviado|date|datum|data|fecha|objet|subject|betreff|oggetto|asunto)\s*\*?\s*:",
+    )
 });
 
 /// Signatures: the `-- ` delimiter and the phone clients' taglines.
@@ -185,22 +187,34 @@ mod tests {
 
     #[test]
     fn english_attribution_and_quote() {
-        let s = split_text("Still broken.\n\nOn Mon, 5 Jan 2026 at 09:12, SAV <sav@maker.com> wrote:\n> Did you restart?\n");
+        let s = split_text(
+            "Still broken.\n\nOn Mon, 5 Jan 2026 at 09:12, SAV <sav@maker.com> wrote:\n> Did you restart?\n",
+        );
         assert_eq!(s.new, "Still broken.");
         assert!(s.quoted.as_deref().unwrap_or_default().starts_with("On Mon"));
     }
 
     #[test]
     fn french_attribution_split_over_two_lines() {
-        let text = "La ligne est repartie.\n\nLe lun. 5 janv. 2026 à 09:12, Service SAV <sav@maker.com> a\nécrit :\n> Bonjour";
+        let text =
+            "La ligne est repartie.\n\nLe lun. 5 janv. 2026 à 09:12, Service SAV <sav@maker.com> a\nécrit :\n> Bonjour";
         assert_eq!(new_of(text), "La ligne est repartie.");
     }
 
     #[test]
     fn german_spanish_italian_attributions() {
-        assert_eq!(new_of("Neu.\nAm 05.01.2026 um 09:12 schrieb SAV <sav@maker.com>:\n> alt"), "Neu.");
-        assert_eq!(new_of("Nuevo.\nEl lun, 5 ene 2026 a las 9:12, SAV escribió:\n> viejo"), "Nuevo.");
-        assert_eq!(new_of("Nuovo.\nIl giorno lun 5 gen 2026, SAV ha scritto:\n> vecchio"), "Nuovo.");
+        assert_eq!(
+            new_of("Neu.\nAm 05.01.2026 um 09:12 schrieb SAV <sav@maker.com>:\n> alt"),
+            "Neu."
+        );
+        assert_eq!(
+            new_of("Nuevo.\nEl lun, 5 ene 2026 a las 9:12, SAV escribió:\n> viejo"),
+            "Nuevo."
+        );
+        assert_eq!(
+            new_of("Nuovo.\nIl giorno lun 5 gen 2026, SAV ha scritto:\n> vecchio"),
+            "Nuovo."
+        );
     }
 
     #[test]
@@ -213,9 +227,15 @@ mod tests {
 
     #[test]
     fn original_message_separators() {
-        assert_eq!(new_of("Voir ci-dessous.\n-----Original Message-----\nFrom: x"), "Voir ci-dessous.");
+        assert_eq!(
+            new_of("Voir ci-dessous.\n-----Original Message-----\nFrom: x"),
+            "Voir ci-dessous."
+        );
         assert_eq!(new_of("Voir.\n----- Message d'origine -----\nDe : x"), "Voir.");
-        assert_eq!(new_of("Siehe.\n-------- Ursprüngliche Nachricht --------\nVon: x"), "Siehe.");
+        assert_eq!(
+            new_of("Siehe.\n-------- Ursprüngliche Nachricht --------\nVon: x"),
+            "Siehe."
+        );
     }
 
     #[test]
@@ -236,7 +256,10 @@ mod tests {
 
     #[test]
     fn plain_text_without_quotes_is_untouched() {
-        assert_eq!(new_of("Bonjour,\n\n\n\nla ligne 2 est arrêtée.\n"), "Bonjour,\n\nla ligne 2 est arrêtée.");
+        assert_eq!(
+            new_of("Bonjour,\n\n\n\nla ligne 2 est arrêtée.\n"),
+            "Bonjour,\n\nla ligne 2 est arrêtée."
+        );
         assert!(split_text("Hello").quoted.is_none());
     }
 

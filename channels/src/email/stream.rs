@@ -27,7 +27,8 @@ pub async fn tls(tcp: TcpStream, host: &str) -> std::io::Result<MailStream> {
         .map_err(std::io::Error::other)?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_string()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let name =
+        ServerName::try_from(host.to_string()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let stream = TlsConnector::from(Arc::new(config)).connect(name, tcp).await?;
     Ok(MailStream::Tls(Box::new(stream)))
 }

@@ -38,6 +38,11 @@ pub fn base(subject: &str) -> String {
     stripped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Starts with a reply or forward prefix ("Re:", "AW:", "TR :", ...).
+pub fn is_reply(subject: &str) -> bool {
+    PREFIXES.find(subject).is_some_and(|m| !m.as_str().trim().is_empty())
+}
+
 /// The subject as compared for threading: [`base`], lower-cased.
 pub fn normalise(subject: &str) -> String {
     base(subject).to_lowercase()
@@ -84,11 +89,16 @@ mod tests {
     }
 
     #[test]
+    fn replies_are_recognised_by_their_prefix() {
+        assert!(is_reply("RE : Panne"));
+        assert!(is_reply("AW: WG: Panne"));
+        assert!(!is_reply("Panne"));
+        assert!(!is_reply("Rejet de la pièce"));
+    }
+
+    #[test]
     fn reply_subject_carries_the_tag_once() {
-        assert_eq!(
-            reply_subject(Some("RE: Panne [#SY-3]"), 3, "SAV"),
-            "Re: Panne [#SY-3]"
-        );
+        assert_eq!(reply_subject(Some("RE: Panne [#SY-3]"), 3, "SAV"), "Re: Panne [#SY-3]");
         assert_eq!(reply_subject(None, 3, "SAV"), "SAV [#SY-3]");
     }
 }

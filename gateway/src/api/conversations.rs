@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}", get(open))
         .route("/api/v1/conversations/{id}/reply", post(reply))
         .route("/api/v1/conversations/{id}/notes", post(note))
+        .route("/api/v1/conversations/{id}/participants", post(participant))
         .route("/api/v1/uploads", post(agent_upload))
         .route("/api/v1/conversations/{id}/claim", post(claim))
         .route("/api/v1/conversations/{id}/assign", post(assign))
@@ -100,6 +101,7 @@ async fn open(
         _ => None,
     };
     let reactions = state.store.reactions(id).await?;
+    let participants = state.store.participants(id).await?;
     Ok(Json(json!({
         "conversation": conversation,
         "ticket": id.ticket(),
@@ -110,7 +112,75 @@ async fn open(
         "verdict": deciding_verdict(&verdicts),
         "verdicts": verdicts,
         "whatsapp": whatsapp,
+        // Email: everyone on the thread; a reply goes to the customer with the active ones in Cc.
+        "participants": participants,
     })))
+}
+
+/// An address an agent typed, trimmed and lower-cased, or a 400.
+fn checked_address(a: &str) -> Result<String, ApiError> {
+    let a = a.trim().to_lowercase();
+    let valid = a.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        && !a.chars().any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>');
+    if valid {
+        Ok(a)
+    } else {
+        Err(ApiError::BadRequest(
+            "bad_address",
+            format!("{a:?} is not an email address"),
+        ))
+    }
+}
+
+/// The recipients an agent typed, checked, as the outbox payload.
+fn email_recipients(to: Option<Vec<String>>, cc: Option<Vec<String>>) -> Result<String, ApiError> {
+    let check = |list: Option<Vec<String>>| -> Result<Option<Vec<String>>, ApiError> {
+        list.map(|l| l.iter().map(|a| checked_address(a)).collect()).transpose()
+    };
+    let payload = crate::email::EmailPayload {
+        to: check(to)?,
+        cc: check(cc)?,
+    };
+    if payload.to.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ApiError::BadRequest(
+            "no_recipient",
+            "a reply needs at least one recipient".into(),
+        ));
+    }
+    serde_json::to_string(&payload).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipantChange {
+    address: String,
+    name: Option<String>,
+    /// False leaves them out of the conversation's future replies.
+    active: bool,
+}
+
+/// Adds someone to (or removes them from) the Cc of the conversation's replies.
+async fn participant(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ParticipantChange>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    let conversation = conversation_or_404(&state, id).await?;
+    if conversation.channel != "email" {
+        return Err(ApiError::BadRequest(
+            "recipients_unsupported",
+            "participants exist on email conversations only".into(),
+        ));
+    }
+    let address = checked_address(&body.address)?;
+    let now = state.clock.now_ms();
+    state
+        .store
+        .set_participant(id, &address, body.name.as_deref(), body.active, now)
+        .await?;
+    Ok(Json(json!({"participants": state.store.participants(id).await?})))
 }
 
 fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_json::Value> {
@@ -140,6 +210,9 @@ struct Reply {
     /// Upload ids from `POST /api/v1/uploads`.
     #[serde(default)]
     attachments: Vec<String>,
+    /// Email only: recipients of this reply, replacing the customer (To) and the participants (Cc).
+    to: Option<Vec<String>>,
+    cc: Option<Vec<String>>,
 }
 
 /// A file an agent will attach to a reply.
@@ -178,8 +251,16 @@ async fn reply(
     check_text(&body.text)?;
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
+    if conversation.channel != "email" && (body.to.is_some() || body.cc.is_some()) {
+        return Err(ApiError::BadRequest(
+            "recipients_unsupported",
+            "to and cc exist on email conversations only".into(),
+        ));
+    }
     let payload = if conversation.channel == "whatsapp" {
         super::whatsapp::check_reply(&state, &conversation, &body.text, body.buttons, &body.attachments)?
+    } else if conversation.channel == "email" && (body.to.is_some() || body.cc.is_some()) {
+        Some(email_recipients(body.to, body.cc)?)
     } else if !body.buttons.is_empty() {
         return Err(ApiError::BadRequest(
             "buttons_unsupported",

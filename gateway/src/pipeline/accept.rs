@@ -4,6 +4,7 @@ use channels::{AttachmentSource, ChannelKind, Inbound};
 use sqlx::AnyConnection;
 use triage::{AttachmentKind, Priority};
 
+use super::mail::{self, MailPolicy};
 use super::{Accepted, IngestError, ack};
 use crate::ids::{ConversationId, MessageId};
 use crate::store::ingest::{self, ConversationHead, NewConversation};
@@ -13,6 +14,7 @@ use crate::store::{StoreError, outbox, uploads, whatsapp};
 pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
     pub triage: &'a crate::triage_service::TriageService,
+    pub mail: &'a MailPolicy,
     pub now: i64,
 }
 
@@ -23,6 +25,8 @@ pub struct Stored {
     pub queue: String,
     /// The acknowledgement queued for the customer, when one was.
     pub ack: Option<MessageId>,
+    /// An outgoing mail this bounce marked failed.
+    pub bounced: Option<(ConversationId, MessageId)>,
 }
 
 /// The outer error aborts the whole batch (nothing committed); the inner one
@@ -46,6 +50,7 @@ pub async fn accept(
             },
             queue: String::new(),
             ack: None,
+            bounced: None,
         }));
     }
 
@@ -73,7 +78,9 @@ pub async fn accept(
     }
 
     // 2. Thread.
-    let existing = find_conversation(conn, inbound).await?;
+    let (existing, thread_reason) = find_conversation(conn, ctx, inbound).await?;
+    // Automatic mail on a known conversation is recorded, nothing more: no reopening, no re-queueing.
+    let quiet = inbound.auto.any() && existing.is_some();
     // The channel's own time when it has one (WhatsApp's 24-hour window counts from it), never the future.
     let customer_at = inbound.sent_at.map(|t| t.min(ctx.now)).unwrap_or(ctx.now);
 
@@ -127,7 +134,10 @@ pub async fn accept(
                 queue: &queue,
                 escalation: &escalation,
             };
-            ingest::update_on_customer_message(conn, id, &placement, &inbound.contact, ctx.now, customer_at).await?;
+            if !quiet {
+                ingest::update_on_customer_message(conn, id, &placement, &inbound.contact, ctx.now, customer_at)
+                    .await?;
+            }
             let language = conv.language.clone().unwrap_or_else(|| answer_language(ctx, &verdict));
             (id, false, priority, queue, language)
         }
@@ -209,11 +219,47 @@ pub async fn accept(
             .await?;
         }
     }
-    ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
-    ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
+    if !quiet {
+        ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
+        ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
+    }
 
-    // 6. Acknowledgement, queued in the same transaction. Never to automatic mail.
-    let ack = if new_conversation && !inbound.auto.any() {
+    // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
+    let mut bounced = None;
+    if inbound.channel == ChannelKind::Email {
+        if new_conversation && let Some(subject) = inbound.subject.as_deref() {
+            crate::store::email::set_subject_key(conn, conversation_id, &channels::email::subject::normalise(subject))
+                .await?;
+        }
+        crate::store::email::record_mail(
+            conn,
+            &crate::store::email::MailFacts {
+                conversation: conversation_id,
+                message: message_id,
+                mail_id: mail::mail_id(inbound),
+                auto: mail::auto_label(inbound),
+                thread_reason: thread_reason.as_deref().unwrap_or("new conversation"),
+                now: ctx.now,
+            },
+        )
+        .await?;
+        mail::record_participants(conn, ctx.mail, conversation_id, inbound, ctx.now).await?;
+        if let Some(bounce) = &inbound.bounce
+            && let Some(original) = &bounce.original_message_id
+        {
+            bounced = crate::store::email::mark_bounced(conn, original, &bounce.reason(), ctx.now).await?;
+        }
+    }
+
+    // 6. Acknowledgement, queued in the same transaction. Never to automatic mail,
+    // and never more than a few an hour to one address (two auto-responders must not talk forever).
+    let ack_allowed = new_conversation
+        && !inbound.auto.any()
+        && !inbound.from.address.is_empty()
+        && (inbound.channel != ChannelKind::Email
+            || crate::store::email::acks_since(conn, &inbound.from.address, ctx.now - 3_600_000).await?
+                < ctx.mail.max_acks_per_hour);
+    let ack = if ack_allowed {
         let body = ack::text(&verdict, &language, &conversation_id.ticket());
         let ack_id = messages::insert(
             conn,
@@ -252,6 +298,7 @@ pub async fn accept(
         },
         queue,
         ack,
+        bounced,
     }))
 }
 
@@ -281,18 +328,27 @@ impl File {
     }
 }
 
+/// The conversation the message continues, and for mail why it was chosen.
 async fn find_conversation(
     conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
     inbound: &Inbound,
-) -> Result<Option<ConversationHead>, StoreError> {
+) -> Result<(Option<ConversationHead>, Option<String>), StoreError> {
     if let Some(key) = &inbound.thread_hints.conversation_key {
-        return ingest::conversation_by_chat_key(conn, key).await;
+        return Ok((ingest::conversation_by_chat_key(conn, key).await?, None));
     }
-    if inbound.channel == ChannelKind::Whatsapp {
-        let reply_to = inbound.thread_hints.reply_to_external.as_deref();
-        return whatsapp::conversation_for(conn, &inbound.endpoint, &inbound.from.address, reply_to).await;
+    match inbound.channel {
+        ChannelKind::Whatsapp => {
+            let reply_to = inbound.thread_hints.reply_to_external.as_deref();
+            let head = whatsapp::conversation_for(conn, &inbound.endpoint, &inbound.from.address, reply_to).await?;
+            Ok((head, None))
+        }
+        ChannelKind::Email => {
+            let threaded = mail::thread(conn, ctx.mail, inbound, ctx.now).await?;
+            Ok((threaded.conversation, Some(threaded.reason)))
+        }
+        ChannelKind::Webchat => Ok((None, None)),
     }
-    Ok(None)
 }
 
 /// The text's language (or the channel's hint, which triage already weighed), else the configured default.

@@ -6,7 +6,7 @@ use tokio::sync::mpsc;
 use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::accept::{self, Ctx, Stored};
-use super::{IngestError, Job, Pipeline};
+use super::{IngestError, Job, MailPolicy, Pipeline};
 use crate::clock::Clock;
 use crate::dispatch::Dispatch;
 use crate::store::{Store, StoreError};
@@ -18,6 +18,7 @@ pub struct Committer {
     clock: Clock,
     dispatch: Dispatch,
     max_batch: usize,
+    mail: MailPolicy,
 }
 
 impl Committer {
@@ -28,7 +29,14 @@ impl Committer {
             clock,
             dispatch,
             max_batch: max_batch.max(1),
+            mail: MailPolicy::default(),
         }
+    }
+
+    /// How mail is threaded and guarded against loops.
+    pub fn with_mail_policy(mut self, mail: MailPolicy) -> Self {
+        self.mail = mail;
+        self
     }
 
     /// Starts the committer task; it ends when every [`Pipeline`] handle is dropped.
@@ -75,6 +83,7 @@ impl Committer {
         let ctx = Ctx {
             engine: &engine,
             triage: &self.triage,
+            mail: &self.mail,
             now,
         };
         let mut tx = self.store.begin().await?;

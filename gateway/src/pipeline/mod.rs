@@ -10,6 +10,7 @@
 mod accept;
 mod ack;
 mod committer;
+mod mail;
 
 use channels::Inbound;
 use tokio::sync::{mpsc, oneshot};
@@ -18,6 +19,7 @@ use crate::ids::{ConversationId, MessageId};
 
 pub use accept::Stored;
 pub use committer::Committer;
+pub use mail::MailPolicy;
 
 /// What the pipeline did with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

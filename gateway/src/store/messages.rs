@@ -109,6 +109,10 @@ pub struct MessageRow {
     pub quoted: Option<String>,
     pub html: Option<String>,
     pub created_at: i64,
+    /// Automatic mail: `auto_reply`, `bounce`, `list` or `own`.
+    pub auto: Option<String>,
+    /// Why an incoming mail joined this conversation.
+    pub thread_reason: Option<String>,
     /// Delivery state of an outgoing message (from the outbox).
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
@@ -129,7 +133,7 @@ pub struct AttachmentRow {
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.author_kind, m.author_agent_id, \
      m.author_name, m.channel, m.external_id, m.client_id, m.subject, m.body, m.quoted, m.html, \
-     m.created_at, o.status AS delivery_status, o.last_error AS delivery_error";
+     m.created_at, m.auto, m.thread_reason, o.status AS delivery_status, o.last_error AS delivery_error";
 
 /// Every message of a conversation in order; `with_notes` false hides private notes.
 pub async fn list(conn: &mut AnyConnection, conversation: ConversationId, with_notes: bool) -> Result<Vec<MessageRow>> {

@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod email;
 pub mod ingest;
 pub mod messages;
 pub mod outbox;

@@ -1,0 +1,679 @@
+//! The email channel against real servers: Dovecot (IMAP IDLE) in, an aiosmtpd
+//! sink out. Threading, participants, the loop guard, bounces, SMTP failures,
+//! and exactly-once ingest across gateway kills and a Dovecot restart.
+
+use std::time::Duration;
+
+use e2e::mail::{Dovecot, MAIL_PASSWORD, MAIL_USER, Received, SmtpSink};
+use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, spawn_app_with, test_config};
+use gateway::clock::Clock;
+use gateway::config::{Config, MailSecurity, MailboxConfig, Secret, SmtpConfig};
+use serde_json::{Value, json};
+
+const SAV: &str = "sav@maker.test";
+const BINARY: &str = env!("CARGO_BIN_EXE_e2e-switchyard");
+
+fn email_config(dir: &std::path::Path, dovecot: &Dovecot, sink: &SmtpSink) -> Config {
+    let mut c = test_config(dir);
+    c.email.enabled = true;
+    c.email.address = SAV.into();
+    c.email.display_name = "SAV Maker".into();
+    c.email.loop_id = "e2e-node".into();
+    c.email.smtp = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        security: MailSecurity::Plain,
+        timeout_secs: 10,
+        ..SmtpConfig::default()
+    };
+    c.email.mailboxes = vec![MailboxConfig {
+        name: "sav".into(),
+        host: "127.0.0.1".into(),
+        port: dovecot.port,
+        security: MailSecurity::Plain,
+        user: MAIL_USER.into(),
+        password: Secret::new(MAIL_PASSWORD),
+        timeout_secs: 10,
+        max_backoff_secs: 2,
+        ..MailboxConfig::default()
+    }];
+    c.outbox.retry_base_secs = 1;
+    c
+}
+
+/// A customer mail with CRLF line ends.
+struct Mail<'a> {
+    from: &'a str,
+    cc: &'a str,
+    subject: &'a str,
+    id: &'a str,
+    in_reply_to: Option<&'a str>,
+    references: Option<&'a str>,
+    extra: &'a str,
+    body: &'a str,
+}
+
+impl Default for Mail<'_> {
+    fn default() -> Self {
+        Mail {
+            from: "Jean Dupont <jean@client-plant.test>",
+            cc: "",
+            subject: "Demande",
+            id: "m@client-plant.test",
+            in_reply_to: None,
+            references: None,
+            extra: "",
+            body: "Bonjour",
+        }
+    }
+}
+
+impl Mail<'_> {
+    fn raw(&self) -> String {
+        let mut h = format!(
+            "From: {}\r\nTo: SAV Maker <{SAV}>\r\nSubject: {}\r\nDate: Mon, 23 Nov 2026 08:00:00 +0100\r\nMessage-ID: <{}>\r\n",
+            self.from, self.subject, self.id
+        );
+        if !self.cc.is_empty() {
+            h.push_str(&format!("Cc: {}\r\n", self.cc));
+        }
+        if let Some(p) = self.in_reply_to {
+            h.push_str(&format!("In-Reply-To: <{p}>\r\n"));
+        }
+        if let Some(r) = self.references {
+            h.push_str(&format!("References: {r}\r\n"));
+        }
+        h.push_str(self.extra);
+        h.push_str(
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        );
+        h.push_str(&self.body.replace('\n', "\r\n"));
+        h.push_str("\r\n");
+        h
+    }
+}
+
+/// Polls until `pred` holds on the agent API's answer for `path`.
+async fn wait_json(
+    agent: &AgentClient,
+    path: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = agent.ok(path).await?;
+        if pred(&last) {
+            return Ok(last);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("{what}: not seen within 15 s; last answer {last}")
+}
+
+fn conversations(list: &Value) -> Vec<Value> {
+    list["conversations"].as_array().cloned().unwrap_or_default()
+}
+
+async fn conversation_of(agent: &AgentClient, customer: &str, subject: &str) -> anyhow::Result<i64> {
+    let list = wait_json(agent, "/api/v1/conversations?limit=1000", "the conversation", |v| {
+        conversations(v)
+            .iter()
+            .any(|c| c["customer_address"] == customer && c["subject"] == subject)
+    })
+    .await?;
+    Ok(conversations(&list)
+        .iter()
+        .find(|c| c["customer_address"] == customer && c["subject"] == subject)
+        .and_then(|c| c["id"].as_i64())
+        .unwrap_or_default())
+}
+
+fn id_header(r: &Received, name: &str) -> String {
+    r.header(name)
+        .unwrap_or_default()
+        .trim()
+        .trim_matches(['<', '>'])
+        .to_string()
+}
+
+#[tokio::test]
+async fn mail_threads_both_ways_with_ack_reply_cc_and_answers() -> anyhow::Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let app = spawn_app_with(email_config(dir.path(), &dovecot, &sink), Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    // 1. A customer writes, with a colleague and our own address in Cc.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                cc: "Chef Atelier <chef@client-plant.test>, sav@maker.test",
+                subject: "Ligne 2 arrêtée",
+                id: "first@client-plant.test",
+                body: "Bonjour,\nla ligne 2 est arrêtée depuis 7h, code E17. Production stoppée.\n\n-- \nJean Dupont\n+33 6 12 34 56 78",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let id = conversation_of(&agent, "jean@client-plant.test", "Ligne 2 arrêtée").await?;
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    assert_eq!(detail["conversation"]["channel"], "email");
+    assert_eq!(detail["conversation"]["priority"], "critical", "{detail}");
+    assert_eq!(detail["verdict"]["fields"]["fault_codes"], json!(["E17"]), "{detail}");
+    let first = &detail["messages"][0];
+    assert!(first["body"].as_str().unwrap_or_default().contains("code E17"));
+    assert!(
+        !first["body"].as_str().unwrap_or_default().contains("+33 6"),
+        "signature kept apart"
+    );
+    let participants: Vec<String> = detail["participants"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p["address"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        participants.contains(&"jean@client-plant.test".to_string()),
+        "{participants:?}"
+    );
+    assert!(
+        participants.contains(&"chef@client-plant.test".to_string()),
+        "{participants:?}"
+    );
+    assert!(
+        !participants.contains(&SAV.to_string()),
+        "our own address is never a participant"
+    );
+
+    // 2. The acknowledgement: threaded, tagged, marked automatic, to the sender only.
+    let tag = format!("[#SY-{id}]");
+    let ack = sink
+        .wait_for("the acknowledgement", |r| {
+            r.rcpt_tos.contains(&"jean@client-plant.test".to_string())
+        })
+        .await?;
+    assert_eq!(
+        ack.rcpt_tos,
+        vec!["jean@client-plant.test".to_string()],
+        "no Cc on an automatic mail"
+    );
+    assert_eq!(id_header(&ack, "In-Reply-To"), "first@client-plant.test");
+    assert_eq!(ack.header("Auto-Submitted").as_deref(), Some("auto-replied"));
+    assert_eq!(ack.header("X-Switchyard-Loop").as_deref(), Some("e2e-node"));
+    assert!(ack.subject().unwrap_or_default().contains(&tag), "{:?}", ack.subject());
+    assert!(ack.header("From").unwrap_or_default().contains(SAV));
+    let ack_id = id_header(&ack, "Message-ID");
+    assert!(ack_id.ends_with("@maker.test"), "{ack_id}");
+
+    // The mail left INBOX for the processed folder, after its commit.
+    for _ in 0..100 {
+        if dovecot.count("INBOX").await? == 0 && dovecot.count("Processed").await? == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(dovecot.count("INBOX").await?, 0);
+    assert_eq!(dovecot.count("Processed").await?, 1);
+
+    // 3. An agent's reply: to the customer, the colleague kept in Cc, the whole chain referenced.
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Bonjour, un technicien vous rappelle dans 10 minutes."}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let reply = sink
+        .wait_for("the agent's reply", |r| {
+            r.raw.contains("un technicien vous rappelle") && r.header("Auto-Submitted").is_none()
+        })
+        .await?;
+    let mut rcpt = reply.rcpt_tos.clone();
+    rcpt.sort();
+    assert_eq!(
+        rcpt,
+        vec![
+            "chef@client-plant.test".to_string(),
+            "jean@client-plant.test".to_string()
+        ]
+    );
+    assert!(
+        reply
+            .header("Cc")
+            .unwrap_or_default()
+            .contains("chef@client-plant.test")
+    );
+    assert!(!reply.header("Cc").unwrap_or_default().contains(SAV));
+    assert_eq!(id_header(&reply, "In-Reply-To"), "first@client-plant.test");
+    let references = reply.header("References").unwrap_or_default();
+    assert!(
+        references.contains("<first@client-plant.test>") && references.contains(&format!("<{ack_id}>")),
+        "{references}"
+    );
+    assert_eq!(reply.subject(), Some(format!("Re: Ligne 2 arrêtée {tag}")));
+    assert!(reply.raw.contains("text/html"), "text and HTML alternatives");
+    let reply_id = id_header(&reply, "Message-ID");
+
+    // 4. The customer answers the reply (In-Reply-To only, no tag): same conversation.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "RE: Ligne 2 arrêtée",
+                id: "second@client-plant.test",
+                in_reply_to: Some(&reply_id),
+                body: "Merci, nous attendons l'appel.",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    // 5. A colleague writes with the tag only (no threading headers): same conversation.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                from: "Chef Atelier <chef@client-plant.test>",
+                subject: &format!("Photos de la ligne {tag}"),
+                id: "third@client-plant.test",
+                body: "Voici des informations complémentaires.",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    // 5b. A reply whose threading headers were lost on the way: same subject and sender, low confidence.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "TR : Ligne 2 arrêtée",
+                id: "third-b@client-plant.test",
+                body: "Je transfère l'historique.",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let detail = wait_json(&agent, &format!("/api/v1/conversations/{id}"), "the three answers", |v| {
+        v["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().filter(|m| m["direction"] == "in").count() == 4)
+    })
+    .await?;
+    let reasons: Vec<String> = detail["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| m["thread_reason"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(reasons.iter().any(|r| r.contains(&reply_id)), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("ticket tag")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("low confidence")), "{reasons:?}");
+
+    // 6. A new topic sent as a reply to an old mail, with another subject and no tag: not merged.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "Commande de pièces détachées",
+                id: "fourth@client-plant.test",
+                in_reply_to: Some(&reply_id),
+                references: Some(&format!("<first@client-plant.test> <{reply_id}>")),
+                body: "Pouvez-vous nous envoyer un devis pour 4 courroies ?",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let other = conversation_of(&agent, "jean@client-plant.test", "Commande de pièces détachées").await?;
+    assert_ne!(other, id);
+    let detail = agent.ok(&format!("/api/v1/conversations/{other}")).await?;
+    assert!(
+        detail["messages"][0]["thread_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("new topic"),
+        "{detail}"
+    );
+
+    // 7. Agents choose recipients: the colleague leaves the Cc of this reply.
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Rappel effectué, ticket clos.", "cc": []}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let last = sink
+        .wait_for("the reply without Cc", |r| r.raw.contains("Rappel effectu"))
+        .await?;
+    assert_eq!(last.rcpt_tos, vec!["jean@client-plant.test".to_string()]);
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "x", "cc": ["not an address"]}),
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail() -> anyhow::Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let app = spawn_app_with(email_config(dir.path(), &dovecot, &sink), Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    // A customer whose acknowledgement will bounce, and one whose server refuses it outright.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                from: "lost@client.test",
+                subject: "Capteur défectueux",
+                id: "lost-1@client.test",
+                body: "Le capteur de pression est défectueux.",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                from: "reject@client.test",
+                subject: "Question",
+                id: "reject-1@client.test",
+                body: "Quelle huile utiliser ?",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let lost = conversation_of(&agent, "lost@client.test", "Capteur défectueux").await?;
+    let rejected = conversation_of(&agent, "reject@client.test", "Question").await?;
+    let ack = sink
+        .wait_for("the acknowledgement to lost@", |r| {
+            r.rcpt_tos.contains(&"lost@client.test".to_string())
+        })
+        .await?;
+    let ack_id = id_header(&ack, "Message-ID");
+
+    // A 5xx from the SMTP server stops the row with the server's reason.
+    let detail = wait_json(
+        &agent,
+        &format!("/api/v1/conversations/{rejected}"),
+        "the refused ack",
+        |v| {
+            v["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["delivery_status"] == "failed"))
+        },
+    )
+    .await?;
+    let failed = detail["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["delivery_status"] == "failed").cloned())
+        .unwrap_or_default();
+    assert!(
+        failed["delivery_error"].as_str().unwrap_or_default().contains("550"),
+        "{failed}"
+    );
+
+    // The ack to lost@ comes back as a DSN: its outbox row fails with the bounce's reason.
+    let dsn = format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.client.test>\r\nTo: {SAV}\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nDate: Mon, 23 Nov 2026 09:40:00 +0100\r\n\
+         Message-ID: <dsn-1@mx.client.test>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.client.test\r\n\r\n\
+         Final-Recipient: rfc822; lost@client.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n\
+         --b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {SAV}\r\nTo: lost@client.test\r\nMessage-ID: <{ack_id}>\r\n\r\n--b--\r\n"
+    );
+    dovecot.append("INBOX", dsn.as_bytes()).await?;
+    let detail = wait_json(&agent, &format!("/api/v1/conversations/{lost}"), "the bounce", |v| {
+        v["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["auto"] == "bounce"))
+    })
+    .await?;
+    let messages = detail["messages"].as_array().cloned().unwrap_or_default();
+    let ack_row = messages
+        .iter()
+        .find(|m| m["author_kind"] == "system")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(ack_row["delivery_status"], "failed", "{detail}");
+    let reason = ack_row["delivery_error"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("5.1.1") && reason.contains("lost@client.test"),
+        "{reason}"
+    );
+
+    // Out-of-office, list mail and our own mail coming back: stored, never acknowledged.
+    let automatic = [
+        Mail {
+            from: "paul@client.test",
+            subject: "Réponse automatique : absent",
+            id: "ooo-1@client.test",
+            extra: "Auto-Submitted: auto-replied\r\n",
+            body: "Je suis absent.",
+            ..Default::default()
+        },
+        Mail {
+            from: "news@list.test",
+            subject: "Newsletter",
+            id: "list-1@list.test",
+            extra: "List-Id: <news.list.test>\r\nPrecedence: bulk\r\n",
+            body: "Nouveautés.",
+            ..Default::default()
+        },
+        Mail {
+            from: "someone@elsewhere.test",
+            subject: "Loop",
+            id: "loop-1@elsewhere.test",
+            extra: "X-Switchyard-Loop: e2e-node\r\n",
+            body: "Our own mail, relayed back.",
+            ..Default::default()
+        },
+    ];
+    for m in &automatic {
+        dovecot.append("INBOX", m.raw().as_bytes()).await?;
+    }
+    // The same sender writing about five things within the hour gets three acknowledgements.
+    for n in 0..5 {
+        dovecot
+            .append(
+                "INBOX",
+                Mail {
+                    from: "busy@client.test",
+                    subject: &format!("Sujet {n}"),
+                    id: &format!("busy-{n}@client.test"),
+                    body: "Encore une question.",
+                    ..Default::default()
+                }
+                .raw()
+                .as_bytes(),
+            )
+            .await?;
+    }
+    // A marker after them: once its ack is out, the outbox has passed every earlier row.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                from: "marker@client.test",
+                subject: "Marker",
+                id: "marker@client.test",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    sink.wait_for("the marker's ack", |r| {
+        r.rcpt_tos.contains(&"marker@client.test".to_string())
+    })
+    .await?;
+    for m in &automatic {
+        let address = m.from.to_string();
+        let id = conversation_of(&agent, &address, m.subject).await?;
+        assert!(id > 0);
+        assert!(
+            !sink.received().iter().any(|r| r.rcpt_tos.contains(&address)),
+            "{address} got an automatic answer"
+        );
+    }
+    let busy = sink
+        .received()
+        .iter()
+        .filter(|r| r.rcpt_tos.contains(&"busy@client.test".to_string()))
+        .count();
+    assert_eq!(busy, 3, "at most 3 acknowledgements per hour to one address");
+    app.stop().await;
+    Ok(())
+}
+
+fn child_config(dir: &std::path::Path, dovecot: &Dovecot, sink: &SmtpSink) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("switchyard.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[email]
+enabled = true
+address = "{SAV}"
+loop_id = "e2e-node"
+max_acks_per_hour = 1000
+
+[email.smtp]
+host = "127.0.0.1"
+port = {smtp}
+security = "plain"
+
+[[email.mailboxes]]
+name = "sav"
+host = "127.0.0.1"
+port = {imap}
+security = "plain"
+user = "{MAIL_USER}"
+password = "{MAIL_PASSWORD}"
+timeout_secs = 5
+max_backoff_secs = 1
+batch = 7
+"#,
+            smtp = sink.port,
+            imap = dovecot.port
+        ),
+    )?;
+    Ok(path)
+}
+
+#[tokio::test]
+async fn every_mail_is_ingested_exactly_once_across_kills_and_a_dovecot_restart() -> anyhow::Result<()> {
+    const TOTAL: usize = 40;
+    let mut dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let config = child_config(dir.path(), &dovecot, &sink)?;
+    let mut server = ChildServer::start_with_config(BINARY, &data, &config).await?;
+
+    let mail = |n: usize| {
+        Mail {
+            from: &format!("client{n}@plant.test"),
+            subject: &format!("Demande {n}"),
+            id: &format!("load-{n}@plant.test"),
+            body: "La machine affiche une alarme.",
+            ..Default::default()
+        }
+        .raw()
+    };
+    for n in 0..TOTAL {
+        dovecot.append("INBOX", mail(n).as_bytes()).await?;
+        match n {
+            // Killed while mail keeps arriving: whatever it had not committed is read again.
+            10 | 30 => {
+                server.kill();
+                server = ChildServer::start_with_config(BINARY, &data, &config).await?;
+            }
+            // The IMAP server goes away during IDLE and comes back.
+            20 => dovecot.restart().await?,
+            _ => tokio::time::sleep(Duration::from_millis(30)).await,
+        }
+    }
+    for _ in 0..400 {
+        if dovecot.count("INBOX").await? == 0 && dovecot.count("Processed").await? as usize == TOTAL {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        dovecot.count("INBOX").await?,
+        0,
+        "every mail was filed after its commit"
+    );
+    let mut filed = dovecot.message_ids("Processed").await?;
+    filed.sort();
+    filed.dedup();
+    assert_eq!(filed.len(), TOTAL);
+
+    let agent = AgentClient::login(&server.base(), "admin", ADMIN_PASSWORD).await?;
+    let list = agent.ok("/api/v1/conversations?limit=1000").await?;
+    let mut subjects: Vec<String> = conversations(&list)
+        .iter()
+        .filter(|c| c["channel"] == "email")
+        .filter_map(|c| c["subject"].as_str().map(str::to_string))
+        .collect();
+    subjects.sort();
+    let expected: Vec<String> = {
+        let mut e: Vec<String> = (0..TOTAL).map(|n| format!("Demande {n}")).collect();
+        e.sort();
+        e
+    };
+    assert_eq!(subjects, expected, "one conversation per mail: none lost, none twice");
+    for c in conversations(&list) {
+        let id = c["id"].as_i64().unwrap_or_default();
+        let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+        let incoming = detail["messages"]
+            .as_array()
+            .map(|m| m.iter().filter(|m| m["direction"] == "in").count())
+            .unwrap_or_default();
+        assert_eq!(incoming, 1, "conversation {id} holds its mail exactly once");
+    }
+    // Acknowledgements are at-least-once; a resend after a kill carries the same Message-ID.
+    let mut ack_ids: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        ack_ids = sink.received().iter().map(|r| id_header(r, "Message-ID")).collect();
+        ack_ids.sort();
+        ack_ids.dedup();
+        if ack_ids.len() == TOTAL {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ack_ids.len(), TOTAL);
+    server.kill();
+    Ok(())
+}
