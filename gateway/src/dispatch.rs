@@ -2,21 +2,18 @@
 //! acknowledgements the transaction queued. Queue placement itself is part of
 //! the transaction (the queue entry), so a crash here loses no work.
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use crate::events::{Event, Events};
+use crate::outbox::OutboxWake;
 use crate::pipeline::Stored;
 
 #[derive(Clone)]
 pub struct Dispatch {
     events: Events,
-    outbox_wake: Arc<Notify>,
+    outbox_wake: OutboxWake,
 }
 
 impl Dispatch {
-    pub fn new(events: Events, outbox_wake: Arc<Notify>) -> Self {
+    pub fn new(events: Events, outbox_wake: OutboxWake) -> Self {
         Dispatch { events, outbox_wake }
     }
 
@@ -53,7 +50,7 @@ impl Dispatch {
             }
         }
         if wake {
-            self.outbox_wake.notify_one();
+            self.outbox_wake.notify();
         }
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 use crate::blobs::Blobs;
@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatch;
 use crate::email::{EmailSender, MailboxReader};
 use crate::events::Events;
-use crate::outbox::{ChannelSender, WebchatSender, Worker};
+use crate::outbox::{ChannelSender, OutboxWake, WebchatSender, Worker};
 use crate::pipeline::{Committer, MailPolicy};
 use crate::state::AppState;
 use crate::store::Store;
@@ -51,7 +51,7 @@ impl Gateway {
 
         let events = Events::new();
         let hub = Hub::default();
-        let outbox_wake = Arc::new(Notify::new());
+        let outbox_wake = OutboxWake::new();
         let triage = TriageService::start(&config.triage, Directory::new(&config.accounts), clock.clone())
             .context("loading the triage rules and knowledge base")?;
         let dispatch = Dispatch::new(events.clone(), outbox_wake.clone());
@@ -228,12 +228,22 @@ impl Gateway {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let worker = tokio::spawn(
-            self.outbox
-                .clone()
-                .with_heartbeat(self.state.health.outbox.clone())
-                .run(self.state.shutdown.clone()),
-        );
+        // One loop per channel: a slow SMTP server never holds back a chat or WhatsApp reply.
+        self.outbox.recover().await;
+        let workers: Vec<_> = self
+            .outbox
+            .channels()
+            .into_iter()
+            .map(|channel| {
+                tokio::spawn(
+                    self.outbox
+                        .clone()
+                        .for_channel(channel)
+                        .with_heartbeat(self.state.health.outbox.clone())
+                        .run(self.state.shutdown.clone()),
+                )
+            })
+            .collect();
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
         let media = self
             .media_worker()
@@ -260,7 +270,9 @@ impl Gateway {
             .await
             .context("serving HTTP")?;
         let _ = stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        for worker in workers {
+            let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        }
         let _ = watcher.await;
         if let Some(media) = media {
             let _ = tokio::time::timeout(Duration::from_secs(10), media).await;

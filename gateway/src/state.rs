@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::blobs::Blobs;
 use crate::clock::Clock;
@@ -22,7 +22,7 @@ pub struct AppState {
     pub events: Events,
     pub blobs: Blobs,
     pub clock: Clock,
-    pub outbox_wake: Arc<Notify>,
+    pub outbox_wake: crate::outbox::OutboxWake,
     /// Turns true when the gateway stops: long-lived sockets close themselves.
     pub shutdown: watch::Receiver<bool>,
     pub triage: Arc<TriageService>,

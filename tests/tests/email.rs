@@ -305,11 +305,16 @@ async fn mail_threads_both_ways_with_ack_reply_cc_and_answers() -> anyhow::Resul
             .as_bytes(),
         )
         .await?;
-    let detail = wait_json(&agent, &format!("/api/v1/conversations/{id}"), "the three answers", |v| {
-        v["messages"]
-            .as_array()
-            .is_some_and(|m| m.iter().filter(|m| m["direction"] == "in").count() == 4)
-    })
+    let detail = wait_json(
+        &agent,
+        &format!("/api/v1/conversations/{id}"),
+        "the three answers",
+        |v| {
+            v["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().filter(|m| m["direction"] == "in").count() == 4)
+        },
+    )
     .await?;
     let reasons: Vec<String> = detail["messages"]
         .as_array()
@@ -675,5 +680,60 @@ async fn every_mail_is_ingested_exactly_once_across_kills_and_a_dovecot_restart(
     }
     assert_eq!(ack_ids.len(), TOTAL);
     server.kill();
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_silent_smtp_server_does_not_hold_back_chat_replies() -> anyhow::Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    // A server that accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let silent_port = silent.local_addr()?.port();
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let dir = tempfile::tempdir()?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    config.email.smtp.port = silent_port;
+    config.email.smtp.timeout_secs = 60;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "Stuck ack",
+                id: "stuck@client-plant.test",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let id = conversation_of(&agent, "jean@client-plant.test", "Stuck ack").await?;
+    wait_json(
+        &agent,
+        &format!("/api/v1/conversations/{id}"),
+        "the email ack in flight",
+        |v| {
+            v["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["delivery_status"] == "sending"))
+        },
+    )
+    .await?;
+
+    // The email worker waits on SMTP for up to a minute; the chat acknowledgement does not.
+    let (mut visitor, _) = e2e::Visitor::open(&app.ws_url(), None).await?;
+    visitor.message("c1", "Bonjour, question sur la notice").await?;
+    let ack = visitor.expect_message(|m| m["author"] == "system").await?;
+    assert!(ack["text"].as_str().unwrap_or_default().contains("SY-"), "{ack}");
+    visitor.close().await;
+    app.stop().await;
     Ok(())
 }

@@ -96,7 +96,7 @@ async fn setup(outcomes: Vec<Delivery>, max_attempts: i64) -> anyhow::Result<Set
         Events::new(),
         clock.clone(),
         config,
-        Arc::default(),
+        gateway::outbox::OutboxWake::new(),
     );
     gateway
         .state

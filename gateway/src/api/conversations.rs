@@ -346,7 +346,7 @@ pub(super) async fn write_message(
     });
     if direction == Direction::Out {
         // The row is committed; the worker takes it from here.
-        state.outbox_wake.notify_one();
+        state.outbox_wake.notify();
     }
     Ok(Json(json!({"message_id": message.0})))
 }

@@ -2,6 +2,7 @@
 //! sender, records the outcome. Retries transient failures with capped
 //! exponential backoff; stops on permanent ones with the reason kept.
 
+mod wake;
 mod webchat;
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::clock::Clock;
@@ -21,6 +22,7 @@ use crate::store::messages::{AttachmentRow, MessageRow};
 use crate::store::outbox::{OutboxItem, Recorded};
 use crate::store::{Store, StoreError};
 
+pub use wake::OutboxWake;
 pub use webchat::WebchatSender;
 
 /// Everything a channel sender needs about one outgoing message.
@@ -66,11 +68,26 @@ pub struct Worker {
     events: Events,
     clock: Clock,
     config: OutboxConfig,
-    wake: Arc<Notify>,
+    wake: OutboxWake,
     heartbeat: crate::health::Heartbeat,
+    /// Only this channel's rows, so a slow SMTP server never delays a chat reply.
+    channel: Option<&'static str>,
 }
 
 impl Worker {
+    /// The channels that have a sender: one worker loop each.
+    pub fn channels(&self) -> Vec<&'static str> {
+        let mut c: Vec<&'static str> = self.senders.keys().copied().collect();
+        c.sort_unstable();
+        c
+    }
+
+    /// The same worker, limited to one channel's rows.
+    pub fn for_channel(mut self, channel: &'static str) -> Self {
+        self.channel = Some(channel);
+        self
+    }
+
     /// Beats on every loop turn, for `/readyz`.
     pub fn with_heartbeat(mut self, heartbeat: crate::health::Heartbeat) -> Self {
         self.heartbeat = heartbeat;
@@ -83,7 +100,7 @@ impl Worker {
         events: Events,
         clock: Clock,
         config: OutboxConfig,
-        wake: Arc<Notify>,
+        wake: OutboxWake,
     ) -> Self {
         Worker {
             store,
@@ -93,13 +110,14 @@ impl Worker {
             config,
             wake,
             heartbeat: crate::health::Heartbeat::default(),
+            channel: None,
         }
     }
 
     /// Delivers the next due row, if there is one.
     pub async fn try_deliver_one(&self) -> Result<Step, StoreError> {
         let now = self.clock.now_ms();
-        let Some(item) = self.store.outbox_claim_due(now).await? else {
+        let Some(item) = self.store.outbox_claim_due(now, self.channel).await? else {
             return Ok(Step::Idle);
         };
         let outbox = OutboxId(item.id);
@@ -182,20 +200,31 @@ impl Worker {
         }))
     }
 
-    /// Runs until `shutdown` turns true: drains due rows, then sleeps until the
-    /// next one falls due or new work is committed.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Puts rows a crash left `sending` back in line; call once before the workers start.
+    pub async fn recover(&self) {
         match self.store.outbox_reset_inflight().await {
             Ok(0) => {}
             Ok(n) => info!(rows = n, "outbox rows interrupted by the last stop will be sent again"),
             Err(e) => warn!(error = %e, "could not reset interrupted outbox rows"),
         }
+    }
+
+    /// Runs until `shutdown` turns true: drains due rows, then sleeps until the
+    /// next one falls due or new work is committed.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut wake = self.wake.subscribe();
         loop {
             if *shutdown.borrow() {
                 return;
             }
             self.heartbeat.beat(self.clock.now_ms());
-            let pause = match self.try_deliver_one().await {
+            // A send stuck on a slow server is abandoned at shutdown: the row stays
+            // `sending` and is sent again after the restart (at-least-once).
+            let step = tokio::select! {
+                step = self.try_deliver_one() => step,
+                _ = shutdown.changed() => return,
+            };
+            let pause = match step {
                 Ok(Step::Done { .. }) => continue,
                 Ok(Step::Idle) => self.until_next_due().await,
                 Err(e) => {
@@ -204,7 +233,7 @@ impl Worker {
                 }
             };
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = wake.changed() => {}
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
             }
@@ -213,7 +242,7 @@ impl Worker {
 
     async fn until_next_due(&self) -> Duration {
         let cap = Duration::from_secs(5);
-        match self.store.outbox_next_due().await {
+        match self.store.outbox_next_due(self.channel).await {
             Ok(Some(at)) => {
                 let ms = (at - self.clock.now_ms()).max(0);
                 Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(cap)

@@ -64,15 +64,16 @@ pub enum Recorded {
 }
 
 impl Store {
-    /// Takes the next due row, if any, and marks it `sending`.
-    pub async fn outbox_claim_due(&self, now: i64) -> Result<Option<OutboxItem>> {
+    /// Takes the next due row (of one channel, or of any), if any, and marks it `sending`.
+    pub async fn outbox_claim_due(&self, now: i64, channel: Option<&str>) -> Result<Option<OutboxItem>> {
         Ok(sqlx::query_as(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = $1 \
              WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-                         ORDER BY next_attempt_at, id LIMIT 1) \
+                         AND ($2 = '' OR channel = $2) ORDER BY next_attempt_at, id LIMIT 1) \
              RETURNING id, message_id, conversation_id, channel, attempts, payload",
         )
         .bind(now)
+        .bind(channel.unwrap_or_default())
         .fetch_optional(&self.writer)
         .await?)
     }
@@ -111,13 +112,14 @@ impl Store {
         )
     }
 
-    /// When the next pending row falls due.
-    pub async fn outbox_next_due(&self) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
-                .fetch_one(&self.reader)
-                .await?,
+    /// When the next pending row (of one channel, or of any) falls due.
+    pub async fn outbox_next_due(&self, channel: Option<&str>) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND ($1 = '' OR channel = $1)",
         )
+        .bind(channel.unwrap_or_default())
+        .fetch_one(&self.reader)
+        .await?)
     }
 
     /// The visitor is back and has been sent their history: what waited for them is delivered.
