@@ -737,3 +737,79 @@ async fn a_silent_smtp_server_does_not_hold_back_chat_replies() -> anyhow::Resul
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
+    let db = e2e::postgres::TestDatabase::create().await?;
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    config.store.url = Secret::new(db.url.clone());
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                cc: "chef@client-plant.test",
+                subject: "Presse bloquée",
+                id: "pg-1@client-plant.test",
+                body: "La presse P200 est bloquée, défaut E42.",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let id = conversation_of(&agent, "jean@client-plant.test", "Presse bloquée").await?;
+    let ack = sink
+        .wait_for("the acknowledgement", |r| r.rcpt_tos.contains(&"jean@client-plant.test".to_string()))
+        .await?;
+    let ack_id = id_header(&ack, "Message-ID");
+    let (status, body) = agent
+        .post(&format!("/api/v1/conversations/{id}/reply"), json!({"text": "Nous regardons."}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let reply = sink.wait_for("the reply", |r| r.raw.contains("Nous regardons")).await?;
+    assert!(reply.rcpt_tos.contains(&"chef@client-plant.test".to_string()));
+    let references = reply.header("References").unwrap_or_default();
+    assert!(references.contains("<pg-1@client-plant.test>") && references.contains(&ack_id), "{references}");
+
+    // The customer answers the acknowledgement; then the acknowledgement's copy to a second address bounces.
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "RE: Presse bloquée",
+                id: "pg-2@client-plant.test",
+                in_reply_to: Some(&ack_id),
+                body: "Merci.",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.test\r\nTo: {SAV}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <pg-dsn@mx.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; jean@client-plant.test\r\n\
+         Action: failed\r\nStatus: 5.2.2\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+         Message-ID: <{ack_id}>\r\n\r\n--b--\r\n"
+    );
+    dovecot.append("INBOX", dsn.as_bytes()).await?;
+    let detail = wait_json(&agent, &format!("/api/v1/conversations/{id}"), "answer and bounce", |v| {
+        v["messages"].as_array().is_some_and(|m| {
+            m.iter().filter(|m| m["direction"] == "in").count() == 3
+                && m.iter().any(|m| m["delivery_status"] == "failed")
+        })
+    })
+    .await?;
+    assert_eq!(detail["conversation"]["status"], "open");
+    app.stop().await;
+    db.drop_database().await?;
+    Ok(())
+}
