@@ -6,6 +6,7 @@ mod agent;
 mod child;
 pub mod graph_stub;
 pub mod mail;
+pub mod mail_bench;
 pub mod postgres;
 mod visitor;
 

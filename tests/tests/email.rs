@@ -765,17 +765,25 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
         .await?;
     let id = conversation_of(&agent, "jean@client-plant.test", "Presse bloquée").await?;
     let ack = sink
-        .wait_for("the acknowledgement", |r| r.rcpt_tos.contains(&"jean@client-plant.test".to_string()))
+        .wait_for("the acknowledgement", |r| {
+            r.rcpt_tos.contains(&"jean@client-plant.test".to_string())
+        })
         .await?;
     let ack_id = id_header(&ack, "Message-ID");
     let (status, body) = agent
-        .post(&format!("/api/v1/conversations/{id}/reply"), json!({"text": "Nous regardons."}))
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Nous regardons."}),
+        )
         .await?;
     assert_eq!(status, 200, "{body}");
     let reply = sink.wait_for("the reply", |r| r.raw.contains("Nous regardons")).await?;
     assert!(reply.rcpt_tos.contains(&"chef@client-plant.test".to_string()));
     let references = reply.header("References").unwrap_or_default();
-    assert!(references.contains("<pg-1@client-plant.test>") && references.contains(&ack_id), "{references}");
+    assert!(
+        references.contains("<pg-1@client-plant.test>") && references.contains(&ack_id),
+        "{references}"
+    );
 
     // The customer answers the acknowledgement; then the acknowledgement's copy to a second address bounces.
     dovecot
@@ -801,12 +809,17 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
          Message-ID: <{ack_id}>\r\n\r\n--b--\r\n"
     );
     dovecot.append("INBOX", dsn.as_bytes()).await?;
-    let detail = wait_json(&agent, &format!("/api/v1/conversations/{id}"), "answer and bounce", |v| {
-        v["messages"].as_array().is_some_and(|m| {
-            m.iter().filter(|m| m["direction"] == "in").count() == 3
-                && m.iter().any(|m| m["delivery_status"] == "failed")
-        })
-    })
+    let detail = wait_json(
+        &agent,
+        &format!("/api/v1/conversations/{id}"),
+        "answer and bounce",
+        |v| {
+            v["messages"].as_array().is_some_and(|m| {
+                m.iter().filter(|m| m["direction"] == "in").count() == 3
+                    && m.iter().any(|m| m["delivery_status"] == "failed")
+            })
+        },
+    )
     .await?;
     assert_eq!(detail["conversation"]["status"], "open");
     app.stop().await;
