@@ -389,6 +389,8 @@ pub struct MailboxConfig {
     pub folder: String,
     /// Committed mail is moved here (created if missing); empty flags it `$Switchyard` in place instead.
     pub processed_folder: String,
+    /// Use IMAP IDLE when the server offers it; false polls every `poll_secs`.
+    pub idle: bool,
     /// IDLE is re-issued after this many seconds (keep well under 29 minutes; NATs drop quiet links sooner).
     pub idle_secs: u64,
     /// Poll interval for servers without IDLE.
@@ -412,6 +414,7 @@ impl Default for MailboxConfig {
             password: Secret::default(),
             folder: "INBOX".into(),
             processed_folder: "Processed".into(),
+            idle: true,
             idle_secs: 300,
             poll_secs: 60,
             timeout_secs: 30,

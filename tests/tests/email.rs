@@ -191,6 +191,18 @@ async fn mail_threads_both_ways_with_ack_reply_cc_and_answers() -> anyhow::Resul
         !participants.contains(&SAV.to_string()),
         "our own address is never a participant"
     );
+    // The mail as it arrived, kept for proof.
+    let first_id = first["id"].as_i64().unwrap_or_default();
+    let raw = agent
+        .http
+        .get(format!(
+            "{}/api/v1/conversations/{id}/messages/{first_id}/raw",
+            app.base()
+        ))
+        .send()
+        .await?;
+    assert_eq!(raw.status(), 200);
+    assert!(raw.text().await?.contains("Message-ID: <first@client-plant.test>"));
 
     // 2. The acknowledgement: threaded, tagged, marked automatic, to the sender only.
     let tag = format!("[#SY-{id}]");
@@ -415,6 +427,19 @@ async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail()
             .as_bytes(),
         )
         .await?;
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                from: "tempfail@client.test",
+                subject: "Greylisted",
+                id: "tempfail-1@client.test",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
     let lost = conversation_of(&agent, "lost@client.test", "Capteur défectueux").await?;
     let rejected = conversation_of(&agent, "reject@client.test", "Question").await?;
     let ack = sink
@@ -444,6 +469,22 @@ async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail()
         failed["delivery_error"].as_str().unwrap_or_default().contains("550"),
         "{failed}"
     );
+
+    // A 4xx is retried with backoff, the reason kept meanwhile.
+    let greylisted = conversation_of(&agent, "tempfail@client.test", "Greylisted").await?;
+    wait_json(
+        &agent,
+        &format!("/api/v1/conversations/{greylisted}"),
+        "the retried ack",
+        |v| {
+            v["messages"].as_array().is_some_and(|m| {
+                m.iter().any(|m| {
+                    m["delivery_status"] == "pending" && m["delivery_error"].as_str().is_some_and(|e| e.contains("451"))
+                })
+            })
+        },
+    )
+    .await?;
 
     // The ack to lost@ comes back as a DSN: its outbox row fails with the bounce's reason.
     let dsn = format!(
@@ -824,5 +865,68 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
     assert_eq!(detail["conversation"]["status"], "open");
     app.stop().await;
     db.drop_database().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn polling_and_flagging_work_and_a_dead_mailbox_stalls_nothing() -> anyhow::Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    // Poll instead of IDLE, flag instead of moving.
+    config.email.mailboxes[0].idle = false;
+    config.email.mailboxes[0].poll_secs = 1;
+    config.email.mailboxes[0].processed_folder = String::new();
+    // A second mailbox whose server is gone.
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    config.email.mailboxes.push(MailboxConfig {
+        name: "dead".into(),
+        host: "127.0.0.1".into(),
+        port: dead_port,
+        security: MailSecurity::Plain,
+        user: "x".into(),
+        timeout_secs: 2,
+        max_backoff_secs: 1,
+        ..MailboxConfig::default()
+    });
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "Polled",
+                id: "polled@client-plant.test",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    conversation_of(&agent, "jean@client-plant.test", "Polled").await?;
+    // Flagged in place, so it is not read again.
+    let mut flagged = 0;
+    for _ in 0..100 {
+        let mut s = dovecot.client().await?;
+        s.select("INBOX").await?;
+        flagged = s.uid_search("KEYWORD $Switchyard").await?.len();
+        let _ = s.logout().await;
+        if flagged == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(flagged, 1);
+    assert_eq!(dovecot.count("INBOX").await?, 1);
+    // /readyz reports both mailboxes; the dead one does not make the gateway unready.
+    let ready = reqwest::get(format!("{}/readyz", app.base())).await?;
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await?;
+    assert_eq!(ready["mailboxes"]["sav"]["connected"], true, "{ready}");
+    assert_eq!(ready["mailboxes"]["sav"]["ingested"], 1, "{ready}");
+    assert_eq!(ready["mailboxes"]["dead"]["connected"], false, "{ready}");
+    assert!(ready["mailboxes"]["dead"]["last_error"].as_str().is_some(), "{ready}");
+    app.stop().await;
     Ok(())
 }

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
         .route("/api/v1/conversations/{id}/typing", post(typing))
         .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
+        .route("/api/v1/conversations/{id}/messages/{message}/raw", get(raw_message))
 }
 
 async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
@@ -456,6 +457,31 @@ async fn typing(
         })
         .unwrap_or(0);
     Ok(Json(json!({"pushed": pushed})))
+}
+
+/// The message exactly as it arrived (an email's RFC 5322 bytes), kept for proof.
+async fn raw_message(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let raw = state
+        .store
+        .message_raw_ref(ConversationId(id), crate::ids::MessageId(message))
+        .await?
+        .ok_or(ApiError::NotFound("raw message"))?;
+    let sha256 = raw.strip_prefix("sha256:").ok_or(ApiError::NotFound("raw message"))?;
+    let file = crate::store::messages::AttachmentRow {
+        id: 0,
+        message_id: message,
+        name: Some(format!("message-{message}.eml")),
+        content_type: "message/rfc822".into(),
+        size: None,
+        sha256: Some(sha256.to_string()),
+        download_status: None,
+        download_error: None,
+    };
+    crate::webchat::serve_blob(&state, &file).await
 }
 
 async fn attachment(

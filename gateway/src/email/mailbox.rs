@@ -137,7 +137,7 @@ impl MailboxReader {
                 imap.logout().await;
                 return Ok(());
             }
-            if imap.supports("IDLE") {
+            if self.config.idle && imap.supports("IDLE") {
                 let wait = Duration::from_secs(self.config.idle_secs.clamp(1, 29 * 60));
                 tokio::select! {
                     r = imap.idle(wait) => {

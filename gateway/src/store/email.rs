@@ -177,6 +177,18 @@ pub struct ParticipantRow {
 }
 
 impl Store {
+    /// Where the raw bytes of a message are (`sha256:<hex>`), if it belongs to the conversation.
+    pub async fn message_raw_ref(&self, conversation: ConversationId, message: MessageId) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT raw_ref FROM messages WHERE id = $1 AND conversation_id = $2")
+                .bind(message.0)
+                .bind(conversation.0)
+                .fetch_optional(&self.reader)
+                .await?
+                .flatten(),
+        )
+    }
+
     pub async fn participants(&self, conversation: ConversationId) -> Result<Vec<ParticipantRow>> {
         Ok(sqlx::query_as(
             "SELECT address, name, role, active FROM participants WHERE conversation_id = $1 ORDER BY created_at, address",
