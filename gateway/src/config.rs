@@ -215,6 +215,10 @@ pub struct WhatsappConfig {
     pub max_document_bytes: usize,
     /// First retry delay of a failed media download, in milliseconds; doubles each time.
     pub media_retry_base_ms: u64,
+    /// Notifications accepted but not yet processed beyond which the webhook answers 503.
+    pub max_backlog: i64,
+    /// Hours processed webhook bodies are kept as proof of what arrived.
+    pub journal_retention_hours: u64,
     /// The phone numbers this gateway answers for.
     pub numbers: Vec<WhatsappNumber>,
     /// Approved message templates agents may send outside the 24-hour window.
@@ -239,6 +243,8 @@ impl Default for WhatsappConfig {
             max_video_bytes: 16 * 1024 * 1024,
             max_document_bytes: 100 * 1024 * 1024,
             media_retry_base_ms: 5_000,
+            max_backlog: 100_000,
+            journal_retention_hours: 72,
             numbers: Vec::new(),
             templates: Vec::new(),
         }

@@ -30,6 +30,7 @@ pub struct Health {
     pub started_ms: i64,
     pub outbox: Heartbeat,
     pub media: Heartbeat,
+    pub journal: Heartbeat,
     pub media_enabled: bool,
     /// Mailbox readers report here; an unreachable mail server does not make the gateway unready.
     pub mailboxes: crate::email::MailboxStatuses,
@@ -41,13 +42,20 @@ pub struct Readiness {
     pub pipeline: bool,
     pub outbox_worker: bool,
     pub media_worker: Option<bool>,
+    pub journal_worker: Option<bool>,
+    /// WhatsApp notifications accepted (durable) and not processed yet.
+    pub whatsapp_backlog: Option<i64>,
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mailboxes: std::collections::BTreeMap<String, crate::email::MailboxStatus>,
 }
 
 impl Readiness {
     pub fn ready(&self) -> bool {
-        self.store && self.pipeline && self.outbox_worker && self.media_worker.unwrap_or(true)
+        self.store
+            && self.pipeline
+            && self.outbox_worker
+            && self.media_worker.unwrap_or(true)
+            && self.journal_worker.unwrap_or(true)
     }
 }
 

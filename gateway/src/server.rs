@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::triage_service::{Directory, TriageService};
 use crate::webchat::Hub;
-use crate::whatsapp::{MediaWorker, Pacer, WhatsappRuntime, WhatsappSender};
+use crate::whatsapp::{JournalProcessor, MediaWorker, Pacer, WhatsappRuntime, WhatsappSender};
 use crate::{api, bootstrap, email, web, webchat, whatsapp};
 use channels::email::{SmtpClient, SmtpSettings};
 
@@ -75,9 +75,15 @@ impl Gateway {
         senders.insert("webchat", Arc::new(WebchatSender::new(hub.clone())));
         let whatsapp = if config.whatsapp.enabled {
             let wa = Arc::new(
-                WhatsappRuntime::new(&config.whatsapp)
-                    .map_err(anyhow::Error::msg)
-                    .context("WhatsApp")?,
+                WhatsappRuntime::new(
+                    &config.whatsapp,
+                    store.clone(),
+                    clock.clone(),
+                    config.server.ingest_queue,
+                    config.store.max_batch,
+                )
+                .map_err(anyhow::Error::msg)
+                .context("WhatsApp")?,
             );
             let c = &config.whatsapp;
             let pacer = Pacer::new(
@@ -194,6 +200,22 @@ impl Gateway {
             .collect()
     }
 
+    /// The processor of the WhatsApp webhook journal, when the channel is enabled.
+    pub fn journal_processor(&self) -> Option<JournalProcessor> {
+        let wa = self.state.whatsapp.as_ref()?;
+        Some(JournalProcessor {
+            store: self.state.store.clone(),
+            pipeline: self.state.pipeline.clone(),
+            events: self.state.events.clone(),
+            clock: self.state.clock.clone(),
+            config: wa.config.clone(),
+            wake: wa.journal_wake.clone(),
+            media_wake: wa.media_wake.clone(),
+            backlog: wa.backlog.clone(),
+            heartbeat: self.state.health.journal.clone(),
+        })
+    }
+
     /// The WhatsApp media downloader, when the channel is enabled.
     pub fn media_worker(&self) -> Option<MediaWorker> {
         let wa = self.state.whatsapp.as_ref()?;
@@ -245,6 +267,9 @@ impl Gateway {
             })
             .collect();
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
+        let journal = self
+            .journal_processor()
+            .map(|p| tokio::spawn(p.run(self.state.shutdown.clone())));
         let media = self
             .media_worker()
             .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
@@ -274,6 +299,9 @@ impl Gateway {
             let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
         }
         let _ = watcher.await;
+        if let Some(journal) = journal {
+            let _ = tokio::time::timeout(Duration::from_secs(10), journal).await;
+        }
         if let Some(media) = media {
             let _ = tokio::time::timeout(Duration::from_secs(10), media).await;
         }

@@ -62,6 +62,8 @@ async fn ready(State(state): State<AppState>) -> Response {
         pipeline: state.pipeline.is_running(),
         outbox_worker: h.outbox.alive(now, h.started_ms),
         media_worker: h.media_enabled.then(|| h.media.alive(now, h.started_ms)),
+        journal_worker: h.media_enabled.then(|| h.journal.alive(now, h.started_ms)),
+        whatsapp_backlog: state.whatsapp.as_ref().map(|wa| wa.backlog.get()),
         mailboxes: h.mailboxes.snapshot(),
     };
     let status = if readiness.ready() {

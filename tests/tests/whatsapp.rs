@@ -93,7 +93,23 @@ async fn post(base: &str, body: &[u8], signature: Option<String>) -> anyhow::Res
     if let Some(sig) = signature {
         request = request.header("x-hub-signature-256", sig);
     }
-    Ok(request.send().await?.status().as_u16())
+    let status = request.send().await?.status().as_u16();
+    if status == 200 {
+        settled(base).await?;
+    }
+    Ok(status)
+}
+
+/// Waits until every accepted notification is processed (the journal is empty).
+async fn settled(base: &str) -> anyhow::Result<()> {
+    for _ in 0..400 {
+        let ready: Value = reqwest::get(format!("{base}/readyz")).await?.json().await?;
+        if ready["whatsapp_backlog"] == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("accepted notifications were not processed within 10 s")
 }
 
 async fn signed(base: &str, body: &[u8]) -> anyhow::Result<u16> {
@@ -765,6 +781,7 @@ async fn a_full_ingest_queue_answers_503_with_retry_after_and_loses_nothing_ackn
         }
     }
     assert!(busy > 0, "60 concurrent POSTs on a queue of 1 must push back");
+    settled(&app.base()).await?;
     let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
     let c = whatsapp_conversation(&agent).await?;
     let stored: Vec<String> = c["messages"]
@@ -778,6 +795,86 @@ async fn a_full_ingest_queue_answers_503_with_retry_after_and_loses_nothing_ackn
         assert!(stored.contains(text), "acknowledged but not stored: {text}");
     }
     assert_eq!(stored.len(), accepted.len(), "only what was acknowledged is stored");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_accepted_notification_survives_a_stop_before_processing() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let config = wa_config(dir.path(), &stub);
+    // A gateway that accepts (the journal writer runs) but is stopped before any processing.
+    let gateway = gateway::server::Gateway::start(config.clone(), Clock::system()).await?;
+    let journal = gateway
+        .state
+        .whatsapp
+        .as_ref()
+        .map(|wa| wa.journal.clone())
+        .ok_or_else(|| anyhow::anyhow!("WhatsApp is enabled"))?;
+    let body = notification(
+        vec![msg(
+            "wamid.journal",
+            "text",
+            json!({"body": "Pompe arrêtée, code E-12"}),
+        )],
+        vec![],
+    );
+    journal.append(String::from_utf8(body)?).await?;
+    let store = gateway.state.store.clone();
+    assert_eq!(
+        store.journal_pending_count("whatsapp").await?,
+        1,
+        "committed before the 200"
+    );
+    drop(journal);
+    drop(gateway);
+    store.close().await;
+
+    // The next start processes it; a second round finds nothing and stores nothing twice.
+    let gateway = gateway::server::Gateway::start(config, Clock::system()).await?;
+    let processor = gateway
+        .journal_processor()
+        .ok_or_else(|| anyhow::anyhow!("WhatsApp is enabled"))?;
+    assert_eq!(processor.process_round().await?, gateway::whatsapp::Round::Processed(1));
+    assert_eq!(processor.process_round().await?, gateway::whatsapp::Round::Idle);
+    let store = gateway.state.store.clone();
+    assert_eq!(store.journal_pending_count("whatsapp").await?, 0);
+    let conversations = store
+        .conversation_list(&gateway::store::conversations::ListFilter {
+            queue: None,
+            status: None,
+            assignee: None,
+            limit: 10,
+        })
+        .await?;
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0].preview.as_deref(), Some("Pompe arrêtée, code E-12"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_full_journal_answers_503_and_stores_nothing() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.whatsapp.max_backlog = 0;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let body = notification(vec![msg("wamid.full", "text", json!({"body": "x"}))], vec![]);
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhooks/whatsapp", app.base()))
+        .header("x-hub-signature-256", sign(&body))
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let list = agent.ok("/api/v1/conversations").await?;
+    assert_eq!(list["conversations"], json!([]));
     app.stop().await;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod agents;
 pub mod conversations;
 pub mod email;
 pub mod ingest;
+pub mod journal;
 pub mod messages;
 pub mod outbox;
 pub mod uploads;

@@ -233,6 +233,24 @@ async fn main() -> anyhow::Result<()> {
                 total * per_post
             );
             report("accepted_requests", total, started.elapsed(), latencies);
+            // Accepted means durable in the journal; processing (pipeline, triage) follows.
+            loop {
+                let ready: serde_json::Value = http.get(format!("{url}/readyz")).send().await?.json().await?;
+                if ready["whatsapp_backlog"].as_i64().unwrap_or(0) == 0 {
+                    break;
+                }
+                if started.elapsed() > deadline {
+                    bail!("the journal did not drain before the deadline");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let all = started.elapsed();
+            println!(
+                "processed: all {} messages stored and triaged {:.2}s after the start ({:.0} messages/s end to end)",
+                total * per_post,
+                all.as_secs_f64(),
+                (total * per_post) as f64 / all.as_secs_f64()
+            );
         }
         Mode::Email {
             binary,

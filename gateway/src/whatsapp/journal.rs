@@ -1,0 +1,281 @@
+//! Webhook acceptance decoupled from processing. The handler hands a verified
+//! body to the [`JournalWriter`], which commits every body that arrived
+//! meanwhile in one statement and only then lets the handlers answer 200. The
+//! [`JournalProcessor`] reads the journal in order: messages go through the
+//! pipeline (deduplicated by wamid, so a replay stores nothing twice), then
+//! receipts, reactions and errors are applied in the same transaction that
+//! marks the bodies done. A crash anywhere replays from the journal.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use channels::whatsapp::{Notification, parse_notification};
+use futures_util::future::join_all;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tracing::{debug, error, warn};
+
+use crate::clock::Clock;
+use crate::config::WhatsappConfig;
+use crate::events::{Event, Events};
+use crate::pipeline::{IngestError, Pipeline};
+use crate::store::journal::mark_done;
+use crate::store::whatsapp::{self, Receipt};
+use crate::store::{Store, StoreError};
+
+pub const SOURCE: &str = "whatsapp";
+/// Bodies processed per round; their messages share the pipeline's group commits.
+const ROUND: i64 = 64;
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+type Reply = oneshot::Sender<Result<(), IngestError>>;
+
+/// Bodies accepted but not processed yet (what `/readyz` shows and the cap checks).
+#[derive(Clone, Default)]
+pub struct Backlog(Arc<AtomicI64>);
+
+impl Backlog {
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn add(&self, n: i64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    fn set(&self, n: i64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+}
+
+/// The handle the webhook appends through. Cheap to clone.
+#[derive(Clone)]
+pub struct JournalWriter {
+    tx: mpsc::Sender<(String, Reply)>,
+    backlog: Backlog,
+    max_backlog: i64,
+}
+
+impl JournalWriter {
+    /// Starts the writer task; `capacity` bodies may wait for it, `max_batch` go in one statement.
+    pub fn spawn(
+        store: Store,
+        clock: Clock,
+        wake: Arc<Notify>,
+        backlog: Backlog,
+        capacity: usize,
+        max_batch: usize,
+        max_backlog: i64,
+    ) -> (JournalWriter, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<(String, Reply)>(capacity.max(1));
+        let counted = backlog.clone();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(max_batch.max(1));
+            while rx.recv_many(&mut batch, max_batch.max(1)).await > 0 {
+                let (bodies, replies): (Vec<String>, Vec<Reply>) = std::mem::take(&mut batch).into_iter().unzip();
+                match store.journal_append(SOURCE, &bodies, clock.now_ms()).await {
+                    Ok(()) => {
+                        counted.add(bodies.len() as i64);
+                        for r in replies {
+                            let _ = r.send(Ok(()));
+                        }
+                        wake.notify_one();
+                    }
+                    Err(e) => {
+                        error!(error = %e, bodies = bodies.len(), "webhook journal append failed; senders retry");
+                        for r in replies {
+                            let _ = r.send(Err(IngestError::Store));
+                        }
+                    }
+                }
+            }
+        });
+        (
+            JournalWriter {
+                tx,
+                backlog,
+                max_backlog,
+            },
+            task,
+        )
+    }
+
+    /// Resolves once the body is committed, never before.
+    pub async fn append(&self, body: String) -> Result<(), IngestError> {
+        if self.backlog.get() >= self.max_backlog {
+            return Err(IngestError::Busy);
+        }
+        let (reply, rx) = oneshot::channel();
+        self.tx.try_send((body, reply)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => IngestError::Busy,
+            mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
+        })?;
+        rx.await.map_err(|_| IngestError::Stopped)?
+    }
+}
+
+pub struct JournalProcessor {
+    pub store: Store,
+    pub pipeline: Pipeline,
+    pub events: Events,
+    pub clock: Clock,
+    pub config: Arc<WhatsappConfig>,
+    pub wake: Arc<Notify>,
+    pub media_wake: Arc<Notify>,
+    pub backlog: Backlog,
+    pub heartbeat: crate::health::Heartbeat,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    Idle,
+    Processed(usize),
+}
+
+impl JournalProcessor {
+    /// Processes up to one round of pending bodies.
+    pub async fn process_round(&self) -> Result<Round, StoreError> {
+        let rows = self.store.journal_pending(SOURCE, ROUND).await?;
+        if rows.is_empty() {
+            return Ok(Round::Idle);
+        }
+        let now = self.clock.now_ms();
+        let mut notifications = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        for (id, body) in &rows {
+            match parse_notification(body.as_bytes()) {
+                Ok(n) => notifications.push(n),
+                // Signed by Meta but unreadable: kept for a human rather than retried for days.
+                Err(e) => unreadable.push((*id, e.to_string(), body.chars().take(20_000).collect::<String>())),
+            }
+        }
+        let mut messages = Vec::new();
+        let mut reactions = Vec::new();
+        let mut statuses = Vec::new();
+        let mut errors = Vec::new();
+        for n in notifications {
+            let Notification {
+                messages: m,
+                reactions: r,
+                statuses: s,
+                errors: e,
+            } = n;
+            messages.extend(m);
+            reactions.extend(r);
+            statuses.extend(s);
+            errors.extend(e);
+        }
+        // Each number's language answers when the text does not tell.
+        for m in &mut messages {
+            if let Some(n) = self
+                .config
+                .numbers
+                .iter()
+                .find(|n| n.phone_number_id == m.endpoint && !n.language.is_empty())
+            {
+                m.language.get_or_insert_with(|| n.language.clone());
+            }
+        }
+        let with_media = messages.iter().any(|m| !m.attachments.is_empty());
+        let results = join_all(messages.into_iter().map(|m| self.pipeline.submit(m))).await;
+        if let Some(e) = results.into_iter().find_map(Result::err) {
+            // Nothing is marked done: the round is replayed, and what did commit is a duplicate then.
+            warn!(error = %e, "journal round not stored; retrying");
+            return Err(StoreError::Corrupt(format!("pipeline: {e}")));
+        }
+
+        let mut tx = self.store.begin().await?;
+        let mut applied = Vec::new();
+        for st in &statuses {
+            let first_error = st.errors.first();
+            let receipt = Receipt {
+                external_id: &st.message_id,
+                status: st.kind.map(|k| k.as_str()).unwrap_or(st.raw_status.as_str()),
+                at: st.at,
+                recipient: &st.recipient,
+                error_code: first_error.and_then(|e| e.code),
+                error: first_error.map(|e| {
+                    if e.details.is_empty() {
+                        e.title.clone()
+                    } else {
+                        format!("{}: {}", e.title, e.details)
+                    }
+                }),
+            };
+            if let Some(a) = whatsapp::apply_receipt(&mut tx, &receipt, now).await? {
+                applied.push(a);
+            }
+        }
+        for r in &reactions {
+            whatsapp::set_reaction(&mut tx, &r.target, &r.from, r.emoji.as_deref(), &r.external_id, r.at).await?;
+        }
+        for e in &errors {
+            whatsapp::insert_channel_error(&mut tx, "whatsapp", &e.endpoint, e.code, &e.title, &e.details, now).await?;
+        }
+        for (_, reason, details) in &unreadable {
+            whatsapp::insert_channel_error(
+                &mut tx,
+                "whatsapp",
+                "",
+                None,
+                &format!("unreadable notification: {reason}"),
+                details,
+                now,
+            )
+            .await?;
+        }
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        mark_done(&mut tx, &ids, now).await?;
+        tx.commit().await?;
+        self.backlog.add(-(ids.len() as i64));
+        for a in applied {
+            self.events.publish(Event::DeliveryUpdated {
+                conversation: a.conversation_id,
+                message: a.message_id,
+                status: a.status,
+            });
+        }
+        if with_media {
+            self.media_wake.notify_one();
+        }
+        debug!(bodies = ids.len(), "journal round processed");
+        Ok(Round::Processed(ids.len()))
+    }
+
+    /// Runs until `shutdown` turns true, between rounds.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        match self.store.journal_pending_count(SOURCE).await {
+            Ok(n) => self.backlog.set(n),
+            Err(e) => warn!(error = %e, "could not count the webhook journal"),
+        }
+        let mut last_prune = tokio::time::Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            self.heartbeat.beat(self.clock.now_ms());
+            let pause = match self.process_round().await {
+                Ok(Round::Processed(_)) => continue,
+                Ok(Round::Idle) => Duration::from_secs(5),
+                Err(e) => {
+                    warn!(error = %e, "webhook journal round failed; retrying shortly");
+                    Duration::from_millis(200)
+                }
+            };
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = tokio::time::Instant::now();
+                let keep_ms =
+                    i64::try_from(self.config.journal_retention_hours).unwrap_or(i64::MAX / 7_200_000) * 3_600_000;
+                match self.store.journal_prune(self.clock.now_ms() - keep_ms).await {
+                    Ok(n) if n > 0 => debug!(rows = n, "old webhook bodies pruned"),
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "pruning the webhook journal failed"),
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
