@@ -878,3 +878,35 @@ async fn a_full_journal_answers_503_and_stores_nothing() -> anyhow::Result<()> {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_journal_works_on_postgres_and_replays_errors_once() -> anyhow::Result<()> {
+    let db = e2e::postgres::TestDatabase::create().await?;
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.store.url = Secret::new(db.url.clone());
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let mut unsupported = msg("wamid.pg.poll", "unsupported", json!({"type": "poll_creation"}));
+    unsupported["errors"] = json!([{"code": 131051, "title": "Message type unknown"}]);
+    let body = notification(
+        vec![
+            msg("wamid.pg", "text", json!({"body": "Compresseur arrêté"})),
+            unsupported,
+        ],
+        vec![],
+    );
+    assert_eq!(signed(&app.base(), &body).await?, 200);
+    // Meta redelivers the same notification: nothing is stored twice.
+    assert_eq!(signed(&app.base(), &body).await?, 200);
+    let c = whatsapp_conversation(&agent).await?;
+    let incoming = c["messages"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["direction"] == "in").count())
+        .unwrap_or_default();
+    assert_eq!(incoming, 2, "{c}");
+    app.stop().await;
+    db.drop_database().await?;
+    Ok(())
+}

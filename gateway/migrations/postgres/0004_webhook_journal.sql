@@ -1,5 +1,9 @@
--- Same as migrations/sqlite. Verified webhook bodies, committed before the 200 and processed afterwards
--- (messages through the pipeline; receipts, reactions and errors applied).
+-- Same as migrations/sqlite, plus the webhook journal table, which SQLite keeps
+-- in a file of its own. Verified webhook bodies are committed here before the
+-- 200 and processed afterwards.
+ALTER TABLE channel_errors ADD COLUMN source_key TEXT;
+CREATE UNIQUE INDEX channel_errors_source ON channel_errors (source_key);
+
 CREATE TABLE webhook_journal (
     id BIGSERIAL PRIMARY KEY,
     source TEXT NOT NULL,

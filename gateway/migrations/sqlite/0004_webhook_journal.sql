@@ -1,11 +1,5 @@
--- Verified webhook bodies, committed before the 200 and processed afterwards
--- (messages through the pipeline; receipts, reactions and errors applied).
-CREATE TABLE webhook_journal (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    body TEXT NOT NULL,
-    received_at BIGINT NOT NULL,
-    status TEXT NOT NULL,
-    processed_at BIGINT
-);
-CREATE INDEX webhook_journal_pending ON webhook_journal (status, id);
+-- Value-level errors replayed from the webhook journal are recorded once.
+-- (The journal itself lives in its own SQLite file, created by the store:
+-- its writes never wait for the pipeline's transactions.)
+ALTER TABLE channel_errors ADD COLUMN source_key TEXT;
+CREATE UNIQUE INDEX channel_errors_source ON channel_errors (source_key);

@@ -1,10 +1,23 @@
 //! The webhook journal: verified notification bodies, durable before the
 //! sender gets its 200, processed in order afterwards and kept for a while as
-//! proof of what arrived.
+//! proof of what arrived. On SQLite it is a database file of its own (see
+//! `Store::open`), so its commits never queue behind the pipeline's.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyPool, Executor};
 
 use super::{Result, Store};
+
+/// The SQLite journal file's schema (PostgreSQL has it in migration 0004).
+pub(super) async fn create_sqlite_table(pool: &AnyPool) -> Result<()> {
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS webhook_journal (id INTEGER PRIMARY KEY, source TEXT NOT NULL, \
+         body TEXT NOT NULL, received_at BIGINT NOT NULL, status TEXT NOT NULL, processed_at BIGINT)",
+    )
+    .await?;
+    pool.execute("CREATE INDEX IF NOT EXISTS webhook_journal_pending ON webhook_journal (status, id)")
+        .await?;
+    Ok(())
+}
 
 impl Store {
     /// Appends bodies in one statement (one commit for the whole batch).
@@ -23,7 +36,7 @@ impl Store {
         for body in bodies {
             query = query.bind(body.as_str());
         }
-        query.execute(&self.writer).await?;
+        query.execute(&self.journal).await?;
         Ok(())
     }
 
@@ -34,7 +47,7 @@ impl Store {
         )
         .bind(source)
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(&self.journal)
         .await?)
     }
 
@@ -42,7 +55,7 @@ impl Store {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM webhook_journal WHERE status = 'pending' AND source = $1")
                 .bind(source)
-                .fetch_one(&self.reader)
+                .fetch_one(&self.journal)
                 .await?,
         )
     }
@@ -52,27 +65,30 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM webhook_journal WHERE status = 'done' AND processed_at < $1")
                 .bind(before)
-                .execute(&self.writer)
+                .execute(&self.journal)
                 .await?
                 .rows_affected(),
         )
     }
 }
 
-/// Marks bodies processed, inside the transaction that applied their effects.
-pub async fn mark_done(conn: &mut AnyConnection, ids: &[i64], now: i64) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
+impl Store {
+    /// Marks bodies processed, after the transaction that applied their effects:
+    /// a crash in between replays them, and every effect is idempotent.
+    pub async fn journal_mark_done(&self, ids: &[i64], now: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "UPDATE webhook_journal SET status = 'done', processed_at = $1 WHERE id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.execute(&self.journal).await?;
+        Ok(())
     }
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "UPDATE webhook_journal SET status = 'done', processed_at = $1 WHERE id IN ({})",
-        list.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(now);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    query.execute(conn).await?;
-    Ok(())
 }

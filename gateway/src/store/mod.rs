@@ -44,6 +44,9 @@ pub enum Dialect {
 pub struct Store {
     reader: AnyPool,
     writer: AnyPool,
+    /// The webhook journal: on SQLite a file of its own, so accepting a webhook
+    /// never waits for the pipeline's write lock; on PostgreSQL the same pool.
+    journal: AnyPool,
     dialect: Dialect,
 }
 
@@ -87,9 +90,24 @@ impl Store {
                 let writer = pool(1).await?;
                 let reader = pool(max_connections.max(1)).await?;
                 sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+                let journal_url = journal_file_url(&url);
+                let journal = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(&journal_url)?)
+                    .await?;
+                journal::create_sqlite_table(&journal).await?;
                 Store {
                     reader,
                     writer,
+                    journal,
                     dialect,
                 }
             }
@@ -101,6 +119,7 @@ impl Store {
                 sqlx::migrate!("migrations/postgres").run(&pool).await?;
                 Store {
                     reader: pool.clone(),
+                    journal: pool.clone(),
                     writer: pool,
                     dialect,
                 }
@@ -133,7 +152,20 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.journal.close().await;
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+/// `sqlite://dir/switchyard.db?mode=rwc` → `sqlite://dir/switchyard-journal.db?mode=rwc`.
+fn journal_file_url(url: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let base = path.strip_suffix(".db").unwrap_or(path);
+    let journal = format!("{base}-journal.db");
+    if query.is_empty() {
+        journal
+    } else {
+        format!("{journal}?{query}")
     }
 }

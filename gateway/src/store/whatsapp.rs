@@ -121,6 +121,9 @@ pub async fn set_reaction(
     Ok(())
 }
 
+/// `source_key` names where the error came from (a journal entry and its
+/// position), so replaying that entry records it once.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_channel_error(
     conn: &mut AnyConnection,
     channel: &str,
@@ -128,10 +131,12 @@ pub async fn insert_channel_error(
     code: Option<i64>,
     title: &str,
     details: &str,
+    source_key: Option<&str>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO channel_errors (channel, endpoint, code, title, details, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO channel_errors (channel, endpoint, code, title, details, received_at, source_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_key) DO NOTHING",
     )
     .bind(channel)
     .bind(endpoint)
@@ -139,6 +144,7 @@ pub async fn insert_channel_error(
     .bind(title)
     .bind(details)
     .bind(now)
+    .bind(source_key)
     .execute(conn)
     .await?;
     Ok(())

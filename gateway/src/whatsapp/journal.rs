@@ -3,8 +3,10 @@
 //! meanwhile in one statement and only then lets the handlers answer 200. The
 //! [`JournalProcessor`] reads the journal in order: messages go through the
 //! pipeline (deduplicated by wamid, so a replay stores nothing twice), then
-//! receipts, reactions and errors are applied in the same transaction that
-//! marks the bodies done. A crash anywhere replays from the journal.
+//! receipts, reactions and errors are applied in one transaction, then the
+//! bodies are marked done. A crash anywhere replays from the journal, and every
+//! effect is idempotent: receipts once per (message, status), reactions
+//! replaced, errors keyed by journal entry.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -19,7 +21,6 @@ use crate::clock::Clock;
 use crate::config::WhatsappConfig;
 use crate::events::{Event, Events};
 use crate::pipeline::{IngestError, Pipeline};
-use crate::store::journal::mark_done;
 use crate::store::whatsapp::{self, Receipt};
 use crate::store::{Store, StoreError};
 
@@ -143,7 +144,7 @@ impl JournalProcessor {
         let mut unreadable = Vec::new();
         for (id, body) in &rows {
             match parse_notification(body.as_bytes()) {
-                Ok(n) => notifications.push(n),
+                Ok(n) => notifications.push((*id, n)),
                 // Signed by Meta but unreadable: kept for a human rather than retried for days.
                 Err(e) => unreadable.push((*id, e.to_string(), body.chars().take(20_000).collect::<String>())),
             }
@@ -152,7 +153,7 @@ impl JournalProcessor {
         let mut reactions = Vec::new();
         let mut statuses = Vec::new();
         let mut errors = Vec::new();
-        for n in notifications {
+        for (id, n) in notifications {
             let Notification {
                 messages: m,
                 reactions: r,
@@ -162,7 +163,8 @@ impl JournalProcessor {
             messages.extend(m);
             reactions.extend(r);
             statuses.extend(s);
-            errors.extend(e);
+            // Keyed by journal entry and position: a replay records each error once.
+            errors.extend(e.into_iter().enumerate().map(|(i, e)| (format!("journal:{id}:{i}"), e)));
         }
         // Each number's language answers when the text does not tell.
         for m in &mut messages {
@@ -176,7 +178,7 @@ impl JournalProcessor {
             }
         }
         let with_media = messages.iter().any(|m| !m.attachments.is_empty());
-        let results = join_all(messages.into_iter().map(|m| self.pipeline.submit(m))).await;
+        let results = join_all(messages.into_iter().map(|m| self.submit_patiently(m))).await;
         if let Some(e) = results.into_iter().find_map(Result::err) {
             // Nothing is marked done: the round is replayed, and what did commit is a duplicate then.
             warn!(error = %e, "journal round not stored; retrying");
@@ -208,10 +210,20 @@ impl JournalProcessor {
         for r in &reactions {
             whatsapp::set_reaction(&mut tx, &r.target, &r.from, r.emoji.as_deref(), &r.external_id, r.at).await?;
         }
-        for e in &errors {
-            whatsapp::insert_channel_error(&mut tx, "whatsapp", &e.endpoint, e.code, &e.title, &e.details, now).await?;
+        for (key, e) in &errors {
+            whatsapp::insert_channel_error(
+                &mut tx,
+                "whatsapp",
+                &e.endpoint,
+                e.code,
+                &e.title,
+                &e.details,
+                Some(key),
+                now,
+            )
+            .await?;
         }
-        for (_, reason, details) in &unreadable {
+        for (id, reason, details) in &unreadable {
             whatsapp::insert_channel_error(
                 &mut tx,
                 "whatsapp",
@@ -219,13 +231,14 @@ impl JournalProcessor {
                 None,
                 &format!("unreadable notification: {reason}"),
                 details,
+                Some(&format!("journal:{id}")),
                 now,
             )
             .await?;
         }
-        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-        mark_done(&mut tx, &ids, now).await?;
         tx.commit().await?;
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        self.store.journal_mark_done(&ids, now).await?;
         self.backlog.add(-(ids.len() as i64));
         for a in applied {
             self.events.publish(Event::DeliveryUpdated {
@@ -239,6 +252,21 @@ impl JournalProcessor {
         }
         debug!(bodies = ids.len(), "journal round processed");
         Ok(Round::Processed(ids.len()))
+    }
+
+    /// The pipeline's queue is bounded; a full one means wait a moment, not fail the round
+    /// (a round larger than the queue would otherwise never get through).
+    async fn submit_patiently(&self, inbound: channels::Inbound) -> Result<crate::pipeline::Accepted, IngestError> {
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match self.pipeline.submit(inbound.clone()).await {
+                Err(IngestError::Busy) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Runs until `shutdown` turns true, between rounds.
