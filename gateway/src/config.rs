@@ -22,6 +22,7 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     pub whatsapp: WhatsappConfig,
     pub email: EmailConfig,
+    pub sla: SlaConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -428,6 +429,85 @@ impl Default for MailboxConfig {
             max_backoff_secs: 60,
         }
     }
+}
+
+/// Service levels: business calendars and, per priority, how long a first
+/// answer, the next answer and the resolution may take.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaConfig {
+    pub calendars: Vec<CalendarConfig>,
+    pub policies: Vec<SlaPolicyConfig>,
+    /// How often due timers are checked, in seconds.
+    pub check_secs: u64,
+    /// A running timer is "at risk" once less than this share of its budget is left.
+    pub at_risk_ratio: f64,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        let office = vec!["08:00-12:00".to_string(), "13:30-18:00".to_string()];
+        let policy = |priority: &str, calendar: &str, first: i64, next: i64, resolution: i64| SlaPolicyConfig {
+            priority: priority.into(),
+            calendar: calendar.into(),
+            first_response_minutes: first,
+            next_response_minutes: next,
+            resolution_minutes: resolution,
+        };
+        SlaConfig {
+            calendars: vec![CalendarConfig {
+                name: "office".into(),
+                time_zone: "Europe/Paris".into(),
+                monday: office.clone(),
+                tuesday: office.clone(),
+                wednesday: office.clone(),
+                thursday: office.clone(),
+                friday: office,
+                saturday: Vec::new(),
+                sunday: Vec::new(),
+                holidays: Vec::new(),
+            }],
+            // The promises the acknowledgements make: 15 minutes, 2 business hours, one business day.
+            policies: vec![
+                policy("critical", "always", 15, 30, 240),
+                policy("important", "office", 120, 240, 2 * 570),
+                policy("faq", "office", 570, 570, 5 * 570),
+            ],
+            check_secs: 5,
+            at_risk_ratio: 0.25,
+        }
+    }
+}
+
+/// Weekly opening slots ("HH:MM-HH:MM", several a day), holidays and a time zone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalendarConfig {
+    pub name: String,
+    /// IANA name, e.g. "Europe/Paris"; daylight saving is followed.
+    pub time_zone: String,
+    pub monday: Vec<String>,
+    pub tuesday: Vec<String>,
+    pub wednesday: Vec<String>,
+    pub thursday: Vec<String>,
+    pub friday: Vec<String>,
+    pub saturday: Vec<String>,
+    pub sunday: Vec<String>,
+    /// Closed days, "YYYY-MM-DD".
+    pub holidays: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaPolicyConfig {
+    /// critical, important or faq.
+    pub priority: String,
+    /// A calendar's name, or "always" (around the clock).
+    pub calendar: String,
+    /// Business minutes; 0 means no target.
+    pub first_response_minutes: i64,
+    pub next_response_minutes: i64,
+    pub resolution_minutes: i64,
 }
 
 /// A value that must not show up in logs or debug output.

@@ -29,6 +29,12 @@ pub enum Event {
         conversation: i64,
         on: bool,
     },
+    /// A service-level target was missed: supervisors are told, the conversation is back on top of its queue.
+    SlaBreached {
+        conversation: i64,
+        kind: String,
+        due_at: i64,
+    },
 }
 
 #[derive(Clone)]

@@ -31,6 +31,7 @@ pub struct Health {
     pub outbox: Heartbeat,
     pub media: Heartbeat,
     pub journal: Heartbeat,
+    pub sla: Heartbeat,
     pub media_enabled: bool,
     /// Mailbox readers report here; an unreachable mail server does not make the gateway unready.
     pub mailboxes: crate::email::MailboxStatuses,
@@ -41,6 +42,7 @@ pub struct Readiness {
     pub store: bool,
     pub pipeline: bool,
     pub outbox_worker: bool,
+    pub sla_worker: bool,
     pub media_worker: Option<bool>,
     pub journal_worker: Option<bool>,
     /// WhatsApp notifications accepted (durable) and not processed yet.
@@ -54,6 +56,7 @@ impl Readiness {
         self.store
             && self.pipeline
             && self.outbox_worker
+            && self.sla_worker
             && self.media_worker.unwrap_or(true)
             && self.journal_worker.unwrap_or(true)
     }

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod outbox;
 pub mod pipeline;
 pub mod server;
+pub mod sla;
 pub mod state;
 pub mod store;
 pub mod triage_cli;

@@ -61,6 +61,11 @@ impl Gateway {
             subject_window_days: config.email.subject_window_days,
             message_id_domain: config.email.message_id_domain(),
         };
+        let sla = Arc::new(
+            crate::sla::SlaPolicies::parse(&config.sla)
+                .map_err(anyhow::Error::msg)
+                .context("the [sla] configuration")?,
+        );
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),
@@ -69,6 +74,7 @@ impl Gateway {
             config.store.max_batch,
         )
         .with_mail_policy(mail_policy.clone())
+        .with_sla(sla.clone())
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
@@ -163,6 +169,7 @@ impl Gateway {
             },
             whatsapp,
             login_throttle: Arc::default(),
+            sla,
         };
         Ok(Gateway {
             state,
@@ -198,6 +205,18 @@ impl Gateway {
                 status: self.state.health.mailboxes.clone(),
             })
             .collect()
+    }
+
+    /// The SLA timer worker.
+    pub fn sla_worker(&self) -> crate::sla::SlaWorker {
+        crate::sla::SlaWorker {
+            store: self.state.store.clone(),
+            clock: self.state.clock.clone(),
+            events: self.state.events.clone(),
+            policies: self.state.sla.clone(),
+            check: Duration::from_secs(self.state.config.sla.check_secs.max(1)),
+            heartbeat: self.state.health.sla.clone(),
+        }
     }
 
     /// The processor of the WhatsApp webhook journal, when the channel is enabled.
@@ -267,6 +286,7 @@ impl Gateway {
             })
             .collect();
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
+        let sla_worker = tokio::spawn(self.sla_worker().run(self.state.shutdown.clone()));
         let journal = self
             .journal_processor()
             .map(|p| tokio::spawn(p.run(self.state.shutdown.clone())));
@@ -299,6 +319,7 @@ impl Gateway {
             let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
         }
         let _ = watcher.await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), sla_worker).await;
         if let Some(journal) = journal {
             let _ = tokio::time::timeout(Duration::from_secs(10), journal).await;
         }

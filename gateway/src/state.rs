@@ -30,6 +30,7 @@ pub struct AppState {
     pub whatsapp: Option<Arc<WhatsappRuntime>>,
     pub health: crate::health::Health,
     pub login_throttle: Arc<crate::auth::LoginThrottle>,
+    pub sla: Arc<crate::sla::SlaPolicies>,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

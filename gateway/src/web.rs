@@ -61,6 +61,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         store: state.store.ping().await,
         pipeline: state.pipeline.is_running(),
         outbox_worker: h.outbox.alive(now, h.started_ms),
+        sla_worker: h.sla.alive(now, h.started_ms),
         media_worker: h.media_enabled.then(|| h.media.alive(now, h.started_ms)),
         journal_worker: h.media_enabled.then(|| h.journal.alive(now, h.started_ms)),
         whatsapp_backlog: state.whatsapp.as_ref().map(|wa| wa.backlog.get()),

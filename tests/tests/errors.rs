@@ -113,7 +113,7 @@ async fn unauthenticated_and_forged_agent_calls_are_refused_with_json_errors() -
     let readiness: serde_json::Value = health.json().await?;
     assert_eq!(
         readiness,
-        json!({"store": true, "pipeline": true, "outbox_worker": true, "media_worker": null,
+        json!({"store": true, "pipeline": true, "outbox_worker": true, "sla_worker": true, "media_worker": null,
                "journal_worker": null, "whatsapp_backlog": null})
     );
     app.stop().await;

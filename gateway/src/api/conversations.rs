@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/assign", post(assign))
         .route("/api/v1/conversations/{id}/unassign", post(unassign))
         .route("/api/v1/conversations/{id}/resolve", post(resolve))
+        .route("/api/v1/conversations/{id}/wait", post(wait_for_customer))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
         .route("/api/v1/conversations/{id}/typing", post(typing))
         .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
@@ -103,6 +104,7 @@ async fn open(
     };
     let reactions = state.store.reactions(id).await?;
     let participants = state.store.participants(id).await?;
+    let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
     Ok(Json(json!({
         "conversation": conversation,
         "ticket": id.ticket(),
@@ -115,6 +117,8 @@ async fn open(
         "whatsapp": whatsapp,
         // Email: everyone on the thread; a reply goes to the customer with the active ones in Cc.
         "participants": participants,
+        // Service levels: one state (on_time, at_risk, breached, paused, none) and each timer's due time.
+        "sla": sla,
     })))
 }
 
@@ -408,6 +412,18 @@ async fn resolve(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
         s.store.set_status(id, true, now).await
+    })
+    .await
+}
+
+/// The agent asked the customer something: SLA clocks stop until they answer.
+async fn wait_for_customer(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.set_waiting(id, &s.sla, now).await
     })
     .await
 }

@@ -15,6 +15,7 @@ pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
     pub triage: &'a crate::triage_service::TriageService,
     pub mail: &'a MailPolicy,
+    pub sla: &'a crate::sla::SlaPolicies,
     pub now: i64,
 }
 
@@ -222,6 +223,7 @@ pub async fn accept(
     if !quiet {
         ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
         ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
+        timers_on_customer_message(conn, ctx, conversation_id, priority, new_conversation).await?;
     }
 
     // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
@@ -326,6 +328,90 @@ impl File {
             expected_sha256: a.sha256.clone(),
         }
     }
+}
+
+/// SLA clocks: a new conversation starts its first-response and resolution
+/// timers; a customer coming back ends a wait (paused timers run again) and,
+/// once someone has answered, starts the next-response timer.
+async fn timers_on_customer_message(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    conversation: ConversationId,
+    priority: Priority,
+    new_conversation: bool,
+) -> Result<(), StoreError> {
+    use crate::sla::TimerKind;
+    use crate::store::sla;
+    if new_conversation {
+        sla::start(
+            conn,
+            ctx.sla,
+            conversation,
+            priority,
+            TimerKind::FirstResponse,
+            ctx.now,
+            false,
+        )
+        .await?;
+        sla::start(
+            conn,
+            ctx.sla,
+            conversation,
+            priority,
+            TimerKind::Resolution,
+            ctx.now,
+            false,
+        )
+        .await?;
+        return Ok(());
+    }
+    let (answered, waiting): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT first_response_at, awaiting_customer_since FROM conversations WHERE id = $1")
+            .bind(conversation.0)
+            .fetch_one(&mut *conn)
+            .await?;
+    if waiting.is_some() {
+        sqlx::query("UPDATE conversations SET awaiting_customer_since = NULL WHERE id = $1")
+            .bind(conversation.0)
+            .execute(&mut *conn)
+            .await?;
+        sla::resume(conn, ctx.sla, conversation, ctx.now).await?;
+    }
+    // A conversation resolved and reopened by the customer gets its resolution clock again.
+    sla::start(
+        conn,
+        ctx.sla,
+        conversation,
+        priority,
+        TimerKind::Resolution,
+        ctx.now,
+        true,
+    )
+    .await?;
+    if answered.is_some() {
+        sla::start(
+            conn,
+            ctx.sla,
+            conversation,
+            priority,
+            TimerKind::NextResponse,
+            ctx.now,
+            true,
+        )
+        .await?;
+    } else {
+        sla::start(
+            conn,
+            ctx.sla,
+            conversation,
+            priority,
+            TimerKind::FirstResponse,
+            ctx.now,
+            false,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The conversation the message continues, and for mail why it was chosen.

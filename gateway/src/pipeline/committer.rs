@@ -19,6 +19,7 @@ pub struct Committer {
     dispatch: Dispatch,
     max_batch: usize,
     mail: MailPolicy,
+    sla: Arc<crate::sla::SlaPolicies>,
 }
 
 impl Committer {
@@ -30,7 +31,14 @@ impl Committer {
             dispatch,
             max_batch: max_batch.max(1),
             mail: MailPolicy::default(),
+            sla: Arc::new(crate::sla::SlaPolicies::default()),
         }
+    }
+
+    /// Service levels the timers of new conversations follow.
+    pub fn with_sla(mut self, sla: Arc<crate::sla::SlaPolicies>) -> Self {
+        self.sla = sla;
+        self
     }
 
     /// How mail is threaded and guarded against loops.
@@ -84,6 +92,7 @@ impl Committer {
             engine: &engine,
             triage: &self.triage,
             mail: &self.mail,
+            sla: &self.sla,
             now,
         };
         let mut tx = self.store.begin().await?;

@@ -299,6 +299,8 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+            super::sla::meet(&mut tx, id, crate::sla::TimerKind::FirstResponse, now).await?;
+            super::sla::meet(&mut tx, id, crate::sla::TimerKind::NextResponse, now).await?;
         }
         tx.commit().await?;
         Ok(message)
@@ -360,6 +362,7 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+            super::sla::close(&mut tx, id, now).await?;
         } else {
             sqlx::query("UPDATE conversations SET status = 'open', resolved_at = NULL, updated_at = $2 WHERE id = $1")
                 .bind(id.0)
@@ -367,6 +370,30 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             super::ingest::upsert_queue_entry(&mut tx, id, &queue, priority_rank_of(&priority), Some(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Waiting for the customer: SLA timers pause until they write again.
+    pub async fn set_waiting(
+        &self,
+        id: ConversationId,
+        policies: &crate::sla::SlaPolicies,
+        now: i64,
+    ) -> Result<(), ChangeError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE conversations SET awaiting_customer_since = $2, updated_at = $2 WHERE id = $1 \
+             AND status = 'open' AND awaiting_customer_since IS NULL",
+        )
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            super::sla::pause(&mut tx, policies, id, now).await?;
         }
         tx.commit().await?;
         Ok(())

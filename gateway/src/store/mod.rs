@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod journal;
 pub mod messages;
 pub mod outbox;
+pub mod sla;
 pub mod uploads;
 pub mod whatsapp;
 

@@ -1,0 +1,197 @@
+//! SLA timers in the store. Each statement runs inside the caller's
+//! transaction, so a timer changes together with what caused it.
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Result, Store};
+use crate::ids::ConversationId;
+use crate::sla::{SlaPolicies, TimerKind};
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct TimerRow {
+    pub conversation_id: i64,
+    pub kind: String,
+    pub calendar: String,
+    /// running | paused | met | breached | stopped
+    pub state: String,
+    pub budget_ms: i64,
+    pub used_ms: i64,
+    pub started_at: i64,
+    pub running_since: Option<i64>,
+    pub due_at: Option<i64>,
+    pub met_at: Option<i64>,
+    pub breached_at: Option<i64>,
+}
+
+const COLUMNS: &str = "conversation_id, kind, calendar, state, budget_ms, used_ms, started_at, running_since, due_at, \
+     met_at, breached_at";
+
+/// Starts a timer. `restart`: replace a finished one (next response); otherwise keep an existing one.
+pub async fn start(
+    conn: &mut AnyConnection,
+    policies: &SlaPolicies,
+    conversation: ConversationId,
+    priority: triage::Priority,
+    kind: TimerKind,
+    now: i64,
+    restart: bool,
+) -> Result<()> {
+    let Some((budget, calendar)) = policies.budget(priority, kind) else {
+        return Ok(());
+    };
+    let due = calendar.add(now, budget);
+    let on_conflict = if restart {
+        "DO UPDATE SET calendar = excluded.calendar, state = 'running', budget_ms = excluded.budget_ms, used_ms = 0, \
+         started_at = excluded.started_at, running_since = excluded.running_since, due_at = excluded.due_at, \
+         met_at = NULL, breached_at = NULL WHERE sla_timers.state NOT IN ('running', 'paused')"
+    } else {
+        "DO NOTHING"
+    };
+    sqlx::query(&format!(
+        "INSERT INTO sla_timers ({COLUMNS}) VALUES ($1, $2, $3, 'running', $4, 0, $5, $5, $6, NULL, NULL) \
+         ON CONFLICT (conversation_id, kind) {on_conflict}"
+    ))
+    .bind(conversation.0)
+    .bind(kind.as_str())
+    .bind(&calendar.name)
+    .bind(budget)
+    .bind(now)
+    .bind(due)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The target was met (an agent answered; the conversation was resolved).
+pub async fn meet(conn: &mut AnyConnection, conversation: ConversationId, kind: TimerKind, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE sla_timers SET state = 'met', met_at = $3, running_since = NULL \
+         WHERE conversation_id = $1 AND kind = $2 AND state IN ('running', 'paused')",
+    )
+    .bind(conversation.0)
+    .bind(kind.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Resolved: resolution met, the response timers no longer apply.
+pub async fn close(conn: &mut AnyConnection, conversation: ConversationId, now: i64) -> Result<()> {
+    meet(conn, conversation, TimerKind::Resolution, now).await?;
+    sqlx::query(
+        "UPDATE sla_timers SET state = 'stopped', running_since = NULL \
+         WHERE conversation_id = $1 AND state IN ('running', 'paused')",
+    )
+    .bind(conversation.0)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn running(conn: &mut AnyConnection, conversation: ConversationId, state: &str) -> Result<Vec<TimerRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM sla_timers WHERE conversation_id = $1 AND state = $2"
+    ))
+    .bind(conversation.0)
+    .bind(state)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Waiting for the customer: running timers stop counting, keeping what they used.
+pub async fn pause(
+    conn: &mut AnyConnection,
+    policies: &SlaPolicies,
+    conversation: ConversationId,
+    now: i64,
+) -> Result<()> {
+    for t in running(conn, conversation, "running").await? {
+        let used = t.used_ms
+            + policies
+                .calendar(&t.calendar)
+                .between(t.running_since.unwrap_or(now), now);
+        sqlx::query(
+            "UPDATE sla_timers SET state = 'paused', used_ms = $3, running_since = NULL, due_at = NULL \
+             WHERE conversation_id = $1 AND kind = $2 AND state = 'running'",
+        )
+        .bind(conversation.0)
+        .bind(&t.kind)
+        .bind(used)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The customer is back: paused timers run again with what is left of their budget.
+pub async fn resume(
+    conn: &mut AnyConnection,
+    policies: &SlaPolicies,
+    conversation: ConversationId,
+    now: i64,
+) -> Result<()> {
+    for t in running(conn, conversation, "paused").await? {
+        let due = policies
+            .calendar(&t.calendar)
+            .add(now, (t.budget_ms - t.used_ms).max(0));
+        sqlx::query(
+            "UPDATE sla_timers SET state = 'running', running_since = $3, due_at = $4 \
+             WHERE conversation_id = $1 AND kind = $2 AND state = 'paused'",
+        )
+        .bind(conversation.0)
+        .bind(&t.kind)
+        .bind(now)
+        .bind(due)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks a due timer breached; false when someone else (or an answer) got there first.
+pub async fn breach(conn: &mut AnyConnection, conversation: i64, kind: &str, now: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE sla_timers SET state = 'breached', breached_at = $3 \
+         WHERE conversation_id = $1 AND kind = $2 AND state = 'running' AND due_at <= $3",
+    )
+    .bind(conversation)
+    .bind(kind)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+impl Store {
+    /// Running timers whose due time has passed.
+    pub async fn sla_due(&self, now: i64, limit: i64) -> Result<Vec<TimerRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM sla_timers WHERE state = 'running' AND due_at <= $1 ORDER BY due_at LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// When the next running timer falls due.
+    pub async fn sla_next_due(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(due_at) FROM sla_timers WHERE state = 'running'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    pub async fn sla_timers(&self, conversation: ConversationId) -> Result<Vec<TimerRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM sla_timers WHERE conversation_id = $1 ORDER BY started_at, kind"
+        ))
+        .bind(conversation.0)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+}
