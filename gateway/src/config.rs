@@ -23,6 +23,7 @@ pub struct Config {
     pub whatsapp: WhatsappConfig,
     pub email: EmailConfig,
     pub sla: SlaConfig,
+    pub dispatch: DispatchConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -427,6 +428,27 @@ impl Default for MailboxConfig {
             timeout_secs: 30,
             batch: 100,
             max_backoff_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// Queues shown to agents even when empty, most urgent first.
+    pub queues: Vec<String>,
+    /// An automatic assignment not answered within this many seconds goes to the next agent.
+    pub answer_timeout_secs: u64,
+    /// How often offers and waiting conversations are looked at, in seconds.
+    pub check_secs: u64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            queues: vec!["critical".into(), "experts".into(), "n1".into()],
+            answer_timeout_secs: 300,
+            check_secs: 10,
         }
     }
 }

@@ -32,6 +32,7 @@ pub struct Health {
     pub media: Heartbeat,
     pub journal: Heartbeat,
     pub sla: Heartbeat,
+    pub assigner: Heartbeat,
     pub media_enabled: bool,
     /// Mailbox readers report here; an unreachable mail server does not make the gateway unready.
     pub mailboxes: crate::email::MailboxStatuses,

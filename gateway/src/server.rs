@@ -54,7 +54,8 @@ impl Gateway {
         let outbox_wake = OutboxWake::new();
         let triage = TriageService::start(&config.triage, Directory::new(&config.accounts), clock.clone())
             .context("loading the triage rules and knowledge base")?;
-        let dispatch = Dispatch::new(events.clone(), outbox_wake.clone());
+        let assign_wake = Arc::new(tokio::sync::Notify::new());
+        let dispatch = Dispatch::new(events.clone(), outbox_wake.clone(), assign_wake.clone());
         let mail_policy = MailPolicy {
             own_addresses: config.email.own_addresses(),
             max_acks_per_hour: config.email.max_acks_per_hour,
@@ -170,6 +171,7 @@ impl Gateway {
             whatsapp,
             login_throttle: Arc::default(),
             sla,
+            assign_wake,
         };
         Ok(Gateway {
             state,
@@ -205,6 +207,20 @@ impl Gateway {
                 status: self.state.health.mailboxes.clone(),
             })
             .collect()
+    }
+
+    /// The automatic assigner.
+    pub fn assigner(&self) -> crate::dispatch::Assigner {
+        let c = &self.state.config.dispatch;
+        crate::dispatch::Assigner {
+            store: self.state.store.clone(),
+            clock: self.state.clock.clone(),
+            events: self.state.events.clone(),
+            wake: self.state.assign_wake.clone(),
+            answer_timeout: Duration::from_secs(c.answer_timeout_secs.max(1)),
+            check: Duration::from_secs(c.check_secs.max(1)),
+            heartbeat: self.state.health.assigner.clone(),
+        }
     }
 
     /// The SLA timer worker.
@@ -287,6 +303,7 @@ impl Gateway {
             .collect();
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
         let sla_worker = tokio::spawn(self.sla_worker().run(self.state.shutdown.clone()));
+        let assigner = tokio::spawn(self.assigner().run(self.state.shutdown.clone()));
         let journal = self
             .journal_processor()
             .map(|p| tokio::spawn(p.run(self.state.shutdown.clone())));
@@ -320,6 +337,7 @@ impl Gateway {
         }
         let _ = watcher.await;
         let _ = tokio::time::timeout(Duration::from_secs(10), sla_worker).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), assigner).await;
         if let Some(journal) = journal {
             let _ = tokio::time::timeout(Duration::from_secs(10), journal).await;
         }

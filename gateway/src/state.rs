@@ -31,6 +31,8 @@ pub struct AppState {
     pub health: crate::health::Health,
     pub login_throttle: Arc<crate::auth::LoginThrottle>,
     pub sla: Arc<crate::sla::SlaPolicies>,
+    /// Wakes the assigner (an agent came online, capacity freed).
+    pub assign_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

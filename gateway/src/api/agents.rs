@@ -1,7 +1,7 @@
-//! Admin: agent accounts.
+//! Agent accounts (admin), dispatch settings (admin) and presence (each agent).
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +11,87 @@ use crate::auth::{CurrentAgent, hash_password};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/agents", get(list).post(create))
+    Router::new()
+        .route("/api/v1/agents", get(list).post(create))
+        .route("/api/v1/agents/dispatch", get(dispatch_list))
+        .route("/api/v1/agents/{id}/dispatch", post(set_dispatch))
+        .route("/api/v1/me/presence", post(presence))
+}
+
+/// Every agent's presence, cap and current number of open conversations.
+async fn dispatch_list(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut agents = Vec::new();
+    for a in state.store.agents_dispatch().await? {
+        let queues = state.store.agent_queues(crate::ids::AgentId(a.id)).await?;
+        let mut v = serde_json::to_value(&a).map_err(|e| ApiError::Internal(e.to_string()))?;
+        v["queues"] = json!(queues);
+        agents.push(v);
+    }
+    Ok(Json(json!({"agents": agents})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispatchSettings {
+    queues: Vec<String>,
+    max_open: i64,
+}
+
+async fn set_dispatch(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<DispatchSettings>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !agent.is_admin() {
+        return Err(ApiError::Forbidden("only an admin can change dispatch settings".into()));
+    }
+    if !(0..=1000).contains(&body.max_open) {
+        return Err(ApiError::BadRequest("bad_cap", "max_open is 0 to 1000".into()));
+    }
+    if let Some(q) = body.queues.iter().find(|q| q.trim().is_empty() || q.len() > 64) {
+        return Err(ApiError::BadRequest("bad_queue", format!("{q:?} is not a queue name")));
+    }
+    if !state
+        .store
+        .set_agent_dispatch(crate::ids::AgentId(id), &body.queues, body.max_open)
+        .await?
+    {
+        return Err(ApiError::NotFound("agent"));
+    }
+    state.assign_wake.notify_one();
+    Ok(Json(
+        json!({"id": id, "queues": body.queues, "max_open": body.max_open}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Presence {
+    presence: String,
+}
+
+/// online, away or offline; only online agents get conversations assigned.
+async fn presence(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    ApiJson(body): ApiJson<Presence>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !["online", "away", "offline"].contains(&body.presence.as_str()) {
+        return Err(ApiError::BadRequest(
+            "bad_presence",
+            "presence is online, away or offline".into(),
+        ));
+    }
+    state
+        .store
+        .set_presence(agent.id, &body.presence, state.clock.now_ms())
+        .await?;
+    state.assign_wake.notify_one();
+    Ok(Json(json!({"presence": body.presence})))
 }
 
 async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {

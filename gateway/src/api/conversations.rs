@@ -16,8 +16,6 @@ use crate::store::conversations::{AgentMessage, ListFilter};
 use crate::store::messages::Direction;
 use crate::whatsapp::Button;
 
-/// Queues shown even when empty, most urgent first (the default triage queues).
-const KNOWN_QUEUES: &[&str] = &["critical", "experts", "n1"];
 const MAX_REPLY_CHARS: usize = 20_000;
 
 pub fn router() -> Router<AppState> {
@@ -34,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/unassign", post(unassign))
         .route("/api/v1/conversations/{id}/resolve", post(resolve))
         .route("/api/v1/conversations/{id}/wait", post(wait_for_customer))
+        .route("/api/v1/conversations/{id}/transfer", post(transfer))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
         .route("/api/v1/conversations/{id}/typing", post(typing))
         .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
@@ -44,7 +43,15 @@ async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<J
     let now = state.clock.now_ms();
     let queues: Vec<serde_json::Value> = state
         .store
-        .queue_summaries(KNOWN_QUEUES)
+        .queue_summaries(
+            &state
+                .config
+                .dispatch
+                .queues
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
         .await?
         .into_iter()
         .map(|q| {
@@ -416,6 +423,33 @@ async fn resolve(
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Transfer {
+    queue: String,
+    /// An agent to hand it to; absent leaves it unassigned in the queue.
+    agent_id: Option<i64>,
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Transfer>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let queue = body.queue.trim().to_string();
+    if queue.is_empty() || queue.len() > 64 {
+        return Err(ApiError::BadRequest(
+            "bad_queue",
+            "name the queue to transfer to".into(),
+        ));
+    }
+    change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.transfer(id, &queue, body.agent_id.map(AgentId), now).await
+    })
+    .await
+}
+
 /// The agent asked the customer something: SLA clocks stop until they answer.
 async fn wait_for_customer(
     State(state): State<AppState>,
@@ -447,6 +481,8 @@ where
 {
     f(state.clone(), id, state.clock.now_ms()).await?;
     state.events.publish(Event::ConversationUpdated { conversation: id.0 });
+    // Capacity may have freed, or the conversation is back in a queue.
+    state.assign_wake.notify_one();
     let conversation = state.store.conversation_get(id).await?;
     Ok(Json(json!({"conversation": conversation})))
 }

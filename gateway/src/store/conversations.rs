@@ -330,7 +330,8 @@ impl Store {
         {
             return Err(ChangeError::ClaimedByOther(assignee_name.unwrap_or_default()));
         }
-        sqlx::query("UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1")
+        // A manual claim or assignment is not an offer: the no-answer timeout does not apply.
+        sqlx::query("UPDATE conversations SET assignee_id = $2, assigned_at = NULL, updated_at = $3 WHERE id = $1")
             .bind(id.0)
             .bind(agent.map(|a| a.0))
             .bind(now)
@@ -395,6 +396,37 @@ impl Store {
         if updated == 1 {
             super::sla::pause(&mut tx, policies, id, now).await?;
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves the conversation to another queue, to an agent or back to the queue's pool.
+    pub async fn transfer(
+        &self,
+        id: ConversationId,
+        queue: &str,
+        agent: Option<AgentId>,
+        now: i64,
+    ) -> Result<(), ChangeError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE conversations SET queue = $2, assignee_id = $3, assigned_at = NULL, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(queue)
+        .bind(agent.map(|a| a.0))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(ChangeError::NotFound);
+        }
+        sqlx::query("UPDATE queue_entries SET queue = $2 WHERE conversation_id = $1")
+            .bind(id.0)
+            .bind(queue)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

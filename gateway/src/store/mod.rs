@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod dispatch;
 pub mod email;
 pub mod ingest;
 pub mod journal;

@@ -2,6 +2,14 @@
 //! acknowledgements the transaction queued. Queue placement itself is part of
 //! the transaction (the queue entry), so a crash here loses no work.
 
+mod assigner;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+pub use assigner::Assigner;
+
 use crate::events::{Event, Events};
 use crate::outbox::OutboxWake;
 use crate::pipeline::Stored;
@@ -10,11 +18,16 @@ use crate::pipeline::Stored;
 pub struct Dispatch {
     events: Events,
     outbox_wake: OutboxWake,
+    assign_wake: Arc<Notify>,
 }
 
 impl Dispatch {
-    pub fn new(events: Events, outbox_wake: OutboxWake) -> Self {
-        Dispatch { events, outbox_wake }
+    pub fn new(events: Events, outbox_wake: OutboxWake, assign_wake: Arc<Notify>) -> Self {
+        Dispatch {
+            events,
+            outbox_wake,
+            assign_wake,
+        }
     }
 
     pub fn after_commit(&self, stored: &[Stored]) {
@@ -22,6 +35,7 @@ impl Dispatch {
         for s in stored.iter().filter(|s| !s.accepted.duplicate) {
             let conversation = s.accepted.conversation_id.0;
             if s.accepted.new_conversation {
+                self.assign_wake.notify_one();
                 self.events.publish(Event::ConversationCreated {
                     conversation,
                     queue: s.queue.clone(),
