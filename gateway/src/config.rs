@@ -24,6 +24,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub sla: SlaConfig,
     pub dispatch: DispatchConfig,
+    pub escalation: EscalationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -428,6 +429,33 @@ impl Default for MailboxConfig {
             timeout_secs: 30,
             batch: 100,
             max_backoff_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EscalationConfig {
+    /// Video-assistance room link; `{room}` becomes an unguessable 128-bit name.
+    pub visio_url_template: String,
+    /// Outside these hours (an `[[sla.calendars]]` name) critical conversations notify the on-call contact.
+    pub on_call_calendar: String,
+    /// POSTed a JSON summary of each critical conversation out of hours (retried through the outbox).
+    pub on_call_webhook: String,
+    /// Also (or instead) mailed to this address, when email is enabled.
+    pub on_call_email: String,
+    /// Seconds before an on-call webhook call is abandoned (and retried).
+    pub webhook_timeout_secs: u64,
+}
+
+impl Default for EscalationConfig {
+    fn default() -> Self {
+        EscalationConfig {
+            visio_url_template: "https://meet.jit.si/switchyard-{room}".into(),
+            on_call_calendar: "office".into(),
+            on_call_webhook: String::new(),
+            on_call_email: String::new(),
+            webhook_timeout_secs: 10,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod email;
+pub mod escalation;
 pub mod events;
 pub mod health;
 pub mod ids;

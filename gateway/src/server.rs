@@ -67,6 +67,24 @@ impl Gateway {
                 .map_err(anyhow::Error::msg)
                 .context("the [sla] configuration")?,
         );
+        let on_call_hours = if config.escalation.on_call_calendar == "always" {
+            crate::sla::Calendar::always()
+        } else {
+            sla.calendar_named(&config.escalation.on_call_calendar)
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "escalation.on_call_calendar {:?} is not an [[sla.calendars]] name",
+                        config.escalation.on_call_calendar
+                    )
+                })?
+        };
+        let escalation = crate::escalation::EscalationPolicy {
+            visio_url_template: config.escalation.visio_url_template.clone(),
+            on_call_hours,
+            on_call_webhook: config.escalation.on_call_webhook.clone(),
+            on_call_email: config.escalation.on_call_email.clone(),
+        };
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),
@@ -76,10 +94,20 @@ impl Gateway {
         )
         .with_mail_policy(mail_policy.clone())
         .with_sla(sla.clone())
+        .with_escalation(escalation.clone())
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
         senders.insert("webchat", Arc::new(WebchatSender::new(hub.clone())));
+        senders.insert(
+            "oncall_webhook",
+            Arc::new(
+                crate::escalation::WebhookSender::new(Duration::from_secs(
+                    config.escalation.webhook_timeout_secs.max(1),
+                ))
+                .map_err(anyhow::Error::msg)?,
+            ),
+        );
         let whatsapp = if config.whatsapp.enabled {
             let wa = Arc::new(
                 WhatsappRuntime::new(
@@ -172,6 +200,7 @@ impl Gateway {
             login_throttle: Arc::default(),
             sla,
             assign_wake,
+            escalation,
         };
         Ok(Gateway {
             state,

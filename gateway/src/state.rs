@@ -33,6 +33,7 @@ pub struct AppState {
     pub sla: Arc<crate::sla::SlaPolicies>,
     /// Wakes the assigner (an agent came online, capacity freed).
     pub assign_wake: Arc<tokio::sync::Notify>,
+    pub escalation: crate::escalation::EscalationPolicy,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

@@ -70,8 +70,20 @@ async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
     assert_eq!(detail["verdict"]["rules"][0]["spans"][0]["text"], "ligne 2 est arrêtée");
     assert_eq!(detail["verdict"]["fields"]["fault_codes"], json!(["E17"]));
     let messages = detail["messages"].as_array().cloned().unwrap_or_default();
-    assert_eq!(messages.len(), 2, "customer message + acknowledgement: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        3,
+        "customer message, acknowledgement, video-room link: {messages:?}"
+    );
     assert_eq!(messages[1]["delivery_status"], "delivered");
+    // Critical: a callback task and a video room, whose link the visitor got after the acknowledgement.
+    let kinds: Vec<&str> = detail["escalations"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(kinds, ["callback", "visio"]);
+    let room = detail["escalations"][1]["room_url"].as_str().unwrap_or_default();
+    assert!(!room.is_empty() && messages[2]["body"].as_str().unwrap_or_default().contains(room));
 
     let (status, reply) = agent
         .post(

@@ -111,6 +111,7 @@ async fn open(
     };
     let reactions = state.store.reactions(id).await?;
     let participants = state.store.participants(id).await?;
+    let escalations = state.store.escalations_of(id).await?;
     let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
     Ok(Json(json!({
         "conversation": conversation,
@@ -126,6 +127,8 @@ async fn open(
         "participants": participants,
         // Service levels: one state (on_time, at_risk, breached, paused, none) and each timer's due time.
         "sla": sla,
+        // Callback tasks (number, slot, outcome) and video rooms.
+        "escalations": escalations,
     })))
 }
 

@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod conversations;
 pub mod error;
+mod escalations;
 mod events;
 mod whatsapp;
 
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(agents::router())
         .merge(conversations::router())
+        .merge(escalations::router())
         .merge(events::router())
         .merge(whatsapp::router())
 }

@@ -54,6 +54,9 @@ impl Dispatch {
                     status: "failed".into(),
                 });
             }
+            if s.escalation_outgoing > 0 {
+                wake = true;
+            }
             if let Some(ack) = s.ack {
                 self.events.publish(Event::MessageAdded {
                     conversation,

@@ -16,6 +16,7 @@ pub struct Ctx<'a> {
     pub triage: &'a crate::triage_service::TriageService,
     pub mail: &'a MailPolicy,
     pub sla: &'a crate::sla::SlaPolicies,
+    pub escalation: &'a crate::escalation::EscalationPolicy,
     pub now: i64,
 }
 
@@ -28,6 +29,8 @@ pub struct Stored {
     pub ack: Option<MessageId>,
     /// An outgoing mail this bounce marked failed.
     pub bounced: Option<(ConversationId, MessageId)>,
+    /// Rows the escalation queued in the outbox (room link, on-call notices).
+    pub escalation_outgoing: usize,
 }
 
 /// The outer error aborts the whole batch (nothing committed); the inner one
@@ -52,6 +55,7 @@ pub async fn accept(
             queue: String::new(),
             ack: None,
             bounced: None,
+            escalation_outgoing: 0,
         }));
     }
 
@@ -225,7 +229,6 @@ pub async fn accept(
         ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
         timers_on_customer_message(conn, ctx, conversation_id, priority, new_conversation).await?;
     }
-
     // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
     let mut bounced = None;
     if inbound.channel == ChannelKind::Email {
@@ -290,6 +293,24 @@ pub async fn accept(
         None
     };
 
+    // Critical, after the acknowledgement so the customer reads that first: callback task, video room (its link to the customer), on-call out of hours.
+    let escalation_outgoing = if quiet {
+        0
+    } else {
+        let ectx = crate::escalation::Context {
+            policy: ctx.escalation,
+            conversation: conversation_id,
+            channel,
+            endpoint: &inbound.endpoint,
+            language: &language,
+            ticket: conversation_id.ticket(),
+            now: ctx.now,
+        };
+        crate::escalation::open_for_verdict(conn, &ectx, inbound, &verdict)
+            .await?
+            .outgoing
+    };
+
     Ok(Ok(Stored {
         accepted: Accepted {
             message_id,
@@ -301,6 +322,7 @@ pub async fn accept(
         queue,
         ack,
         bounced,
+        escalation_outgoing,
     }))
 }
 

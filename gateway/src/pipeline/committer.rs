@@ -20,6 +20,7 @@ pub struct Committer {
     max_batch: usize,
     mail: MailPolicy,
     sla: Arc<crate::sla::SlaPolicies>,
+    escalation: crate::escalation::EscalationPolicy,
 }
 
 impl Committer {
@@ -32,7 +33,14 @@ impl Committer {
             max_batch: max_batch.max(1),
             mail: MailPolicy::default(),
             sla: Arc::new(crate::sla::SlaPolicies::default()),
+            escalation: crate::escalation::EscalationPolicy::default(),
         }
+    }
+
+    /// Room links, on-call hours and contacts for critical conversations.
+    pub fn with_escalation(mut self, escalation: crate::escalation::EscalationPolicy) -> Self {
+        self.escalation = escalation;
+        self
     }
 
     /// Service levels the timers of new conversations follow.
@@ -93,6 +101,7 @@ impl Committer {
             triage: &self.triage,
             mail: &self.mail,
             sla: &self.sla,
+            escalation: &self.escalation,
             now,
         };
         let mut tx = self.store.begin().await?;

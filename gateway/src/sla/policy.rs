@@ -108,6 +108,11 @@ impl SlaPolicies {
         Some((budget, self.calendars.get(&p.calendar)?))
     }
 
+    /// A configured calendar by name (`always` included).
+    pub fn calendar_named(&self, name: &str) -> Option<&Calendar> {
+        self.calendars.get(name)
+    }
+
     pub fn calendar(&self, name: &str) -> &Calendar {
         static ALWAYS: std::sync::LazyLock<Calendar> = std::sync::LazyLock::new(Calendar::always);
         self.calendars.get(name).unwrap_or(&ALWAYS)

@@ -9,6 +9,7 @@ pub mod agents;
 pub mod conversations;
 pub mod dispatch;
 pub mod email;
+pub mod escalations;
 pub mod ingest;
 pub mod journal;
 pub mod messages;

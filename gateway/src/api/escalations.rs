@@ -1,0 +1,162 @@
+//! Escalations: the open callbacks and rooms (top of the inbox), an agent's
+//! one-action escalation of a conversation, and call outcomes.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::conversations::conversation_or_404;
+use super::error::{ApiError, ApiJson};
+use crate::auth::CurrentAgent;
+use crate::events::Event;
+use crate::ids::ConversationId;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/escalations", get(open))
+        .route("/api/v1/escalations/{id}/outcome", post(outcome))
+        .route("/api/v1/conversations/{id}/escalate", post(escalate))
+}
+
+async fn open(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows = state.store.escalations_open().await?;
+    let items: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|e| {
+            let ticket = ConversationId(e.conversation_id).ticket();
+            let mut v = serde_json::to_value(&e).unwrap_or_default();
+            v["ticket"] = json!(ticket);
+            v
+        })
+        .collect();
+    Ok(Json(json!({"escalations": items})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Escalate {
+    /// callback, visio or callback+visio
+    kind: String,
+    phone: Option<String>,
+    /// The customer's preferred time, as they said it ("tomorrow 8:00", "before 11").
+    slot: Option<String>,
+}
+
+async fn escalate(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Escalate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (callback, visio) = match body.kind.as_str() {
+        "callback" => (true, false),
+        "visio" => (false, true),
+        "callback+visio" => (true, true),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "bad_kind",
+                "kind is callback, visio or callback+visio".into(),
+            ));
+        }
+    };
+    let id = ConversationId(id);
+    let conversation = conversation_or_404(&state, id).await?;
+    let phone = body
+        .phone
+        .filter(|p| !p.trim().is_empty())
+        .or(conversation.customer_phone.clone())
+        .or_else(|| (conversation.channel == "whatsapp").then(|| format!("+{}", conversation.customer_address)));
+    let policy = state.escalation.clone();
+    let language = conversation
+        .language
+        .clone()
+        .unwrap_or_else(|| state.triage.default_language().to_string());
+    let now = state.clock.now_ms();
+    let ctx = crate::escalation::Context {
+        policy: &policy,
+        conversation: id,
+        channel: &conversation.channel,
+        endpoint: &conversation.endpoint,
+        language: &language,
+        ticket: id.ticket(),
+        now,
+    };
+    let mut tx = state.store.begin().await?;
+    let opened = crate::escalation::request(
+        &mut tx,
+        &ctx,
+        callback,
+        visio,
+        phone.as_deref(),
+        body.slot.as_deref(),
+        Some(agent.id),
+    )
+    .await?;
+    let kind = if callback && visio {
+        "callback+visio"
+    } else {
+        body.kind.as_str()
+    };
+    sqlx::query("UPDATE conversations SET escalation = $2, updated_at = $3 WHERE id = $1")
+        .bind(id.0)
+        .bind(kind)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    if opened.outgoing > 0 {
+        state.outbox_wake.notify();
+    }
+    state.events.publish(Event::ConversationUpdated { conversation: id.0 });
+    Ok(Json(json!({
+        "opened": opened.escalations,
+        "escalations": state.store.escalations_of(id).await?,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Outcome {
+    /// reached, no_answer, voicemail, wrong_number or done (a room that served its purpose).
+    outcome: String,
+    notes: Option<String>,
+}
+
+async fn outcome(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Outcome>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // Someone reached (or a wrong number) ends the task; no answer keeps it open to try again.
+    let done = match body.outcome.as_str() {
+        "reached" | "wrong_number" | "done" => true,
+        "no_answer" | "voicemail" => false,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "bad_outcome",
+                "outcome is reached, no_answer, voicemail, wrong_number or done".into(),
+            ));
+        }
+    };
+    let row = state
+        .store
+        .escalation_outcome(
+            id,
+            &body.outcome,
+            body.notes.as_deref(),
+            agent.id,
+            done,
+            state.clock.now_ms(),
+        )
+        .await?
+        .ok_or(ApiError::NotFound("escalation"))?;
+    state.events.publish(Event::ConversationUpdated {
+        conversation: row.conversation_id,
+    });
+    Ok(Json(json!({"escalation": row})))
+}

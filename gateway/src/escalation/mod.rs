@@ -1,0 +1,12 @@
+//! Critical escalation: a callback task with the customer's number, a video
+//! room with an unguessable name whose link goes to the customer on their
+//! channel, and — outside business hours — the on-call contact notified by
+//! webhook and/or email through the outbox (so it is retried). Everything is
+//! written in the transaction that commits the message, and the
+//! conversation stays the record.
+
+mod open;
+mod webhook;
+
+pub use open::{Context, EscalationPolicy, Opened, open_for_verdict, request};
+pub use webhook::WebhookSender;

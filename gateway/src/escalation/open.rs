@@ -1,0 +1,271 @@
+//! Opening escalations inside the accept (or agent) transaction.
+
+use channels::{ChannelKind, Inbound};
+use rand::RngCore;
+use sqlx::AnyConnection;
+use triage::{Escalation, Verdict};
+
+use crate::ids::{AgentId, ConversationId};
+use crate::sla::Calendar;
+use crate::store::StoreError;
+use crate::store::escalations::{self, NewEscalation};
+use crate::store::messages::{self, Direction, NewMessage};
+use crate::store::outbox;
+
+#[derive(Debug, Clone)]
+pub struct EscalationPolicy {
+    pub visio_url_template: String,
+    pub on_call_hours: Calendar,
+    pub on_call_webhook: String,
+    pub on_call_email: String,
+}
+
+impl Default for EscalationPolicy {
+    fn default() -> Self {
+        EscalationPolicy {
+            visio_url_template: "https://meet.jit.si/switchyard-{room}".into(),
+            on_call_hours: Calendar::always(),
+            on_call_webhook: String::new(),
+            on_call_email: String::new(),
+        }
+    }
+}
+
+impl EscalationPolicy {
+    /// A fresh room link: 128 random bits, hex.
+    pub fn room_url(&self) -> String {
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        self.visio_url_template.replace("{room}", &hex::encode(bytes))
+    }
+}
+
+/// Where to call the customer back: their WhatsApp number, the number they
+/// typed in the chat form, or one found in their message or email signature.
+fn callback_number(inbound: &Inbound, verdict: &Verdict) -> Option<String> {
+    if inbound.channel == ChannelKind::Whatsapp {
+        return Some(format!("+{}", inbound.from.address.trim_start_matches('+')));
+    }
+    if let Some(p) = inbound.contact.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        return Some(p.trim().to_string());
+    }
+    if let Some(p) = verdict.fields.phones.first() {
+        return Some(p.clone());
+    }
+    let signature = inbound.quoted.as_deref().unwrap_or_default();
+    triage::Fields::extract(signature, &[], &[]).phones.into_iter().next()
+}
+
+fn visio_text(language: &str, url: &str) -> String {
+    match language {
+        "fr" => {
+            format!("Pour une assistance vidéo avec notre expert, rejoignez ce lien depuis votre téléphone : {url}")
+        }
+        "de" => format!(
+            "Für die Video-Unterstützung durch unseren Experten öffnen Sie diesen Link auf Ihrem Telefon: {url}"
+        ),
+        "es" => format!("Para la asistencia por vídeo con nuestro experto, abra este enlace en su teléfono: {url}"),
+        "it" => format!("Per l'assistenza video con il nostro esperto, apra questo link dal telefono: {url}"),
+        _ => format!("For video assistance with our expert, open this link on your phone: {url}"),
+    }
+}
+
+/// What an escalation opened, for the steps after commit.
+#[derive(Debug, Clone, Default)]
+pub struct Opened {
+    pub escalations: Vec<i64>,
+    /// Messages queued in the outbox (room link to the customer, on-call notices).
+    pub outgoing: usize,
+}
+
+pub struct Context<'a> {
+    pub policy: &'a EscalationPolicy,
+    pub conversation: ConversationId,
+    pub channel: &'a str,
+    pub endpoint: &'a str,
+    pub language: &'a str,
+    pub ticket: String,
+    pub now: i64,
+}
+
+/// Opens what the verdict asks for (once per kind while open) and, out of
+/// hours, notifies the on-call contact.
+pub async fn open_for_verdict(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    inbound: &Inbound,
+    verdict: &Verdict,
+) -> Result<Opened, StoreError> {
+    let (callback, visio) = match verdict.escalation {
+        Escalation::None => return Ok(Opened::default()),
+        Escalation::Callback => (true, false),
+        Escalation::Visio => (false, true),
+        Escalation::CallbackVisio => (true, true),
+    };
+    let phone = callback_number(inbound, verdict);
+    let mut opened = request(conn, ctx, callback, visio, phone.as_deref(), None, None).await?;
+    if !ctx.policy.on_call_hours.is_open(ctx.now) && !opened.escalations.is_empty() {
+        opened.outgoing += notify_on_call(conn, ctx, inbound, verdict, phone.as_deref()).await?;
+    }
+    Ok(opened)
+}
+
+/// Opens a callback and/or a video room (triage or an agent's one action).
+pub async fn request(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    callback: bool,
+    visio: bool,
+    phone: Option<&str>,
+    slot: Option<&str>,
+    agent: Option<AgentId>,
+) -> Result<Opened, StoreError> {
+    let mut opened = Opened::default();
+    if callback && !escalations::open_of_kind(conn, ctx.conversation, "callback").await? {
+        let id = escalations::insert(
+            conn,
+            &NewEscalation {
+                conversation: ctx.conversation,
+                kind: "callback",
+                phone,
+                preferred_slot: slot,
+                room_url: None,
+                agent,
+                now: ctx.now,
+            },
+        )
+        .await?;
+        opened.escalations.push(id);
+    }
+    if visio && !escalations::open_of_kind(conn, ctx.conversation, "visio").await? {
+        let url = ctx.policy.room_url();
+        let id = escalations::insert(
+            conn,
+            &NewEscalation {
+                conversation: ctx.conversation,
+                kind: "visio",
+                phone: None,
+                preferred_slot: None,
+                room_url: Some(&url),
+                agent,
+                now: ctx.now,
+            },
+        )
+        .await?;
+        opened.escalations.push(id);
+        // The link goes to the customer on their own channel, like any reply.
+        let text = visio_text(ctx.language, &url);
+        let message = messages::insert(
+            conn,
+            &NewMessage {
+                conversation_id: ctx.conversation,
+                direction: Direction::Out,
+                author_kind: "system",
+                author_agent_id: None,
+                author_name: None,
+                channel: ctx.channel,
+                endpoint: ctx.endpoint,
+                external_id: None,
+                client_id: None,
+                subject: None,
+                body: &text,
+                quoted: None,
+                html: None,
+                raw_ref: None,
+                created_at: ctx.now,
+            },
+        )
+        .await?;
+        outbox::insert(conn, message, ctx.conversation, ctx.channel, None, ctx.now).await?;
+        opened.outgoing += 1;
+    }
+    Ok(opened)
+}
+
+/// The on-call contact hears of a critical conversation out of hours: a note
+/// in the conversation, delivered by webhook and/or email through the outbox.
+async fn notify_on_call(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    inbound: &Inbound,
+    verdict: &Verdict,
+    phone: Option<&str>,
+) -> Result<usize, StoreError> {
+    let policy = ctx.policy;
+    if policy.on_call_webhook.is_empty() && policy.on_call_email.is_empty() {
+        return Ok(0);
+    }
+    let text = format!(
+        "On-call: critical {} on {} from {}{}. {}",
+        ctx.ticket,
+        ctx.channel,
+        inbound.from.address,
+        phone.map(|p| format!(", call back {p}")).unwrap_or_default(),
+        inbound.text.chars().take(500).collect::<String>()
+    );
+    let mut queued = 0;
+    if !policy.on_call_webhook.is_empty() {
+        let message = on_call_note(conn, ctx, &text).await?;
+        let payload = serde_json::json!({
+            "url": policy.on_call_webhook,
+            "body": {
+                "event": "critical_out_of_hours",
+                "ticket": ctx.ticket,
+                "conversation": ctx.conversation.0,
+                "channel": ctx.channel,
+                "customer": inbound.from.address,
+                "callback_number": phone,
+                "priority": verdict.priority.as_str(),
+                "escalation": verdict.escalation.as_str(),
+                "fault_codes": verdict.fields.fault_codes,
+                "text": inbound.text.chars().take(2000).collect::<String>(),
+            }
+        })
+        .to_string();
+        outbox::insert(
+            conn,
+            message,
+            ctx.conversation,
+            "oncall_webhook",
+            Some(&payload),
+            ctx.now,
+        )
+        .await?;
+        queued += 1;
+    }
+    if !policy.on_call_email.is_empty() {
+        let message = on_call_note(conn, ctx, &text).await?;
+        let payload = serde_json::json!({"to": [policy.on_call_email], "cc": []}).to_string();
+        outbox::insert(conn, message, ctx.conversation, "email", Some(&payload), ctx.now).await?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+async fn on_call_note(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    text: &str,
+) -> Result<crate::ids::MessageId, StoreError> {
+    messages::insert(
+        conn,
+        &NewMessage {
+            conversation_id: ctx.conversation,
+            direction: Direction::Note,
+            author_kind: "system",
+            author_agent_id: None,
+            author_name: Some("On-call"),
+            channel: ctx.channel,
+            endpoint: ctx.endpoint,
+            external_id: None,
+            client_id: None,
+            subject: None,
+            body: text,
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: ctx.now,
+        },
+    )
+    .await
+}

@@ -1,0 +1,112 @@
+//! Escalation tasks: callbacks with their outcome, video rooms.
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Result, Store};
+use crate::ids::{AgentId, ConversationId};
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct EscalationRow {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// callback | visio
+    pub kind: String,
+    /// open | done | cancelled
+    pub status: String,
+    pub phone: Option<String>,
+    pub preferred_slot: Option<String>,
+    pub room_url: Option<String>,
+    /// reached | no_answer | wrong_number | voicemail
+    pub outcome: Option<String>,
+    pub notes: Option<String>,
+    pub agent_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, conversation_id, kind, status, phone, preferred_slot, room_url, outcome, notes, agent_id, \
+     created_at, updated_at";
+
+pub struct NewEscalation<'a> {
+    pub conversation: ConversationId,
+    pub kind: &'a str,
+    pub phone: Option<&'a str>,
+    pub preferred_slot: Option<&'a str>,
+    pub room_url: Option<&'a str>,
+    pub agent: Option<AgentId>,
+    pub now: i64,
+}
+
+pub async fn insert(conn: &mut AnyConnection, e: &NewEscalation<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO escalations (conversation_id, kind, status, phone, preferred_slot, room_url, agent_id, created_at, \
+         updated_at) VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(e.conversation.0)
+    .bind(e.kind)
+    .bind(e.phone)
+    .bind(e.preferred_slot)
+    .bind(e.room_url)
+    .bind(e.agent.map(|a| a.0))
+    .bind(e.now)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// An open escalation of this kind already exists (a new message must not open a second one).
+pub async fn open_of_kind(conn: &mut AnyConnection, conversation: ConversationId, kind: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM escalations WHERE conversation_id = $1 AND kind = $2 AND status = 'open'",
+    )
+    .bind(conversation.0)
+    .bind(kind)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+impl Store {
+    pub async fn escalations_of(&self, conversation: ConversationId) -> Result<Vec<EscalationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM escalations WHERE conversation_id = $1 ORDER BY id"
+        ))
+        .bind(conversation.0)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Open escalations, callbacks first, oldest first: the top of the inbox.
+    pub async fn escalations_open(&self) -> Result<Vec<EscalationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM escalations WHERE status = 'open' \
+             ORDER BY CASE kind WHEN 'callback' THEN 0 ELSE 1 END, created_at, id"
+        ))
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Records how a callback went (or closes a room); None when there is no such escalation.
+    pub async fn escalation_outcome(
+        &self,
+        id: i64,
+        outcome: &str,
+        notes: Option<&str>,
+        agent: AgentId,
+        done: bool,
+        now: i64,
+    ) -> Result<Option<EscalationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE escalations SET outcome = $2, notes = $3, agent_id = $4, status = $5, updated_at = $6 \
+             WHERE id = $1 RETURNING {COLUMNS}"
+        ))
+        .bind(id)
+        .bind(outcome)
+        .bind(notes)
+        .bind(agent.0)
+        .bind(if done { "done" } else { "open" })
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+}

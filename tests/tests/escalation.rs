@@ -1,0 +1,302 @@
+//! Critical escalation end to end on an injected clock: a WhatsApp message
+//! stops a line at 03:00 on a Saturday → critical conversation, a callback task
+//! with the sender's number, a video room whose link reaches the customer on
+//! WhatsApp, the on-call webhook (a local HTTP server) notified because it is
+//! out of hours; the agent records the call's outcome. The same during
+//! business hours notifies nobody. An agent escalates an important one in one action.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::routing::post;
+use chrono::TimeZone;
+use e2e::graph_stub::{GraphStub, TOKEN};
+use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with, test_config};
+use gateway::clock::Clock;
+use gateway::config::{Config, Secret, WhatsappNumber};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const PNID: &str = "106540352242922";
+const SECRET: &str = "app-secret-for-tests";
+
+fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+    chrono_tz::Europe::Paris
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+/// A local on-call endpoint that records what it is sent.
+async fn on_call_server() -> anyhow::Result<(String, Arc<Mutex<Vec<Value>>>)> {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/oncall",
+        post(move |Json(body): Json<Value>| {
+            let store = store.clone();
+            async move {
+                if let Ok(mut r) = store.lock() {
+                    r.push(body);
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/oncall", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((url, received))
+}
+
+fn config(dir: &std::path::Path, stub: &GraphStub, on_call: &str) -> Config {
+    let mut c = test_config(dir);
+    c.whatsapp.enabled = true;
+    c.whatsapp.app_secret = Secret::new(SECRET);
+    c.whatsapp.access_token = Secret::new(TOKEN);
+    c.whatsapp.graph_url = stub.url();
+    c.whatsapp.numbers = vec![WhatsappNumber {
+        phone_number_id: PNID.into(),
+        name: "SAV".into(),
+        language: "fr".into(),
+    }];
+    c.escalation.on_call_webhook = on_call.into();
+    c.escalation.visio_url_template = "https://visio.maker.test/room/{room}".into();
+    c.outbox.retry_base_secs = 1;
+    c
+}
+
+async fn send_whatsapp(base: &str, from: &str, id: &str, at_ms: i64, text: &str) -> anyhow::Result<()> {
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33186950001", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Technicien"}, "wa_id": from}],
+        "messages": [{"from": from, "id": id, "timestamp": (at_ms / 1000).to_string(), "type": "text", "text": {"body": text}}]}}]}]})
+    .to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes())?;
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let status = reqwest::Client::new()
+        .post(format!("{base}/webhooks/whatsapp"))
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(status == 200, "webhook answered {status}");
+    Ok(())
+}
+
+async fn conversation_from(agent: &AgentClient, customer: &str) -> anyhow::Result<Value> {
+    for _ in 0..200 {
+        let list = agent.ok("/api/v1/conversations").await?;
+        if let Some(id) = list["conversations"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["customer_address"] == customer))
+            .map(|c| c["id"].clone())
+        {
+            return agent.ok(&format!("/api/v1/conversations/{id}")).await;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("no conversation from {customer}")
+}
+
+async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> anyhow::Result<T> {
+    for _ in 0..200 {
+        if let Some(v) = f() {
+            return Ok(v);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("never happened: {what}")
+}
+
+#[tokio::test]
+async fn a_critical_whatsapp_message_out_of_hours_escalates_end_to_end() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let (on_call, calls) = on_call_server().await?;
+    let dir = tempfile::tempdir()?;
+    // Saturday 28 November 2026, 03:00 in Paris: outside the office calendar.
+    let clock = Clock::manual(paris(2026, 11, 28, 3, 0));
+    let app = spawn_app_with(config(dir.path(), &stub, &on_call), clock.clone()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    send_whatsapp(
+        &app.base(),
+        "33612345678",
+        "wamid.crit.1",
+        clock.now_ms(),
+        "Ligne 2 arrêtée, code E17 sur la presse, production stoppée",
+    )
+    .await?;
+    let c = conversation_from(&agent, "33612345678").await?;
+    assert_eq!(c["conversation"]["priority"], "critical", "{c}");
+    let escalations = c["escalations"].as_array().cloned().unwrap_or_default();
+    let callback = escalations
+        .iter()
+        .find(|e| e["kind"] == "callback")
+        .cloned()
+        .unwrap_or_default();
+    let visio = escalations
+        .iter()
+        .find(|e| e["kind"] == "visio")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(callback["phone"], "+33612345678", "{c}");
+    assert_eq!(callback["status"], "open");
+    let room = visio["room_url"].as_str().unwrap_or_default().to_string();
+    let name = room.trim_start_matches("https://visio.maker.test/room/");
+    assert_eq!(name.len(), 32, "128-bit room name: {room}");
+    assert!(name.chars().all(|ch| ch.is_ascii_hexdigit()));
+
+    // The room link reaches the customer on WhatsApp.
+    let sent = eventually("the room link sent on WhatsApp", || {
+        stub.sends()
+            .into_iter()
+            .find(|s| s["text"]["body"].as_str().is_some_and(|b| b.contains(&room)))
+    })
+    .await?;
+    assert_eq!(sent["to"], "33612345678");
+    // Out of hours: the on-call webhook got the summary.
+    let call = eventually("the on-call webhook", || {
+        calls.lock().ok().and_then(|c| c.first().cloned())
+    })
+    .await?;
+    assert_eq!(call["event"], "critical_out_of_hours");
+    assert_eq!(call["callback_number"], "+33612345678");
+    assert_eq!(call["fault_codes"], json!(["E17"]));
+
+    // The callback is at the top of the inbox; the agent calls and records the outcome.
+    let open = agent.ok("/api/v1/escalations").await?;
+    assert_eq!(open["escalations"][0]["kind"], "callback");
+    let callback_id = open["escalations"][0]["id"].as_i64().unwrap_or_default();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/escalations/{callback_id}/outcome"),
+            json!({"outcome": "no_answer"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["escalation"]["status"], "open", "no answer: try again");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/escalations/{callback_id}/outcome"),
+            json!({"outcome": "reached", "notes": "Capteur de sécurité porte 3 shunté, ligne repartie 03:40"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["escalation"]["status"], "done");
+    let id = c["conversation"]["id"].clone();
+    let c = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let callback = c["escalations"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"] == "callback").cloned())
+        .unwrap_or_default();
+    assert_eq!(callback["outcome"], "reached");
+    assert_eq!(
+        callback["notes"],
+        "Capteur de sécurité porte 3 shunté, ligne repartie 03:40"
+    );
+    // The conversation is the record: the on-call notice is in it.
+    assert!(c["messages"].as_array().is_some_and(|m| {
+        m.iter()
+            .any(|m| m["direction"] == "note" && m["delivery_status"] == "delivered")
+    }));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"conversation": c["conversation"], "escalations": c["escalations"]}))?
+    );
+
+    // Monday 10:00, in business hours: a second critical line stop notifies no one on call.
+    clock.advance(paris(2026, 11, 30, 10, 0) - clock.now_ms());
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    send_whatsapp(
+        &app.base(),
+        "33698765432",
+        "wamid.crit.2",
+        clock.now_ms(),
+        "Ligne 4 arrêtée, production stoppée",
+    )
+    .await?;
+    let c2 = conversation_from(&agent, "33698765432").await?;
+    assert_eq!(c2["conversation"]["priority"], "critical");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        calls.lock().map(|c| c.len()).unwrap_or_default(),
+        1,
+        "in hours: no on-call"
+    );
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_agent_escalates_an_important_conversation_in_one_action() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let clock = Clock::manual(paris(2026, 11, 30, 10, 0));
+    let app = spawn_app_with(config(dir.path(), &stub, ""), clock.clone()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    send_whatsapp(
+        &app.base(),
+        "33611112222",
+        "wamid.imp.1",
+        clock.now_ms(),
+        "Nous constatons beaucoup de rebuts sur la presse P200 depuis le changement d'outil.",
+    )
+    .await?;
+    let c = conversation_from(&agent, "33611112222").await?;
+    assert_eq!(c["conversation"]["priority"], "important");
+    assert_eq!(c["escalations"], json!([]));
+    let id = c["conversation"]["id"].clone();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/escalate"),
+            json!({"kind": "video"}),
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/escalate"),
+            json!({"kind": "callback+visio", "slot": "demain 8h"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let escalations = body["escalations"].as_array().cloned().unwrap_or_default();
+    assert_eq!(escalations.len(), 2);
+    let callback = escalations
+        .iter()
+        .find(|e| e["kind"] == "callback")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(callback["phone"], "+33611112222");
+    assert_eq!(callback["preferred_slot"], "demain 8h");
+    let room = escalations
+        .iter()
+        .find(|e| e["kind"] == "visio")
+        .and_then(|e| e["room_url"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    eventually("the room link on WhatsApp", || {
+        stub.sends()
+            .into_iter()
+            .find(|s| s["text"]["body"].as_str().is_some_and(|b| b.contains(&room)))
+    })
+    .await?;
+    // Asking again opens nothing twice.
+    let (_, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/escalate"),
+            json!({"kind": "callback"}),
+        )
+        .await?;
+    assert_eq!(body["opened"], json!([]));
+    app.stop().await;
+    Ok(())
+}
