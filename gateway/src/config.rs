@@ -25,6 +25,8 @@ pub struct Config {
     pub sla: SlaConfig,
     pub dispatch: DispatchConfig,
     pub escalation: EscalationConfig,
+    /// Acknowledgement openings per priority and language, replacing the built-in ones.
+    pub ack_templates: Vec<AckTemplate>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -433,6 +435,17 @@ impl Default for MailboxConfig {
     }
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AckTemplate {
+    /// critical, important or faq.
+    pub priority: String,
+    /// fr, en, de, es, it.
+    pub language: String,
+    /// `{ticket}` and `{eta}` are filled in; questions about missing facts follow it.
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EscalationConfig {
@@ -469,6 +482,8 @@ pub struct DispatchConfig {
     pub answer_timeout_secs: u64,
     /// How often offers and waiting conversations are looked at, in seconds.
     pub check_secs: u64,
+    /// Average handling time, for the answer time told to customers.
+    pub minutes_per_conversation: i64,
 }
 
 impl Default for DispatchConfig {
@@ -477,6 +492,7 @@ impl Default for DispatchConfig {
             queues: vec!["critical".into(), "experts".into(), "n1".into()],
             answer_timeout_secs: 300,
             check_secs: 10,
+            minutes_per_conversation: 15,
         }
     }
 }

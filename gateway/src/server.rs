@@ -95,6 +95,10 @@ impl Gateway {
         .with_mail_policy(mail_policy.clone())
         .with_sla(sla.clone())
         .with_escalation(escalation.clone())
+        .with_acks(crate::pipeline::AckSettings {
+            minutes_per_conversation: config.dispatch.minutes_per_conversation.max(1),
+            templates: config.ack_templates.clone(),
+        })
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();

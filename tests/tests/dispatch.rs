@@ -217,3 +217,86 @@ async fn an_online_agent_gets_new_conversations_through_the_api() -> anyhow::Res
     app.stop().await;
     Ok(())
 }
+
+/// The acknowledgement's text, as queued for the customer.
+async fn ack_of(gateway: &Gateway, id: ConversationId) -> anyhow::Result<String> {
+    let messages = gateway.state.store.messages(id, false).await?;
+    Ok(messages
+        .into_iter()
+        .find(|m| m.author_kind == "system" && m.direction == "out")
+        .map(|m| m.body)
+        .unwrap_or_default())
+}
+
+fn paris(d: u32, h: u32, m: u32) -> i64 {
+    use chrono::TimeZone;
+    chrono_tz::Europe::Paris
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn acknowledgements_promise_an_eta_from_load_and_sla_and_ask_for_what_is_missing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // Friday 27 November 2026, 17:00 in Paris; nobody online.
+    let clock = Clock::manual(paris(27, 17, 0));
+    let mut config = test_config(dir.path());
+    config.ack_templates = vec![gateway::config::AckTemplate {
+        priority: "faq".into(),
+        language: "en".into(),
+        text: "Hello! Reference {ticket}; our team answers {eta}.".into(),
+    }];
+    let gateway = Gateway::start(config, clock.clone()).await?;
+    let pipeline = gateway.state.pipeline.clone();
+
+    // French, critical, around the clock: the 15-minute SLA; the serial and a photo are asked for.
+    let mut m = mail(1);
+    m.text = "Bonjour, la ligne 2 est arrêtée, production stoppée, code E17.".into();
+    let critical = pipeline.submit(m).await?;
+    let ack = ack_of(&gateway, critical.conversation_id).await?;
+    assert!(ack.contains("dans les 15 minutes"), "{ack}");
+    assert!(ack.contains("numéro de série"), "{ack}");
+
+    // English, important, office hours: 2 business hours from Friday 17:00 is Monday 09:00.
+    let mut m = mail(2);
+    m.text = "Hello, we get a lot of scrap parts on the P200 press since the tool change.".into();
+    let important = pipeline.submit(m).await?;
+    assert_eq!(important.priority, triage::Priority::Important);
+    let ack = ack_of(&gateway, important.conversation_id).await?;
+    assert!(ack.contains("on Monday 30/11 before 09:00"), "{ack}");
+    assert!(ack.contains("please send us"), "asks for what is missing: {ack}");
+
+    // Two experts online, nobody waiting ahead: within one handling time, 15 minutes.
+    let store = gateway.state.store.clone();
+    for name in ["eva", "marc"] {
+        let id = store
+            .agent_create(name, name, "x", "agent", false, clock.now_ms())
+            .await?;
+        store.set_agent_dispatch(id, &["experts".to_string()], 5).await?;
+        store.set_presence(id, "online", clock.now_ms()).await?;
+    }
+    let mut m = mail(3);
+    m.text = "Hello, recurring jams on the labeller, could an expert look at it? Serial SN-12345, model L200.".into();
+    let quiet = pipeline.submit(m).await?;
+    let ack = ack_of(&gateway, quiet.conversation_id).await?;
+    // (One important conversation waits ahead, for two agents: still the first round.)
+    assert!(ack.contains("within 15 minutes"), "{ack}");
+
+    // A configured template replaces the opening.
+    let mut m = mail(4);
+    m.subject = Some("Manual".into());
+    m.text = "Hello, where can I find the user manual of the P200?".into();
+    let faq = pipeline.submit(m).await?;
+    assert_eq!(faq.priority, triage::Priority::Faq);
+    let ack = ack_of(&gateway, faq.conversation_id).await?;
+    assert!(
+        ack.starts_with(&format!(
+            "Hello! Reference SY-{}; our team answers",
+            faq.conversation_id.0
+        )),
+        "{ack}"
+    );
+    Ok(())
+}

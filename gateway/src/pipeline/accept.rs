@@ -17,7 +17,24 @@ pub struct Ctx<'a> {
     pub mail: &'a MailPolicy,
     pub sla: &'a crate::sla::SlaPolicies,
     pub escalation: &'a crate::escalation::EscalationPolicy,
+    pub acks: &'a AckSettings,
     pub now: i64,
+}
+
+/// How acknowledgements are worded and their answer time estimated.
+#[derive(Debug, Clone)]
+pub struct AckSettings {
+    pub minutes_per_conversation: i64,
+    pub templates: Vec<crate::config::AckTemplate>,
+}
+
+impl Default for AckSettings {
+    fn default() -> Self {
+        AckSettings {
+            minutes_per_conversation: 15,
+            templates: Vec::new(),
+        }
+    }
 }
 
 /// What was written for one message, for the steps after commit.
@@ -265,7 +282,17 @@ pub async fn accept(
             || crate::store::email::acks_since(conn, &inbound.from.address, ctx.now - 3_600_000).await?
                 < ctx.mail.max_acks_per_hour);
     let ack = if ack_allowed {
-        let body = ack::text(&verdict, &language, &conversation_id.ticket());
+        let load = super::eta::load(conn, &queue, priority.rank()).await?;
+        let sla = ctx.sla.budget(priority, crate::sla::TimerKind::FirstResponse);
+        let due = super::eta::estimate(ctx.now, &load, ctx.acks.minutes_per_conversation, sla);
+        let eta = super::eta::phrase(&language, ctx.now, due, ctx.sla.display_tz());
+        let template = ctx
+            .acks
+            .templates
+            .iter()
+            .find(|t| t.priority == priority.as_str() && t.language == language)
+            .map(|t| t.text.as_str());
+        let body = ack::text(&verdict, &language, &conversation_id.ticket(), &eta, template);
         let ack_id = messages::insert(
             conn,
             &NewMessage {

@@ -19,9 +19,9 @@ struct Texts {
 
 const FR: Texts = Texts {
     hello: "Bonjour, nous avons bien reçu votre message (référence {ticket}).",
-    critical: "Votre demande est traitée en priorité critique : un expert vous rappelle dans les 15 minutes et peut ouvrir une assistance vidéo.",
-    important: "Un expert prend votre demande en charge et vous répond par écrit dans les 2 heures ouvrées.",
-    faq: "Notre équipe vous répond dans la journée ouvrée.",
+    critical: "Votre demande est traitée en priorité critique : un expert vous rappelle {eta} et peut ouvrir une assistance vidéo.",
+    important: "Un expert prend votre demande en charge et vous répond par écrit {eta}.",
+    faq: "Notre équipe vous répond {eta}.",
     ask: "Pour aller plus vite, merci de nous indiquer :",
     machine: "le modèle et le numéro de série de la machine",
     fault_code: "le code défaut affiché",
@@ -33,9 +33,9 @@ const FR: Texts = Texts {
 
 const EN: Texts = Texts {
     hello: "Hello, we have received your message (reference {ticket}).",
-    critical: "Your request is handled as critical: an expert will call you back within 15 minutes and can open a video assistance session.",
-    important: "An expert is taking your request and will answer in writing within 2 business hours.",
-    faq: "Our team will answer within one business day.",
+    critical: "Your request is handled as critical: an expert will call you back {eta} and can open a video assistance session.",
+    important: "An expert is taking your request and will answer in writing {eta}.",
+    faq: "Our team will answer {eta}.",
     ask: "To speed things up, please send us:",
     machine: "the machine model and serial number",
     fault_code: "the fault code shown",
@@ -47,9 +47,9 @@ const EN: Texts = Texts {
 
 const DE: Texts = Texts {
     hello: "Guten Tag, wir haben Ihre Nachricht erhalten (Referenz {ticket}).",
-    critical: "Ihre Anfrage wird mit höchster Priorität bearbeitet: Ein Experte ruft Sie innerhalb von 15 Minuten zurück und kann eine Video-Unterstützung starten.",
-    important: "Ein Experte übernimmt Ihre Anfrage und antwortet schriftlich innerhalb von 2 Arbeitsstunden.",
-    faq: "Unser Team antwortet Ihnen innerhalb eines Arbeitstages.",
+    critical: "Ihre Anfrage wird mit höchster Priorität bearbeitet: Ein Experte ruft Sie {eta} zurück und kann eine Video-Unterstützung starten.",
+    important: "Ein Experte übernimmt Ihre Anfrage und antwortet schriftlich {eta}.",
+    faq: "Unser Team antwortet Ihnen {eta}.",
     ask: "Damit es schneller geht, senden Sie uns bitte:",
     machine: "Maschinenmodell und Seriennummer",
     fault_code: "den angezeigten Fehlercode",
@@ -61,9 +61,9 @@ const DE: Texts = Texts {
 
 const ES: Texts = Texts {
     hello: "Hola, hemos recibido su mensaje (referencia {ticket}).",
-    critical: "Su solicitud se trata con prioridad crítica: un experto le llamará en 15 minutos y puede abrir una asistencia por vídeo.",
-    important: "Un experto se encarga de su solicitud y le responderá por escrito en 2 horas laborables.",
-    faq: "Nuestro equipo le responderá en el día laborable.",
+    critical: "Su solicitud se trata con prioridad crítica: un experto le llamará {eta} y puede abrir una asistencia por vídeo.",
+    important: "Un experto se encarga de su solicitud y le responderá por escrito {eta}.",
+    faq: "Nuestro equipo le responderá {eta}.",
     ask: "Para ir más rápido, indíquenos por favor:",
     machine: "el modelo y el número de serie de la máquina",
     fault_code: "el código de error mostrado",
@@ -75,9 +75,9 @@ const ES: Texts = Texts {
 
 const IT: Texts = Texts {
     hello: "Buongiorno, abbiamo ricevuto il suo messaggio (riferimento {ticket}).",
-    critical: "La sua richiesta è trattata con priorità critica: un esperto la richiamerà entro 15 minuti e può avviare un'assistenza video.",
-    important: "Un esperto prende in carico la sua richiesta e risponderà per iscritto entro 2 ore lavorative.",
-    faq: "Il nostro team le risponderà entro la giornata lavorativa.",
+    critical: "La sua richiesta è trattata con priorità critica: un esperto la richiamerà {eta} e può avviare un'assistenza video.",
+    important: "Un esperto prende in carico la sua richiesta e risponderà per iscritto {eta}.",
+    faq: "Il nostro team le risponderà {eta}.",
     ask: "Per fare prima, ci indichi per favore:",
     machine: "il modello e il numero di serie della macchina",
     fault_code: "il codice di errore visualizzato",
@@ -87,7 +87,11 @@ const IT: Texts = Texts {
     faq_check: "Risponde alla sua domanda? Altrimenti risponda a questo messaggio: un tecnico se ne occuperà.",
 };
 
-pub fn text(verdict: &Verdict, language: &str, ticket: &str) -> String {
+/// The acknowledgement. `eta` is the phrase of `super::eta` ("within 15 minutes",
+/// "before 14:30"); `template`, from `[[ack_templates]]`, replaces the opening
+/// sentences (placeholders `{ticket}` and `{eta}`); the questions about missing
+/// facts and an automatic FAQ answer follow either way.
+pub fn text(verdict: &Verdict, language: &str, ticket: &str, eta: &str, template: Option<&str>) -> String {
     let t = match language {
         "fr" => &FR,
         "de" => &DE,
@@ -100,7 +104,10 @@ pub fn text(verdict: &Verdict, language: &str, ticket: &str) -> String {
         Priority::Important => t.important,
         Priority::Faq => t.faq,
     };
-    let mut out = format!("{} {next}", t.hello.replace("{ticket}", ticket));
+    let mut out = match template {
+        Some(template) => template.replace("{ticket}", ticket).replace("{eta}", eta),
+        None => format!("{} {}", t.hello.replace("{ticket}", ticket), next.replace("{eta}", eta)),
+    };
     // A knowledge-base answer marked auto_send goes out at once; the conversation
     // stays queued, so a human checks it and takes over if the customer says no.
     if let Some(faq) = verdict

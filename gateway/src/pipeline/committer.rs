@@ -21,6 +21,7 @@ pub struct Committer {
     mail: MailPolicy,
     sla: Arc<crate::sla::SlaPolicies>,
     escalation: crate::escalation::EscalationPolicy,
+    acks: super::accept::AckSettings,
 }
 
 impl Committer {
@@ -34,7 +35,14 @@ impl Committer {
             mail: MailPolicy::default(),
             sla: Arc::new(crate::sla::SlaPolicies::default()),
             escalation: crate::escalation::EscalationPolicy::default(),
+            acks: super::accept::AckSettings::default(),
         }
+    }
+
+    /// Acknowledgement templates and the handling time behind the answer time they promise.
+    pub fn with_acks(mut self, acks: super::accept::AckSettings) -> Self {
+        self.acks = acks;
+        self
     }
 
     /// Room links, on-call hours and contacts for critical conversations.
@@ -102,6 +110,7 @@ impl Committer {
             mail: &self.mail,
             sla: &self.sla,
             escalation: &self.escalation,
+            acks: &self.acks,
             now,
         };
         let mut tx = self.store.begin().await?;

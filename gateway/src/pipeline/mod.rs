@@ -10,6 +10,7 @@
 mod accept;
 mod ack;
 mod committer;
+mod eta;
 mod mail;
 
 use channels::Inbound;
@@ -17,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ids::{ConversationId, MessageId};
 
-pub use accept::Stored;
+pub use accept::{AckSettings, Stored};
 pub use committer::Committer;
 pub use mail::MailPolicy;
 

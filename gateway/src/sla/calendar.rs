@@ -123,6 +123,10 @@ impl Calendar {
             .unwrap_or_default()
     }
 
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
     pub fn is_open(&self, t: i64) -> bool {
         self.always || self.intervals(self.local_date(t)).iter().any(|&(a, b)| a <= t && t < b)
     }

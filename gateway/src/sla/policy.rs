@@ -43,6 +43,7 @@ struct Policy {
 #[derive(Debug, Clone)]
 pub struct SlaPolicies {
     calendars: HashMap<String, Calendar>,
+    first_calendar: Option<String>,
     policies: HashMap<Priority, Policy>,
     pub at_risk_ratio: f64,
 }
@@ -95,6 +96,7 @@ impl SlaPolicies {
             );
         }
         Ok(SlaPolicies {
+            first_calendar: c.calendars.first().map(|c| c.name.clone()),
             calendars,
             policies,
             at_risk_ratio: c.at_risk_ratio,
@@ -106,6 +108,15 @@ impl SlaPolicies {
         let p = self.policies.get(&priority)?;
         let budget = *p.budgets.get(&kind)?;
         Some((budget, self.calendars.get(&p.calendar)?))
+    }
+
+    /// The time zone customers are told times in: the first configured calendar's.
+    pub fn display_tz(&self) -> chrono_tz::Tz {
+        self.first_calendar
+            .as_ref()
+            .and_then(|n| self.calendars.get(n))
+            .map(Calendar::time_zone)
+            .unwrap_or(chrono_tz::Tz::UTC)
     }
 
     /// A configured calendar by name (`always` included).
