@@ -300,3 +300,70 @@ async fn an_agent_escalates_an_important_conversation_in_one_action() -> anyhow:
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_follow_up_without_answer_escalates_but_a_burst_does_not() -> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let clock = Clock::manual(paris(2026, 11, 30, 10, 0));
+    let app = spawn_app_with(config(dir.path(), &stub, ""), clock.clone()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let who = "33633334444";
+    send_whatsapp(
+        &app.base(),
+        who,
+        "wamid.q.1",
+        clock.now_ms(),
+        "Où trouver la notice de la presse P200 ?",
+    )
+    .await?;
+    // The same question in two pieces a minute apart is not a follow-up.
+    clock.advance(60_000);
+    send_whatsapp(
+        &app.base(),
+        who,
+        "wamid.q.2",
+        clock.now_ms(),
+        "C'est pour le réglage du capteur.",
+    )
+    .await?;
+    let c = conversation_from(&agent, who).await?;
+    let id = c["conversation"]["id"].clone();
+    let settled = |v: &Value| {
+        v["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().filter(|m| m["direction"] == "in").count() == 2)
+    };
+    let mut c = c;
+    for _ in 0..100 {
+        if settled(&c) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        c = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    }
+    assert_eq!(c["conversation"]["priority"], "faq", "{}", c["conversation"]);
+    assert_eq!(c["escalations"], json!([]));
+
+    // 40 minutes without an answer, the customer asks again: important, and a callback.
+    clock.advance(40 * 60_000);
+    send_whatsapp(&app.base(), who, "wamid.q.3", clock.now_ms(), "Des nouvelles ?").await?;
+    let mut c = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    for _ in 0..100 {
+        if c["escalations"].as_array().is_some_and(|e| !e.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        c = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    }
+    assert_eq!(c["conversation"]["priority"], "important", "{}", c["conversation"]);
+    assert_eq!(c["escalations"][0]["kind"], "callback");
+    assert_eq!(c["escalations"][0]["phone"], format!("+{who}"));
+    let last = c["verdicts"]
+        .as_array()
+        .and_then(|v| v.last().cloned())
+        .unwrap_or_default();
+    assert_eq!(last["rules"][0]["rule"], "follow_up_without_answer", "{last}");
+    app.stop().await;
+    Ok(())
+}

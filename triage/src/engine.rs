@@ -233,6 +233,9 @@ fn eval(cond: &Cond, ctx: &Ctx<'_>) -> Option<Vec<Hit>> {
             yes(count >= *at_least as usize)
         }
         Cond::OpenConversations(n) => yes(ctx.input.history.open_conversations >= *n),
+        Cond::UnansweredMessages(n) => yes(ctx.input.history.unanswered_messages >= *n),
+        Cond::Exchanges(n) => yes(ctx.input.history.agent_answers >= *n),
+        Cond::WaitingMinutes(n) => yes(ctx.input.history.waiting_minutes >= *n),
         Cond::BusinessHours(b) => yes(ctx.input.business_hours == *b),
     }
 }

@@ -72,6 +72,13 @@ pub struct History {
     pub open_conversations: u32,
     /// Earlier messages in this conversation from the customer.
     pub earlier_messages: u32,
+    /// Customer messages since the last agent answer (or since the start), this one excluded:
+    /// 1 means the customer writes again without having been answered.
+    pub unanswered_messages: u32,
+    /// Agent answers so far in this conversation.
+    pub agent_answers: u32,
+    /// Minutes since the oldest of those unanswered messages (0 when there is none).
+    pub waiting_minutes: u32,
     /// Earlier conversations of this customer, most recent first.
     pub incidents: Vec<Incident>,
 }
@@ -100,6 +107,9 @@ impl<'a> Input<'a> {
         static EMPTY: History = History {
             open_conversations: 0,
             earlier_messages: 0,
+            unanswered_messages: 0,
+            agent_answers: 0,
+            waiting_minutes: 0,
             incidents: Vec::new(),
         };
         Input {

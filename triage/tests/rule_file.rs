@@ -234,3 +234,47 @@ fn strategic_accounts_are_critical() {
         ["strategic_customer", "question"]
     );
 }
+
+#[test]
+fn follow_ups_and_long_exchanges_are_conditions_on_the_conversation() {
+    let rules = r#"
+version = 1
+
+[[rules]]
+name = "follow_up"
+priority = "important"
+escalation = "callback"
+when = { all = [{ unanswered_messages = 1 }, { waiting_minutes = 30 }] }
+
+[[rules]]
+name = "long_running"
+priority = "important"
+escalation = "visio"
+when = { exchanges = 3 }
+"#;
+    let e = engine(rules);
+    let mut history = History::default();
+    let classify = |h: &History| {
+        let mut input = Input::text(Channel::Whatsapp, "336", "des nouvelles ?");
+        input.history = h;
+        e.classify(&input)
+            .rules
+            .iter()
+            .map(|r| r.rule.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(classify(&history).is_empty());
+    history.unanswered_messages = 1;
+    history.waiting_minutes = 5;
+    assert!(
+        classify(&history).is_empty(),
+        "a message cut in pieces is not a follow-up"
+    );
+    history.waiting_minutes = 45;
+    assert_eq!(classify(&history), ["follow_up"]);
+    let history = History {
+        agent_answers: 3,
+        ..History::default()
+    };
+    assert_eq!(classify(&history), ["long_running"]);
+}

@@ -70,20 +70,34 @@ pub async fn history_facts(
     let current = conversation.map(|c| c.0).unwrap_or(-1);
     let since = now - HISTORY_DAYS * 86_400_000;
     // One round trip for the counts; the incidents only when there can be some.
-    let (open, earlier, recent): (i64, i64, i64) = sqlx::query_as(
+    let (open, earlier, recent, unanswered, answers, oldest_unanswered): (i64, i64, i64, i64, i64, Option<i64>) =
+        sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND status = 'open' AND id <> $2), \
                 (SELECT COUNT(*) FROM messages WHERE conversation_id = $2 AND direction = 'in'), \
-                (SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND id <> $2 AND created_at >= $3)",
+                (SELECT COUNT(*) FROM conversations WHERE customer_address = $1 AND id <> $2 AND created_at >= $3), \
+                (SELECT COUNT(*) FROM messages WHERE conversation_id = $2 AND direction = 'in' AND id > \
+                   COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = $2 AND direction = 'out' \
+                             AND author_kind = 'agent'), 0)), \
+                (SELECT COUNT(*) FROM messages WHERE conversation_id = $2 AND direction = 'out' AND author_kind = 'agent'), \
+                (SELECT MIN(created_at) FROM messages WHERE conversation_id = $2 AND direction = 'in' AND id > \
+                   COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = $2 AND direction = 'out' \
+                             AND author_kind = 'agent'), 0))",
     )
     .bind(customer_address)
     .bind(current)
     .bind(since)
     .fetch_one(&mut *conn)
     .await?;
+    let waiting_minutes = oldest_unanswered
+        .map(|t| u32::try_from((now - t).max(0) / 60_000).unwrap_or(u32::MAX))
+        .unwrap_or(0);
     if recent == 0 {
         return Ok(triage::History {
             open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
             earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
+            unanswered_messages: u32::try_from(unanswered).unwrap_or(u32::MAX),
+            agent_answers: u32::try_from(answers).unwrap_or(u32::MAX),
+            waiting_minutes,
             incidents: Vec::new(),
         });
     }
@@ -129,6 +143,9 @@ pub async fn history_facts(
     Ok(triage::History {
         open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
         earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
+        unanswered_messages: u32::try_from(unanswered).unwrap_or(u32::MAX),
+        agent_answers: u32::try_from(answers).unwrap_or(u32::MAX),
+        waiting_minutes,
         incidents: incidents.into_iter().map(|(_, i)| i).collect(),
     })
 }

@@ -433,6 +433,9 @@ impl Compiler<'_> {
                 }
             }
             Condition::OpenConversations(n) => Cond::OpenConversations(*n),
+            Condition::UnansweredMessages(n) => Cond::UnansweredMessages(*n),
+            Condition::Exchanges(n) => Cond::Exchanges(*n),
+            Condition::WaitingMinutes(n) => Cond::WaitingMinutes(*n),
             Condition::BusinessHours(b) => Cond::BusinessHours(*b),
         })
     }

@@ -230,5 +230,11 @@ pub enum Condition {
     History(HistoryDef),
     /// Other conversations of this customer still open.
     OpenConversations(u32),
+    /// The customer already wrote this many times since the last answer (a follow-up without reply).
+    UnansweredMessages(u32),
+    /// At least this many agent answers in the conversation, and it is still not resolved.
+    Exchanges(u32),
+    /// The customer's oldest unanswered message is at least this many minutes old.
+    WaitingMinutes(u32),
     BusinessHours(bool),
 }

@@ -116,6 +116,9 @@ pub enum Cond {
         at_least: u32,
     },
     OpenConversations(u32),
+    UnansweredMessages(u32),
+    Exchanges(u32),
+    WaitingMinutes(u32),
     BusinessHours(bool),
 }
 
