@@ -349,8 +349,9 @@ async fn a_follow_up_without_answer_escalates_but_a_burst_does_not() -> anyhow::
     clock.advance(40 * 60_000);
     send_whatsapp(&app.base(), who, "wamid.q.3", clock.now_ms(), "Des nouvelles ?").await?;
     let mut c = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
-    for _ in 0..100 {
-        if c["escalations"].as_array().is_some_and(|e| !e.is_empty()) {
+    for _ in 0..400 {
+        // (The view's parts are read one after the other: wait for all of them.)
+        if c["escalations"].as_array().is_some_and(|e| !e.is_empty()) && c["conversation"]["priority"] == "important" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
