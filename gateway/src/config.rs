@@ -508,6 +508,8 @@ pub struct SlaConfig {
     pub check_secs: u64,
     /// A running timer is "at risk" once less than this share of its budget is left.
     pub at_risk_ratio: f64,
+    /// POSTed a JSON notice of every breach, for the supervisor (retried through the outbox).
+    pub supervisor_webhook: String,
 }
 
 impl Default for SlaConfig {
@@ -541,6 +543,7 @@ impl Default for SlaConfig {
             ],
             check_secs: 5,
             at_risk_ratio: 0.25,
+            supervisor_webhook: String::new(),
         }
     }
 }

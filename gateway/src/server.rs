@@ -265,6 +265,8 @@ impl Gateway {
             policies: self.state.sla.clone(),
             check: Duration::from_secs(self.state.config.sla.check_secs.max(1)),
             heartbeat: self.state.health.sla.clone(),
+            supervisor_webhook: self.state.config.sla.supervisor_webhook.clone(),
+            outbox_wake: self.state.outbox_wake.clone(),
         }
     }
 

@@ -99,7 +99,9 @@ async fn business_time_crosses_a_holiday_and_a_weekend_and_a_breach_fires_once()
     let dir = tempfile::tempdir()?;
     // Thursday 24 December 2026, 16:30 in Paris; Friday 25 is a holiday.
     let clock = Clock::manual(paris(2026, 12, 24, 16, 30));
-    let gateway = Gateway::start(config(dir.path()), clock.clone()).await?;
+    let mut c = config(dir.path());
+    c.sla.supervisor_webhook = "http://127.0.0.1:9/supervisor".into();
+    let gateway = Gateway::start(c, clock.clone()).await?;
     let accepted = gateway
         .state
         .pipeline
@@ -124,11 +126,12 @@ async fn business_time_crosses_a_holiday_and_a_weekend_and_a_breach_fires_once()
     assert_eq!(due(&gateway, id, "first_response").await?.0, "breached");
     // Recorded as a private note for the agents.
     let messages = gateway.state.store.messages(id, true).await?;
-    assert!(
-        messages
-            .iter()
-            .any(|m| m.direction == "note" && m.body.contains("SLA breached: the first response"))
-    );
+    let note = messages
+        .iter()
+        .find(|m| m.direction == "note" && m.body.contains("SLA breached: the first response"))
+        .ok_or_else(|| anyhow::anyhow!("no breach note"))?;
+    // The supervisor's webhook notice is queued in the outbox with it (retried until delivered).
+    assert_eq!(note.delivery_status.as_deref(), Some("pending"));
     Ok(())
 }
 

@@ -32,6 +32,9 @@ pub struct SlaWorker {
     pub policies: Arc<SlaPolicies>,
     pub check: Duration,
     pub heartbeat: crate::health::Heartbeat,
+    /// Where supervisors are told of breaches (empty: the live event only).
+    pub supervisor_webhook: String,
+    pub outbox_wake: crate::outbox::OutboxWake,
 }
 
 fn describe(kind: &str) -> &str {
@@ -70,7 +73,7 @@ impl SlaWorker {
                     .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
                     .unwrap_or_default()
             );
-            messages::insert(
+            let note_id = messages::insert(
                 &mut tx,
                 &NewMessage {
                     conversation_id: conversation,
@@ -91,6 +94,22 @@ impl SlaWorker {
                 },
             )
             .await?;
+            if !self.supervisor_webhook.is_empty() {
+                let payload = serde_json::json!({
+                    "url": self.supervisor_webhook,
+                    "body": {
+                        "event": "sla_breached",
+                        "ticket": conversation.ticket(),
+                        "conversation": conversation.0,
+                        "kind": t.kind,
+                        "due_at": due,
+                        "calendar": t.calendar,
+                    }
+                })
+                .to_string();
+                crate::store::outbox::insert(&mut tx, note_id, conversation, "oncall_webhook", Some(&payload), now)
+                    .await?;
+            }
             // Back on top of its queue; a late answer goes to whoever is free, not only the assignee.
             sqlx::query("UPDATE queue_entries SET priority_rank = -1 WHERE conversation_id = $1")
                 .bind(conversation.0)
@@ -104,6 +123,9 @@ impl SlaWorker {
                     .await?;
             }
             tx.commit().await?;
+            if !self.supervisor_webhook.is_empty() {
+                self.outbox_wake.notify();
+            }
             info!(conversation = conversation.0, kind = %t.kind, due_at = due, "SLA breached");
             self.events.publish(Event::SlaBreached {
                 conversation: conversation.0,
