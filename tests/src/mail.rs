@@ -269,6 +269,14 @@ pub struct Received {
 }
 
 impl Received {
+    /// The decoded text body.
+    pub fn text(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .and_then(|m| m.body_text(0).map(|t| t.to_string()))
+            .unwrap_or_default()
+    }
+
     /// The decoded subject (encoded words undone), as a mail client shows it.
     pub fn subject(&self) -> Option<String> {
         mail_parser::MessageParser::default()

@@ -930,3 +930,60 @@ async fn polling_and_flagging_work_and_a_dead_mailbox_stalls_nothing() -> anyhow
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_critical_mail_out_of_hours_emails_the_on_call_contact() -> anyhow::Result<()> {
+    use chrono::TimeZone;
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    // A calendar closed today (and tomorrow, should the test cross midnight).
+    let today = chrono_tz::Europe::Paris
+        .timestamp_millis_opt(Clock::system().now_ms())
+        .single()
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    let all_day = vec!["00:00-24:00".to_string()];
+    config.sla.calendars.push(gateway::config::CalendarConfig {
+        name: "closed-today".into(),
+        time_zone: "Europe/Paris".into(),
+        monday: all_day.clone(),
+        tuesday: all_day.clone(),
+        wednesday: all_day.clone(),
+        thursday: all_day.clone(),
+        friday: all_day.clone(),
+        saturday: all_day.clone(),
+        sunday: all_day,
+        holidays: vec![today.to_string(), today.succ_opt().unwrap_or(today).to_string()],
+    });
+    config.escalation.on_call_calendar = "closed-today".into();
+    config.escalation.on_call_email = "oncall@maker.test".into();
+    let app = spawn_app_with(config, Clock::system()).await?;
+
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "URGENT ligne arrêtée",
+                id: "night@client-plant.test",
+                body: "La ligne 3 est arrêtée, production stoppée.\n\n-- \nJean Dupont\nTél. +33 6 12 34 56 78",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let notice = sink
+        .wait_for("the on-call mail", |r| {
+            r.rcpt_tos.contains(&"oncall@maker.test".to_string())
+        })
+        .await?;
+    let text = notice.text();
+    assert!(text.starts_with("On-call: critical SY-"), "{text}");
+    // The callback number comes from the signature of the mail.
+    assert!(text.contains("call back +33612345678"), "{text}");
+    assert!(!notice.rcpt_tos.contains(&"jean@client-plant.test".to_string()));
+    app.stop().await;
+    Ok(())
+}
