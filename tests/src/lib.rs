@@ -99,3 +99,30 @@ pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<Test
         task: Some(task),
     })
 }
+
+/// An email as the pipeline receives it, for tests that submit directly.
+pub fn inbound_email(external_id: &str, from: &str, subject: &str, text: &str) -> channels::Inbound {
+    channels::Inbound {
+        channel: channels::ChannelKind::Email,
+        endpoint: "sav".into(),
+        external_id: external_id.into(),
+        thread_hints: Default::default(),
+        from: channels::Participant {
+            address: from.into(),
+            name: None,
+        },
+        to: vec![],
+        cc: vec![],
+        contact: Default::default(),
+        subject: Some(subject.into()),
+        text: text.into(),
+        quoted: None,
+        html: None,
+        attachments: vec![],
+        sent_at: None,
+        language: None,
+        auto: Default::default(),
+        raw_ref: None,
+        bounce: None,
+    }
+}

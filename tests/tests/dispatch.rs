@@ -2,7 +2,7 @@
 //! balancing, oldest first when capacity frees, offers withdrawn when nobody
 //! answers, nothing for agents who are not online, manual claims untouched.
 
-use channels::{ChannelKind, Inbound, Participant};
+use channels::Inbound;
 use e2e::test_config;
 use gateway::clock::Clock;
 use gateway::ids::{AgentId, ConversationId};
@@ -14,29 +14,12 @@ const IMPORTANT: &str = "Nous constatons beaucoup de rebuts sur la presse P200 d
 const START: i64 = 1_795_000_000_000;
 
 fn mail(n: usize) -> Inbound {
-    Inbound {
-        channel: ChannelKind::Email,
-        endpoint: "sav".into(),
-        external_id: format!("d{n}@x"),
-        thread_hints: Default::default(),
-        from: Participant {
-            address: format!("client{n}@plant.test"),
-            name: None,
-        },
-        to: vec![],
-        cc: vec![],
-        contact: Default::default(),
-        subject: Some(format!("Rebuts {n}")),
-        text: IMPORTANT.into(),
-        quoted: None,
-        html: None,
-        attachments: vec![],
-        sent_at: None,
-        language: None,
-        auto: Default::default(),
-        raw_ref: None,
-        bounce: None,
-    }
+    e2e::inbound_email(
+        &format!("d{n}@x"),
+        &format!("client{n}@plant.test"),
+        &format!("Rebuts {n}"),
+        IMPORTANT,
+    )
 }
 
 struct Setup {

@@ -2,7 +2,7 @@
 //! holiday, a pause while waiting for the customer, breaches fired once (also
 //! after a restart), and the state the API shows.
 
-use channels::{ChannelKind, Inbound, Participant};
+use channels::Inbound;
 use chrono::TimeZone;
 use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with, test_config};
 use gateway::clock::Clock;
@@ -58,29 +58,7 @@ fn config(dir: &std::path::Path) -> Config {
 }
 
 fn mail(id: &str, from: &str, text: &str) -> Inbound {
-    Inbound {
-        channel: ChannelKind::Email,
-        endpoint: "sav".into(),
-        external_id: id.into(),
-        thread_hints: Default::default(),
-        from: Participant {
-            address: from.into(),
-            name: None,
-        },
-        to: vec![],
-        cc: vec![],
-        contact: Default::default(),
-        subject: Some(format!("Demande {id}")),
-        text: text.into(),
-        quoted: None,
-        html: None,
-        attachments: vec![],
-        sent_at: None,
-        language: None,
-        auto: Default::default(),
-        raw_ref: None,
-        bounce: None,
-    }
+    e2e::inbound_email(id, from, &format!("Demande {id}"), text)
 }
 
 const IMPORTANT: &str = "Nous constatons beaucoup de rebuts sur la presse P200 depuis le changement d'outil.";

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use channels::{ChannelKind, Inbound, Participant};
+use channels::Inbound;
 use e2e::{ADMIN_PASSWORD, AgentClient, Visitor, spawn_app_with, test_config};
 use gateway::clock::Clock;
 use gateway::config::AccountConfig;
@@ -139,29 +139,7 @@ async fn strategic_accounts_from_the_config_are_critical() -> anyhow::Result<()>
 }
 
 fn email(id: &str, from: &str, text: &str) -> Inbound {
-    Inbound {
-        channel: ChannelKind::Email,
-        endpoint: "sav".into(),
-        external_id: id.into(),
-        thread_hints: Default::default(),
-        from: Participant {
-            address: from.into(),
-            name: None,
-        },
-        to: vec![],
-        cc: vec![],
-        contact: Default::default(),
-        subject: Some("Presse P200".into()),
-        text: text.into(),
-        quoted: None,
-        html: None,
-        attachments: vec![],
-        sent_at: None,
-        language: None,
-        auto: Default::default(),
-        raw_ref: None,
-        bounce: None,
-    }
+    e2e::inbound_email(id, from, "Presse P200", text)
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use crate::ids::{AgentId, ConversationId};
 use crate::sla::Calendar;
 use crate::store::StoreError;
 use crate::store::escalations::{self, NewEscalation};
-use crate::store::messages::{self, Direction, NewMessage};
+use crate::store::messages::{self, Direction};
 use crate::store::outbox;
 
 #[derive(Debug, Clone)]
@@ -155,23 +155,15 @@ pub async fn request(
         opened.escalations.push(id);
         // The link goes to the customer on their own channel, like any reply.
         let text = visio_text(ctx.language, &url);
-        let message = messages::insert(
+        let message = messages::insert_system(
             conn,
-            &NewMessage {
+            &messages::SystemMessage {
                 conversation_id: ctx.conversation,
                 direction: Direction::Out,
-                author_kind: "system",
-                author_agent_id: None,
                 author_name: None,
                 channel: ctx.channel,
                 endpoint: ctx.endpoint,
-                external_id: None,
-                client_id: None,
-                subject: None,
                 body: &text,
-                quoted: None,
-                html: None,
-                raw_ref: None,
                 created_at: ctx.now,
             },
         )
@@ -247,23 +239,15 @@ async fn on_call_note(
     ctx: &Context<'_>,
     text: &str,
 ) -> Result<crate::ids::MessageId, StoreError> {
-    messages::insert(
+    messages::insert_system(
         conn,
-        &NewMessage {
+        &messages::SystemMessage {
             conversation_id: ctx.conversation,
             direction: Direction::Note,
-            author_kind: "system",
-            author_agent_id: None,
             author_name: Some("On-call"),
             channel: ctx.channel,
             endpoint: ctx.endpoint,
-            external_id: None,
-            client_id: None,
-            subject: None,
             body: text,
-            quoted: None,
-            html: None,
-            raw_ref: None,
             created_at: ctx.now,
         },
     )

@@ -14,7 +14,7 @@ use super::SlaPolicies;
 use crate::clock::Clock;
 use crate::events::{Event, Events};
 use crate::ids::ConversationId;
-use crate::store::messages::{self, Direction, NewMessage};
+use crate::store::messages::{self, Direction};
 use crate::store::{Store, StoreError, sla};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,23 +73,15 @@ impl SlaWorker {
                     .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
                     .unwrap_or_default()
             );
-            let note_id = messages::insert(
+            let note_id = messages::insert_system(
                 &mut tx,
-                &NewMessage {
+                &messages::SystemMessage {
                     conversation_id: conversation,
                     direction: Direction::Note,
-                    author_kind: "system",
-                    author_agent_id: None,
                     author_name: Some("SLA"),
                     channel: &channel,
                     endpoint: &endpoint,
-                    external_id: None,
-                    client_id: None,
-                    subject: None,
                     body: &note,
-                    quoted: None,
-                    html: None,
-                    raw_ref: None,
                     created_at: now,
                 },
             )

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::messages::{self, Direction, NewMessage};
+use super::messages::{self, Direction};
 use super::{Result, Store};
 use crate::ids::{AgentId, ConversationId};
 
@@ -123,23 +123,15 @@ impl Store {
                 "Offered to {name} {} min ago without an answer: offered to the next agent.",
                 answer_timeout_ms / 60_000
             );
-            messages::insert(
+            messages::insert_system(
                 &mut tx,
-                &NewMessage {
+                &messages::SystemMessage {
                     conversation_id: ConversationId(conversation),
                     direction: Direction::Note,
-                    author_kind: "system",
-                    author_agent_id: None,
                     author_name: Some("Dispatch"),
                     channel: &channel,
                     endpoint: &endpoint,
-                    external_id: None,
-                    client_id: None,
-                    subject: None,
                     body: &note,
-                    quoted: None,
-                    html: None,
-                    raw_ref: None,
                     created_at: now,
                 },
             )

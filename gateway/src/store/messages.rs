@@ -69,6 +69,44 @@ pub async fn insert(conn: &mut AnyConnection, m: &NewMessage<'_>) -> Result<Mess
     Ok(MessageId(id))
 }
 
+/// A message the gateway itself writes into a conversation: a private note
+/// (`Direction::Note`: SLA breach, dispatch, on-call) or an automatic message
+/// to the customer (`Direction::Out`, with its outbox row added by the caller).
+pub struct SystemMessage<'a> {
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    /// Shown as the author: "SLA", "Dispatch", "On-call"; None for messages to the customer.
+    pub author_name: Option<&'a str>,
+    pub channel: &'a str,
+    pub endpoint: &'a str,
+    pub body: &'a str,
+    pub created_at: i64,
+}
+
+pub async fn insert_system(conn: &mut AnyConnection, m: &SystemMessage<'_>) -> Result<MessageId> {
+    insert(
+        conn,
+        &NewMessage {
+            conversation_id: m.conversation_id,
+            direction: m.direction,
+            author_kind: "system",
+            author_agent_id: None,
+            author_name: m.author_name,
+            channel: m.channel,
+            endpoint: m.endpoint,
+            external_id: None,
+            client_id: None,
+            subject: None,
+            body: m.body,
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: m.created_at,
+        },
+    )
+    .await
+}
+
 pub struct NewAttachment<'a> {
     pub message_id: MessageId,
     pub name: Option<&'a str>,
