@@ -244,7 +244,7 @@ pub async fn accept(
     if !quiet {
         ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
         ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
-        timers_on_customer_message(conn, ctx, conversation_id, priority, new_conversation).await?;
+        timers_on_customer_message(conn, ctx, conversation_id, priority, existing.as_ref()).await?;
     }
     // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
     let mut bounced = None;
@@ -387,11 +387,11 @@ async fn timers_on_customer_message(
     ctx: &Ctx<'_>,
     conversation: ConversationId,
     priority: Priority,
-    new_conversation: bool,
+    existing: Option<&ConversationHead>,
 ) -> Result<(), StoreError> {
     use crate::sla::TimerKind;
     use crate::store::sla;
-    if new_conversation {
+    let Some(head) = existing else {
         sla::start(
             conn,
             ctx.sla,
@@ -402,7 +402,7 @@ async fn timers_on_customer_message(
             false,
         )
         .await?;
-        sla::start(
+        return sla::start(
             conn,
             ctx.sla,
             conversation,
@@ -411,33 +411,31 @@ async fn timers_on_customer_message(
             ctx.now,
             false,
         )
-        .await?;
-        return Ok(());
-    }
-    let (answered, waiting): (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT first_response_at, awaiting_customer_since FROM conversations WHERE id = $1")
-            .bind(conversation.0)
-            .fetch_one(&mut *conn)
-            .await?;
-    if waiting.is_some() {
+        .await;
+    };
+    // Only what changes is written: a follow-up of an unanswered conversation touches no timer.
+    if head.awaiting_customer_since.is_some() {
         sqlx::query("UPDATE conversations SET awaiting_customer_since = NULL WHERE id = $1")
             .bind(conversation.0)
             .execute(&mut *conn)
             .await?;
         sla::resume(conn, ctx.sla, conversation, ctx.now).await?;
     }
-    // A conversation resolved and reopened by the customer gets its resolution clock again.
-    sla::start(
-        conn,
-        ctx.sla,
-        conversation,
-        priority,
-        TimerKind::Resolution,
-        ctx.now,
-        true,
-    )
-    .await?;
-    if answered.is_some() {
+    // Resolved and reopened by the customer: the resolution clock starts again.
+    if head.status != "open" {
+        sla::start(
+            conn,
+            ctx.sla,
+            conversation,
+            priority,
+            TimerKind::Resolution,
+            ctx.now,
+            true,
+        )
+        .await?;
+    }
+    // Answered before: the next answer is due (a running next-response timer is kept).
+    if head.first_response_at.is_some() {
         sla::start(
             conn,
             ctx.sla,
@@ -446,17 +444,6 @@ async fn timers_on_customer_message(
             TimerKind::NextResponse,
             ctx.now,
             true,
-        )
-        .await?;
-    } else {
-        sla::start(
-            conn,
-            ctx.sla,
-            conversation,
-            priority,
-            TimerKind::FirstResponse,
-            ctx.now,
-            false,
         )
         .await?;
     }

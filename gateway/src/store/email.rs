@@ -9,7 +9,7 @@ use super::ingest::ConversationHead;
 use super::{Result, Store};
 use crate::ids::{ConversationId, MessageId};
 
-const HEAD_COLUMNS: &str = "id, status, priority, queue, escalation, customer_address, language";
+use super::ingest::HEAD_COLUMNS;
 
 /// Most ids of a References chain looked up: the parent and the latest ones matter.
 const MAX_LOOKUP_IDS: usize = 30;

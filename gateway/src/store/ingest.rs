@@ -45,15 +45,22 @@ pub struct ConversationHead {
     pub escalation: String,
     pub customer_address: String,
     pub language: Option<String>,
+    /// For the SLA clocks: answered yet, waiting for the customer.
+    pub first_response_at: Option<i64>,
+    pub awaiting_customer_since: Option<i64>,
 }
 
+/// The columns of [`ConversationHead`], for every lookup that threads a message.
+pub const HEAD_COLUMNS: &str =
+    "id, status, priority, queue, escalation, customer_address, language, first_response_at, awaiting_customer_since";
+
 pub async fn conversation_by_chat_key(conn: &mut AnyConnection, key: &str) -> Result<Option<ConversationHead>> {
-    Ok(sqlx::query_as(
-        "SELECT id, status, priority, queue, escalation, customer_address, language FROM conversations WHERE chat_key = $1",
+    Ok(
+        sqlx::query_as(&format!("SELECT {HEAD_COLUMNS} FROM conversations WHERE chat_key = $1"))
+            .bind(key)
+            .fetch_optional(conn)
+            .await?,
     )
-    .bind(key)
-    .fetch_optional(conn)
-    .await?)
 }
 
 /// How far back earlier incidents count for triage's history conditions.

@@ -184,7 +184,8 @@ pub async fn conversation_for(
 ) -> Result<Option<ConversationHead>> {
     if let Some(reply_to) = reply_to {
         let found: Option<ConversationHead> = sqlx::query_as(
-            "SELECT c.id, c.status, c.priority, c.queue, c.escalation, c.customer_address, c.language \
+            "SELECT c.id, c.status, c.priority, c.queue, c.escalation, c.customer_address, c.language, \
+             c.first_response_at, c.awaiting_customer_since \
              FROM messages m LEFT JOIN outbox o ON o.message_id = m.id JOIN conversations c ON c.id = m.conversation_id \
              WHERE (o.external_id = $1 OR (m.channel = 'whatsapp' AND m.external_id = $1)) LIMIT 1",
         )
@@ -195,10 +196,11 @@ pub async fn conversation_for(
             return Ok(found);
         }
     }
-    Ok(sqlx::query_as(
-        "SELECT id, status, priority, queue, escalation, customer_address, language FROM conversations \
+    Ok(sqlx::query_as(&format!(
+        "SELECT {} FROM conversations \
          WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 AND status = 'open' ORDER BY id DESC LIMIT 1",
-    )
+        super::ingest::HEAD_COLUMNS
+    ))
     .bind(endpoint)
     .bind(customer)
     .fetch_optional(conn)
