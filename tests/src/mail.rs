@@ -284,24 +284,11 @@ impl Received {
             .and_then(|m| m.subject().map(str::to_string))
     }
 
-    /// A header's unfolded value.
-    pub fn header(&self, name: &str) -> Option<String> {
-        let head = self.raw.split("\r\n\r\n").next().unwrap_or_default();
-        let mut lines = head.split("\r\n").peekable();
-        while let Some(line) = lines.next() {
-            if let Some((n, v)) = line.split_once(':')
-                && n.eq_ignore_ascii_case(name)
-            {
-                let mut value = v.trim().to_string();
-                while let Some(next) = lines.peek().filter(|l| l.starts_with([' ', '\t'])) {
-                    value.push(' ');
-                    value.push_str(next.trim());
-                    lines.next();
-                }
-                return Some(value);
-            }
-        }
-        None
+    /// A header's value, unfolded.
+    pub fn header(&self, name: &'static str) -> Option<String> {
+        let message = mail_parser::MessageParser::default().parse(self.raw.as_bytes())?;
+        let raw = message.header_raw(name)?;
+        Some(raw.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 
@@ -370,6 +357,45 @@ impl SmtpSink {
             self.received().len()
         )
     }
+}
+
+/// A gateway configuration file reading Dovecot's `sav` mailbox and sending
+/// through the sink; `mailbox_extra` adds keys to the `[[email.mailboxes]]` entry.
+pub fn write_gateway_config(
+    dir: &Path,
+    dovecot: &Dovecot,
+    sink: &SmtpSink,
+    mailbox_extra: &str,
+) -> anyhow::Result<PathBuf> {
+    let path = dir.join("switchyard.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[email]
+enabled = true
+address = "sav@maker.test"
+loop_id = "e2e-node"
+max_acks_per_hour = 100000
+
+[email.smtp]
+host = "127.0.0.1"
+port = {smtp}
+security = "plain"
+
+[[email.mailboxes]]
+name = "sav"
+host = "127.0.0.1"
+port = {imap}
+security = "plain"
+user = "{MAIL_USER}"
+password = "{MAIL_PASSWORD}"
+{mailbox_extra}
+"#,
+            smtp = sink.port,
+            imap = dovecot.port
+        ),
+    )?;
+    Ok(path)
 }
 
 impl Drop for SmtpSink {

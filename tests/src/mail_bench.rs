@@ -5,7 +5,6 @@
 //! - backlog: mails appended while the gateway is down, then the time from its
 //!   start until every one of them is committed.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -13,7 +12,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::mail::{Dovecot, MAIL_PASSWORD, MAIL_USER, SmtpSink};
+use crate::mail::{Dovecot, SmtpSink};
 use crate::{ADMIN_PASSWORD, ChildServer};
 
 pub struct Report {
@@ -21,37 +20,6 @@ pub struct Report {
     pub backlog: usize,
     /// From the gateway process start to the last backlog mail committed.
     pub backlog_elapsed: Duration,
-}
-
-fn config(dir: &Path, dovecot: &Dovecot, sink: &SmtpSink, batch: usize) -> anyhow::Result<std::path::PathBuf> {
-    let path = dir.join("switchyard.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"[email]
-enabled = true
-address = "sav@maker.test"
-max_acks_per_hour = 100000
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "plain"
-
-[[email.mailboxes]]
-name = "sav"
-host = "127.0.0.1"
-port = {imap}
-security = "plain"
-user = "{MAIL_USER}"
-password = "{MAIL_PASSWORD}"
-batch = {batch}
-"#,
-            smtp = sink.port,
-            imap = dovecot.port
-        ),
-    )?;
-    Ok(path)
 }
 
 fn mail(run: &str, n: usize) -> String {
@@ -110,7 +78,7 @@ pub async fn run(
     let sink = SmtpSink::start().await?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let config = config(dir.path(), &dovecot, &sink, batch)?;
+    let config = crate::mail::write_gateway_config(dir.path(), &dovecot, &sink, &format!("batch = {batch}"))?;
     let run = format!("{:x}", std::process::id());
     let mut server = ChildServer::start_with_config(binary, &data, &config).await?;
     let mut imap = dovecot.client().await?;

@@ -129,7 +129,7 @@ async fn conversation_of(agent: &AgentClient, customer: &str, subject: &str) -> 
         .unwrap_or_default())
 }
 
-fn id_header(r: &Received, name: &str) -> String {
+fn id_header(r: &Received, name: &'static str) -> String {
     r.header(name)
         .unwrap_or_default()
         .trim()
@@ -602,40 +602,6 @@ async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail()
     Ok(())
 }
 
-fn child_config(dir: &std::path::Path, dovecot: &Dovecot, sink: &SmtpSink) -> anyhow::Result<std::path::PathBuf> {
-    let path = dir.join("switchyard.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"[email]
-enabled = true
-address = "{SAV}"
-loop_id = "e2e-node"
-max_acks_per_hour = 1000
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "plain"
-
-[[email.mailboxes]]
-name = "sav"
-host = "127.0.0.1"
-port = {imap}
-security = "plain"
-user = "{MAIL_USER}"
-password = "{MAIL_PASSWORD}"
-timeout_secs = 5
-max_backoff_secs = 1
-batch = 7
-"#,
-            smtp = sink.port,
-            imap = dovecot.port
-        ),
-    )?;
-    Ok(path)
-}
-
 #[tokio::test]
 async fn every_mail_is_ingested_exactly_once_across_kills_and_a_dovecot_restart() -> anyhow::Result<()> {
     const TOTAL: usize = 40;
@@ -643,7 +609,12 @@ async fn every_mail_is_ingested_exactly_once_across_kills_and_a_dovecot_restart(
     let sink = SmtpSink::start().await?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let config = child_config(dir.path(), &dovecot, &sink)?;
+    let config = e2e::mail::write_gateway_config(
+        dir.path(),
+        &dovecot,
+        &sink,
+        "timeout_secs = 5\nmax_backoff_secs = 1\nbatch = 7",
+    )?;
     let mut server = ChildServer::start_with_config(BINARY, &data, &config).await?;
 
     let mail = |n: usize| {
