@@ -27,6 +27,8 @@ pub struct Config {
     pub escalation: EscalationConfig,
     /// Acknowledgement openings per priority and language, replacing the built-in ones.
     pub ack_templates: Vec<AckTemplate>,
+    /// Replies agents insert by typing `/keyword` in the inbox; built-in ones when empty.
+    pub canned_replies: Vec<CannedReply>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -443,6 +445,16 @@ pub struct AckTemplate {
     /// fr, en, de, es, it.
     pub language: String,
     /// `{ticket}` and `{eta}` are filled in; questions about missing facts follow it.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CannedReply {
+    /// Typed after a slash in the reply box: `/photo`.
+    pub keyword: String,
+    /// fr, en, …; empty offers it whatever the conversation's language.
+    pub language: String,
     pub text: String,
 }
 

@@ -1,5 +1,5 @@
 //! Pages and scripts embedded in the binary: the demo page with the widget,
-//! the widget script, health endpoints.
+//! the widget script, the agents' inbox, health endpoints.
 
 use axum::Router;
 use axum::extract::State;
@@ -13,6 +13,20 @@ use crate::state::AppState;
 const DEMO_PAGE: &str = include_str!("../web/index.html");
 const WIDGET_JS: &str = include_str!("../web/widget.js");
 const DEMO_CSS: &str = include_str!("../web/demo.css");
+const INBOX_PAGE: &str = include_str!("../web/inbox/index.html");
+
+/// The inbox's stylesheet and ES modules, served under `/inbox/`.
+const INBOX_ASSETS: &[(&str, &str)] = &[
+    ("inbox.css", include_str!("../web/inbox/inbox.css")),
+    ("api.js", include_str!("../web/inbox/api.js")),
+    ("app.js", include_str!("../web/inbox/app.js")),
+    ("composer.js", include_str!("../web/inbox/composer.js")),
+    ("conversation.js", include_str!("../web/inbox/conversation.js")),
+    ("dom.js", include_str!("../web/inbox/dom.js")),
+    ("list.js", include_str!("../web/inbox/list.js")),
+    ("live.js", include_str!("../web/inbox/live.js")),
+    ("queues.js", include_str!("../web/inbox/queues.js")),
+];
 
 /// No inline script anywhere: scripts come from this origin only.
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -30,6 +44,9 @@ pub fn router() -> Router<AppState> {
             "/widget.js",
             get(|| async { asset(WIDGET_JS, "text/javascript; charset=utf-8") }),
         )
+        .route("/inbox", get(|| async { page(INBOX_PAGE) }))
+        .route("/inbox/", get(|| async { page(INBOX_PAGE) }))
+        .route("/inbox/{file}", get(inbox_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
 }
@@ -50,6 +67,24 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     // The widget is loaded by other sites' pages.
     r.headers_mut()
         .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    r
+}
+
+async fn inbox_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let Some((name, body)) = INBOX_ASSETS.iter().find(|(name, _)| *name == file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let content_type = if name.ends_with(".css") {
+        "text/css; charset=utf-8"
+    } else {
+        "text/javascript; charset=utf-8"
+    };
+    let mut r = ([(header::CONTENT_TYPE, content_type)], *body).into_response();
+    r.headers_mut()
+        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    // Embedded in the binary: a new version is a new process, so revalidate each load.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
 }
 

@@ -167,7 +167,7 @@
 
   var token = null;
   try { token = localStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
-  var ws = null, opened = false, retry = 0, pingTimer = null;
+  var ws = null, opened = false, retry = 0, pingTimer = null, reconnectTimer = null;
   var shown = {};          // message id -> element
   var pending = {};        // client_id -> {text, attachments, el}
   var seq = 0;
@@ -230,11 +230,14 @@
   function connect() {
     setStatus(retry ? T.offline : T.connecting);
     var url = base.replace(/^http/, "ws") + "/ws/chat";
-    try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
-    ws.onopen = function () {
+    clearTimeout(reconnectTimer);
+    var sock;
+    try { sock = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+    ws = sock;
+    sock.onopen = function () {
       send({ type: "open", token: token, prechat: prechatValues(), lang: lang });
     };
-    ws.onmessage = function (ev) {
+    sock.onmessage = function (ev) {
       var f;
       try { f = JSON.parse(ev.data); } catch (e) { return; }
       if (f.type === "opened") {
@@ -271,7 +274,9 @@
         }
       }
     };
-    ws.onclose = function () {
+    sock.onclose = function () {
+      // A socket replaced by a newer one (reconnect after "online") is not news.
+      if (ws !== sock) return;
       opened = false;
       clearInterval(pingTimer);
       scheduleReconnect();
@@ -281,8 +286,20 @@
   function scheduleReconnect() {
     retry += 1;
     setStatus(T.offline);
-    setTimeout(connect, Math.min(15000, 500 * Math.pow(2, retry)));
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(connect, Math.min(15000, 500 * Math.pow(2, retry)));
   }
+
+  // The browser knows before the socket does: say so at once, and try again
+  // as soon as the network is back instead of waiting for the backoff.
+  window.addEventListener("offline", function () {
+    if (!ws) return;
+    setStatus(T.offline);
+    try { ws.close(); } catch (e) { /* already closed */ }
+  });
+  window.addEventListener("online", function () {
+    if (ws && !opened) { retry = Math.max(retry, 1); connect(); }
+  });
 
   function transmit(clientId) {
     var p = pending[clientId];

@@ -14,6 +14,39 @@ use futures_util::TryStreamExt;
 
 pub const MAIL_USER: &str = "sav";
 pub const MAIL_PASSWORD: &str = "secret";
+/// The SAV address the gateway reads and answers from.
+pub const SAV: &str = "sav@maker.test";
+
+/// An in-process gateway configuration reading Dovecot's `sav` mailbox and
+/// sending through the sink.
+pub fn email_config(dir: &Path, dovecot: &Dovecot, sink: &SmtpSink) -> gateway::config::Config {
+    use gateway::config::{MailSecurity, MailboxConfig, Secret, SmtpConfig};
+    let mut c = crate::test_config(dir);
+    c.email.enabled = true;
+    c.email.address = SAV.into();
+    c.email.display_name = "SAV Maker".into();
+    c.email.loop_id = "e2e-node".into();
+    c.email.smtp = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        security: MailSecurity::Plain,
+        timeout_secs: 10,
+        ..SmtpConfig::default()
+    };
+    c.email.mailboxes = vec![MailboxConfig {
+        name: "sav".into(),
+        host: "127.0.0.1".into(),
+        port: dovecot.port,
+        security: MailSecurity::Plain,
+        user: MAIL_USER.into(),
+        password: Secret::new(MAIL_PASSWORD),
+        timeout_secs: 10,
+        max_backoff_secs: 2,
+        ..MailboxConfig::default()
+    }];
+    c.outbox.retry_base_secs = 1;
+    c
+}
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())

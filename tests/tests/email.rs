@@ -4,42 +4,13 @@
 
 use std::time::Duration;
 
-use e2e::mail::{Dovecot, MAIL_PASSWORD, MAIL_USER, Received, SmtpSink};
-use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, spawn_app_with, test_config};
+use e2e::mail::{Dovecot, Received, SAV, SmtpSink, email_config};
+use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, spawn_app_with};
 use gateway::clock::Clock;
-use gateway::config::{Config, MailSecurity, MailboxConfig, Secret, SmtpConfig};
+use gateway::config::{MailSecurity, MailboxConfig, Secret};
 use serde_json::{Value, json};
 
-const SAV: &str = "sav@maker.test";
 const BINARY: &str = env!("CARGO_BIN_EXE_e2e-switchyard");
-
-fn email_config(dir: &std::path::Path, dovecot: &Dovecot, sink: &SmtpSink) -> Config {
-    let mut c = test_config(dir);
-    c.email.enabled = true;
-    c.email.address = SAV.into();
-    c.email.display_name = "SAV Maker".into();
-    c.email.loop_id = "e2e-node".into();
-    c.email.smtp = SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: sink.port,
-        security: MailSecurity::Plain,
-        timeout_secs: 10,
-        ..SmtpConfig::default()
-    };
-    c.email.mailboxes = vec![MailboxConfig {
-        name: "sav".into(),
-        host: "127.0.0.1".into(),
-        port: dovecot.port,
-        security: MailSecurity::Plain,
-        user: MAIL_USER.into(),
-        password: Secret::new(MAIL_PASSWORD),
-        timeout_secs: 10,
-        max_backoff_secs: 2,
-        ..MailboxConfig::default()
-    }];
-    c.outbox.retry_base_secs = 1;
-    c
-}
 
 /// A customer mail with CRLF line ends.
 struct Mail<'a> {

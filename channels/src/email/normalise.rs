@@ -231,8 +231,15 @@ fn bodies(msg: &Message<'_>) -> (String, Option<String>, Option<String>) {
             quoted: None,
         }
     };
-    let html = html_raw.map(|h| ammonia::clean(&h)).filter(|h| !h.trim().is_empty());
+    let html = html_raw.map(|h| sanitize_html(&h)).filter(|h| !h.trim().is_empty());
     (split.new, split.quoted, html)
+}
+
+/// Mail HTML made safe to show: no script, no event handlers, no forms or
+/// frames, links marked `noopener noreferrer`. Used when a mail is stored and
+/// again when it is served, so HTML stored by an older version is never shown raw.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::clean(html)
 }
 
 /// A part labelled US-ASCII (or unlabelled) and sent 8-bit whose bytes are

@@ -11,6 +11,7 @@ use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
 use crate::events::Event;
 use crate::ids::{AgentId, ConversationId};
+use crate::sla::SlaState;
 use crate::state::AppState;
 use crate::store::conversations::{AgentMessage, ListFilter};
 use crate::store::messages::Direction;
@@ -20,7 +21,6 @@ const MAX_REPLY_CHARS: usize = 20_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/queues", get(queues))
         .route("/api/v1/conversations", get(list))
         .route("/api/v1/conversations/{id}", get(open))
         .route("/api/v1/conversations/{id}/reply", post(reply))
@@ -37,32 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/typing", post(typing))
         .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
         .route("/api/v1/conversations/{id}/messages/{message}/raw", get(raw_message))
-}
-
-async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    let now = state.clock.now_ms();
-    let queues: Vec<serde_json::Value> = state
-        .store
-        .queue_summaries(
-            &state
-                .config
-                .dispatch
-                .queues
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        )
-        .await?
-        .into_iter()
-        .map(|q| {
-            let age = q.oldest_waiting_since.map(|t| ((now - t) / 1000).max(0));
-            json!({
-                "name": q.name, "priority": q.priority, "open": q.open, "unassigned": q.unassigned,
-                "oldest_waiting_since": q.oldest_waiting_since, "oldest_waiting_secs": age,
-            })
-        })
-        .collect();
-    Ok(Json(json!({"queues": queues})))
 }
 
 #[derive(Deserialize)]
@@ -90,9 +64,18 @@ async fn list(
         assignee: q.mine.then_some(agent.id),
         limit: q.limit.unwrap_or(200).clamp(1, 1000),
     };
-    Ok(Json(
-        json!({"conversations": state.store.conversation_list(&filter).await?}),
-    ))
+    let rows = state.store.conversation_list(&filter).await?;
+    let sla = super::queues::queued_sla_states(&state).await?;
+    let conversations: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|row| {
+            let state = sla.get(&row.id).map(|(_, s)| *s).unwrap_or(SlaState::None);
+            let mut v = json!(row);
+            v["sla_state"] = json!(state);
+            v
+        })
+        .collect();
+    Ok(Json(json!({"conversations": conversations})))
 }
 
 async fn open(

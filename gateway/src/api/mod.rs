@@ -4,10 +4,13 @@
 mod admin;
 mod agents;
 mod auth;
+mod canned;
 mod conversations;
 pub mod error;
 mod escalations;
 mod events;
+mod message_html;
+mod queues;
 mod whatsapp;
 
 use axum::Router;
@@ -18,9 +21,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(admin::router())
         .merge(auth::router())
+        .merge(canned::router())
         .merge(agents::router())
         .merge(conversations::router())
         .merge(escalations::router())
         .merge(events::router())
+        .merge(message_html::router())
+        .merge(queues::router())
         .merge(whatsapp::router())
 }

@@ -24,6 +24,13 @@ pub struct TimerRow {
     pub breached_at: Option<i64>,
 }
 
+#[derive(Debug, Clone, FromRow)]
+pub struct QueuedTimer {
+    pub queue: String,
+    #[sqlx(flatten)]
+    pub timer: TimerRow,
+}
+
 const COLUMNS: &str = "conversation_id, kind, calendar, state, budget_ms, used_ms, started_at, running_since, due_at, \
      met_at, breached_at";
 
@@ -184,6 +191,19 @@ impl Store {
                 .fetch_one(&self.reader)
                 .await?,
         )
+    }
+
+    /// The timers of every conversation in a queue, with the queue: the
+    /// inbox's SLA state per queue and per conversation in one read.
+    pub async fn sla_timers_queued(&self) -> Result<Vec<QueuedTimer>> {
+        Ok(sqlx::query_as(
+            "SELECT q.queue, t.conversation_id, t.kind, t.calendar, t.state, t.budget_ms, t.used_ms, t.started_at, \
+             t.running_since, t.due_at, t.met_at, t.breached_at \
+             FROM sla_timers t JOIN queue_entries q ON q.conversation_id = t.conversation_id \
+             WHERE t.state IN ('running', 'paused', 'breached') ORDER BY t.conversation_id",
+        )
+        .fetch_all(&self.reader)
+        .await?)
     }
 
     pub async fn sla_timers(&self, conversation: ConversationId) -> Result<Vec<TimerRow>> {

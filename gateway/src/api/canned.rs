@@ -1,0 +1,75 @@
+//! `GET /api/v1/canned-replies`: the replies agents insert by a short keyword,
+//! from `[[canned_replies]]`, or a built-in set when none is configured.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::auth::CurrentAgent;
+use crate::config::CannedReply;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/canned-replies", get(list))
+}
+
+const BUILT_IN: &[(&str, &str, &str)] = &[
+    (
+        "photo",
+        "fr",
+        "Pouvez-vous nous envoyer une photo de l'écran d'erreur et de la plaque signalétique de la machine ?",
+    ),
+    (
+        "photo",
+        "en",
+        "Could you send us a photo of the error screen and of the machine's rating plate?",
+    ),
+    (
+        "serie",
+        "fr",
+        "Pouvez-vous nous indiquer le numéro de série de la machine (plaque signalétique, à l'arrière) ?",
+    ),
+    (
+        "serial",
+        "en",
+        "Could you tell us the machine's serial number (rating plate, at the back)?",
+    ),
+    (
+        "rappel",
+        "fr",
+        "Un technicien vous rappelle dans les prochaines minutes au numéro indiqué.",
+    ),
+    (
+        "callback",
+        "en",
+        "A technician will call you back within the next few minutes on the number you gave.",
+    ),
+    (
+        "merci",
+        "fr",
+        "Merci pour votre retour. Nous clôturons la demande ; répondez à ce message si le problème revient.",
+    ),
+    (
+        "thanks",
+        "en",
+        "Thank you for your feedback. We are closing the request; reply to this message if the problem comes back.",
+    ),
+];
+
+async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Json<serde_json::Value> {
+    let configured = &state.config.canned_replies;
+    let replies: Vec<CannedReply> = if configured.is_empty() {
+        BUILT_IN
+            .iter()
+            .map(|(keyword, language, text)| CannedReply {
+                keyword: (*keyword).into(),
+                language: (*language).into(),
+                text: (*text).into(),
+            })
+            .collect()
+    } else {
+        configured.clone()
+    };
+    Json(json!({"canned_replies": replies}))
+}

@@ -1,0 +1,54 @@
+//! `GET /api/v1/conversations/{id}/messages/{message}/html`: a mail's HTML body
+//! as a document of its own, for the inbox to show in a sandboxed frame.
+//!
+//! Three layers, so that one mistake does not run a sender's code in an
+//! agent's session: the HTML is sanitised again here (whatever version stored
+//! it), the response's CSP forbids every script and remote resource (remote
+//! images would also tell the sender when the mail was read), and the inbox
+//! frames it with a `sandbox` attribute that does not allow scripts.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::error::ApiError;
+use crate::auth::CurrentAgent;
+use crate::ids::MessageId;
+use crate::state::AppState;
+
+const MAIL_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+     frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-same-origin allow-popups \
+     allow-popups-to-escape-sandbox";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/conversations/{id}/messages/{message}/html", get(html))
+}
+
+async fn html(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let row = state
+        .store
+        .message(MessageId(message))
+        .await?
+        .filter(|m| m.conversation_id == id)
+        .ok_or(ApiError::NotFound("message"))?;
+    let body = row.html.as_deref().ok_or(ApiError::NotFound("HTML body"))?;
+    let document = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">\
+         <style>body{{margin:0;padding:8px;font:14px/1.4 system-ui,sans-serif;color:#1d2733;overflow-wrap:anywhere}}\
+         img{{max-width:100%;height:auto}}table{{max-width:100%}}</style></head><body>{}</body></html>",
+        channels::email::sanitize_html(body)
+    );
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], document).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(MAIL_CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
+}

@@ -1,0 +1,89 @@
+//! `GET /api/v1/queues`: each queue's load and service-level state, most
+//! urgent queue first, for the inbox's left column.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::auth::CurrentAgent;
+use crate::sla::SlaState;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/queues", get(queues))
+}
+
+/// The SLA state of every queued conversation, with its queue.
+pub(super) async fn queued_sla_states(state: &AppState) -> Result<HashMap<i64, (String, SlaState)>, ApiError> {
+    let now = state.clock.now_ms();
+    let mut by_conversation: HashMap<i64, (String, Vec<crate::store::sla::TimerRow>)> = HashMap::new();
+    for t in state.store.sla_timers_queued().await? {
+        by_conversation
+            .entry(t.timer.conversation_id)
+            .or_insert_with(|| (t.queue, Vec::new()))
+            .1
+            .push(t.timer);
+    }
+    Ok(by_conversation
+        .into_iter()
+        .map(|(id, (queue, timers))| (id, (queue, crate::sla::view(timers, &state.sla, now).state)))
+        .collect())
+}
+
+#[derive(Default)]
+struct SlaCounts {
+    on_time: i64,
+    at_risk: i64,
+    breached: i64,
+}
+
+impl SlaCounts {
+    /// The queue's state is its worst conversation's.
+    fn state(&self) -> SlaState {
+        if self.breached > 0 {
+            SlaState::Breached
+        } else if self.at_risk > 0 {
+            SlaState::AtRisk
+        } else if self.on_time > 0 {
+            SlaState::OnTime
+        } else {
+            SlaState::None
+        }
+    }
+}
+
+async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now_ms();
+    let mut counts: HashMap<String, SlaCounts> = HashMap::new();
+    for (queue, sla) in queued_sla_states(&state).await?.into_values() {
+        let c = counts.entry(queue).or_default();
+        match sla {
+            SlaState::Breached => c.breached += 1,
+            SlaState::AtRisk => c.at_risk += 1,
+            SlaState::OnTime => c.on_time += 1,
+            SlaState::Paused | SlaState::None => {}
+        }
+    }
+    let known: Vec<&str> = state.config.dispatch.queues.iter().map(String::as_str).collect();
+    let queues: Vec<serde_json::Value> = state
+        .store
+        .queue_summaries(&known)
+        .await?
+        .into_iter()
+        .map(|q| {
+            let age = q.oldest_waiting_since.map(|t| ((now - t) / 1000).max(0));
+            let sla = counts.remove(&q.name).unwrap_or_default();
+            json!({
+                "name": q.name, "priority": q.priority, "open": q.open, "unassigned": q.unassigned,
+                "oldest_waiting_since": q.oldest_waiting_since, "oldest_waiting_secs": age,
+                "sla_state": sla.state(),
+                "sla": {"on_time": sla.on_time, "at_risk": sla.at_risk, "breached": sla.breached},
+            })
+        })
+        .collect();
+    Ok(Json(json!({"queues": queues})))
+}

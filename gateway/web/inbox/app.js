@@ -1,0 +1,303 @@
+// The inbox: login, the three columns, live updates, keyboard shortcuts.
+// The address bar keeps the view (#queue/critical, #mine, #c/42) so a reload
+// or a new login comes back to the same place.
+
+import { api, login, currentAgent, whenExpired } from "./api.js";
+import { toast } from "./dom.js";
+import { connectLive } from "./live.js";
+import { renderQueues, sortQueues } from "./queues.js";
+import { renderList } from "./list.js";
+import { ConversationView } from "./conversation.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,
+  queues: [],
+  agents: [],
+  canned: [],
+  conversations: [],
+  mineCount: null,
+  view: { kind: "queue", name: "critical" },
+  status: "open",
+  live: null,
+  refreshTimer: null,
+};
+
+let conversation = null;
+
+// ---- session ----------------------------------------------------------------
+
+function showLogin(notice) {
+  $("app").hidden = true;
+  $("login").hidden = false;
+  $("login-notice").hidden = !notice;
+  $("login-notice").textContent = notice || "";
+  $("login-error").textContent = "";
+  const user = $("login-form").elements.username;
+  if (state.me && !user.value) user.value = state.me.username;
+  (user.value ? $("login-form").elements.password : user).focus();
+}
+
+whenExpired(() => {
+  if (!$("login").hidden) return;
+  if (state.live) state.live.close();
+  state.live = null;
+  showLogin("Your session has expired. Sign in again: your draft is kept.");
+});
+
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  const button = form.querySelector("button");
+  button.disabled = true;
+  $("login-error").textContent = "";
+  try {
+    const agent = await login(form.elements.username.value, form.elements.password.value);
+    form.elements.password.value = "";
+    await start(agent);
+  } catch (err) {
+    $("login-error").textContent =
+      err.status === 401 ? "Wrong username or password." :
+      err.status === 429 ? "Too many attempts: wait a moment and try again." :
+      err.message;
+    form.elements.password.select();
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  try { await api.post("/api/v1/auth/logout"); } catch (e) { /* gone already */ }
+  if (state.live) state.live.close();
+  state.live = null;
+  state.me = null;
+  showLogin("Signed out.");
+});
+
+// ---- start --------------------------------------------------------------------
+
+async function start(agent) {
+  state.me = agent;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("me").textContent = agent.display_name;
+  conversation = new ConversationView($("conversation"), {
+    me: agent,
+    agents: () => state.agents,
+    queues: () => state.queues,
+    canned: () => state.canned,
+    onChanged: () => refreshLists(),
+  });
+  const [canned, agents] = await Promise.all([
+    api.get("/api/v1/canned-replies").catch(() => ({ canned_replies: [] })),
+    api.get("/api/v1/agents/dispatch").catch(() => ({ agents: [] })),
+  ]);
+  state.canned = canned.canned_replies || [];
+  state.agents = agents.agents || [];
+  const mine = state.agents.find((a) => a.id === agent.id);
+  if (mine) $("presence").value = mine.presence;
+  readHash();
+  await refreshLists();
+  if (state.openId != null) conversation.show(state.openId);
+  if (!state.live) {
+    state.live = connectLive({ onEvent, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
+  }
+}
+
+function liveState(s) {
+  const node = $("live");
+  node.textContent = s === "live" ? "live" : s === "offline" ? "offline — reconnecting" : s + "…";
+  node.className = "live " + s;
+}
+
+// ---- lists --------------------------------------------------------------------
+
+function readHash() {
+  const hash = location.hash.replace(/^#/, "");
+  const [kind, value] = hash.split("/");
+  if (kind === "mine") state.view = { kind: "mine" };
+  else if (kind === "queue" && value) state.view = { kind: "queue", name: decodeURIComponent(value) };
+  state.openId = kind === "c" && /^\d+$/.test(value || "") ? Number(value) : state.openId ?? null;
+}
+
+function writeHash() {
+  const view = state.openId != null ? "c/" + state.openId
+    : state.view.kind === "mine" ? "mine" : "queue/" + encodeURIComponent(state.view.name);
+  if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
+}
+
+async function refreshLists() {
+  const params = new URLSearchParams({ status: state.status });
+  if (state.view.kind === "mine") params.set("mine", "true");
+  else params.set("queue", state.view.name);
+  try {
+    const [queues, list, mine] = await Promise.all([
+      api.get("/api/v1/queues"),
+      api.get("/api/v1/conversations?" + params),
+      api.get("/api/v1/conversations?mine=true&limit=1000"),
+    ]);
+    state.queues = sortQueues(queues.queues);
+    state.conversations = list.conversations;
+    state.mineCount = mine.conversations.length;
+  } catch (e) {
+    if (e.status !== 401) toast(e.message, "error");
+    return;
+  }
+  if (state.view.kind === "queue" && !state.queues.some((q) => q.name === state.view.name) && state.queues.length) {
+    state.view = { kind: "queue", name: state.queues[0].name };
+    return refreshLists();
+  }
+  draw();
+}
+
+function draw() {
+  renderQueues($("queues"), { queues: state.queues, mineCount: state.mineCount, selected: state.view, onSelect: selectView });
+  $("list-title").textContent = state.view.kind === "mine" ? "My conversations" : state.view.name;
+  renderList($("list-items"), { conversations: state.conversations, selectedId: state.openId, me: state.me, onOpen: open });
+  writeHash();
+}
+
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refreshLists, 150);
+}
+
+function selectView(view) {
+  state.view = view;
+  refreshLists();
+}
+
+function open(id) {
+  state.openId = id;
+  draw();
+  conversation.show(id);
+}
+
+$("status-filter").addEventListener("change", (e) => {
+  state.status = e.target.value;
+  refreshLists();
+});
+
+$("presence").addEventListener("change", async (e) => {
+  try {
+    await api.post("/api/v1/me/presence", { presence: e.target.value });
+    toast("You are " + e.target.value);
+  } catch (err) { toast(err.message, "error"); }
+});
+
+// ---- live events ----------------------------------------------------------
+
+let conversationTimer = null;
+function onEvent(event) {
+  scheduleRefresh();
+  if (event.conversation === state.openId) {
+    if (event.type === "typing") {
+      return;
+    }
+    clearTimeout(conversationTimer);
+    conversationTimer = setTimeout(() => conversation.refresh(), 100);
+  }
+  if (event.type === "conversation_created" && event.priority === "critical") alertCritical(event);
+  if (event.type === "sla_breached") alertCritical(event);
+}
+
+// A short two-tone chime through Web Audio (no sound file to ship), and a
+// desktop notification when the agent allowed them.
+let audio = null;
+function alertCritical(event) {
+  try {
+    audio = audio || new AudioContext();
+    const now = audio.currentTime;
+    [880, 660].forEach((freq, i) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.06, now + i * 0.18);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.18 + 0.16);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now + i * 0.18);
+      osc.stop(now + i * 0.18 + 0.17);
+    });
+  } catch (e) { /* no audio device */ }
+  const text = event.type === "sla_breached" ? "Service level missed" : "New critical conversation";
+  if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
+    const n = new Notification("Switchyard — " + text, { body: "Conversation " + event.conversation, tag: "sy-" + event.conversation });
+    n.onclick = () => { window.focus(); open(event.conversation); };
+  }
+  document.title = "(!) Switchyard — inbox";
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) document.title = "Switchyard — inbox";
+});
+
+function notifyLabel() {
+  const p = "Notification" in window ? Notification.permission : "denied";
+  $("notify").textContent = p === "granted" ? "Notifications on" : p === "denied" ? "Notifications blocked" : "Notifications off";
+}
+$("notify").addEventListener("click", async () => {
+  if ("Notification" in window && Notification.permission === "default") await Notification.requestPermission();
+  notifyLabel();
+});
+notifyLabel();
+
+// ---- keyboard -------------------------------------------------------------
+
+function typingInField(target) {
+  return target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
+}
+
+function step(delta) {
+  const ids = state.conversations.map((c) => c.id);
+  if (!ids.length) return;
+  const at = ids.indexOf(state.openId);
+  const next = at < 0 ? 0 : Math.max(0, Math.min(ids.length - 1, at + delta));
+  open(ids[next]);
+  const item = document.querySelector(`#list-items [data-id="${ids[next]}"]`);
+  if (item) item.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("keydown", (e) => {
+  if ($("app").hidden || e.ctrlKey || e.metaKey || e.altKey || typingInField(e.target)) return;
+  if ($("help").open) return;
+  const c = conversation && conversation.data && conversation.data.conversation;
+  switch (e.key) {
+    case "j": step(1); break;
+    case "k": step(-1); break;
+    case "m": selectView({ kind: "mine" }); break;
+    case "r": if (conversation.composer) conversation.composer.focus("reply"); break;
+    case "n": if (conversation.composer) conversation.composer.focus("note"); break;
+    case "c": if (c) conversation.claim(); break;
+    case "e": if (c) conversation.act(c.status === "resolved" ? "reopen" : "resolve"); break;
+    case "?": $("help").showModal(); break;
+    default: {
+      const n = Number(e.key);
+      if (n >= 1 && n <= 9 && state.queues[n - 1]) selectView({ kind: "queue", name: state.queues[n - 1].name });
+      else return;
+    }
+  }
+  e.preventDefault();
+});
+
+$("help-button").addEventListener("click", () => $("help").showModal());
+
+window.addEventListener("hashchange", () => {
+  const before = state.openId;
+  state.openId = null;
+  readHash();
+  if (state.openId != null && state.openId !== before) conversation.show(state.openId);
+  refreshLists();
+});
+
+// ---- boot -------------------------------------------------------------------
+
+(async () => {
+  try {
+    const agent = await currentAgent();
+    if (agent) await start(agent);
+    else showLogin();
+  } catch (e) {
+    showLogin("The gateway cannot be reached: " + e.message);
+  }
+})();

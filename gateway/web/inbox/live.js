@@ -1,0 +1,54 @@
+// The agent websocket (/api/v1/events): new conversations, messages, status
+// and delivery changes. It reconnects with backoff; after any gap (a reconnect
+// or a "resync" from a slow reader) the screen reloads its lists, since events
+// sent meanwhile are gone.
+
+export function connectLive({ onEvent, onResync, onState }) {
+  let socket = null;
+  let retry = 0;
+  let stopped = false;
+  let timer = null;
+
+  function open() {
+    if (stopped) return;
+    const url = location.origin.replace(/^http/, "ws") + "/api/v1/events";
+    onState(retry ? "reconnecting" : "connecting");
+    try {
+      socket = new WebSocket(url);
+    } catch (e) {
+      schedule();
+      return;
+    }
+    socket.onopen = () => {
+      if (retry) onResync();
+      retry = 0;
+      onState("live");
+    };
+    socket.onmessage = (message) => {
+      let event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (event.type === "resync") onResync();
+      else onEvent(event);
+    };
+    socket.onclose = () => {
+      socket = null;
+      schedule();
+    };
+  }
+
+  function schedule() {
+    if (stopped) return;
+    retry += 1;
+    onState("offline");
+    timer = setTimeout(open, Math.min(15000, 500 * 2 ** retry));
+  }
+
+  open();
+  return {
+    close() {
+      stopped = true;
+      clearTimeout(timer);
+      if (socket) socket.close();
+    },
+  };
+}

@@ -1,0 +1,245 @@
+// The inbox and the chat widget in a real browser (Debian chromium, headless).
+// The gateway, Dovecot and the SMTP sink are started by tests/tests/browser.rs,
+// which also checks afterwards what left by SMTP. Tests run in file order and
+// share one browser: the chat conversation of the first flow is the one the
+// later flows claim, resolve and reopen.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  BASE, launch, newPage, login, screenshot, photo, assertCsrfOnEveryPost, assertNoProblems, credentials,
+} from "./support.mjs";
+
+const CUSTOMER_TEXT = "Ligne 2 arrêtée, code E17";
+const REPLY_TEXT = "Bonjour, un technicien vous rappelle dans 5 minutes.";
+
+let browser;
+let visitor;
+let alice;
+let emailConversation;
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+test("pages forbid inline script", async () => {
+  for (const path of ["/inbox", "/"]) {
+    const response = await fetch(BASE + path);
+    const csp = response.headers.get("content-security-policy") || "";
+    const script = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src"));
+    assert.equal(script, "script-src 'self'", path + " CSP");
+  }
+});
+
+test("a wrong password says so and signs nobody in", async () => {
+  const page = await newPage(browser);
+  await page.goto(BASE + "/inbox");
+  await page.fill("input[name=username]", credentials("ALICE").username);
+  await page.fill("input[name=password]", "not-the-password");
+  await page.click("#login-form button[type=submit]");
+  await assert.doesNotReject(page.locator("#login-error", { hasText: "Wrong username or password." }).waitFor());
+  assert.equal(await page.locator("#app").isVisible(), false);
+  await screenshot(page, "login-failed");
+  await page.context().close();
+});
+
+test("a critical chat reaches the top of the critical queue and the answer reaches the visitor live", async () => {
+  // The agent is already watching the inbox: the conversation must appear without a reload.
+  alice = await newPage(browser);
+  await login(alice, "ALICE");
+  await alice.keyboard.press("1"); // the most urgent queue
+  await alice.locator("#list-title", { hasText: "critical" }).waitFor();
+
+  visitor = await newPage(browser);
+  await visitor.goto(BASE + "/");
+  await visitor.locator(".launcher").click();
+  // The demo page asks for optional details first (French page: French widget).
+  await visitor.locator("form.prechat input[name=name]").fill("Marc Dupont");
+  await visitor.locator("form.prechat input[name=company]").fill("Fromagerie Alpine");
+  await visitor.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await visitor.locator("textarea").fill(CUSTOMER_TEXT);
+  // The camera button opens the file picker; the typed text becomes the photo's caption.
+  const chooser = visitor.waitForEvent("filechooser");
+  await visitor.locator("button.file").click();
+  await (await chooser).setFiles({ name: "defaut-e17.png", mimeType: "image/png", buffer: photo() });
+  await visitor.locator(".msg.customer:not(.pending)", { hasText: CUSTOMER_TEXT }).waitFor();
+  // The acknowledgement gives the ticket and when to expect an answer.
+  const ack = visitor.locator(".msg.system").first();
+  await ack.waitFor();
+  assert.match(await ack.innerText(), /SY-\d+/);
+  assert.match(await ack.innerText(), /(dans les|avant|minutes)/);
+
+  // Live: the new conversation is first in the critical queue.
+  const first = alice.locator("#list-items .item").first();
+  await first.locator(".subject", { hasText: CUSTOMER_TEXT }).waitFor();
+  assert.equal(await first.getAttribute("data-priority"), "critical");
+  assert.equal(await alice.title(), "(!) Switchyard — inbox", "a critical arrival is signalled");
+  const critical = alice.locator('#queues [data-queue="critical"]');
+  assert.match(await critical.locator(".count").innerText(), /^[1-9]/);
+  assert.match(await critical.getAttribute("data-sla"), /on_time|at_risk|breached/);
+
+  // j opens the first conversation.
+  await alice.keyboard.press("j");
+  const view = alice.locator("#conversation");
+  await view.locator(".msg.in", { hasText: CUSTOMER_TEXT }).waitFor();
+  await view.locator('.rules [data-rule="line_stopped"] mark', { hasText: "Ligne 2 arrêtée" }).waitFor();
+  assert.equal(await view.locator('[data-field="fault_codes"]').innerText(), "E17");
+  assert.match(await view.locator('[data-field="impact"]').innerText(), /Ligne 2 arrêtée/);
+  const thumb = view.locator(".msg.in .file.image img");
+  await thumb.waitFor();
+  await alice.waitForFunction((img) => img.complete && img.naturalWidth === 64, await thumb.elementHandle());
+  assert.match(await view.locator(".file.image").getAttribute("href"), /\/attachments\/\d+$/);
+  // The acknowledgement is in the thread too, with its delivery state.
+  await view.locator(".msg.system .delivery").first().waitFor();
+
+  // Claim, then answer: the visitor sees the agent typing, then the reply, without reloading.
+  await view.locator("button.claim").click();
+  await view.locator(".assigned", { hasText: "Claimed by you" }).waitFor();
+  await alice.keyboard.press("r");
+  await view.locator(".reply-text").pressSequentially("Bonjour", { delay: 10 });
+  await visitor.locator(".typing", { hasText: "Un agent écrit" }).waitFor();
+  await view.locator(".reply-text").fill(REPLY_TEXT);
+  await view.locator(".reply-text").press("Control+Enter");
+  await view.locator(".msg.out", { hasText: REPLY_TEXT }).waitFor();
+  await visitor.locator(".msg.agent", { hasText: REPLY_TEXT }).waitFor();
+  await view.locator(".msg.out", { hasText: REPLY_TEXT }).locator(".delivery.d-delivered, .delivery.d-sent").waitFor();
+
+  await screenshot(alice, "inbox");
+  await screenshot(visitor, "widget");
+  assertNoProblems(visitor);
+});
+
+test("the visitor finds the conversation again after a reload", async () => {
+  await visitor.reload();
+  await visitor.locator(".launcher").click();
+  await visitor.locator(".msg.customer", { hasText: CUSTOMER_TEXT }).waitFor();
+  await visitor.locator(".msg.agent", { hasText: REPLY_TEXT }).waitFor();
+  assert.equal(await visitor.locator("form.prechat").isVisible(), false, "no second pre-chat form");
+});
+
+test("the widget says when it is offline and recovers", async () => {
+  const context = visitor.context();
+  await context.setOffline(true);
+  await visitor.locator(".status.show", { hasText: /Hors ligne|reconnexion/ }).waitFor({ timeout: 20000 });
+  await context.setOffline(false);
+  await visitor.locator(".status.show").waitFor({ state: "hidden", timeout: 30000 });
+});
+
+test("a second agent sees the conversation as claimed", async () => {
+  const bob = await newPage(browser);
+  await login(bob, "BOB");
+  const item = bob.locator("#list-items .item", { hasText: CUSTOMER_TEXT });
+  await item.waitFor();
+  assert.match(await item.locator(".assignee").innerText(), /Alice/);
+  await item.click();
+  await bob.locator("#conversation .assigned.other", { hasText: "Claimed by Alice" }).waitFor();
+  assert.equal(await bob.locator("#conversation button.claim").innerText(), "Take over");
+  await bob.context().close();
+});
+
+test("canned replies and private notes", async () => {
+  const view = alice.locator("#conversation");
+  await alice.keyboard.press("Escape"); // shortcuts work outside the reply box
+  await alice.keyboard.press("n");
+  await view.locator(".reply-text").fill("Client stratégique, voir contrat");
+  await view.locator(".reply-text").press("Control+Enter");
+  await view.locator(".msg.note", { hasText: "Client stratégique" }).waitFor();
+  await alice.keyboard.press("Escape");
+  await alice.keyboard.press("r");
+  await view.locator(".reply-text").pressSequentially("/pho");
+  await view.locator(".canned li", { hasText: "/photo" }).waitFor();
+  await view.locator(".reply-text").press("Tab");
+  assert.match(await view.locator(".reply-text").inputValue(), /photo de l'écran d'erreur/);
+  await view.locator(".reply-text").fill("");
+});
+
+test("an expired session sends the agent to the login and keeps the draft", async () => {
+  const view = alice.locator("#conversation");
+  const draft = "Brouillon : vérifier le capteur de la ligne 2";
+  await alice.keyboard.press("Escape");
+  await alice.keyboard.press("r");
+  await view.locator(".reply-text").fill(draft);
+  await alice.context().clearCookies();
+  await view.locator("button.send").click();
+  await alice.locator("#login-notice", { hasText: "expired" }).waitFor();
+  const { password } = credentials("ALICE");
+  await alice.fill("#login-form input[name=password]", password);
+  await alice.click("#login-form button[type=submit]");
+  await alice.locator("#conversation .reply-text").waitFor();
+  assert.equal(await alice.locator("#conversation .reply-text").inputValue(), draft);
+  await alice.locator("#conversation .reply-text").fill("");
+});
+
+test("resolving takes the conversation out of the queue", async () => {
+  await alice.keyboard.press("Escape");
+  await alice.keyboard.press("1");
+  const item = alice.locator("#list-items .item", { hasText: CUSTOMER_TEXT });
+  await item.click();
+  await alice.locator("#conversation button.resolve").click();
+  await alice.locator("#conversation .badge.resolved").waitFor();
+  await item.waitFor({ state: "detached" });
+  await alice.selectOption("#status-filter", "resolved");
+  await alice.locator("#list-items .item", { hasText: CUSTOMER_TEXT }).waitFor();
+  await alice.selectOption("#status-filter", "open");
+  assertCsrfOnEveryPost(alice);
+  assertNoProblems(alice);
+});
+
+test("an email conversation: To/Cc shown and editable, HTML sanitised and inert", async () => {
+  const subject = process.env.SY_EMAIL_SUBJECT;
+  assert.ok(subject, "SY_EMAIL_SUBJECT");
+  const id = await alice.evaluate(async (subject) => {
+    const r = await fetch("/api/v1/conversations?limit=1000");
+    const data = await r.json();
+    const found = data.conversations.find((c) => c.subject === subject);
+    return found && found.id;
+  }, subject);
+  assert.ok(id, "the email conversation exists");
+  emailConversation = id;
+  await alice.goto(BASE + "/inbox#c/" + id);
+  const view = alice.locator("#conversation");
+  await view.locator(".conv-title h2", { hasText: subject }).waitFor();
+  assert.equal(await view.locator("input.to").inputValue(), process.env.SY_EMAIL_FROM);
+  assert.match(await view.locator("input.cc").inputValue(), new RegExp(process.env.SY_EMAIL_CC.replace(".", "\\.")));
+  assert.match(await view.locator(".route").innerText(), /email/i);
+
+  const frameElement = view.locator("iframe.mail-frame");
+  await frameElement.waitFor();
+  assert.equal(await frameElement.getAttribute("sandbox"), "allow-same-origin allow-popups allow-popups-to-escape-sandbox");
+  const frame = await (await frameElement.elementHandle()).contentFrame();
+  await frame.locator("text=Le convoyeur").waitFor();
+  assert.equal(await frame.locator("script").count(), 0, "no script element survives sanitising");
+  assert.equal(await frame.locator("[onclick], [onerror]").count(), 0, "no event handler survives");
+  assert.equal(await alice.evaluate(() => window.__mailScriptRan === true), false, "the mail's script did not run");
+  assert.equal(await frame.evaluate(() => window.__mailScriptRan === true), false);
+
+  // Reply with one more person in Cc; tests/tests/browser.rs checks what the SMTP sink got.
+  await alice.keyboard.press("Escape");
+  await alice.keyboard.press("r");
+  await view.locator("input.cc").fill(process.env.SY_EMAIL_CC + ", " + process.env.SY_EMAIL_CC_ADD);
+  await view.locator(".reply-text").fill("Nous avons bien reçu la vidéo du convoyeur.");
+  await view.locator("button.send").click();
+  await view.locator(".msg.out", { hasText: "vidéo du convoyeur" }).waitFor();
+  await screenshot(alice, "inbox-email");
+  assertNoProblems(alice);
+});
+
+test("the inbox stays usable on a tablet", async () => {
+  const tablet = await newPage(browser, { viewport: { width: 1024, height: 768 }, hasTouch: true });
+  await login(tablet, "BOB");
+  await tablet.locator('#queues [data-queue="critical"]').waitFor();
+  await tablet.goto(BASE + "/inbox#c/" + emailConversation);
+  await tablet.locator("#conversation .reply-text").waitFor();
+  for (const selector of ["#conversation .reply-text", "#conversation button.send", "#conversation button.resolve"]) {
+    const box = await tablet.locator(selector).boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 768 && box.x + box.width <= 1024, selector + " is on screen");
+  }
+  const overflow = await tablet.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, "no horizontal scrolling");
+  await screenshot(tablet, "inbox-tablet");
+  await tablet.context().close();
+});

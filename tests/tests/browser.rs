@@ -1,0 +1,191 @@
+//! The inbox and the chat widget in a real browser: this test starts Dovecot,
+//! the SMTP sink and a gateway, creates two agents and one email conversation,
+//! then runs `tests/browser/flows.test.mjs` (node + playwright-core + Debian's
+//! chromium) against them, and finally checks the email reply the agent sent
+//! from the browser as the SMTP sink received it. Screenshots land in
+//! `target/browser/`. Node, chromium and the npm package are installed by
+//! `scripts/test.sh`; missing ones fail this test, they never skip it.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use e2e::mail::{Dovecot, SAV, SmtpSink, email_config};
+use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with};
+use gateway::clock::Clock;
+use serde_json::{Value, json};
+
+const CUSTOMER: &str = "claire.martin@laiterie-test.fr";
+const COLLEAGUE: &str = "resp.maintenance@laiterie-test.fr";
+const ADDED_CC: &str = "qualite@laiterie-test.fr";
+const SUBJECT: &str = "Convoyeur 3 : bruit anormal";
+const FLOWS_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+fn artifacts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser")
+}
+
+fn chromium() -> String {
+    std::env::var("SWITCHYARD_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// Node, chromium and playwright-core, or a clear error saying how to get them.
+fn check_prerequisites() -> anyhow::Result<()> {
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        bail!("node is not installed: run scripts/test.sh (it installs Debian's nodejs and npm)");
+    }
+    if !Path::new(&chromium()).exists() {
+        bail!(
+            "{} is missing: run scripts/test.sh (it installs Debian's chromium)",
+            chromium()
+        );
+    }
+    if !browser_dir().join("node_modules/playwright-core").exists() {
+        bail!("playwright-core is not installed: run scripts/test.sh or `npm ci --prefix tests/browser`");
+    }
+    Ok(())
+}
+
+/// An HTML mail with a colleague in Cc and content that must never run.
+fn hostile_mail() -> String {
+    let html = "<html><body><p>Bonjour,</p><p><b>Le convoyeur 3</b> fait un bruit anormal depuis ce matin.</p>\
+         <script>window.__mailScriptRan = true; parent.__mailScriptRan = true;</script>\
+         <img src=\"x\" onerror=\"parent.__mailScriptRan = true\">\
+         <a href=\"javascript:parent.__mailScriptRan = true\">voir</a>\
+         <p>Claire Martin<br>Laiterie Test</p></body></html>";
+    format!(
+        "From: Claire Martin <{CUSTOMER}>\r\nTo: SAV Maker <{SAV}>\r\nCc: Responsable Maintenance <{COLLEAGUE}>\r\n\
+         Subject: {SUBJECT}\r\nDate: Mon, 23 Nov 2026 09:00:00 +0100\r\nMessage-ID: <convoyeur3@laiterie-test.fr>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour,\r\nLe convoyeur 3 fait un bruit anormal depuis ce matin.\r\n\
+         --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b1--\r\n"
+    )
+}
+
+async fn create_agent(admin: &AgentClient, username: &str, name: &str, password: &str) -> anyhow::Result<()> {
+    let (status, body) = admin
+        .post(
+            "/api/v1/agents",
+            json!({"username": username, "display_name": name, "password": password}),
+        )
+        .await?;
+    if status != 200 {
+        bail!("creating {username}: {status} {body}");
+    }
+    Ok(())
+}
+
+async fn wait_for_conversation(admin: &AgentClient, subject: &str) -> anyhow::Result<i64> {
+    for _ in 0..300 {
+        let list = admin.ok("/api/v1/conversations?limit=1000").await?;
+        let found = list["conversations"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["subject"] == subject))
+            .and_then(|c| c["id"].as_i64());
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the email {subject:?} did not become a conversation within 15 s")
+}
+
+fn addresses(header: Option<String>) -> String {
+    header.unwrap_or_default().to_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
+    check_prerequisites()?;
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let app = spawn_app_with(email_config(dir.path(), &dovecot, &sink), Clock::system()).await?;
+    let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    create_agent(&admin, "alice", "Alice", "alice-password-1").await?;
+    create_agent(&admin, "bob", "Bob", "bob-password-12").await?;
+
+    dovecot.append("INBOX", hostile_mail().as_bytes()).await?;
+    let email_conversation = wait_for_conversation(&admin, SUBJECT).await?;
+
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).context("creating target/browser")?;
+    let mut node = tokio::process::Command::new("node");
+    node.args([
+        "--test",
+        "--test-concurrency=1",
+        "--test-reporter=spec",
+        "flows.test.mjs",
+    ])
+    .current_dir(browser_dir())
+    .env("SY_BASE", app.base())
+    .env("SY_ARTIFACTS", &artifacts)
+    .env("SY_CHROMIUM", chromium())
+    .env("SY_ALICE_USER", "alice")
+    .env("SY_ALICE_PASSWORD", "alice-password-1")
+    .env("SY_BOB_USER", "bob")
+    .env("SY_BOB_PASSWORD", "bob-password-12")
+    .env("SY_EMAIL_SUBJECT", SUBJECT)
+    .env("SY_EMAIL_FROM", CUSTOMER)
+    .env("SY_EMAIL_CC", COLLEAGUE)
+    .env("SY_EMAIL_CC_ADD", ADDED_CC)
+    .stdin(Stdio::null())
+    .kill_on_drop(true);
+    let output = tokio::time::timeout(FLOWS_TIMEOUT, node.output())
+        .await
+        .context("the browser flows did not finish within 5 minutes")?
+        .context("starting node")?;
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    if !output.status.success() {
+        bail!("browser flows failed ({}):\n{report}", output.status);
+    }
+
+    // The reply typed in the browser left as a threaded email with the edited Cc.
+    let reply = sink
+        .wait_for("the agent's email reply", |r| r.text().contains("vidéo du convoyeur"))
+        .await?;
+    assert!(
+        addresses(reply.header("To")).contains(CUSTOMER),
+        "To: {:?}",
+        reply.header("To")
+    );
+    let cc = addresses(reply.header("Cc"));
+    assert!(cc.contains(COLLEAGUE) && cc.contains(ADDED_CC), "Cc: {cc}");
+    assert!(
+        reply
+            .header("References")
+            .unwrap_or_default()
+            .contains("convoyeur3@laiterie-test.fr"),
+        "threaded under the customer's mail: {:?}",
+        reply.header("References")
+    );
+    let view: Value = admin.ok(&format!("/api/v1/conversations/{email_conversation}")).await?;
+    assert!(
+        view["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["author_name"] == "Alice" && m["direction"] == "out")),
+        "the reply is Alice's"
+    );
+    for shot in [
+        "inbox.png",
+        "widget.png",
+        "inbox-email.png",
+        "inbox-tablet.png",
+        "login-failed.png",
+    ] {
+        assert!(artifacts.join(shot).exists(), "{shot} saved");
+    }
+    app.stop().await;
+    Ok(())
+}
