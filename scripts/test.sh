@@ -2,6 +2,7 @@
 # Runs every test, real servers included. Installs what the tests need when it
 # is missing (Debian packages via apt-get, when run as root or with sudo).
 # Usage: bash scripts/test.sh [extra cargo test args]
+# Screenshots of the inbox and the widget are left in target/browser/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,21 @@ export SWITCHYARD_TEST_PYTHON="${SWITCHYARD_TEST_PYTHON:-/usr/bin/python3}"
 if ! "$SWITCHYARD_TEST_PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
   log "installing aiosmtpd (SMTP sink)"
   apt_install python3 python3-aiosmtpd
+fi
+
+# Browser flows (tests/tests/browser.rs): Debian's chromium driven by npm's
+# playwright-core, pinned in tests/browser/package-lock.json.
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium (browser tests)"
+  apt_install chromium fonts-dejavu-core
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing Node.js and npm (browser tests)"
+  apt_install nodejs npm
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  log "installing playwright-core (npm ci in tests/browser)"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 log "cargo test (workspace)"

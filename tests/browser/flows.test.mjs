@@ -6,6 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import {
   BASE, launch, newPage, login, screenshot, photo, assertCsrfOnEveryPost, assertNoProblems, credentials,
 } from "./support.mjs";
@@ -129,7 +130,36 @@ test("the widget says when it is offline and recovers", async () => {
   await visitor.locator(".status.show").waitFor({ state: "hidden", timeout: 30000 });
 });
 
-test("a second agent sees the conversation as claimed", async () => {
+test("the widget on another site's page: one script tag, its colour, English from the page", async () => {
+  // The customer's own site, on another origin: only the script tag points at the gateway.
+  const site = createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(`<!doctype html><html lang="en"><head><title>Customer site</title>
+      <style>button { background: lime !important; }</style></head><body><h1>Spare parts</h1>
+      <script src="${BASE}/widget.js" data-gateway="${BASE}" data-color="#aa3300" defer></script></body></html>`);
+  });
+  await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+  const page = await newPage(browser, { locale: "de-DE" });
+  try {
+    await page.goto(`http://127.0.0.1:${site.address().port}/`);
+    const launcher = page.locator(".launcher");
+    assert.equal(await launcher.getAttribute("aria-label"), "Open chat");
+    // The page's own button style does not reach into the shadow root.
+    assert.equal(await launcher.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(170, 51, 0)");
+    await launcher.click();
+    assert.equal(await page.locator("textarea").getAttribute("placeholder"), "Describe the problem…");
+    await page.locator("textarea").fill("Which grease for the P200 press bearings?");
+    await page.locator("textarea").press("Enter");
+    await page.locator(".msg.customer:not(.pending)", { hasText: "P200" }).waitFor();
+    assert.match(await page.locator(".msg.system").first().innerText(), /SY-\d+/);
+    assertNoProblems(page);
+  } finally {
+    await page.context().close();
+    site.close();
+  }
+});
+
+test("a second agent sees the conversation as claimed, and can take it over", async () => {
   const bob = await newPage(browser);
   await login(bob, "BOB");
   const item = bob.locator("#list-items .item", { hasText: CUSTOMER_TEXT });
@@ -138,6 +168,12 @@ test("a second agent sees the conversation as claimed", async () => {
   await item.click();
   await bob.locator("#conversation .assigned.other", { hasText: "Claimed by Alice" }).waitFor();
   assert.equal(await bob.locator("#conversation button.claim").innerText(), "Take over");
+  // Taking over asks first; Alice's screen follows without a reload.
+  bob.once("dialog", (dialog) => dialog.accept());
+  await bob.locator("#conversation button.claim").click();
+  await bob.locator("#conversation .assigned", { hasText: "Claimed by you" }).waitFor();
+  await alice.locator("#conversation .assigned.other", { hasText: "Claimed by Bob" }).waitFor();
+  await alice.locator("#list-items .item .assignee", { hasText: "Bob" }).waitFor();
   await bob.context().close();
 });
 

@@ -26,6 +26,9 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The running gateway's state: its pipeline, store and clock, for
+    /// feeding it messages the way a channel adapter would.
+    pub state: gateway::state::AppState,
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -87,12 +90,14 @@ pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<Test
     let addr = listener.local_addr()?;
     let data_dir = config.server.data_dir.clone();
     let gateway = Gateway::start(config, clock).await?;
+    let state = gateway.state.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(gateway.serve(listener, async {
         let _ = stopped.await;
     }));
     Ok(TestApp {
         addr,
+        state,
         data_dir,
         _dir: None,
         stop: Some(stop),

@@ -160,7 +160,7 @@ function draw() {
 
 function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(refreshLists, 150);
+  state.refreshTimer = setTimeout(refreshLists, 300);
 }
 
 function selectView(view) {

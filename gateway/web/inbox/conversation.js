@@ -137,7 +137,7 @@ export class ConversationView {
           ? h("button", { type: "button", class: "claim", title: "Claim (c)", onclick: () => this.claim() }, other ? "Take over" : "Claim")
           : null,
         mine && open ? h("button", { type: "button", class: "ghost", onclick: () => this.act("unassign") }, "Release") : null,
-        open ? assignSelect : null,
+        open && me.role !== "agent" ? assignSelect : null,
         open ? transferSelect : null,
         open ? h("button", { type: "button", class: "ghost escalate-callback", onclick: () => this.escalate("callback") }, icon("phone", "callback"), "Callback") : null,
         open ? h("button", { type: "button", class: "ghost escalate-visio", onclick: () => this.escalate("visio") }, icon("video", "video"), "Video") : null,
@@ -273,9 +273,14 @@ export class ConversationView {
   async claim() {
     const c = this.data && this.data.conversation;
     if (!c) return;
-    if (c.assignee_id != null && c.assignee_id !== this.ctx.me.id &&
-        !confirm("Take this conversation over from " + (c.assignee_name || "another agent") + "?")) return;
-    await this.act("claim");
+    const me = this.ctx.me;
+    if (c.assignee_id === me.id) return;
+    if (c.assignee_id == null) {
+      await this.act("claim");
+    } else if (confirm("Take this conversation over from " + (c.assignee_name || "another agent") + "?")) {
+      // A claim never takes from someone else (409); assigning to oneself does, on purpose.
+      await this.act("assign", { agent_id: me.id });
+    }
   }
 
   async escalate(kind) {
