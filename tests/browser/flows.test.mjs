@@ -277,5 +277,23 @@ test("the inbox stays usable on a tablet", async () => {
   const overflow = await tablet.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, "no horizontal scrolling");
   await screenshot(tablet, "inbox-tablet");
+
+  // Changing one's password from the header (the same dialog opens by itself
+  // for an account that still has its one-time password).
+  const { password } = credentials("BOB");
+  await tablet.locator("#me").click();
+  await tablet.fill("#password-form input[name=current]", password);
+  await tablet.fill("#password-form input[name=new]", "bob-new-password-2");
+  await tablet.fill("#password-form input[name=again]", "bob-new-password-3");
+  await tablet.click("#password-form button[type=submit]");
+  await tablet.locator("#password-error", { hasText: "differ" }).waitFor();
+  await tablet.fill("#password-form input[name=again]", "bob-new-password-2");
+  await tablet.click("#password-form button[type=submit]");
+  await tablet.locator("#toast", { hasText: "Password changed" }).waitFor();
+  const status = await tablet.evaluate(async (username) => (await fetch("/api/v1/auth/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password: "bob-new-password-2" }),
+  })).status, credentials("BOB").username);
+  assert.equal(status, 200, "the new password works");
   await tablet.context().close();
 });

@@ -75,6 +75,36 @@ $("logout").addEventListener("click", async () => {
   showLogin("Signed out.");
 });
 
+// ---- password -----------------------------------------------------------------
+
+function openPasswordDialog(required) {
+  const form = $("password-form");
+  form.reset();
+  $("password-why").hidden = !required;
+  $("password-error").textContent = "";
+  if (!$("password-dialog").open) $("password-dialog").showModal();
+}
+
+$("me").addEventListener("click", () => openPasswordDialog(false));
+$("password-cancel").addEventListener("click", () => $("password-dialog").close());
+$("password-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  const error = $("password-error");
+  if (form.elements.new.value !== form.elements.again.value) {
+    error.textContent = "The two new passwords differ.";
+    return;
+  }
+  try {
+    await api.post("/api/v1/auth/password", { current: form.elements.current.value, new: form.elements.new.value });
+    $("password-dialog").close();
+    if (state.me) state.me.must_change_password = 0;
+    toast("Password changed");
+  } catch (err) {
+    error.textContent = err.message;
+  }
+});
+
 // ---- start --------------------------------------------------------------------
 
 async function start(agent) {
@@ -82,6 +112,7 @@ async function start(agent) {
   $("login").hidden = true;
   $("app").hidden = false;
   $("me").textContent = agent.display_name;
+  if (agent.must_change_password) openPasswordDialog(true);
   conversation = new ConversationView($("conversation"), {
     me: agent,
     agents: () => state.agents,
