@@ -200,7 +200,9 @@ test("an expired session sends the agent to the login and keeps the draft", asyn
   await alice.keyboard.press("r");
   await view.locator(".reply-text").fill(draft);
   await alice.context().clearCookies();
-  await view.locator("button.send").click();
+  // Sending finds the session gone, unless a call in flight (the typing
+  // indicator) found it first: either way the login comes up.
+  await view.locator("button.send").click({ timeout: 3000 }).catch(() => {});
   await alice.locator("#login-notice", { hasText: "expired" }).waitFor();
   const { password } = credentials("ALICE");
   await alice.fill("#login-form input[name=password]", password);
@@ -260,6 +262,18 @@ test("an email conversation: To/Cc shown and editable, HTML sanitised and inert"
   await view.locator(".reply-text").fill("Nous avons bien reçu la vidéo du convoyeur.");
   await view.locator("button.send").click();
   await view.locator(".msg.out", { hasText: "vidéo du convoyeur" }).waitFor();
+
+  // Escalate by hand: a video room whose link goes to the customer by email,
+  // and a callback to a number the agent types, then its outcome.
+  await view.locator("button.escalate-visio").click();
+  await view.locator('.escalations [data-kind="visio"] a', { hasText: "video room" }).waitFor();
+  await view.locator(".msg.system", { hasText: "https://" }).waitFor();
+  alice.once("dialog", (dialog) => dialog.accept("+33 4 50 12 34 56"));
+  await view.locator("button.escalate-callback").click();
+  const callback = view.locator('.escalations [data-kind="callback"]');
+  await callback.locator("a", { hasText: "+33 4 50 12 34 56" }).waitFor();
+  await callback.locator("select").selectOption("reached");
+  await view.locator('.escalations [data-kind="callback"]', { hasText: "outcome: reached" }).waitFor();
   await screenshot(alice, "inbox-email");
   assertNoProblems(alice);
 });

@@ -284,8 +284,18 @@ export class ConversationView {
   }
 
   async escalate(kind) {
+    const body = { kind };
+    if (kind === "callback") {
+      const c = this.data.conversation;
+      const known = c.customer_phone || ((this.data.verdict && this.data.verdict.fields.phones) || [])[0];
+      if (!known && c.channel !== "whatsapp") {
+        const phone = prompt("Number to call back (empty: the task opens without one)", "");
+        if (phone === null) return;
+        body.phone = phone.trim();
+      }
+    }
     try {
-      await api.post(`/api/v1/conversations/${this.id}/escalate`, { kind });
+      await api.post(`/api/v1/conversations/${this.id}/escalate`, body);
       toast(kind === "visio" ? "Video room opened; the link goes to the customer" : "Callback task opened");
       this.afterChange();
     } catch (e) { toast(e.message, "error"); }
