@@ -79,6 +79,9 @@ pub struct AttachmentRef {
     /// The checksum the channel announced, to verify the bytes against.
     pub sha256: Option<String>,
     pub source: AttachmentSource,
+    /// A mail part's Content-ID, which the mail's HTML refers to as `cid:…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
 }
 
 /// Automatic-mail markers; the gateway never auto-acknowledges these.

@@ -22,6 +22,9 @@ struct Expected {
     text_contains: Option<String>,
     quoted_contains: Option<String>,
     html_lacks: Vec<String>,
+    html_contains: Vec<String>,
+    /// Content-ID of each attachment, in order ("" for none).
+    content_ids: Option<Vec<String>>,
     attachments: Option<Vec<String>>,
     auto: Vec<String>,
     bounce_of: Option<String>,
@@ -86,6 +89,21 @@ fn check(e: &Expected, n: &Normalised) -> Vec<String> {
             !html.contains(bad.as_str()),
             format!("sanitised HTML still has {bad:?}"),
         );
+    }
+    for wanted in &e.html_contains {
+        let html = n.html.as_deref().unwrap_or_default();
+        expect(
+            html.contains(wanted.as_str()),
+            format!("sanitised HTML {html:?} lacks {wanted:?}"),
+        );
+    }
+    if let Some(ids) = &e.content_ids {
+        let got: Vec<&str> = n
+            .attachments
+            .iter()
+            .map(|a| a.content_id.as_deref().unwrap_or_default())
+            .collect();
+        expect(got == *ids, format!("content ids {got:?}"));
     }
     if let Some(names) = &e.attachments {
         let got: Vec<&str> = n.attachments.iter().map(|a| a.name.as_str()).collect();

@@ -250,6 +250,12 @@ test("an email conversation: To/Cc shown and editable, HTML sanitised and inert"
   assert.equal(await frameElement.getAttribute("sandbox"), "allow-same-origin allow-popups allow-popups-to-escape-sandbox");
   const frame = await (await frameElement.elementHandle()).contentFrame();
   await frame.locator("text=Le convoyeur").waitFor();
+  // The inline image (cid:) shows from the stored part.
+  await frame.waitForFunction(() => {
+    const img = document.querySelector('img[alt="convoyeur"]'); // ammonia drops ids
+    return img && img.complete && img.naturalWidth === 16;
+  });
+  assert.match(await frame.locator('img[alt="convoyeur"]').getAttribute("src"), /^\/api\/v1\/conversations\/\d+\/attachments\/\d+$/);
   assert.equal(await frame.locator("script").count(), 0, "no script element survives sanitising");
   assert.equal(await frame.locator("[onclick], [onerror]").count(), 0, "no event handler survives");
   assert.equal(await alice.evaluate(() => window.__mailScriptRan === true), false, "the mail's script did not run");

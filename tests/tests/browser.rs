@@ -52,9 +52,15 @@ fn check_prerequisites() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An HTML mail with a colleague in Cc and content that must never run.
+/// A 16x8 PNG, the inline image of the mail below.
+const INLINE_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAABAAAAAICAIAAAB/FOjAAAAAE0lEQVR4nGMQiVpFEmIY1UALDQDsvowBauRFaAAAAABJRU5ErkJggg==";
+
+/// An HTML mail with a colleague in Cc, an inline image (cid:) and content
+/// that must never run.
 fn hostile_mail() -> String {
     let html = "<html><body><p>Bonjour,</p><p><b>Le convoyeur 3</b> fait un bruit anormal depuis ce matin.</p>\
+         <p><img src=\"cid:photo-convoyeur@laiterie-test.fr\" alt=\"convoyeur\"></p>\
          <script>window.__mailScriptRan = true; parent.__mailScriptRan = true;</script>\
          <img src=\"x\" onerror=\"parent.__mailScriptRan = true\">\
          <a href=\"javascript:parent.__mailScriptRan = true\">voir</a>\
@@ -62,9 +68,13 @@ fn hostile_mail() -> String {
     format!(
         "From: Claire Martin <{CUSTOMER}>\r\nTo: SAV Maker <{SAV}>\r\nCc: Responsable Maintenance <{COLLEAGUE}>\r\n\
          Subject: {SUBJECT}\r\nDate: Mon, 23 Nov 2026 09:00:00 +0100\r\nMessage-ID: <convoyeur3@laiterie-test.fr>\r\n\
-         MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"r1\"\r\n\r\n\
+         --r1\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
          --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour,\r\nLe convoyeur 3 fait un bruit anormal depuis ce matin.\r\n\
-         --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b1--\r\n"
+         --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b1--\r\n\
+         --r1\r\nContent-Type: image/png; name=\"convoyeur.png\"\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-ID: <photo-convoyeur@laiterie-test.fr>\r\nContent-Disposition: inline; filename=\"convoyeur.png\"\r\n\r\n\
+         {INLINE_PNG}\r\n--r1--\r\n"
     )
 }
 

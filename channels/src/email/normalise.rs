@@ -236,10 +236,15 @@ fn bodies(msg: &Message<'_>) -> (String, Option<String>, Option<String>) {
 }
 
 /// Mail HTML made safe to show: no script, no event handlers, no forms or
-/// frames, links marked `noopener noreferrer`. Used when a mail is stored and
-/// again when it is served, so HTML stored by an older version is never shown raw.
+/// frames, links marked `noopener noreferrer`. `cid:` references are kept so
+/// the inbox can point them at the stored inline parts. Used when a mail is
+/// stored and again when it is served, so HTML stored by an older version is
+/// never shown raw.
 pub fn sanitize_html(html: &str) -> String {
-    ammonia::clean(html)
+    ammonia::Builder::default()
+        .add_url_schemes(&["cid"])
+        .clean(html)
+        .to_string()
 }
 
 /// A part labelled US-ASCII (or unlabelled) and sent 8-bit whose bytes are

@@ -49,6 +49,7 @@ pub fn to_inbound(
                 size: None,
                 sha256: None,
                 source: AttachmentSource::Upload { id: id.clone() },
+                content_id: None,
             })
             .collect(),
         sent_at: None,

@@ -206,6 +206,7 @@ fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
                 size: None,
                 sha256: body.get("sha256").and_then(Value::as_str).map(str::to_string),
                 source: AttachmentSource::Remote { handle: s(&body, "id") },
+                content_id: None,
             });
             let caption = s(&body, "caption");
             match kind.as_str() {

@@ -518,6 +518,7 @@ async fn raw_message(
         sha256: Some(sha256.to_string()),
         download_status: None,
         download_error: None,
+        content_id: None,
     };
     crate::webchat::serve_blob(&state, &file).await
 }

@@ -15,7 +15,7 @@ use axum::routing::get;
 
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
-use crate::ids::MessageId;
+use crate::ids::{ConversationId, MessageId};
 use crate::state::AppState;
 
 const MAIL_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
@@ -38,11 +38,18 @@ async fn html(
         .filter(|m| m.conversation_id == id)
         .ok_or(ApiError::NotFound("message"))?;
     let body = row.html.as_deref().ok_or(ApiError::NotFound("HTML body"))?;
+    let mut html = channels::email::sanitize_html(body);
+    // Inline images: `cid:` references become the stored parts' URLs.
+    for a in state.store.attachments(ConversationId(id)).await? {
+        if let (true, Some(cid)) = (a.message_id == message, a.content_id.as_deref()) {
+            let url = format!("src=\"/api/v1/conversations/{id}/attachments/{}\"", a.id);
+            html = html.replace(&format!("src=\"cid:{cid}\""), &url);
+        }
+    }
     let document = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">\
          <style>body{{margin:0;padding:8px;font:14px/1.4 system-ui,sans-serif;color:#1d2733;overflow-wrap:anywhere}}\
-         img{{max-width:100%;height:auto}}table{{max-width:100%}}</style></head><body>{}</body></html>",
-        channels::email::sanitize_html(body)
+         img{{max-width:100%;height:auto}}table{{max-width:100%}}</style></head><body>{html}</body></html>"
     );
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], document).into_response();
     let h = response.headers_mut();

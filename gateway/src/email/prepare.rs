@@ -45,6 +45,7 @@ pub async fn prepare(raw: &[u8], s: &MailSettings<'_>, blobs: &Blobs) -> Result<
             size: Some(blob.size),
             sha256: Some(blob.sha256.clone()),
             source: AttachmentSource::Blob { sha256: blob.sha256 },
+            content_id: part.content_id.clone(),
         });
     }
     let warnings = mail.warnings.clone();

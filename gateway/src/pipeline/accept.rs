@@ -90,6 +90,7 @@ pub async fn accept(
                         sha256: Some(u.sha256),
                         remote: None,
                         expected_sha256: None,
+                        content_id: None,
                     }),
                     None => return Ok(Err(IngestError::Rejected(format!("unknown upload {id:?}")))),
                 }
@@ -224,6 +225,7 @@ pub async fn accept(
                 size: f.size,
                 sha256: f.sha256.as_deref(),
                 remote_handle: f.remote.as_deref(),
+                content_id: f.content_id.as_deref(),
             },
         )
         .await?;
@@ -360,6 +362,7 @@ struct File {
     sha256: Option<String>,
     remote: Option<String>,
     expected_sha256: Option<String>,
+    content_id: Option<String>,
 }
 
 impl File {
@@ -375,6 +378,7 @@ impl File {
             sha256: sha256.cloned(),
             remote: remote.cloned(),
             expected_sha256: a.sha256.clone(),
+            content_id: a.content_id.clone(),
         }
     }
 }

@@ -282,6 +282,7 @@ impl Store {
                     size: Some(u.size),
                     sha256: Some(&u.sha256),
                     remote_handle: None,
+                    content_id: None,
                 },
             )
             .await?;

@@ -114,12 +114,13 @@ pub struct NewAttachment<'a> {
     pub size: Option<i64>,
     pub sha256: Option<&'a str>,
     pub remote_handle: Option<&'a str>,
+    pub content_id: Option<&'a str>,
 }
 
 pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO attachments (message_id, name, content_type, size, sha256, remote_handle) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO attachments (message_id, name, content_type, size, sha256, remote_handle, content_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(a.message_id.0)
     .bind(a.name)
@@ -127,6 +128,7 @@ pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) 
     .bind(a.size)
     .bind(a.sha256)
     .bind(a.remote_handle)
+    .bind(a.content_id)
     .fetch_one(conn)
     .await?)
 }
@@ -167,6 +169,8 @@ pub struct AttachmentRow {
     /// For files still at the channel: pending, running, done or failed.
     pub download_status: Option<String>,
     pub download_error: Option<String>,
+    /// An inline mail part's Content-ID (its HTML shows it as `cid:…`).
+    pub content_id: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.author_kind, m.author_agent_id, \
@@ -198,7 +202,7 @@ pub async fn attachments_of_conversation(
 ) -> Result<Vec<AttachmentRow>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
-         j.last_error AS download_error FROM attachments a JOIN messages m ON m.id = a.message_id \
+         j.last_error AS download_error, a.content_id FROM attachments a JOIN messages m ON m.id = a.message_id \
          LEFT JOIN media_jobs j ON j.attachment_id = a.id WHERE m.conversation_id = $1 ORDER BY a.id",
     )
     .bind(conversation.0)
@@ -209,7 +213,7 @@ pub async fn attachments_of_conversation(
 pub async fn attachments_of_message(conn: &mut AnyConnection, message: MessageId) -> Result<Vec<AttachmentRow>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
-         j.last_error AS download_error FROM attachments a LEFT JOIN media_jobs j ON j.attachment_id = a.id \
+         j.last_error AS download_error, a.content_id FROM attachments a LEFT JOIN media_jobs j ON j.attachment_id = a.id \
          WHERE a.message_id = $1 ORDER BY a.id",
     )
     .bind(message.0)
@@ -225,7 +229,7 @@ pub async fn attachment_in_conversation(
 ) -> Result<Option<AttachmentRow>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
-         j.last_error AS download_error FROM attachments a JOIN messages m ON m.id = a.message_id \
+         j.last_error AS download_error, a.content_id FROM attachments a JOIN messages m ON m.id = a.message_id \
          LEFT JOIN media_jobs j ON j.attachment_id = a.id WHERE a.id = $1 AND m.conversation_id = $2",
     )
     .bind(attachment_id)
