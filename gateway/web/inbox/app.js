@@ -185,7 +185,14 @@ async function refreshLists() {
 function draw() {
   renderQueues($("queues"), { queues: state.queues, mineCount: state.mineCount, selected: state.view, onSelect: selectView });
   $("list-title").textContent = state.view.kind === "mine" ? "My conversations" : state.view.name;
-  renderList($("list-items"), { conversations: state.conversations, selectedId: state.openId, me: state.me, onOpen: open });
+  const queue = state.view.kind === "queue" && state.status === "open" ? state.queues.find((q) => q.name === state.view.name) : null;
+  renderList($("list-items"), {
+    conversations: state.conversations,
+    total: queue ? queue.open : null,
+    selectedId: state.openId,
+    me: state.me,
+    onOpen: open,
+  });
   writeHash();
 }
 

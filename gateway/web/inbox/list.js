@@ -7,7 +7,7 @@ export function customerLabel(c) {
   return c.customer_name || c.customer_email || c.customer_phone || c.customer_address || "Visitor";
 }
 
-export function renderList(container, { conversations, selectedId, me, onOpen }) {
+export function renderList(container, { conversations, total, selectedId, me, onOpen }) {
   clear(container);
   if (!conversations.length) {
     container.append(h("li", { class: "empty" }, "Nothing here."));
@@ -41,5 +41,8 @@ export function renderList(container, { conversations, selectedId, me, onOpen })
         h("span", { class: "spacer" }),
         h("span", { class: "assignee" + (c.assignee_id == null ? " none" : "") }, assignee)))
     );
+  }
+  if (total != null && total > conversations.length) {
+    container.append(h("li", { class: "more muted" }, `${conversations.length} of ${total} shown: the most urgent and longest waiting first.`));
   }
 }
