@@ -227,6 +227,24 @@ test("resolving takes the conversation out of the queue", async () => {
   assertNoProblems(alice);
 });
 
+test("reopening with a key and transferring to another queue", async () => {
+  await alice.selectOption("#status-filter", "resolved");
+  await alice.locator("#list-items .item", { hasText: CUSTOMER_TEXT }).click();
+  const view = alice.locator("#conversation");
+  await view.locator(".badge.resolved").waitFor();
+  await alice.locator("#list-items .item.selected").focus();
+  await alice.keyboard.press("e");
+  await view.locator("button.resolve").waitFor();
+  await view.locator("select.transfer").selectOption("experts");
+  await view.locator(".conv-who", { hasText: "queue experts" }).waitFor();
+  await alice.selectOption("#status-filter", "open");
+  await alice.locator('#queues [data-queue="experts"]').click();
+  await alice.locator("#list-items .item", { hasText: CUSTOMER_TEXT }).waitFor();
+  await view.locator("button.resolve").click();
+  await view.locator(".badge.resolved").waitFor();
+  assertNoProblems(alice);
+});
+
 test("an email conversation: To/Cc shown and editable, HTML sanitised and inert", async () => {
   const subject = process.env.SY_EMAIL_SUBJECT;
   assert.ok(subject, "SY_EMAIL_SUBJECT");
