@@ -50,6 +50,19 @@ impl AgentClient {
         Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
 
+    /// Polls `path` until `pred` holds on the answer (15 s at most).
+    pub async fn wait_json(&self, path: &str, what: &str, pred: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+        let mut last = Value::Null;
+        for _ in 0..300 {
+            last = self.ok(path).await?;
+            if pred(&last) {
+                return Ok(last);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        bail!("{what}: not seen within 15 s; last answer {last}")
+    }
+
     /// GET that must succeed.
     pub async fn ok(&self, path: &str) -> anyhow::Result<Value> {
         let (status, body) = self.get(path).await?;

@@ -106,6 +106,15 @@ pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<Test
 }
 
 /// An email as the pipeline receives it, for tests that submit directly.
+/// The conversation id in a ticket reference (`"SY-42"` → 42), or -1.
+pub fn ticket_id(ticket: &serde_json::Value) -> i64 {
+    ticket
+        .as_str()
+        .and_then(|t| t.strip_prefix("SY-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1)
+}
+
 pub fn inbound_email(external_id: &str, from: &str, subject: &str, text: &str) -> channels::Inbound {
     channels::Inbound {
         channel: channels::ChannelKind::Email,

@@ -92,18 +92,18 @@ async fn create_agent(admin: &AgentClient, username: &str, name: &str, password:
 }
 
 async fn wait_for_conversation(admin: &AgentClient, subject: &str) -> anyhow::Result<i64> {
-    for _ in 0..300 {
-        let list = admin.ok("/api/v1/conversations?limit=1000").await?;
-        let found = list["conversations"]
+    let has = |list: &Value| {
+        list["conversations"]
             .as_array()
             .and_then(|cs| cs.iter().find(|c| c["subject"] == subject))
-            .and_then(|c| c["id"].as_i64());
-        if let Some(id) = found {
-            return Ok(id);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("the email {subject:?} did not become a conversation within 15 s")
+            .and_then(|c| c["id"].as_i64())
+    };
+    let list = admin
+        .wait_json("/api/v1/conversations?limit=1000", "the email conversation", |l| {
+            has(l).is_some()
+        })
+        .await?;
+    has(&list).context("the email conversation")
 }
 
 fn addresses(header: Option<String>) -> String {

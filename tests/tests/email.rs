@@ -64,35 +64,18 @@ impl Mail<'_> {
     }
 }
 
-/// Polls until `pred` holds on the agent API's answer for `path`.
-async fn wait_json(
-    agent: &AgentClient,
-    path: &str,
-    what: &str,
-    pred: impl Fn(&Value) -> bool,
-) -> anyhow::Result<Value> {
-    let mut last = Value::Null;
-    for _ in 0..300 {
-        last = agent.ok(path).await?;
-        if pred(&last) {
-            return Ok(last);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("{what}: not seen within 15 s; last answer {last}")
-}
-
 fn conversations(list: &Value) -> Vec<Value> {
     list["conversations"].as_array().cloned().unwrap_or_default()
 }
 
 async fn conversation_of(agent: &AgentClient, customer: &str, subject: &str) -> anyhow::Result<i64> {
-    let list = wait_json(agent, "/api/v1/conversations?limit=1000", "the conversation", |v| {
-        conversations(v)
-            .iter()
-            .any(|c| c["customer_address"] == customer && c["subject"] == subject)
-    })
-    .await?;
+    let list = agent
+        .wait_json("/api/v1/conversations?limit=1000", "the conversation", |v| {
+            conversations(v)
+                .iter()
+                .any(|c| c["customer_address"] == customer && c["subject"] == subject)
+        })
+        .await?;
     Ok(conversations(&list)
         .iter()
         .find(|c| c["customer_address"] == customer && c["subject"] == subject)
@@ -288,17 +271,13 @@ async fn mail_threads_both_ways_with_ack_reply_cc_and_answers() -> anyhow::Resul
             .as_bytes(),
         )
         .await?;
-    let detail = wait_json(
-        &agent,
-        &format!("/api/v1/conversations/{id}"),
-        "the three answers",
-        |v| {
+    let detail = agent
+        .wait_json(&format!("/api/v1/conversations/{id}"), "the three answers", |v| {
             v["messages"]
                 .as_array()
                 .is_some_and(|m| m.iter().filter(|m| m["direction"] == "in").count() == 4)
-        },
-    )
-    .await?;
+        })
+        .await?;
     let reasons: Vec<String> = detail["messages"]
         .as_array()
         .map(|m| {
@@ -421,17 +400,13 @@ async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail()
     let ack_id = id_header(&ack, "Message-ID");
 
     // A 5xx from the SMTP server stops the row with the server's reason.
-    let detail = wait_json(
-        &agent,
-        &format!("/api/v1/conversations/{rejected}"),
-        "the refused ack",
-        |v| {
+    let detail = agent
+        .wait_json(&format!("/api/v1/conversations/{rejected}"), "the refused ack", |v| {
             v["messages"]
                 .as_array()
                 .is_some_and(|m| m.iter().any(|m| m["delivery_status"] == "failed"))
-        },
-    )
-    .await?;
+        })
+        .await?;
     let failed = detail["messages"]
         .as_array()
         .and_then(|m| m.iter().find(|m| m["delivery_status"] == "failed").cloned())
@@ -443,19 +418,15 @@ async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail()
 
     // A 4xx is retried with backoff, the reason kept meanwhile.
     let greylisted = conversation_of(&agent, "tempfail@client.test", "Greylisted").await?;
-    wait_json(
-        &agent,
-        &format!("/api/v1/conversations/{greylisted}"),
-        "the retried ack",
-        |v| {
+    agent
+        .wait_json(&format!("/api/v1/conversations/{greylisted}"), "the retried ack", |v| {
             v["messages"].as_array().is_some_and(|m| {
                 m.iter().any(|m| {
                     m["delivery_status"] == "pending" && m["delivery_error"].as_str().is_some_and(|e| e.contains("451"))
                 })
             })
-        },
-    )
-    .await?;
+        })
+        .await?;
 
     // The ack to lost@ comes back as a DSN: its outbox row fails with the bounce's reason.
     let dsn = format!(
@@ -470,12 +441,13 @@ async fn automatic_mail_is_not_acknowledged_and_bounces_fail_the_returned_mail()
          --b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {SAV}\r\nTo: lost@client.test\r\nMessage-ID: <{ack_id}>\r\n\r\n--b--\r\n"
     );
     dovecot.append("INBOX", dsn.as_bytes()).await?;
-    let detail = wait_json(&agent, &format!("/api/v1/conversations/{lost}"), "the bounce", |v| {
-        v["messages"]
-            .as_array()
-            .is_some_and(|m| m.iter().any(|m| m["auto"] == "bounce"))
-    })
-    .await?;
+    let detail = agent
+        .wait_json(&format!("/api/v1/conversations/{lost}"), "the bounce", |v| {
+            v["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["auto"] == "bounce"))
+        })
+        .await?;
     let messages = detail["messages"].as_array().cloned().unwrap_or_default();
     let ack_row = messages
         .iter()
@@ -699,17 +671,13 @@ async fn a_silent_smtp_server_does_not_hold_back_chat_replies() -> anyhow::Resul
         )
         .await?;
     let id = conversation_of(&agent, "jean@client-plant.test", "Stuck ack").await?;
-    wait_json(
-        &agent,
-        &format!("/api/v1/conversations/{id}"),
-        "the email ack in flight",
-        |v| {
+    agent
+        .wait_json(&format!("/api/v1/conversations/{id}"), "the email ack in flight", |v| {
             v["messages"]
                 .as_array()
                 .is_some_and(|m| m.iter().any(|m| m["delivery_status"] == "sending"))
-        },
-    )
-    .await?;
+        })
+        .await?;
 
     // The email worker waits on SMTP for up to a minute; the chat acknowledgement does not.
     let (mut visitor, _) = e2e::Visitor::open(&app.ws_url(), None).await?;
@@ -792,18 +760,14 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
          Message-ID: <{ack_id}>\r\n\r\n--b--\r\n"
     );
     dovecot.append("INBOX", dsn.as_bytes()).await?;
-    let detail = wait_json(
-        &agent,
-        &format!("/api/v1/conversations/{id}"),
-        "answer and bounce",
-        |v| {
+    let detail = agent
+        .wait_json(&format!("/api/v1/conversations/{id}"), "answer and bounce", |v| {
             v["messages"].as_array().is_some_and(|m| {
                 m.iter().filter(|m| m["direction"] == "in").count() == 3
                     && m.iter().any(|m| m["delivery_status"] == "failed")
             })
-        },
-    )
-    .await?;
+        })
+        .await?;
     assert_eq!(detail["conversation"]["status"], "open");
     app.stop().await;
     db.drop_database().await?;

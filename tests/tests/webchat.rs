@@ -1,18 +1,10 @@
 //! Web chat end to end: a real server, a real websocket client, an agent over HTTP.
 
-use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, Visitor, spawn_app, spawn_app_pg};
+use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, Visitor, spawn_app, spawn_app_pg, ticket_id};
 use serde_json::{Value, json};
 
 fn find_conversation(list: &Value, id: i64) -> Option<&Value> {
     list["conversations"].as_array()?.iter().find(|c| c["id"] == id)
-}
-
-fn ticket_id(ticket: &Value) -> i64 {
-    ticket
-        .as_str()
-        .and_then(|t| t.strip_prefix("SY-"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(-1)
 }
 
 #[tokio::test]
