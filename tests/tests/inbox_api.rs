@@ -2,7 +2,7 @@
 //! modules themselves, each queue's SLA state, a mail's HTML as a document of
 //! its own (sanitised, no script allowed), and the canned replies.
 
-use e2e::{ADMIN_PASSWORD, AgentClient, Visitor, spawn_app, spawn_app_with, test_config};
+use e2e::{ADMIN_PASSWORD, AgentClient, Visitor, spawn_app, spawn_app_with, test_config, ticket_id};
 use gateway::clock::Clock;
 use gateway::config::CannedReply;
 use serde_json::Value;
@@ -75,6 +75,15 @@ async fn queues_and_the_list_carry_the_service_level_state() -> anyhow::Result<(
 
     let list = agent.ok("/api/v1/conversations?queue=critical").await?;
     assert_eq!(list["conversations"][0]["sla_state"], "on_time", "{list}");
+
+    // "Mine" is counted by the queues call.
+    assert_eq!(queues["mine"], 0);
+    let id = list["conversations"][0]["id"].as_i64().unwrap_or_default();
+    let (status, _) = agent
+        .post(&format!("/api/v1/conversations/{id}/claim"), serde_json::json!({}))
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(agent.ok("/api/v1/queues").await?["mine"], 1);
     app.stop().await;
     Ok(())
 }
@@ -129,11 +138,7 @@ async fn a_mail_body_is_served_sanitised_under_a_csp_without_script() -> anyhow:
     // A chat message has no HTML body.
     let (mut v, _) = Visitor::open(&app.ws_url(), None).await?;
     let ack = v.message("1", "Bonjour").await?;
-    let chat: i64 = ack["conversation"]
-        .as_str()
-        .and_then(|t| t.strip_prefix("SY-"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_default();
+    let chat = ticket_id(&ack["conversation"]);
     let chat_view = agent.ok(&format!("/api/v1/conversations/{chat}")).await?;
     let chat_message = chat_view["messages"][0]["id"].as_i64().unwrap_or_default();
     let (status, _) = agent

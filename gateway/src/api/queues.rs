@@ -56,7 +56,7 @@ impl SlaCounts {
     }
 }
 
-async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.clock.now_ms();
     let mut counts: HashMap<String, SlaCounts> = HashMap::new();
     for (queue, sla) in queued_sla_states(&state).await?.into_values() {
@@ -85,5 +85,7 @@ async fn queues(State(state): State<AppState>, _agent: CurrentAgent) -> Result<J
             })
         })
         .collect();
-    Ok(Json(json!({"queues": queues})))
+    // The inbox's "Mine" entry: counted here rather than by listing them.
+    let mine = state.store.open_count_of(agent.id).await?;
+    Ok(Json(json!({"queues": queues, "mine": mine})))
 }

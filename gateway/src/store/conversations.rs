@@ -172,6 +172,16 @@ impl Store {
             .await?)
     }
 
+    /// How many open conversations an agent holds.
+    pub async fn open_count_of(&self, agent: AgentId) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM conversations WHERE status = 'open' AND assignee_id = $1")
+                .bind(agent.0)
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
     pub async fn conversation_get(&self, id: ConversationId) -> Result<Option<ConversationRow>> {
         let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
         Ok(sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.reader).await?)

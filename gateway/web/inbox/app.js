@@ -163,14 +163,13 @@ async function refreshLists() {
   if (state.view.kind === "mine") params.set("mine", "true");
   else params.set("queue", state.view.name);
   try {
-    const [queues, list, mine] = await Promise.all([
+    const [queues, list] = await Promise.all([
       api.get("/api/v1/queues"),
       api.get("/api/v1/conversations?" + params),
-      api.get("/api/v1/conversations?mine=true&limit=1000"),
     ]);
     state.queues = sortQueues(queues.queues);
     state.conversations = list.conversations;
-    state.mineCount = mine.conversations.length;
+    state.mineCount = queues.mine;
   } catch (e) {
     if (e.status !== 401) toast(e.message, "error");
     return;
