@@ -7,7 +7,7 @@ use crate::fold::Folded;
 use crate::input::{Channel, Input};
 use crate::kb::KnowledgeBase;
 use crate::language;
-use crate::matcher::{Hit, Hits};
+use crate::matcher::{FOLDED, Hit, Hits, SUBJECT, TEXT};
 use crate::rules::compile::normalise_sender;
 use crate::rules::{Cond, FieldKind, HistorySame, Lang, Rule, RuleSet};
 use crate::verdict::{Escalation, MissingField, Priority, RuleMatch, Span, Verdict};
@@ -51,15 +51,18 @@ impl Engine {
     pub fn classify(&self, input: &Input<'_>) -> Verdict {
         let text = Folded::new(input.text);
         let subject = input.subject.map(Folded::new);
+        let forms = &self.rules.forms;
+        let canon_text = forms.canonical(&text);
+        let canon_subject = subject.as_ref().map(|s| forms.canonical(s));
         let scanner = &self.rules.scanner;
 
         let hinted = input.language.and_then(Lang::parse);
         let stopwords = language::stopword_scores(&text.text);
         let mut lang = language::decide(&stopwords, &[0; 6]).or(hinted);
         let mut hits = scanner.new_hits();
-        scanner.scan(&text, 0, lang, &mut hits);
-        if let Some(subject) = &subject {
-            scanner.scan(subject, 1, lang, &mut hits);
+        scanner.scan(&canon_text, &text, TEXT, lang, &mut hits);
+        if let (Some(subject), Some(canon)) = (&subject, &canon_subject) {
+            scanner.scan(canon, subject, SUBJECT, lang, &mut hits);
         }
         // Keywords that matched are better evidence of the language than common words.
         lang = language::decide(&stopwords, &hits.per_lang).or(hinted).or(lang);
@@ -72,8 +75,8 @@ impl Engine {
         let ctx = Ctx {
             input,
             folded: [
-                text.text.as_str(),
-                subject.as_ref().map(|s| s.text.as_str()).unwrap_or_default(),
+                canon_text.text.as_str(),
+                canon_subject.as_ref().map(|s| s.text.as_str()).unwrap_or_default(),
             ],
             hits: &hits,
             fields: &fields,
@@ -95,15 +98,17 @@ impl Engine {
                 _ => Some(r),
             });
         let originals = [input.text, input.subject.unwrap_or_default()];
-        let folded = [Some(&text), subject.as_ref()];
+        // By hit field: canonical text, canonical subject, folded text, folded subject.
+        let mapped = [Some(&canon_text), canon_subject.as_ref(), Some(&text), subject.as_ref()];
         let to_span = |h: &Hit| {
-            let f = folded[h.field].unwrap_or(&text);
-            let (s, e) = f.original_range(h.start, h.end, originals[h.field]);
+            let f = mapped.get(h.field).copied().flatten().unwrap_or(&text);
+            let field = h.field % FOLDED;
+            let (s, e) = f.original_range(h.start, h.end, originals[field]);
             Span {
-                field: FIELDS[h.field].to_string(),
+                field: FIELDS[field].to_string(),
                 start: s,
                 end: e,
-                text: originals[h.field].get(s..e).unwrap_or_default().to_string(),
+                text: originals[field].get(s..e).unwrap_or_default().to_string(),
             }
         };
 
@@ -197,6 +202,12 @@ fn eval(cond: &Cond, ctx: &Ctx<'_>) -> Option<Vec<Hit>> {
             })
             .map(|h| vec![h]),
         Cond::Regex(i) => ctx.hits.regexes[*i].map(|h| vec![h]),
+        Cond::Follows { earlier, later } => {
+            let gather = |ids: &[usize]| -> Vec<Hit> { ids.iter().flat_map(|&i| ctx.hits.all[i].iter().copied()).collect() };
+            let later_hits = gather(later);
+            crate::matcher::follows(&gather(earlier), &later_hits)
+                .then(|| later_hits.into_iter().max_by_key(|h| (h.field == TEXT, h.start)).into_iter().collect())
+        }
         Cond::Channel(list) => yes(list.contains(&ctx.input.channel)),
         Cond::Language(list) => yes(ctx.lang.is_some_and(|l| list.contains(&l))),
         Cond::Sender { exact, domains } => {

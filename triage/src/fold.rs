@@ -7,6 +7,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+#[derive(Debug, Clone)]
 pub struct Folded {
     pub text: String,
     /// For each byte of `text`, the byte offset in the original of the char it came from.
@@ -119,6 +120,36 @@ impl Folded {
             origin: f.origin,
             original_len: original.len(),
         }
+    }
+
+    pub fn original_len(&self) -> usize {
+        self.original_len
+    }
+
+    /// An empty text derived from another (see `forms.rs`): bytes are pushed
+    /// with the origin of a byte of the text they came from.
+    pub fn with_capacity(capacity: usize, original_len: usize) -> Self {
+        Folded {
+            text: String::with_capacity(capacity),
+            origin: Vec::with_capacity(capacity),
+            original_len,
+        }
+    }
+
+    /// Appends `from.text[start..end]` with its origins. Callers cut on ASCII word edges.
+    pub fn copy_from(&mut self, from: &Folded, start: usize, end: usize) {
+        if let Some(piece) = from.text.get(start..end) {
+            self.text.push_str(piece);
+            self.origin.extend_from_slice(&from.origin[start..end]);
+        }
+    }
+
+    /// Appends an ASCII byte that stands for `from`'s byte at `at`.
+    pub fn push_mapped(&mut self, b: u8, from: &Folded, at: usize) {
+        debug_assert!(b.is_ascii());
+        self.text.push(char::from(b));
+        self.origin
+            .push(from.origin.get(at).copied().unwrap_or(u32::try_from(self.original_len).unwrap_or(u32::MAX)));
     }
 
     /// Maps a folded byte range back to the original byte range.

@@ -7,8 +7,10 @@
 //! is a folder of Markdown entries ([`KnowledgeBase::from_files`]).
 
 mod engine;
+pub mod eval;
 mod extract;
 mod fold;
+mod forms;
 mod input;
 pub mod kb;
 mod language;

@@ -1,6 +1,11 @@
 //! One pass over the folded text finds every keyword of every rule (one
 //! Aho-Corasick automaton) and tells which regexes match (one `RegexSet`), so
 //! the cost follows the text's length, not the number of rules.
+//!
+//! Keywords are found in the canonical text (word forms reduced to stems, see
+//! `forms.rs`); regexes, written by admins over folded text, in the folded
+//! text. A hit says which: fields `TEXT`/`SUBJECT` are canonical,
+//! `TEXT + FOLDED`/`SUBJECT + FOLDED` folded.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
@@ -10,10 +15,29 @@ use crate::rules::Lang;
 
 const DFA_MAX_PHRASES: usize = 2_000;
 
+/// Field numbers of hits.
+pub const TEXT: usize = 0;
+pub const SUBJECT: usize = 1;
+/// Added to a field number for a hit in folded (not canonical) text.
+pub const FOLDED: usize = 2;
+
+/// Words a gapped phrase ("steht … still") may have between its two parts.
+const GAP_WORDS: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Whole,
+    /// The first part of gapped phrase `n`.
+    Head(usize),
+    /// The second part of gapped phrase `n`.
+    Tail(usize),
+}
+
 pub struct Phrase {
     pub text: String,
     pub set: usize,
     pub lang: Lang,
+    pub part: Part,
 }
 
 /// Where a keyword set or regex matched: which text, folded byte range.
@@ -28,6 +52,8 @@ pub struct Scanner {
     automaton: Option<AhoCorasick>,
     phrase_set: Vec<usize>,
     phrase_lang: Vec<Lang>,
+    phrase_part: Vec<Part>,
+    gaps: usize,
     set_negatable: Vec<bool>,
     pub set_names: Vec<String>,
     regex_set: RegexSet,
@@ -59,6 +85,8 @@ pub struct Hits {
     pub regexes: Vec<Option<Hit>>,
     /// Live keyword hits per language, for language detection.
     pub per_lang: [u32; 6],
+    /// The last live head of each gapped phrase, in the field being scanned.
+    heads: Vec<Option<Hit>>,
 }
 
 impl Scanner {
@@ -93,6 +121,11 @@ impl Scanner {
             automaton,
             phrase_set: phrases.iter().map(|p| p.set).collect(),
             phrase_lang: phrases.iter().map(|p| p.lang).collect(),
+            phrase_part: phrases.iter().map(|p| p.part).collect(),
+            gaps: phrases
+                .iter()
+                .filter(|p| matches!(p.part, Part::Head(_)))
+                .count(),
             set_negatable,
             set_names,
             regex_set,
@@ -102,7 +135,7 @@ impl Scanner {
     }
 
     pub fn phrase_count(&self) -> usize {
-        self.phrase_set.len()
+        self.phrase_set.len() - self.gaps
     }
 
     pub fn regex_count(&self) -> usize {
@@ -115,14 +148,17 @@ impl Scanner {
             all: vec![Vec::new(); self.set_negatable.len()],
             regexes: vec![None; self.regexes.len()],
             per_lang: [0; 6],
+            heads: vec![None; self.gaps],
         }
     }
 
-    /// Records the first live hit of each keyword set and regex in `text`.
-    /// `lang` is the text's language, whose negation words apply to regex hits.
-    pub fn scan(&self, folded: &Folded, field: usize, lang: Option<Lang>, hits: &mut Hits) {
-        let text = folded.text.as_str();
+    /// Records the live hits of each keyword set in `canonical` and of each
+    /// regex in `folded`. `lang` is the text's language, whose negation words
+    /// apply to regex hits.
+    pub fn scan(&self, canonical: &Folded, folded: &Folded, field: usize, lang: Option<Lang>, hits: &mut Hits) {
+        let text = canonical.text.as_str();
         let bytes = text.as_bytes();
+        hits.heads.iter_mut().for_each(|h| *h = None);
         if let Some(ac) = &self.automaton {
             for m in ac.find_overlapping_iter(bytes) {
                 let p = m.pattern().as_usize();
@@ -132,11 +168,25 @@ impl Scanner {
                 if !on_word_boundaries(bytes, start, end) {
                     continue;
                 }
-                if self.set_negatable[set] && self.cancelled(text, start, end, Some(lang)) {
+                let hit = match self.phrase_part[p] {
+                    Part::Whole => Hit { field, start, end },
+                    Part::Head(g) => {
+                        hits.heads[g] = Some(Hit { field, start, end });
+                        continue;
+                    }
+                    Part::Tail(g) => {
+                        let Some(head) = hits.heads[g] else { continue };
+                        let tail = Hit { field, start, end };
+                        match near(text, head, tail, GAP_WORDS) {
+                            Some(both) if head.start < start => both,
+                            _ => continue,
+                        }
+                    }
+                };
+                if self.set_negatable[set] && self.cancelled(text, hit.start, hit.end, Some(lang)) {
                     continue;
                 }
                 hits.per_lang[lang.index()] += 1;
-                let hit = Hit { field, start, end };
                 if hits.sets[set].is_none() {
                     hits.sets[set] = Some(hit);
                 }
@@ -148,6 +198,7 @@ impl Scanner {
         if self.regexes.is_empty() {
             return;
         }
+        let text = folded.text.as_str();
         for i in self.regex_set.matches(text).iter() {
             if hits.regexes[i].is_some() {
                 continue;
@@ -156,7 +207,7 @@ impl Scanner {
                 .find_iter(text)
                 .find(|m| !self.cancelled(text, m.start(), m.end(), lang))
                 .map(|m| Hit {
-                    field,
+                    field: field + FOLDED,
                     start: m.start(),
                     end: m.end(),
                 });
@@ -221,6 +272,18 @@ pub fn near(text: &str, a: Hit, b: Hit, within: usize) -> Option<Hit> {
         start: first.start,
         end: second.end,
     })
+}
+
+/// Whether some hit of `later` comes after every hit of `earlier`, the
+/// subject counting as written before the text: what is said last is taken as
+/// the present state ("restarted, then stopped again").
+pub fn follows(earlier: &[Hit], later: &[Hit]) -> bool {
+    let order = |h: &Hit| (usize::from(h.field % FOLDED == TEXT), h.start);
+    match (earlier.iter().map(order).max(), later.iter().map(order).max()) {
+        (Some(e), Some(l)) => l > e,
+        (None, Some(_)) => true,
+        _ => false,
+    }
 }
 
 fn on_word_boundaries(text: &[u8], start: usize, end: usize) -> bool {

@@ -6,17 +6,19 @@ use regex::Regex;
 use toml::Spanned;
 
 use super::error::{Positions, RuleError, RuleErrors};
-use super::file::{Condition, RuleDef, RuleFile};
+use super::file::{ConceptFile, Condition, KeywordSet, OneOrMany, RuleDef, RuleFile, one_name};
 use super::model::{Cond, FieldKind, HistorySame, Lang, Rule};
-use crate::fold::fold_phrase;
+use crate::fold::Folded;
+use crate::forms::Forms;
 use crate::input::{AttachmentKind, Channel};
-use crate::matcher::{NegationWords, Phrase, Scanner};
+use crate::matcher::{NegationWords, Part, Phrase, Scanner};
 use crate::verdict::{Escalation, MissingField, Priority};
 
 /// A validated, compiled rule file: the only thing the engine evaluates.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub scanner: Scanner,
+    pub forms: Forms,
     pub default_priority: Priority,
     pub default_queue: String,
     pub default_ack: String,
@@ -36,10 +38,14 @@ impl RuleSet {
                 Some("check the TOML syntax; the keys are described in docs/triage-rules.md".into()),
             )])
         })?;
+        let concepts = builtin_concepts()?;
         Compiler {
             pos,
             errors: Vec::new(),
             set_ids: HashMap::new(),
+            concepts: &concepts,
+            named: HashMap::new(),
+            naming: Vec::new(),
         }
         .compile(file)
     }
@@ -60,12 +66,66 @@ impl RuleSet {
     pub fn regex_count(&self) -> usize {
         self.scanner.regex_count()
     }
+
+    /// Stems that word forms are reduced to.
+    pub fn stem_count(&self) -> usize {
+        self.forms.stem_count()
+    }
+}
+
+fn builtin_concepts() -> Result<ConceptFile, RuleErrors> {
+    toml::from_str(super::CONCEPTS).map_err(|e| {
+        RuleErrors(vec![RuleError {
+            line: 1,
+            column: 1,
+            message: format!("the built-in concepts do not parse: {}", e.message()),
+            hint: None,
+        }])
+    })
+}
+
+/// The shipped concepts, by name.
+pub fn concept_names() -> Vec<String> {
+    builtin_concepts()
+        .map(|c| c.concepts.into_keys().collect())
+        .unwrap_or_default()
+}
+
+/// A keyword set as compiled: the file's own phrases plus those of a concept.
+struct SetSource<'f> {
+    name: String,
+    span: std::ops::Range<usize>,
+    phrases: Vec<(Lang, &'f Spanned<String>, bool)>,
+    negatable: bool,
+}
+
+fn phrases_of(set: &KeywordSet, builtin: bool) -> Vec<(Lang, &Spanned<String>, bool)> {
+    [
+        (Lang::Fr, &set.fr),
+        (Lang::En, &set.en),
+        (Lang::De, &set.de),
+        (Lang::Es, &set.es),
+        (Lang::It, &set.it),
+        (Lang::Any, &set.any),
+    ]
+    .into_iter()
+    .flat_map(|(lang, list)| list.iter().map(move |p| (lang, p, builtin)))
+    .collect()
+}
+
+/// A phrase's parts: one, or two around a gap ("steht … still").
+fn gap_parts(phrase: &str) -> Vec<&str> {
+    phrase.split(['…']).flat_map(|p| p.split("...")).collect()
 }
 
 struct Compiler<'a> {
     pos: Positions<'a>,
     errors: Vec<RuleError>,
     set_ids: HashMap<String, usize>,
+    concepts: &'a ConceptFile,
+    /// Named conditions compiled so far, and the names being compiled (cycles).
+    named: HashMap<String, Cond>,
+    naming: Vec<String>,
 }
 
 const ESCALATIONS: &str = "none, callback, visio or callback+visio";
@@ -86,44 +146,92 @@ impl Compiler<'_> {
         }
         let default_priority = self.priority(&file.defaults.priority).unwrap_or(Priority::Faq);
 
-        // Keyword sets become phrases of one automaton.
+        // Keyword sets: the file's own (with the concept they extend), then
+        // every shipped concept the file does not redefine.
+        let mut sources: Vec<SetSource> = Vec::new();
+        for (name, set) in &file.keywords {
+            let mut phrases = phrases_of(set.get_ref(), false);
+            if let Some(base) = &set.get_ref().extends {
+                match self.concepts.concepts.get(base.get_ref()) {
+                    Some(concept) => phrases.extend(phrases_of(concept.get_ref(), true)),
+                    None => {
+                        let hint = self.unknown_set_hint(base.get_ref(), &[]);
+                        self.err::<()>(base.span(), format!("unknown concept {:?}", base.get_ref()), Some(hint));
+                    }
+                }
+            }
+            sources.push(SetSource {
+                name: name.clone(),
+                span: set.span(),
+                phrases,
+                negatable: set.get_ref().negatable,
+            });
+        }
+        for (name, concept) in &self.concepts.concepts {
+            if !file.keywords.contains_key(name) {
+                sources.push(SetSource {
+                    name: name.clone(),
+                    span: 0..0,
+                    phrases: phrases_of(concept.get_ref(), true),
+                    negatable: concept.get_ref().negatable,
+                });
+            }
+        }
+
+        // Word forms: every keyword word's stem, then phrases in canonical form.
+        let words: Vec<(Lang, &str)> = sources
+            .iter()
+            .flat_map(|s| s.phrases.iter())
+            .flat_map(|(lang, p, _)| {
+                p.get_ref()
+                    .split(|c: char| !c.is_alphabetic())
+                    .filter(|w| !w.is_empty())
+                    .map(move |w| (*lang, w))
+            })
+            .collect();
+        let forms = match Forms::build(words) {
+            Ok(f) => f,
+            Err(e) => return Err(RuleErrors(vec![RuleError { line: 1, column: 1, message: e, hint: None }])),
+        };
+        let canon = |text: &str| forms.canonical(&Folded::new(text)).text.trim().to_string();
+
         let mut phrases = Vec::new();
         let mut negatable = Vec::new();
         let mut set_names = Vec::new();
-        for (id, (name, set)) in file.keywords.iter().enumerate() {
-            self.set_ids.insert(name.clone(), id);
-            set_names.push(name.clone());
-            let set_span = set.span();
-            let set = set.get_ref();
-            negatable.push(set.negatable);
-            let langs = [
-                (Lang::Fr, &set.fr),
-                (Lang::En, &set.en),
-                (Lang::De, &set.de),
-                (Lang::Es, &set.es),
-                (Lang::It, &set.it),
-                (Lang::Any, &set.any),
-            ];
+        let mut gaps = 0;
+        for (id, source) in sources.iter().enumerate() {
+            self.set_ids.insert(source.name.clone(), id);
+            set_names.push(source.name.clone());
+            negatable.push(source.negatable);
             let mut count = 0;
-            for (lang, list) in langs {
-                for phrase in list {
-                    let folded = fold_phrase(phrase.get_ref());
-                    if folded.is_empty() {
-                        self.err::<()>(phrase.span(), "empty keyword phrase", Some("remove it".into()));
-                        continue;
+            for (lang, phrase, builtin) in &source.phrases {
+                let at = if *builtin { 0..0 } else { phrase.span() };
+                let parts: Vec<String> = gap_parts(phrase.get_ref()).into_iter().map(canon).collect();
+                if parts.iter().any(String::is_empty) || parts.len() > 2 {
+                    let message = if parts.len() > 2 {
+                        "a keyword phrase has at most one gap (…)"
+                    } else {
+                        "empty keyword phrase or gap part"
+                    };
+                    self.err::<()>(at, message, Some("write words on both sides of one …".into()));
+                    continue;
+                }
+                count += 1;
+                let mut parts = parts.into_iter();
+                match (parts.next(), parts.next()) {
+                    (Some(text), None) => phrases.push(Phrase { text, set: id, lang: *lang, part: Part::Whole }),
+                    (Some(head), Some(tail)) => {
+                        phrases.push(Phrase { text: head, set: id, lang: *lang, part: Part::Head(gaps) });
+                        phrases.push(Phrase { text: tail, set: id, lang: *lang, part: Part::Tail(gaps) });
+                        gaps += 1;
                     }
-                    count += 1;
-                    phrases.push(Phrase {
-                        text: folded,
-                        set: id,
-                        lang,
-                    });
+                    _ => {}
                 }
             }
             if count == 0 {
                 self.err::<()>(
-                    set_span,
-                    format!("keyword set {name:?} has no phrase"),
+                    source.span.clone(),
+                    format!("keyword set {:?} has no phrase", source.name),
                     Some("add phrases under fr, en, de, es, it or any".into()),
                 );
             }
@@ -180,9 +288,8 @@ impl Compiler<'_> {
             return Err(RuleErrors(self.errors));
         }
         let n = &file.negation;
-        let cancellers =
-            [&n.fr, &n.en, &n.de, &n.es, &n.it].map(|l| l.iter().map(|w| fold_phrase(w)).collect::<Vec<_>>());
-        let fold_all = |words: &[String]| words.iter().map(|w| fold_phrase(w)).collect();
+        let cancellers = [&n.fr, &n.en, &n.de, &n.es, &n.it].map(|l| l.iter().map(|w| canon(w)).collect::<Vec<_>>());
+        let fold_all = |words: &[String]| words.iter().map(|w| canon(w)).collect();
         let negation = NegationWords {
             before: cancellers,
             after: fold_all(&n.after),
@@ -200,6 +307,7 @@ impl Compiler<'_> {
         Ok(RuleSet {
             rules,
             scanner,
+            forms,
             default_priority,
             default_queue: file.defaults.queue.clone(),
             default_ack: file.defaults.ack.clone(),
@@ -286,49 +394,21 @@ impl Compiler<'_> {
                 Cond::Any(items.into_iter().collect::<Option<Vec<_>>>()?)
             }
             Condition::Not(inner) => Cond::Not(Box::new(self.condition(inner, file, regexes)?)),
-            Condition::Keywords(names) => {
-                let mut ids = Vec::new();
-                for name in names.get_ref().items() {
-                    match self.set_ids.get(name) {
-                        Some(id) => ids.push(*id),
-                        None => {
-                            let known: Vec<&str> = file.keywords.keys().map(String::as_str).collect();
-                            let hint = closest(name, &known)
-                                .map(|k| format!("did you mean {k:?}?"))
-                                .unwrap_or_else(|| "define it under [keywords.NAME]".into());
-                            self.err::<()>(names.span(), format!("unknown keyword set {name:?}"), Some(hint));
-                        }
-                    }
-                }
-                if ids.is_empty() {
-                    return None;
-                }
-                Cond::Keywords(ids)
-            }
+            Condition::Keywords(names) => Cond::Keywords(self.set_list(names)?),
             Condition::Near(near) => {
-                let mut ids = [0usize; 2];
-                for (slot, name) in ids.iter_mut().zip([&near.a, &near.b]) {
-                    match self.set_ids.get(name.get_ref()) {
-                        Some(id) => *slot = *id,
-                        None => {
-                            let known: Vec<&str> = file.keywords.keys().map(String::as_str).collect();
-                            let hint = closest(name.get_ref(), &known)
-                                .map(|k| format!("did you mean {k:?}?"))
-                                .unwrap_or_else(|| "define it under [keywords.NAME]".into());
-                            return self.err(
-                                name.span(),
-                                format!("unknown keyword set {:?}", name.get_ref()),
-                                Some(hint),
-                            );
-                        }
-                    }
-                }
+                let a = self.set_list(&one_name(&near.a))?;
+                let b = self.set_list(&one_name(&near.b))?;
                 Cond::Near {
-                    a: ids[0],
-                    b: ids[1],
+                    a: a[0],
+                    b: b[0],
                     within: near.within,
                 }
             }
+            Condition::Follows(f) => Cond::Follows {
+                earlier: self.set_list(&f.a)?,
+                later: self.set_list(&f.b)?,
+            },
+            Condition::Is(name) => self.named_condition(name, file, regexes)?,
             Condition::Regex(re) => match Regex::new(re.get_ref()) {
                 Ok(_) => {
                     regexes.push(re.get_ref().clone());
@@ -438,6 +518,67 @@ impl Compiler<'_> {
             Condition::WaitingMinutes(n) => Cond::WaitingMinutes(*n),
             Condition::BusinessHours(b) => Cond::BusinessHours(*b),
         })
+    }
+}
+
+impl Compiler<'_> {
+    /// Keyword sets (the file's or shipped concepts) by name; every unknown one is reported.
+    fn set_list(&mut self, names: &Spanned<OneOrMany>) -> Option<Vec<usize>> {
+        let mut ids = Vec::new();
+        let mut unknown = false;
+        for name in names.get_ref().items() {
+            match self.set_ids.get(name) {
+                Some(id) => ids.push(*id),
+                None => {
+                    unknown = true;
+                    let known: Vec<String> = self.set_ids.keys().cloned().collect();
+                    let hint = self.unknown_set_hint(name, &known);
+                    self.err::<()>(names.span(), format!("unknown keyword set or concept {name:?}"), Some(hint));
+                }
+            }
+        }
+        (!unknown && !ids.is_empty()).then_some(ids)
+    }
+
+    fn unknown_set_hint(&self, name: &str, known: &[String]) -> String {
+        let concepts: Vec<&str> = self.concepts.concepts.keys().map(String::as_str).collect();
+        let mut all: Vec<&str> = known.iter().map(String::as_str).collect();
+        all.extend(&concepts);
+        match closest(name, &all) {
+            Some(k) => format!("did you mean {k:?}?"),
+            None => format!(
+                "define it under [keywords.NAME], or use a shipped concept: {}",
+                concepts.join(", ")
+            ),
+        }
+    }
+
+    /// `{ is = "name" }`: the condition defined under `[conditions]`, compiled once.
+    fn named_condition(&mut self, name: &Spanned<String>, file: &RuleFile, regexes: &mut Vec<String>) -> Option<Cond> {
+        let key = name.get_ref();
+        if let Some(c) = self.named.get(key) {
+            return Some(c.clone());
+        }
+        let Some(def) = file.conditions.get(key) else {
+            let known: Vec<&str> = file.conditions.keys().map(String::as_str).collect();
+            let hint = closest(key, &known)
+                .map(|k| format!("did you mean {k:?}?"))
+                .unwrap_or_else(|| "define it under [conditions]".into());
+            return self.err(name.span(), format!("unknown condition {key:?}"), Some(hint));
+        };
+        if self.naming.contains(key) {
+            return self.err(
+                name.span(),
+                format!("condition {key:?} refers to itself"),
+                Some(format!("through {}", self.naming.join(" → "))),
+            );
+        }
+        self.naming.push(key.clone());
+        let compiled = self.condition(def, file, regexes);
+        self.naming.pop();
+        let compiled = compiled?;
+        self.named.insert(key.clone(), compiled.clone());
+        Some(compiled)
     }
 }
 

@@ -23,8 +23,18 @@ pub struct RuleFile {
     /// Patterns that name a machine model in this maker's catalogue.
     #[serde(default)]
     pub models: Vec<Spanned<String>>,
+    /// Named conditions, used in rules as `{ is = "name" }`.
+    #[serde(default)]
+    pub conditions: BTreeMap<String, Spanned<Condition>>,
     #[serde(default, rename = "rules")]
     pub rules: Vec<RuleDef>,
+}
+
+/// The shipped concept lexicons (`defaults/concepts.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConceptFile {
+    pub concepts: BTreeMap<String, Spanned<KeywordSet>>,
 }
 
 /// What an unmatched message gets.
@@ -126,6 +136,9 @@ pub struct KeywordSet {
     /// False: negation words before a hit do not cancel it.
     #[serde(default = "yes")]
     pub negatable: bool,
+    /// A shipped concept whose phrases this set also has.
+    #[serde(default)]
+    pub extends: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -156,6 +169,11 @@ pub enum OneOrMany {
     Many(Vec<String>),
 }
 
+/// One name where a list of names is taken.
+pub fn one_name(name: &Spanned<String>) -> Spanned<OneOrMany> {
+    Spanned::new(name.span(), OneOrMany::One(name.get_ref().clone()))
+}
+
 impl OneOrMany {
     pub fn items(&self) -> Vec<&str> {
         match self {
@@ -178,6 +196,13 @@ pub struct NearDef {
 
 fn four() -> usize {
     4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowsDef {
+    pub a: Spanned<OneOrMany>,
+    pub b: Spanned<OneOrMany>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +233,10 @@ pub enum Condition {
     Not(Box<Spanned<Condition>>),
     /// Keyword set name(s): true when a phrase of one of them occurs, not negated.
     Keywords(Spanned<OneOrMany>),
+    /// A named condition from `[conditions]`.
+    Is(Spanned<String>),
+    /// A phrase of `b` is said after every phrase of `a`: what comes last is the present state.
+    Follows(FollowsDef),
     /// A regular expression over the folded text (lower case, no accents).
     Regex(Spanned<String>),
     /// A phrase of one keyword set within a few words of a phrase of another.

@@ -6,9 +6,12 @@ mod error;
 mod file;
 mod model;
 
-pub use compile::RuleSet;
+pub use compile::{RuleSet, concept_names};
 pub use error::{RuleError, RuleErrors};
 pub use model::{Cond, FieldKind, HistorySame, Lang, Rule};
 
 /// The rules that ship with the binary.
 pub const DEFAULT_RULES: &str = include_str!("../../defaults/rules.toml");
+
+/// The concept lexicons every rule file can name (`keywords = "stop_state"`).
+pub const CONCEPTS: &str = include_str!("../../defaults/concepts.toml");

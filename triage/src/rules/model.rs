@@ -98,6 +98,11 @@ pub enum Cond {
         within: usize,
     },
     Regex(usize),
+    /// A hit of a set in `later` comes after every hit of the sets in `earlier`.
+    Follows {
+        earlier: Vec<usize>,
+        later: Vec<usize>,
+    },
     Channel(Vec<Channel>),
     Language(Vec<Lang>),
     /// Lower-case addresses/numbers and domains.
