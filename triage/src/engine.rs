@@ -51,18 +51,19 @@ impl Engine {
     pub fn classify(&self, input: &Input<'_>) -> Verdict {
         let text = Folded::new(input.text);
         let subject = input.subject.map(Folded::new);
-        let forms = &self.rules.forms;
-        let canon_text = forms.canonical(&text);
-        let canon_subject = subject.as_ref().map(|s| forms.canonical(s));
         let scanner = &self.rules.scanner;
 
         let hinted = input.language.and_then(Lang::parse);
         let stopwords = language::stopword_scores(&text.text);
         let mut lang = language::decide(&stopwords, &[0; 6]).or(hinted);
+        let sure = language::confident(&stopwords);
+        let forms = &self.rules.forms;
+        let canon_text = forms.canonical(&text, sure);
+        let canon_subject = subject.as_ref().map(|s| forms.canonical(s, sure));
         let mut hits = scanner.new_hits();
-        scanner.scan(&canon_text, &text, TEXT, lang, &mut hits);
+        scanner.scan(&canon_text, &text, TEXT, lang, sure, &mut hits);
         if let (Some(subject), Some(canon)) = (&subject, &canon_subject) {
-            scanner.scan(canon, subject, SUBJECT, lang, &mut hits);
+            scanner.scan(canon, subject, SUBJECT, lang, sure, &mut hits);
         }
         // Keywords that matched are better evidence of the language than common words.
         lang = language::decide(&stopwords, &hits.per_lang).or(hinted).or(lang);
@@ -118,17 +119,23 @@ impl Engine {
             .filter(|(r, e)| r.priority > Priority::Faq && !e.is_empty())
             .find_map(|(_, e)| e.first().map(|h| to_span(h).text));
 
+        // No rule understood the message: a knowledge-base answer is a positive
+        // sign of a question; otherwise the defaults (shipped: a human looks).
+        let kb_answer = match winner {
+            None => self.kb.best(&text.text, lang),
+            Some(_) => None,
+        };
         let (priority, queue, escalation, ack) = match winner {
             Some(r) => (r.priority, r.queue.clone(), r.escalation, r.ack.clone()),
+            None if kb_answer.is_some() => (
+                Priority::Faq,
+                self.queue_for(Priority::Faq),
+                Escalation::None,
+                "ack_faq".to_string(),
+            ),
             None => {
                 let p = self.rules.default_priority;
-                let queue = self
-                    .rules
-                    .queues_by_priority
-                    .get(&p)
-                    .cloned()
-                    .unwrap_or_else(|| self.rules.default_queue.clone());
-                (p, queue, Escalation::None, self.rules.default_ack.clone())
+                (p, self.queue_for(p), Escalation::None, self.rules.default_ack.clone())
             }
         };
         let ask_for = winner
@@ -142,10 +149,10 @@ impl Engine {
                 }
             }
         }
-        let faq = if priority == Priority::Faq {
-            self.kb.best(&text.text, lang)
-        } else {
-            None
+        let faq = match (priority, kb_answer) {
+            (Priority::Faq, Some(found)) => Some(found),
+            (Priority::Faq, None) => self.kb.best(&text.text, lang),
+            _ => None,
         };
 
         Verdict {
@@ -166,6 +173,18 @@ impl Engine {
             tags,
             language: lang.map(|l| l.code().to_string()),
             faq,
+        }
+    }
+}
+
+impl Engine {
+    /// The queue of a priority when no rule names one: `[defaults] queues`,
+    /// else `[defaults] queue` for the default priority, else the usual name.
+    fn queue_for(&self, p: Priority) -> String {
+        match self.rules.queues_by_priority.get(&p) {
+            Some(q) => q.clone(),
+            None if p == self.rules.default_priority => self.rules.default_queue.clone(),
+            None => crate::rules::compile::default_queue(p).to_string(),
         }
     }
 }
@@ -203,10 +222,16 @@ fn eval(cond: &Cond, ctx: &Ctx<'_>) -> Option<Vec<Hit>> {
             .map(|h| vec![h]),
         Cond::Regex(i) => ctx.hits.regexes[*i].map(|h| vec![h]),
         Cond::Follows { earlier, later } => {
-            let gather = |ids: &[usize]| -> Vec<Hit> { ids.iter().flat_map(|&i| ctx.hits.all[i].iter().copied()).collect() };
+            let gather =
+                |ids: &[usize]| -> Vec<Hit> { ids.iter().flat_map(|&i| ctx.hits.all[i].iter().copied()).collect() };
             let later_hits = gather(later);
-            crate::matcher::follows(&gather(earlier), &later_hits)
-                .then(|| later_hits.into_iter().max_by_key(|h| (h.field == TEXT, h.start)).into_iter().collect())
+            crate::matcher::follows(&gather(earlier), &later_hits).then(|| {
+                later_hits
+                    .into_iter()
+                    .max_by_key(|h| (h.field == TEXT, h.start))
+                    .into_iter()
+                    .collect()
+            })
         }
         Cond::Channel(list) => yes(list.contains(&ctx.input.channel)),
         Cond::Language(list) => yes(ctx.lang.is_some_and(|l| list.contains(&l))),

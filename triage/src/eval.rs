@@ -228,7 +228,13 @@ impl fmt::Display for Scorecard {
         writeln!(f)?;
         writeln!(f, "class      precision recall")?;
         for c in CLASSES {
-            writeln!(f, "{:<10} {:>9.3} {:>6.3}", c.as_str(), self.precision(c), self.recall(c))?;
+            writeln!(
+                f,
+                "{:<10} {:>9.3} {:>6.3}",
+                c.as_str(),
+                self.precision(c),
+                self.recall(c)
+            )?;
         }
         writeln!(f, "accuracy {:.3} on {} messages", self.accuracy(), self.total())?;
         if !self.misses.is_empty() {
@@ -243,7 +249,11 @@ impl fmt::Display for Scorecard {
                     format!("{} {:?}", r.rule, words)
                 })
                 .collect();
-            let fired = if fired.is_empty() { "no rule".to_string() } else { fired.join(", ") };
+            let fired = if fired.is_empty() {
+                "no rule".to_string()
+            } else {
+                fired.join(", ")
+            };
             let text: String = m.text.replace('\n', " ").chars().take(160).collect();
             writeln!(
                 f,
@@ -282,8 +292,10 @@ mod tests {
 
     #[test]
     fn scores_a_confusion_matrix() {
-        let mut card = Scorecard::default();
-        card.confusion = [[8, 1, 1], [0, 5, 5], [0, 0, 10]];
+        let card = Scorecard {
+            confusion: [[8, 1, 1], [0, 5, 5], [0, 0, 10]],
+            ..Scorecard::default()
+        };
         assert!((card.accuracy() - 23.0 / 30.0).abs() < 1e-9);
         assert!((card.recall(Priority::Critical) - 0.8).abs() < 1e-9);
         assert!((card.precision(Priority::Faq) - 10.0 / 16.0).abs() < 1e-9);

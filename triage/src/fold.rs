@@ -148,8 +148,12 @@ impl Folded {
     pub fn push_mapped(&mut self, b: u8, from: &Folded, at: usize) {
         debug_assert!(b.is_ascii());
         self.text.push(char::from(b));
-        self.origin
-            .push(from.origin.get(at).copied().unwrap_or(u32::try_from(self.original_len).unwrap_or(u32::MAX)));
+        self.origin.push(
+            from.origin
+                .get(at)
+                .copied()
+                .unwrap_or(u32::try_from(self.original_len).unwrap_or(u32::MAX)),
+        );
     }
 
     /// Maps a folded byte range back to the original byte range.

@@ -13,8 +13,11 @@
 //! "arretee" from "arret". One automaton over the stems finds the candidates in
 //! one pass, and an ending list decides; Snowball runs only when rules compile.
 //!
-//! German: a stem of five letters or more also matches as the last part of a
+//! German: a stem of six letters or more also matches as the last part of a
 //! compound ("Produktionsstillstand" → "produktions stillstand").
+//!
+//! When the text's language is known, only its own stems take inflections: in
+//! an English message "gripper" is not the French "grippée" + "er".
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
@@ -26,11 +29,11 @@ use crate::rules::Lang;
 /// swallow "para", "feu" would swallow "feux" and "feur".
 const MIN_STEM: usize = 4;
 /// German compound heads must be at least this long.
-const MIN_COMPOUND_HEAD: usize = 5;
+const MIN_COMPOUND_HEAD: usize = 6;
 
 const FR: &[&str] = &[
     "s", "x", "e", "es", "ee", "ees", "er", "ez", "ent", "ant", "ai", "ais", "ait", "aient", "ions", "iez", "ons", "a",
-    "as", "era", "erait", "eront", "i", "ie", "is", "ies", "it", "ir", "issent", "issait", "eur", "eurs", "euse",
+    "as", "era", "erait", "eront", "i", "ie", "is", "ies", "it", "ir", "issent", "issait",
 ];
 const EN: &[&str] = &[
     "s", "es", "e", "ed", "d", "ing", "er", "ers", "ly", "y", "ies", "ied", "ion", "ions", "ation", "ations",
@@ -112,7 +115,9 @@ impl Forms {
         let mut keys: Vec<Key> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (lang, word) in words {
-            let Some(stemmer) = &stemmers[lang.index()] else { continue };
+            let Some(stemmer) = &stemmers[lang.index()] else {
+                continue;
+            };
             let lower = word.to_lowercase();
             let folded_word = Folded::new(&lower).text;
             if !folded_word.bytes().all(|b| b.is_ascii_lowercase()) {
@@ -148,7 +153,7 @@ impl Forms {
     /// Folded text with every word that is a form of a known stem replaced by
     /// that stem; byte origins still point at the original text, and a stem's
     /// last byte at its word's last char, so explanations show whole words.
-    pub fn canonical(&self, folded: &Folded) -> Folded {
+    pub fn canonical(&self, folded: &Folded, lang: Option<Lang>) -> Folded {
         let Some(ac) = &self.automaton else {
             return folded.clone();
         };
@@ -167,8 +172,11 @@ impl Forms {
             while word_end < text.len() && is_word_byte(text[word_end]) {
                 word_end += 1;
             }
-            let Some(rest) = folded.text.get(end..word_end) else { continue };
-            if !is_inflection(key.lang, &key.stem, rest) {
+            let Some(rest) = folded.text.get(end..word_end) else {
+                continue;
+            };
+            let foreign = lang.is_some_and(|l| l != key.lang);
+            if (foreign && !rest.is_empty()) || !is_inflection(key.lang, &key.stem, rest) {
                 continue;
             }
             let candidate = (start, word_end, m.pattern().as_usize());
@@ -221,14 +229,19 @@ mod tests {
     }
 
     fn canon(f: &Forms, text: &str) -> String {
-        f.canonical(&Folded::new(text)).text
+        f.canonical(&Folded::new(text), None).text
     }
 
     #[test]
     fn inflections_become_one_stem() {
         let f = forms(&[(Lang::Fr, "arrêtée"), (Lang::En, "stopped"), (Lang::Fr, "ligne")]);
         assert_eq!(canon(&f, "Ligne ARRÊTÉE"), canon(&f, "lignes arrêtés"));
-        assert_eq!(canon(&f, "ligne arretee"), canon(&f, "la ligne est à l'arrêt").replace("la ", "").replace("est a l'", ""));
+        assert_eq!(
+            canon(&f, "ligne arretee"),
+            canon(&f, "la ligne est à l'arrêt")
+                .replace("la ", "")
+                .replace("est a l'", "")
+        );
         assert_eq!(canon(&f, "stopping"), canon(&f, "stopped"));
         assert_eq!(canon(&f, "stops"), canon(&f, "stop"));
         // Not an inflection: a different word.
@@ -239,7 +252,23 @@ mod tests {
     #[test]
     fn german_compounds_split_at_a_known_head() {
         let f = forms(&[(Lang::De, "Stillstand")]);
-        assert_eq!(canon(&f, "Produktionsstillstand seit 5 Uhr"), "produktions stillstand seit 5 uhr");
+        assert_eq!(
+            canon(&f, "Produktionsstillstand seit 5 Uhr"),
+            "produktions stillstand seit 5 uhr"
+        );
+    }
+
+    #[test]
+    fn only_the_texts_language_inflects() {
+        let f = forms(&[(Lang::Fr, "grippée")]);
+        assert_eq!(
+            f.canonical(&Folded::new("robot gripper"), Some(Lang::En)).text,
+            "robot gripper"
+        );
+        assert_eq!(
+            f.canonical(&Folded::new("moteur grippé"), Some(Lang::Fr)).text,
+            "moteur gripp"
+        );
     }
 
     #[test]
@@ -253,7 +282,7 @@ mod tests {
     fn spans_cover_the_whole_original_word() {
         let f = forms(&[(Lang::Fr, "arrêtée")]);
         let original = "Ligne arrêtées hier";
-        let c = f.canonical(&Folded::new(original));
+        let c = f.canonical(&Folded::new(original), None);
         let at = c.text.find("arret").unwrap_or(0);
         let (s, e) = c.original_range(at, at + "arret".len(), original);
         assert_eq!(&original[s..e], "arrêtées");

@@ -8,26 +8,82 @@ use crate::rules::Lang;
 const STOPWORDS: [&[&str]; 5] = [
     // fr
     &[
-        "le", "la", "les", "des", "une", "est", "pas", "et", "je", "nous", "vous", "il", "elle", "sur", "dans", "pour",
-        "avec", "au", "aux", "du", "ce", "cette", "qui", "que", "bonjour", "merci", "depuis", "notre", "votre", "ne",
-        "mais", "tres", "on", "nos", "vos", "ca", "c'est", "j'ai", "d'un", "d'une", "svp",
+        "le",
+        "la",
+        "les",
+        "des",
+        "une",
+        "est",
+        "pas",
+        "et",
+        "je",
+        "nous",
+        "vous",
+        "il",
+        "elle",
+        "sur",
+        "dans",
+        "pour",
+        "avec",
+        "au",
+        "aux",
+        "du",
+        "ce",
+        "cette",
+        "qui",
+        "que",
+        "bonjour",
+        "merci",
+        "depuis",
+        "notre",
+        "votre",
+        "ne",
+        "mais",
+        "tres",
+        "on",
+        "nos",
+        "vos",
+        "ca",
+        "c'est",
+        "j'ai",
+        "d'un",
+        "d'une",
+        "svp",
+        "les",
+        "est-ce",
+        "avons",
+        "sommes",
+        "plus",
+        "rien",
+        "tout",
+        "toute",
+        "votre",
+        "cordialement",
+        "madame",
+        "monsieur",
+        "n'est",
+        "qu'on",
     ],
     // en
     &[
         "the", "is", "are", "and", "we", "you", "it", "on", "in", "for", "with", "to", "of", "this", "that", "hello",
         "hi", "thanks", "thank", "please", "since", "our", "your", "not", "but", "have", "has", "was", "what", "there",
-        "can", "my", "an", "at", "again",
+        "can", "my", "an", "at", "again", "be", "been", "were", "they", "from", "just", "any", "all", "will", "won't",
+        "doesn't", "isn't", "can't", "we're", "it's", "regards", "dear", "team", "since",
     ],
     // de
     &[
         "der", "die", "das", "und", "ist", "nicht", "wir", "sie", "ein", "eine", "mit", "fur", "auf", "bei", "von",
         "zu", "den", "dem", "hallo", "danke", "bitte", "seit", "unsere", "ihr", "kein", "keine", "es", "steht", "ich",
-        "guten", "tag", "wieder", "auch", "noch",
+        "guten", "tag", "wieder", "auch", "noch", "sich", "nach", "wird", "haben", "hat", "uns", "unser", "unserer",
+        "mehr", "schon", "jetzt", "heute", "gestern", "grussen", "gruss", "nix", "ist", "im",
     ],
     // es
     &[
         "el", "los", "las", "y", "es", "un", "una", "con", "por", "para", "que", "en", "del", "al", "hola", "gracias",
         "desde", "nuestra", "nuestro", "esta", "estan", "pero", "se", "muy", "hay", "ha", "buenos", "dias", "otra",
+        "la", "lo", "hemos", "han", "nada", "sin", "ya", "cuando", "tambien", "buenas", "saludo", "saludos", "pueden",
+        "podemos", "nos", "estamos", "sale", "tiene", "usted", "ustedes", "mas",
     ],
     // it
     &[
@@ -60,6 +116,28 @@ const STOPWORDS: [&[&str]; 5] = [
         "abbiamo",
         "si",
         "ancora",
+        "la",
+        "le",
+        "ci",
+        "dopo",
+        "tutta",
+        "tutto",
+        "nel",
+        "nella",
+        "sul",
+        "sulla",
+        "piu",
+        "anche",
+        "salve",
+        "ieri",
+        "oggi",
+        "potete",
+        "stiamo",
+        "siamo",
+        "niente",
+        "vostro",
+        "cordiali",
+        "saluti",
     ],
 ];
 
@@ -97,6 +175,17 @@ pub fn stopword_scores(folded: &str) -> [u32; 5] {
     score
 }
 
+/// The language when common words leave no doubt: at least two of them, and
+/// two more than any other language has. Word forms and single-word keywords
+/// of other languages are set aside only then ("Stück" is not "stuck"); when in
+/// doubt, every language's keywords count.
+pub fn confident(stopwords: &[u32; 5]) -> Option<Lang> {
+    let mut order: Vec<usize> = (0..5).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(stopwords[i]));
+    let (best, second) = (stopwords[order[0]], stopwords[order[1]]);
+    (best >= 2 && best >= second + 2).then(|| Lang::SPOKEN[order[0]])
+}
+
 /// The most likely language from stopword counts plus keyword hits per
 /// language (`Lang::index` order, weighted double). `None` when nothing tells.
 pub fn decide(stopwords: &[u32; 5], keyword_hits: &[u32; 6]) -> Option<Lang> {
@@ -121,5 +210,23 @@ mod tests {
         assert_eq!(guess("hola, la linea esta parada desde esta manana"), Some(Lang::Es));
         assert_eq!(guess("buongiorno, la linea e ferma da stamattina"), Some(Lang::It));
         assert_eq!(guess("e17"), None);
+    }
+
+    #[test]
+    fn confident_only_with_a_margin() {
+        let sure = |t: &str| confident(&stopword_scores(t));
+        assert_eq!(
+            sure("sale humo del cuadro electrico de la caldera, hemos cortado la luz general"),
+            Some(Lang::Es)
+        );
+        assert_eq!(
+            sure("la confezionatrice non riparte dopo il blackout, linea tutta ferma"),
+            Some(Lang::It)
+        );
+        assert_eq!(
+            sure("brauche Teilenummer fur den Naherungsschalter am Einlaufband"),
+            Some(Lang::De)
+        );
+        assert_eq!(sure("output down 30 %"), None);
     }
 }

@@ -53,12 +53,15 @@ pub struct Scanner {
     phrase_set: Vec<usize>,
     phrase_lang: Vec<Lang>,
     phrase_part: Vec<Part>,
+    phrase_single: Vec<bool>,
     gaps: usize,
     set_negatable: Vec<bool>,
     pub set_names: Vec<String>,
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     negation: NegationWords,
+    /// (masking set, masked set): a masked hit inside a masking one does not count.
+    masks: Vec<(usize, usize)>,
 }
 
 /// Folded words that cancel a hit.
@@ -69,6 +72,8 @@ pub struct NegationWords {
     pub after: Vec<String>,
     /// Words a negation does not reach past ("mais", "but").
     pub stop_at: Vec<String>,
+    /// Conditionals anywhere earlier in the clause ("si", "if", "falls").
+    pub clause: Vec<String>,
     pub window: usize,
 }
 
@@ -96,6 +101,7 @@ impl Scanner {
         set_names: Vec<String>,
         regexes: &[String],
         negation: NegationWords,
+        masks: Vec<(usize, usize)>,
     ) -> Result<Scanner, String> {
         let automaton = if phrases.is_empty() {
             None
@@ -122,15 +128,17 @@ impl Scanner {
             phrase_set: phrases.iter().map(|p| p.set).collect(),
             phrase_lang: phrases.iter().map(|p| p.lang).collect(),
             phrase_part: phrases.iter().map(|p| p.part).collect(),
-            gaps: phrases
+            phrase_single: phrases
                 .iter()
-                .filter(|p| matches!(p.part, Part::Head(_)))
-                .count(),
+                .map(|p| p.part == Part::Whole && !p.text.contains([' ', '\'', '-']))
+                .collect(),
+            gaps: phrases.iter().filter(|p| matches!(p.part, Part::Head(_))).count(),
             set_negatable,
             set_names,
             regex_set,
             regexes,
             negation,
+            masks,
         })
     }
 
@@ -154,8 +162,17 @@ impl Scanner {
 
     /// Records the live hits of each keyword set in `canonical` and of each
     /// regex in `folded`. `lang` is the text's language, whose negation words
-    /// apply to regex hits.
-    pub fn scan(&self, canonical: &Folded, folded: &Folded, field: usize, lang: Option<Lang>, hits: &mut Hits) {
+    /// apply to regex hits; `sure`, the language when there is no doubt, sets
+    /// aside other languages' single-word keywords.
+    pub fn scan(
+        &self,
+        canonical: &Folded,
+        folded: &Folded,
+        field: usize,
+        lang: Option<Lang>,
+        sure: Option<Lang>,
+        hits: &mut Hits,
+    ) {
         let text = canonical.text.as_str();
         let bytes = text.as_bytes();
         hits.heads.iter_mut().for_each(|h| *h = None);
@@ -163,11 +180,17 @@ impl Scanner {
             for m in ac.find_overlapping_iter(bytes) {
                 let p = m.pattern().as_usize();
                 let set = self.phrase_set[p];
-                let lang = self.phrase_lang[p];
+                let phrase_lang = self.phrase_lang[p];
                 let (start, end) = (m.start(), m.end());
                 if !on_word_boundaries(bytes, start, end) {
                     continue;
                 }
+                // One word of another language is a false friend more often
+                // than not: German "Stück" is not English "stuck".
+                if self.phrase_single[p] && sure.is_some_and(|l| l != phrase_lang && phrase_lang != Lang::Any) {
+                    continue;
+                }
+                let lang = phrase_lang;
                 let hit = match self.phrase_part[p] {
                     Part::Whole => Hit { field, start, end },
                     Part::Head(g) => {
@@ -194,6 +217,19 @@ impl Scanner {
                     hits.all[set].push(hit);
                 }
             }
+        }
+        for &(masking, masked) in &self.masks {
+            let Hits { all, sets, .. } = &mut *hits;
+            let [covers, inner] = match all.get_disjoint_mut([masking, masked]) {
+                Ok(pair) => pair,
+                Err(_) => continue,
+            };
+            inner.retain(|h| {
+                !covers
+                    .iter()
+                    .any(|c| c.field == h.field && c.start <= h.start && h.end <= c.end)
+            });
+            sets[masked] = inner.first().copied();
         }
         if self.regexes.is_empty() {
             return;
@@ -237,15 +273,19 @@ impl Scanner {
             Some(Lang::Any) | None => &n.before,
             Some(l) => std::slice::from_ref(&n.before[l.index()]),
         };
-        clause
-            .split(|c: char| !is_word(c))
-            .flat_map(|w| w.split('\''))
-            .filter(|w| !w.is_empty())
-            .rev()
+        let words = || {
+            clause
+                .split(|c: char| !is_word(c))
+                .flat_map(|w| w.split('\''))
+                .filter(|w| !w.is_empty())
+                .rev()
+                // "pas d'arrêt mais des rebuts": the negation does not reach past "mais".
+                .take_while(|w| !n.stop_at.iter().any(|s| s == w))
+        };
+        words()
             .take(n.window)
-            // "pas d'arrêt mais des rebuts": the negation does not reach past "mais".
-            .take_while(|w| !n.stop_at.iter().any(|s| s == w))
             .any(|w| lists.iter().any(|list| list.iter().any(|c| c == w)))
+            || words().any(|w| n.clause.iter().any(|c| c == w))
     }
 }
 

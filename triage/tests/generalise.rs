@@ -31,8 +31,14 @@ fn check(name: &str, card: &Scorecard) {
         card.count(Priority::Critical, Priority::Faq)
     );
     assert_eq!(card.count(Priority::Critical, Priority::Faq), 0, "{summary}\n{card}");
-    assert!(card.recall(Priority::Critical) >= BAR.critical_recall, "{summary}\n{card}");
-    assert!(card.recall(Priority::Important) >= BAR.important_recall, "{summary}\n{card}");
+    assert!(
+        card.recall(Priority::Critical) >= BAR.critical_recall,
+        "{summary}\n{card}"
+    );
+    assert!(
+        card.recall(Priority::Important) >= BAR.important_recall,
+        "{summary}\n{card}"
+    );
     assert!(card.accuracy() >= BAR.accuracy, "{summary}\n{card}");
 }
 

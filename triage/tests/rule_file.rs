@@ -144,7 +144,7 @@ when = { regex = "(unclosed" }
         "{errs:#?}"
     );
     assert!(
-        errs[1].starts_with("line 9, column 21: unknown keyword set \"stpo\"")
+        errs[1].starts_with("line 9, column 21: unknown keyword set or concept \"stpo\"")
             && errs[1].contains("did you mean \"stop\"?"),
         "{errs:#?}"
     );
@@ -277,4 +277,130 @@ when = { exchanges = 3 }
         ..History::default()
     };
     assert_eq!(classify(&history), ["long_running"]);
+}
+
+fn classify(engine: &Engine, text: &str) -> (Priority, Vec<String>) {
+    let v = engine.classify(&Input::text(Channel::Webchat, "x", text));
+    (v.priority, v.rules.iter().map(|r| r.rule.clone()).collect())
+}
+
+fn compile(src: &str) -> Engine {
+    match RuleSet::parse(src) {
+        Ok(rules) => Engine::new(rules, KnowledgeBase::default()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn admin_rules_use_and_extend_shipped_concepts() {
+    let engine = compile(
+        r#"version = 1
+[keywords.equipment]
+extends = "equipment"
+en = ["wind turbine"]
+
+[[rules]]
+name = "turbine_stopped"
+priority = "critical"
+when = { near = { a = "equipment", b = "stop_state", within = 4 } }
+"#,
+    );
+    // Their own word, a shipped state, in another form than written ("stalled" → "stalling").
+    assert_eq!(
+        classify(&engine, "the wind turbine keeps stalling").0,
+        Priority::Critical
+    );
+    assert_eq!(classify(&engine, "the conveyor has stalled").0, Priority::Critical);
+    assert_eq!(classify(&engine, "the wind turbine is fine").0, Priority::Faq);
+}
+
+#[test]
+fn an_unknown_concept_is_explained() {
+    let errs = errors("version = 1\n[[rules]]\nname = \"a\"\npriority = \"faq\"\nwhen = { keywords = \"zzzz\" }\n");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].contains("unknown keyword set or concept \"zzzz\""), "{errs:#?}");
+    assert!(
+        errs[0].contains("stop_state") && errs[0].contains("equipment"),
+        "lists the concepts: {errs:#?}"
+    );
+    let near_miss =
+        errors("version = 1\n[[rules]]\nname = \"a\"\npriority = \"faq\"\nwhen = { keywords = \"stop_stat\" }\n");
+    assert!(near_miss[0].contains("did you mean \"stop_state\"?"), "{near_miss:#?}");
+    let bad_base = errors("version = 1\n[keywords.k]\nextends = \"equipmnt\"\nen = [\"x\"]\n");
+    assert!(
+        bad_base[0].contains("unknown concept \"equipmnt\"") && bad_base[0].contains("equipment"),
+        "{bad_base:#?}"
+    );
+}
+
+#[test]
+fn named_conditions_compose_and_cycles_are_refused() {
+    let engine = compile(
+        r#"version = 1
+[conditions]
+hot = { keywords = "hazard" }
+hot_now = { all = [{ is = "hot" }, { not = { keywords = "resolved" } }] }
+[[rules]]
+name = "fire"
+priority = "critical"
+when = { is = "hot_now" }
+"#,
+    );
+    assert_eq!(classify(&engine, "smoke from the cabinet").0, Priority::Critical);
+    assert_eq!(classify(&engine, "smoke from the cabinet, fixed now").0, Priority::Faq);
+    let errs = errors(
+        "version = 1\n[conditions]\na = { is = \"b\" }\nb = { is = \"a\" }\n[[rules]]\nname = \"r\"\npriority = \"faq\"\nwhen = { is = \"a\" }\n",
+    );
+    assert!(errs.iter().any(|e| e.contains("refers to itself")), "{errs:#?}");
+    let unknown = errors("version = 1\n[[rules]]\nname = \"r\"\npriority = \"faq\"\nwhen = { is = \"nope\" }\n");
+    assert!(unknown[0].contains("unknown condition \"nope\""), "{unknown:#?}");
+}
+
+#[test]
+fn what_is_said_last_is_the_present_state() {
+    let engine = compile(
+        r#"version = 1
+[[rules]]
+name = "relapse"
+priority = "critical"
+when = { follows = { a = "resolved", b = "stop_state" } }
+"#,
+    );
+    assert_eq!(classify(&engine, "it was fixed, then it stopped").0, Priority::Critical);
+    assert_eq!(classify(&engine, "it stopped, now it is fixed").0, Priority::Faq);
+}
+
+#[test]
+fn gapped_phrases_match_separable_verbs() {
+    let engine = compile(
+        r#"version = 1
+[keywords.still]
+de = ["steht … still"]
+[[rules]]
+name = "still"
+priority = "critical"
+when = { keywords = "still" }
+"#,
+    );
+    assert_eq!(
+        classify(&engine, "Die Presse steht seit 5 Uhr komplett still").0,
+        Priority::Critical
+    );
+    // Too far apart, or in another sentence: no.
+    assert_eq!(classify(&engine, "Die Presse steht. Alles still.").0, Priority::Faq);
+    assert_eq!(classify(&engine, "still steht die Presse").0, Priority::Faq);
+}
+
+#[test]
+fn a_knowledge_base_answer_is_a_sign_of_a_question() {
+    let rules = RuleSet::parse("version = 1\n[defaults]\npriority = \"important\"\nqueue = \"experts\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(rules, KnowledgeBase::builtin());
+    let v = engine.classify(&Input::text(Channel::Webchat, "x", "where can I find the manual?"));
+    assert_eq!(v.priority, Priority::Faq);
+    assert_eq!(v.faq.as_ref().map(|f| f.id.as_str()), Some("manual"));
+    assert_eq!(v.queue, "n1");
+    // Nothing understood and nothing answered: the default, a human looks.
+    let v = engine.classify(&Input::text(Channel::Webchat, "x", "le truc fait des trucs"));
+    assert_eq!((v.priority, v.queue.as_str()), (Priority::Important, "experts"));
 }

@@ -97,6 +97,7 @@ struct SetSource<'f> {
     span: std::ops::Range<usize>,
     phrases: Vec<(Lang, &'f Spanned<String>, bool)>,
     negatable: bool,
+    masks: &'f [Spanned<String>],
 }
 
 fn phrases_of(set: &KeywordSet, builtin: bool) -> Vec<(Lang, &Spanned<String>, bool)> {
@@ -165,6 +166,7 @@ impl Compiler<'_> {
                 span: set.span(),
                 phrases,
                 negatable: set.get_ref().negatable,
+                masks: &set.get_ref().masks,
             });
         }
         for (name, concept) in &self.concepts.concepts {
@@ -174,6 +176,7 @@ impl Compiler<'_> {
                     span: 0..0,
                     phrases: phrases_of(concept.get_ref(), true),
                     negatable: concept.get_ref().negatable,
+                    masks: &concept.get_ref().masks,
                 });
             }
         }
@@ -191,9 +194,20 @@ impl Compiler<'_> {
             .collect();
         let forms = match Forms::build(words) {
             Ok(f) => f,
-            Err(e) => return Err(RuleErrors(vec![RuleError { line: 1, column: 1, message: e, hint: None }])),
+            Err(e) => {
+                return Err(RuleErrors(vec![RuleError {
+                    line: 1,
+                    column: 1,
+                    message: e,
+                    hint: None,
+                }]));
+            }
         };
-        let canon = |text: &str| forms.canonical(&Folded::new(text)).text.trim().to_string();
+        let canon_in = |text: &str, lang: Lang| {
+            let lang = (lang != Lang::Any).then_some(lang);
+            forms.canonical(&Folded::new(text), lang).text.trim().to_string()
+        };
+        let canon = |text: &str| canon_in(text, Lang::Any);
 
         let mut phrases = Vec::new();
         let mut negatable = Vec::new();
@@ -206,7 +220,10 @@ impl Compiler<'_> {
             let mut count = 0;
             for (lang, phrase, builtin) in &source.phrases {
                 let at = if *builtin { 0..0 } else { phrase.span() };
-                let parts: Vec<String> = gap_parts(phrase.get_ref()).into_iter().map(canon).collect();
+                let parts: Vec<String> = gap_parts(phrase.get_ref())
+                    .into_iter()
+                    .map(|p| canon_in(p, *lang))
+                    .collect();
                 if parts.iter().any(String::is_empty) || parts.len() > 2 {
                     let message = if parts.len() > 2 {
                         "a keyword phrase has at most one gap (…)"
@@ -219,10 +236,25 @@ impl Compiler<'_> {
                 count += 1;
                 let mut parts = parts.into_iter();
                 match (parts.next(), parts.next()) {
-                    (Some(text), None) => phrases.push(Phrase { text, set: id, lang: *lang, part: Part::Whole }),
+                    (Some(text), None) => phrases.push(Phrase {
+                        text,
+                        set: id,
+                        lang: *lang,
+                        part: Part::Whole,
+                    }),
                     (Some(head), Some(tail)) => {
-                        phrases.push(Phrase { text: head, set: id, lang: *lang, part: Part::Head(gaps) });
-                        phrases.push(Phrase { text: tail, set: id, lang: *lang, part: Part::Tail(gaps) });
+                        phrases.push(Phrase {
+                            text: head,
+                            set: id,
+                            lang: *lang,
+                            part: Part::Head(gaps),
+                        });
+                        phrases.push(Phrase {
+                            text: tail,
+                            set: id,
+                            lang: *lang,
+                            part: Part::Tail(gaps),
+                        });
                         gaps += 1;
                     }
                     _ => {}
@@ -234,6 +266,15 @@ impl Compiler<'_> {
                     format!("keyword set {:?} has no phrase", source.name),
                     Some("add phrases under fr, en, de, es, it or any".into()),
                 );
+            }
+        }
+
+        let mut masks = Vec::new();
+        for (id, source) in sources.iter().enumerate() {
+            for name in source.masks {
+                if let Some(masked) = self.set_list(&one_name(name)) {
+                    masks.push((id, masked[0]));
+                }
             }
         }
 
@@ -291,12 +332,13 @@ impl Compiler<'_> {
         let cancellers = [&n.fr, &n.en, &n.de, &n.es, &n.it].map(|l| l.iter().map(|w| canon(w)).collect::<Vec<_>>());
         let fold_all = |words: &[String]| words.iter().map(|w| canon(w)).collect();
         let negation = NegationWords {
+            clause: fold_all(&n.clause),
             before: cancellers,
             after: fold_all(&n.after),
             stop_at: fold_all(&n.stop_at),
             window: n.window,
         };
-        let scanner = Scanner::new(phrases, negatable, set_names, &regexes, negation).map_err(|e| {
+        let scanner = Scanner::new(phrases, negatable, set_names, &regexes, negation, masks).map_err(|e| {
             RuleErrors(vec![RuleError {
                 line: 1,
                 column: 1,
@@ -533,7 +575,11 @@ impl Compiler<'_> {
                     unknown = true;
                     let known: Vec<String> = self.set_ids.keys().cloned().collect();
                     let hint = self.unknown_set_hint(name, &known);
-                    self.err::<()>(names.span(), format!("unknown keyword set or concept {name:?}"), Some(hint));
+                    self.err::<()>(
+                        names.span(),
+                        format!("unknown keyword set or concept {name:?}"),
+                        Some(hint),
+                    );
                 }
             }
         }
@@ -606,7 +652,7 @@ pub fn normalise_sender(s: &str) -> String {
     }
 }
 
-fn default_queue(p: Priority) -> &'static str {
+pub(crate) fn default_queue(p: Priority) -> &'static str {
     match p {
         Priority::Critical => "critical",
         Priority::Important => "experts",

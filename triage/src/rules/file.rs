@@ -95,6 +95,10 @@ pub struct Negation {
     /// Negations that follow the verb: French "ne s'arrête pas", German "steht nicht".
     #[serde(default)]
     pub after: Vec<String>,
+    /// Conditionals that make the rest of their clause hypothetical, however far:
+    /// "si notre ligne de remplissage s'arrêtait", "falls die Anlage nachts ausfällt".
+    #[serde(default)]
+    pub clause: Vec<String>,
 }
 
 impl Default for Negation {
@@ -102,6 +106,7 @@ impl Default for Negation {
         Negation {
             stop_at: Vec::new(),
             after: Vec::new(),
+            clause: Vec::new(),
             window: window(),
             fr: Vec::new(),
             en: Vec::new(),
@@ -139,6 +144,10 @@ pub struct KeywordSet {
     /// A shipped concept whose phrases this set also has.
     #[serde(default)]
     pub extends: Option<Spanned<String>>,
+    /// Sets whose hits inside a hit of this one do not count: "emergency stop"
+    /// is a device, not a machine that stopped.
+    #[serde(default)]
+    pub masks: Vec<Spanned<String>>,
 }
 
 fn yes() -> bool {
