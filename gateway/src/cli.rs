@@ -72,8 +72,22 @@ enum TriageCommand {
         #[arg(long)]
         kb: Option<PathBuf>,
     },
+    /// Score rules on labelled history: JSON Lines with `expected` (critical, important or faq)
+    /// per message; prints the confusion matrix, precision and recall per class, and every
+    /// miss with the rules that fired and the words they matched.
+    Eval {
+        file: PathBuf,
+        /// Rule file; the built-in rules when absent.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Knowledge-base folder; the built-in entries when absent.
+        #[arg(long)]
+        kb: Option<PathBuf>,
+    },
     /// Print the built-in rule file, a starting point for your own.
     Defaults,
+    /// Print the shipped concept lexicons that any rule file can name.
+    Concepts,
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -93,9 +107,20 @@ pub fn main() -> anyhow::Result<()> {
                 TriageCommand::Classify { rules, kb } => {
                     crate::triage_cli::classify(rules.as_deref(), kb.as_deref(), std::io::stdin().lock(), &mut out)
                 }
+                TriageCommand::Eval { file, rules, kb } => {
+                    if !crate::triage_cli::eval(&file, rules.as_deref(), kb.as_deref(), &mut out)? {
+                        std::process::exit(1);
+                    }
+                    Ok(())
+                }
                 TriageCommand::Defaults => {
                     use std::io::Write;
                     out.write_all(triage::rules::DEFAULT_RULES.as_bytes())?;
+                    Ok(())
+                }
+                TriageCommand::Concepts => {
+                    use std::io::Write;
+                    out.write_all(triage::rules::CONCEPTS.as_bytes())?;
                     Ok(())
                 }
             }

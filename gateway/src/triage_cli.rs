@@ -1,4 +1,4 @@
-//! `switchyard triage check FILE` and `switchyard triage classify`.
+//! `switchyard triage check FILE`, `switchyard triage classify` and `switchyard triage eval FILE`.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -47,6 +47,33 @@ struct Line {
     text: String,
 }
 
+fn engine(rules: Option<&Path>, kb: Option<&Path>) -> anyhow::Result<Engine> {
+    let config = TriageConfig {
+        rules: rules.map(Path::to_path_buf).unwrap_or_default(),
+        knowledge_base: kb.map(Path::to_path_buf).unwrap_or_default(),
+        ..TriageConfig::default()
+    };
+    crate::triage_service::load_engine(&config).map_err(anyhow::Error::msg)
+}
+
+/// Scores the rules on a labelled JSON Lines file. False when a line could not be read
+/// (each is reported with its number; the others are still scored).
+pub fn eval(file: &Path, rules: Option<&Path>, kb: Option<&Path>, out: &mut impl Write) -> anyhow::Result<bool> {
+    let source = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let engine = engine(rules, kb)?;
+    let (cases, errors) = triage::eval::parse_jsonl(&source);
+    for e in &errors {
+        writeln!(out, "{}:{e}", file.display())?;
+    }
+    if cases.is_empty() {
+        writeln!(out, "{}: no labelled message to score", file.display())?;
+        return Ok(false);
+    }
+    write!(out, "{}", triage::eval::Scorecard::evaluate(&engine, &cases))?;
+    out.flush()?;
+    Ok(errors.is_empty())
+}
+
 /// JSON Lines in, one verdict per line out. A bad line gets an error line, never a stop.
 pub fn classify(
     rules: Option<&Path>,
@@ -54,12 +81,7 @@ pub fn classify(
     input: impl BufRead,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let config = TriageConfig {
-        rules: rules.map(Path::to_path_buf).unwrap_or_default(),
-        knowledge_base: kb.map(Path::to_path_buf).unwrap_or_default(),
-        ..TriageConfig::default()
-    };
-    let engine: Engine = crate::triage_service::load_engine(&config).map_err(anyhow::Error::msg)?;
+    let engine = engine(rules, kb)?;
     for (n, line) in input.lines().enumerate() {
         let line = line.context("reading standard input")?;
         if line.trim().is_empty() {

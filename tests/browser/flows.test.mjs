@@ -87,7 +87,7 @@ test("a critical chat reaches the top of the critical queue and the answer reach
   await alice.keyboard.press("j");
   const view = alice.locator("#conversation");
   await view.locator(".msg.in", { hasText: CUSTOMER_TEXT }).waitFor();
-  await view.locator('.rules [data-rule="line_stopped"] mark', { hasText: "Ligne 2 arrêtée" }).waitFor();
+  await view.locator('.rules [data-rule="production_stopped"] mark', { hasText: "Ligne 2 arrêtée" }).waitFor();
   assert.equal(await view.locator('[data-field="fault_codes"]').innerText(), "E17");
   assert.match(await view.locator('[data-field="impact"]').innerText(), /Ligne 2 arrêtée/);
   const thumb = view.locator(".msg.in .file.image img");

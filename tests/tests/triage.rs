@@ -173,12 +173,27 @@ async fn an_earlier_incident_with_the_same_fault_code_makes_a_recurring_one() ->
         .as_array()
         .map(|r| r.iter().filter_map(|r| r["rule"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(rules, ["recurring_incident"], "{verdicts:?}");
+    assert!(rules.contains(&"recurring_incident"), "{verdicts:?}");
     assert_eq!(second.priority, triage::Priority::Important);
-    let verdicts = store.verdicts(other.conversation_id).await?;
-    assert_eq!(
-        verdicts[0]["priority"], "faq",
-        "another customer's history does not count"
+    let fired = |v: &[Value]| -> Vec<String> {
+        v[0]["rules"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|r| r["rule"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let first_rules = fired(&store.verdicts(first.conversation_id).await?);
+    assert!(
+        !first_rules.iter().any(|r| r == "recurring_incident"),
+        "{first_rules:?}"
+    );
+    let other_rules = fired(&store.verdicts(other.conversation_id).await?);
+    assert!(
+        !other_rules.iter().any(|r| r == "recurring_incident"),
+        "another customer's history does not count: {other_rules:?}"
     );
     Ok(())
 }
@@ -201,7 +216,10 @@ fn triage_check_reports_mistakes_and_exits_non_zero() -> anyhow::Result<()> {
     let out = Command::new(BINARY).args(["triage", "check"]).arg(&bad).output()?;
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("bad.toml:5:21: unknown keyword set \"nope\""), "{text}");
+    assert!(
+        text.contains("bad.toml:5:21: unknown keyword set or concept \"nope\""),
+        "{text}"
+    );
     assert!(text.contains("hint:"), "{text}");
     Ok(())
 }
@@ -252,5 +270,46 @@ fn triage_classify_reads_json_lines_and_writes_one_verdict_each() -> anyhow::Res
     assert!(lines[1]["error"].as_str().is_some_and(|e| e.contains("not a message")));
     assert_eq!(lines[2]["priority"], "faq");
     assert_eq!(lines[2]["faq"]["id"], "manual");
+    Ok(())
+}
+
+#[test]
+fn triage_eval_scores_labelled_lines_and_lists_the_misses() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("history.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id": "a", "channel": "webchat", "text": "Ligne 2 arrêtée, code E17", "expected": "critical"}"#,
+            "\n",
+            r#"{"id": "b", "channel": "email", "subject": "Notice", "text": "Where can I download the user manual?", "expected": "faq"}"#,
+            "\n",
+            // Labelled wrong on purpose: a miss to be listed with its rule and words.
+            r#"{"id": "c", "channel": "whatsapp", "text": "le convoyeur est bloqué depuis 6h", "expected": "faq"}"#,
+            "\n",
+        ),
+    )?;
+    let out = Command::new(BINARY).args(["triage", "eval"]).arg(&file).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("accuracy 0.667 on 3 messages"), "{text}");
+    let row = |class: &str, c: u32, i: u32, f: u32| format!("{class:<16} {c:>8} {i:>9} {f:>5}");
+    assert!(text.contains(&row("critical", 1, 0, 0)), "{text}");
+    assert!(text.contains(&row("faq", 1, 0, 1)), "{text}");
+    assert!(
+        text.contains("c: expected faq, got critical (production_stopped [\"convoyeur est bloqué\"]"),
+        "{text}"
+    );
+
+    // A line that is not a labelled message: reported with its number, exit 1, the rest scored.
+    std::fs::write(
+        &file,
+        "{\"id\": \"x\", \"channel\": \"fax\", \"text\": \"?\", \"expected\": \"faq\"}\nnot json\n",
+    )?;
+    let out = Command::new(BINARY).args(["triage", "eval"]).arg(&file).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(":line 1: unknown channel \"fax\""), "{text}");
+    assert!(text.contains(":line 2: not a labelled message"), "{text}");
     Ok(())
 }

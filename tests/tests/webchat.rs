@@ -58,7 +58,7 @@ async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
     let detail = agent.ok(&format!("/api/v1/conversations/{conversation}")).await?;
     assert_eq!(detail["verdict"]["priority"], "critical");
     assert_eq!(detail["verdict"]["escalation"], "callback+visio");
-    assert_eq!(detail["verdict"]["rules"][0]["rule"], "line_stopped");
+    assert_eq!(detail["verdict"]["rules"][0]["rule"], "production_stopped");
     assert_eq!(detail["verdict"]["rules"][0]["spans"][0]["text"], "ligne 2 est arrêtée");
     assert_eq!(detail["verdict"]["fields"]["fault_codes"], json!(["E17"]));
     let messages = detail["messages"].as_array().cloned().unwrap_or_default();
