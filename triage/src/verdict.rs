@@ -117,3 +117,12 @@ pub struct Verdict {
     pub language: Option<String>,
     pub faq: Option<FaqMatch>,
 }
+
+impl Verdict {
+    /// No rule matched and the knowledge base had no answer: the priority is
+    /// the rule file's default. A follow-up judged so says nothing new about
+    /// the conversation's urgency.
+    pub fn by_default(&self) -> bool {
+        self.rules.is_empty() && self.faq.is_none()
+    }
+}

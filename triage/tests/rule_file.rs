@@ -400,7 +400,9 @@ fn a_knowledge_base_answer_is_a_sign_of_a_question() {
     assert_eq!(v.priority, Priority::Faq);
     assert_eq!(v.faq.as_ref().map(|f| f.id.as_str()), Some("manual"));
     assert_eq!(v.queue, "n1");
+    assert!(!v.by_default());
     // Nothing understood and nothing answered: the default, a human looks.
     let v = engine.classify(&Input::text(Channel::Webchat, "x", "le truc fait des trucs"));
     assert_eq!((v.priority, v.queue.as_str()), (Priority::Important, "experts"));
+    assert!(v.by_default());
 }

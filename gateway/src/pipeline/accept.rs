@@ -142,7 +142,9 @@ pub async fn accept(
         Some(conv) => {
             let old = Priority::parse(&conv.priority).unwrap_or(Priority::Faq);
             let still_open = conv.status == "open";
-            let (priority, queue, escalation) = if still_open && old >= verdict.priority {
+            // An open conversation keeps its priority unless a rule raises it: a
+            // follow-up no rule understands ("c'est pour le capteur") does not.
+            let (priority, queue, escalation) = if still_open && (old >= verdict.priority || verdict.by_default()) {
                 (old, conv.queue.clone(), conv.escalation.clone())
             } else {
                 (
