@@ -90,6 +90,22 @@ impl Blobs {
         ok.then(|| self.path_for(sha256))
     }
 
+    /// Removes the blob if its file was last written before `before_ms` (unix
+    /// ms); whether it did. Storing the same content again renews the file, so
+    /// a blob being reused is never removed under its new owner.
+    pub async fn remove_if_written_before(&self, sha256: &str, before_ms: i64) -> bool {
+        let Some(path) = self.path(sha256) else {
+            return false;
+        };
+        let written_ms = tokio::fs::metadata(&path)
+            .await
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_millis()).ok());
+        written_ms.is_some_and(|w| w < before_ms) && tokio::fs::remove_file(&path).await.is_ok()
+    }
+
     fn path_for(&self, sha256: &str) -> PathBuf {
         self.root.join(&sha256[..2]).join(sha256)
     }

@@ -44,6 +44,15 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Accepted messages waiting for the committer before new ones get "busy".
     pub ingest_queue: usize,
+    /// Seconds a connection may take to send a request's headers before it is dropped.
+    pub header_read_timeout_secs: u64,
+    /// Connections held at once; the excess is closed at accept. 0: the
+    /// process's open-file limit less a reserve for the store, mail and files.
+    pub max_connections: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (exact addresses).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Bearer token that shows `/readyz` details to monitoring; admins always see them.
+    pub health_token: Secret,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +63,10 @@ impl Default for ServerConfig {
             max_upload_bytes: 10 * 1024 * 1024,
             max_body_bytes: 256 * 1024,
             ingest_queue: 4096,
+            header_read_timeout_secs: 10,
+            max_connections: 0,
+            trusted_proxies: Vec::new(),
+            health_token: Secret::default(),
         }
     }
 }
@@ -86,8 +99,17 @@ pub struct AuthConfig {
     pub admin_password: Secret,
     /// How long an agent session lasts, in hours.
     pub session_ttl_hours: u64,
-    /// Set the `Secure` flag on the session cookie (turn on behind HTTPS).
-    pub cookie_secure: bool,
+    /// Set the `Secure` flag on the session cookie. Unset: on, unless the
+    /// gateway listens on a loopback address (a development machine).
+    pub cookie_secure: Option<bool>,
+    /// Login attempts one client address may make in a burst; then one every three seconds.
+    pub login_burst_per_address: u32,
+}
+
+impl AuthConfig {
+    pub fn cookie_secure(&self, listen: &SocketAddr) -> bool {
+        self.cookie_secure.unwrap_or(!listen.ip().is_loopback())
+    }
 }
 
 impl Default for AuthConfig {
@@ -95,7 +117,8 @@ impl Default for AuthConfig {
         AuthConfig {
             admin_password: Secret::default(),
             session_ttl_hours: 12,
-            cookie_secure: false,
+            cookie_secure: None,
+            login_burst_per_address: 20,
         }
     }
 }
@@ -109,6 +132,16 @@ pub struct WebchatConfig {
     pub allowed_origins: Vec<String>,
     /// Seconds a socket may stay open without sending `open`.
     pub open_timeout_secs: u64,
+    /// Seconds an open socket may stay silent (the widget pings every 25 s).
+    pub idle_timeout_secs: u64,
+    /// Bytes one client address may upload per hour.
+    pub upload_bytes_per_hour: u64,
+    /// Uploads one conversation token may make per hour.
+    pub uploads_per_token_per_hour: u32,
+    /// Minutes an upload no message carries is kept before it is deleted.
+    pub upload_expiry_minutes: u64,
+    /// Minutes a file link handed to the widget stays valid.
+    pub file_link_minutes: u64,
 }
 
 impl Default for WebchatConfig {
@@ -117,6 +150,11 @@ impl Default for WebchatConfig {
             endpoint: "web".to_string(),
             allowed_origins: Vec::new(),
             open_timeout_secs: 30,
+            idle_timeout_secs: 90,
+            upload_bytes_per_hour: 64 * 1024 * 1024,
+            uploads_per_token_per_hour: 30,
+            upload_expiry_minutes: 60,
+            file_link_minutes: 60,
         }
     }
 }
@@ -230,6 +268,23 @@ pub struct WhatsappConfig {
     pub numbers: Vec<WhatsappNumber>,
     /// Approved message templates agents may send outside the 24-hour window.
     pub templates: Vec<WhatsappTemplate>,
+}
+
+impl WhatsappConfig {
+    /// The secrets the enabled channel cannot run without: without the app
+    /// secret anyone could sign a webhook, without the verify token Meta cannot
+    /// subscribe it, without the access token no reply leaves.
+    pub fn missing_secrets(&self) -> Vec<&'static str> {
+        [
+            ("whatsapp.app_secret", &self.app_secret),
+            ("whatsapp.verify_token", &self.verify_token),
+            ("whatsapp.access_token", &self.access_token),
+        ]
+        .into_iter()
+        .filter(|(_, secret)| secret.expose().trim().is_empty())
+        .map(|(name, _)| name)
+        .collect()
+    }
 }
 
 impl Default for WhatsappConfig {

@@ -48,6 +48,9 @@ impl Gateway {
             .context("opening the store")?;
         let generated_admin_password = bootstrap::ensure_admin(&store, &config, &clock).await?;
         let blobs = Blobs::open(data_dir).context("opening the attachment store")?;
+        let signer = crate::signing::Signer::load(&store, clock.now_ms())
+            .await
+            .context("loading the signing key")?;
 
         let events = Events::new();
         let hub = Hub::default();
@@ -102,7 +105,15 @@ impl Gateway {
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
-        senders.insert("webchat", Arc::new(WebchatSender::new(hub.clone())));
+        senders.insert(
+            "webchat",
+            Arc::new(WebchatSender::new(
+                hub.clone(),
+                signer.clone(),
+                clock.clone(),
+                Duration::from_secs(config.webchat.file_link_minutes.max(1) * 60),
+            )),
+        );
         senders.insert(
             "oncall_webhook",
             Arc::new(
@@ -113,6 +124,13 @@ impl Gateway {
             ),
         );
         let whatsapp = if config.whatsapp.enabled {
+            let missing = config.whatsapp.missing_secrets();
+            if !missing.is_empty() {
+                anyhow::bail!(
+                    "WhatsApp is enabled but {} is empty: set it (SWITCHYARD__WHATSAPP__…) or set whatsapp.enabled = false",
+                    missing.join(", ")
+                );
+            }
             let wa = Arc::new(
                 WhatsappRuntime::new(
                     &config.whatsapp,
@@ -184,6 +202,8 @@ impl Gateway {
 
         let (stop, shutdown) = watch::channel(false);
         let started_ms = clock.now_ms();
+        let config_auth = config.auth.clone();
+        let upload_bytes_per_hour = config.webchat.upload_bytes_per_hour;
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -201,7 +221,14 @@ impl Gateway {
                 ..Default::default()
             },
             whatsapp,
-            login_throttle: Arc::default(),
+            login_throttle: Arc::new(crate::auth::LoginThrottle::new(crate::auth::ThrottleLimits {
+                address_burst: config_auth.login_burst_per_address.max(1),
+                ..Default::default()
+            })),
+            passwords: crate::auth::PasswordWork::per_core(),
+            signer,
+            upload_budget: Arc::new(crate::webchat::UploadBudget::new(upload_bytes_per_hour)),
+            revocations: crate::auth::Revocations::default(),
             sla,
             assign_wake,
             escalation,
@@ -253,6 +280,17 @@ impl Gateway {
             answer_timeout: Duration::from_secs(c.answer_timeout_secs.max(1)),
             check: Duration::from_secs(c.check_secs.max(1)),
             heartbeat: self.state.health.assigner.clone(),
+        }
+    }
+
+    /// Removes uploads no message took, and their files.
+    pub fn upload_sweeper(&self) -> crate::webchat::UploadSweeper {
+        crate::webchat::UploadSweeper {
+            store: self.state.store.clone(),
+            blobs: self.state.blobs.clone(),
+            clock: self.state.clock.clone(),
+            expiry: Duration::from_secs(self.state.config.webchat.upload_expiry_minutes.max(1) * 60),
+            every: Duration::from_secs(60),
         }
     }
 
@@ -345,6 +383,7 @@ impl Gateway {
         let media = self
             .media_worker()
             .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
+        let sweeper = tokio::spawn(self.upload_sweeper().run(self.state.shutdown.clone()));
         let readers: Vec<_> = self
             .mailbox_readers()
             .into_iter()
@@ -352,20 +391,25 @@ impl Gateway {
             .collect();
         let app = self.router();
         let store = self.state.store.clone();
+        let server = &self.state.config.server;
+        let limits = crate::listener::Limits {
+            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs.max(1)),
+            max_connections: crate::listener::Limits::connections_for(server.max_connections),
+        };
+        tracing::info!(max_connections = limits.max_connections, "connection limit");
         let Gateway {
             state, committer, stop, ..
         } = self;
         drop(state);
         tracing::info!(addr = %listener.local_addr().context("reading the listen address")?, "serving");
         let stop_sockets = stop.clone();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Upgraded sockets are not waited for by axum: tell them to close.
-                let _ = stop_sockets.send(true);
-            })
-            .await
-            .context("serving HTTP")?;
+        crate::listener::serve(listener, app, limits, async move {
+            shutdown.await;
+            // Upgraded sockets are not waited for: tell them to close.
+            let _ = stop_sockets.send(true);
+        })
+        .await
+        .context("serving HTTP")?;
         let _ = stop.send(true);
         for worker in workers {
             let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
@@ -373,6 +417,7 @@ impl Gateway {
         let _ = watcher.await;
         let _ = tokio::time::timeout(Duration::from_secs(10), sla_worker).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), assigner).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), sweeper).await;
         if let Some(journal) = journal {
             let _ = tokio::time::timeout(Duration::from_secs(10), journal).await;
         }

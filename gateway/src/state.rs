@@ -30,6 +30,14 @@ pub struct AppState {
     pub whatsapp: Option<Arc<WhatsappRuntime>>,
     pub health: crate::health::Health,
     pub login_throttle: Arc<crate::auth::LoginThrottle>,
+    /// Argon2 runs here, a few at a time.
+    pub passwords: crate::auth::PasswordWork,
+    /// Signs visitor tokens and file links.
+    pub signer: crate::signing::Signer,
+    /// Bytes each client address may still upload this hour.
+    pub upload_budget: Arc<crate::webchat::UploadBudget>,
+    /// Ends agent sockets whose session was revoked.
+    pub revocations: crate::auth::Revocations,
     pub sla: Arc<crate::sla::SlaPolicies>,
     /// Wakes the assigner (an agent came online, capacity freed).
     pub assign_wake: Arc<tokio::sync::Notify>,

@@ -30,7 +30,7 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
 
 /// No inline script anywhere: scripts come from this origin only.
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; \
+     img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
 pub fn router() -> Router<AppState> {
@@ -88,8 +88,29 @@ async fn inbox_asset(axum::extract::Path(file): axum::extract::Path<String>) -> 
     r
 }
 
+/// Whether the caller may see the details: the configured bearer token, or an
+/// admin's or supervisor's session. Mailbox errors name hosts and accounts.
+async fn sees_details(state: &AppState, parts: &mut axum::http::request::Parts) -> bool {
+    let token = state.config.server.health_token.expose();
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(sent) = bearer
+        && !token.is_empty()
+    {
+        return bool::from(subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), token.as_bytes()));
+    }
+    use axum::extract::FromRequestParts;
+    crate::auth::CurrentAgent::from_request_parts(parts, state)
+        .await
+        .is_ok_and(|a| a.is_supervisor())
+}
+
 /// Ready when the store answers, the committer runs and every worker beat lately.
-async fn ready(State(state): State<AppState>) -> Response {
+/// Anyone sees the status; the details are for monitoring and supervisors.
+async fn ready(State(state): State<AppState>, mut parts: axum::http::request::Parts) -> Response {
     let now = state.clock.now_ms();
     let h = &state.health;
     let readiness = Readiness {
@@ -102,10 +123,16 @@ async fn ready(State(state): State<AppState>) -> Response {
         whatsapp_backlog: state.whatsapp.as_ref().map(|wa| wa.backlog.get()),
         mailboxes: h.mailboxes.snapshot(),
     };
-    let status = if readiness.ready() {
-        StatusCode::OK
+    let (status, word) = if readiness.ready() {
+        (StatusCode::OK, "ready")
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
+        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
     };
-    (status, axum::Json(readiness)).into_response()
+    if sees_details(&state, &mut parts).await {
+        let mut body = serde_json::to_value(&readiness).unwrap_or_default();
+        body["status"] = word.into();
+        (status, axum::Json(body)).into_response()
+    } else {
+        (status, axum::Json(serde_json::json!({"status": word}))).into_response()
+    }
 }

@@ -178,8 +178,10 @@
     status.classList.toggle("show", !!text);
   }
 
+  // File links come signed and short-lived from the gateway: the chat token,
+  // the only key to the conversation, never goes into a URL.
   function fileUrl(url) {
-    return base + url + (url.indexOf("?") < 0 ? "?" : "&") + "token=" + encodeURIComponent(token || "");
+    return base + url;
   }
 
   function render(m) {

@@ -4,13 +4,16 @@ use serde_json::{Value, json};
 /// An agent's HTTP session: cookie jar plus the CSRF token.
 pub struct AgentClient {
     pub http: reqwest::Client,
+    /// The session cookie, for opening the events websocket.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub base: String,
     pub csrf: String,
 }
 
 impl AgentClient {
     pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<AgentClient> {
-        let http = reqwest::Client::builder().cookie_store(true).build()?;
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder().cookie_provider(jar.clone()).build()?;
         let response = http
             .post(format!("{base}/api/v1/auth/login"))
             .json(&json!({"username": username, "password": password}))
@@ -27,6 +30,7 @@ impl AgentClient {
             .to_string();
         Ok(AgentClient {
             http,
+            jar,
             base: base.to_string(),
             csrf,
         })

@@ -28,11 +28,34 @@ impl ChildServer {
         Self::start_full(binary, data_dir, &[], Some(config)).await
     }
 
+    /// The same, with its log (at `info`) written to `log` instead of the test's stderr.
+    pub async fn start_logging_to(
+        binary: &str,
+        data_dir: &Path,
+        env: &[(&str, String)],
+        log: &Path,
+    ) -> anyhow::Result<ChildServer> {
+        let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let mut env = env.to_vec();
+        env.push(("SWITCHYARD_LOG", "info".to_string()));
+        Self::start_inner(binary, data_dir, &env, None, Stdio::from(file)).await
+    }
+
     async fn start_full(
         binary: &str,
         data_dir: &Path,
         env: &[(&str, String)],
         config: Option<&Path>,
+    ) -> anyhow::Result<ChildServer> {
+        Self::start_inner(binary, data_dir, env, config, Stdio::inherit()).await
+    }
+
+    async fn start_inner(
+        binary: &str,
+        data_dir: &Path,
+        env: &[(&str, String)],
+        config: Option<&Path>,
+        stderr: Stdio,
     ) -> anyhow::Result<ChildServer> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut command = Command::new(binary);
@@ -41,14 +64,15 @@ impl ChildServer {
             command.arg("--config").arg(config);
         }
         let child = command
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("SWITCHYARD__AUTH__ADMIN_PASSWORD", crate::ADMIN_PASSWORD)
+            .env("SWITCHYARD__SERVER__HEALTH_TOKEN", crate::HEALTH_TOKEN)
             .env("SWITCHYARD_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .with_context(|| format!("starting {binary}"))?;
         let mut server = ChildServer {
@@ -70,6 +94,10 @@ impl ChildServer {
         }
         server.kill();
         bail!("server did not answer /healthz within 10 s")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn base(&self) -> String {

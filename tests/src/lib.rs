@@ -23,6 +23,19 @@ pub use child::ChildServer;
 pub use visitor::Visitor;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// Shows `/readyz` details (`server.health_token`) to the tests and the load generator.
+pub const HEALTH_TOKEN: &str = "health-token-for-tests";
+
+/// `/readyz` with its details, as monitoring sees it.
+pub async fn readiness(base: &str) -> anyhow::Result<(u16, serde_json::Value)> {
+    let r = reqwest::Client::new()
+        .get(format!("{base}/readyz"))
+        .bearer_auth(HEALTH_TOKEN)
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await?))
+}
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -30,6 +43,8 @@ pub struct TestApp {
     /// feeding it messages the way a channel adapter would.
     pub state: gateway::state::AppState,
     pub data_dir: PathBuf,
+    /// The one-time admin password, when the configuration set none.
+    pub generated_admin_password: Option<String>,
     _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -63,6 +78,7 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.server.max_upload_bytes = 1024 * 1024;
     config.auth.admin_password = Secret::new(ADMIN_PASSWORD);
+    config.server.health_token = Secret::new(HEALTH_TOKEN);
     config
 }
 
@@ -91,6 +107,7 @@ pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<Test
     let data_dir = config.server.data_dir.clone();
     let gateway = Gateway::start(config, clock).await?;
     let state = gateway.state.clone();
+    let generated_admin_password = gateway.generated_admin_password.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(gateway.serve(listener, async {
         let _ = stopped.await;
@@ -99,6 +116,7 @@ pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<Test
         addr,
         state,
         data_dir,
+        generated_admin_password,
         _dir: None,
         stop: Some(stop),
         task: Some(task),

@@ -60,7 +60,7 @@ async fn events(
 }
 
 async fn ingested(base: &str) -> anyhow::Result<u64> {
-    let v: Value = reqwest::get(format!("{base}/readyz")).await?.json().await?;
+    let (_, v) = crate::readiness(base).await?;
     Ok(v["mailboxes"]["sav"]["ingested"].as_u64().unwrap_or(0))
 }
 

@@ -826,9 +826,8 @@ async fn polling_and_flagging_work_and_a_dead_mailbox_stalls_nothing() -> anyhow
     assert_eq!(flagged, 1);
     assert_eq!(dovecot.count("INBOX").await?, 1);
     // /readyz reports both mailboxes; the dead one does not make the gateway unready.
-    let ready = reqwest::get(format!("{}/readyz", app.base())).await?;
-    assert_eq!(ready.status(), 200);
-    let ready: Value = ready.json().await?;
+    let (status, ready) = e2e::readiness(&app.base()).await?;
+    assert_eq!(status, 200);
     assert_eq!(ready["mailboxes"]["sav"]["connected"], true, "{ready}");
     assert_eq!(ready["mailboxes"]["sav"]["ingested"], 1, "{ready}");
     assert_eq!(ready["mailboxes"]["dead"]["connected"], false, "{ready}");

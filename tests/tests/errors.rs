@@ -110,11 +110,14 @@ async fn unauthenticated_and_forged_agent_calls_are_refused_with_json_errors() -
 
     let health = http.get(format!("{base}/readyz")).send().await?;
     assert_eq!(health.status().as_u16(), 200);
-    let readiness: serde_json::Value = health.json().await?;
+    let public: serde_json::Value = health.json().await?;
+    assert_eq!(public, json!({"status": "ready"}), "anyone sees the status, not the details");
+    let (status, readiness) = e2e::readiness(&base).await?;
+    assert_eq!(status, 200);
     assert_eq!(
         readiness,
-        json!({"store": true, "pipeline": true, "outbox_worker": true, "sla_worker": true, "media_worker": null,
-               "journal_worker": null, "whatsapp_backlog": null})
+        json!({"status": "ready", "store": true, "pipeline": true, "outbox_worker": true, "sla_worker": true,
+               "media_worker": null, "journal_worker": null, "whatsapp_backlog": null})
     );
     app.stop().await;
     Ok(())

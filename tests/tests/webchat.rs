@@ -216,9 +216,10 @@ async fn photos_are_uploaded_attached_and_readable_by_the_agent_only_through_the
         .await?;
     assert_eq!(bytes.as_ref(), png.as_slice());
 
-    // The visitor reads it back with their own token.
+    // The visitor reads it back with their own token, in its header.
     let r = http
-        .get(format!("{}/api/v1/chat/files/{aid}?token={token}", app.base()))
+        .get(format!("{}/api/v1/chat/files/{aid}", app.base()))
+        .header("x-chat-token", &token)
         .send()
         .await?;
     assert_eq!(r.status().as_u16(), 200);

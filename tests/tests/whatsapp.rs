@@ -103,7 +103,7 @@ async fn post(base: &str, body: &[u8], signature: Option<String>) -> anyhow::Res
 /// Waits until every accepted notification is processed (the journal is empty).
 async fn settled(base: &str) -> anyhow::Result<()> {
     for _ in 0..400 {
-        let ready: Value = reqwest::get(format!("{base}/readyz")).await?.json().await?;
+        let (_, ready) = e2e::readiness(base).await?;
         if ready["whatsapp_backlog"] == 0 {
             return Ok(());
         }
@@ -168,7 +168,7 @@ async fn the_verification_handshake_echoes_the_challenge_only_for_our_token() ->
         .send()
         .await?;
     assert_eq!(bad.status().as_u16(), 403);
-    let readiness: Value = http.get(format!("{}/readyz", app.base())).send().await?.json().await?;
+    let (_, readiness) = e2e::readiness(&app.base()).await?;
     assert_eq!(readiness["media_worker"], true, "{readiness}");
     app.stop().await;
     Ok(())

@@ -16,7 +16,9 @@ use regex::Regex;
 pub use auto::{Auto, LOOP_HEADER, Own};
 pub use ids::{parse_list as parse_ids, parse_one as parse_id};
 pub use imap::{Fetched, ImapError, ImapSession, ImapSettings, Security, Selected, Woke, uid_set};
-pub use normalise::{MailPart, Normalised, Options, normalise, sanitize_html};
+pub use normalise::{
+    MailPart, Normalised, Options, is_safe_content_id, normalise, sanitize_html, sanitize_html_resolving_cid,
+};
 pub use quote::{Split, cut_html, split_text};
 pub use smtp::{ComposeError, OutgoingFile, OutgoingMail, SendError, SmtpClient, SmtpSettings, compose};
 

@@ -247,6 +247,40 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
+/// Whether a Content-ID is made only of characters an RFC 5322 msg-id can
+/// hold without quoting. Anything else (quotes, spaces, angle brackets) is
+/// refused before it can come near markup.
+pub fn is_safe_content_id(cid: &str) -> bool {
+    !cid.is_empty()
+        && cid.len() <= 250
+        && cid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.@".contains(&b))
+}
+
+/// [`sanitize_html`] for display, with each `cid:` image source replaced by
+/// `resolve(content_id)` *inside* the sanitiser: the URL comes back as an
+/// attribute value ammonia escapes, never as text spliced into its output.
+/// A `cid:` that does not resolve loses its `src`.
+pub fn sanitize_html_resolving_cid<F>(html: &str, resolve: F) -> String
+where
+    F: Fn(&str) -> Option<String> + Send + Sync + 'static,
+{
+    ammonia::Builder::default()
+        .add_url_schemes(&["cid"])
+        .attribute_filter(move |element, attribute, value| {
+            let Some(cid) = value.strip_prefix("cid:") else {
+                return Some(value.into());
+            };
+            if element != "img" || attribute != "src" || !is_safe_content_id(cid) {
+                return None;
+            }
+            resolve(cid).map(Into::into)
+        })
+        .clean(html)
+        .to_string()
+}
+
 /// A part labelled US-ASCII (or unlabelled) and sent 8-bit whose bytes are
 /// valid UTF-8: common, non-conformant, and better read as UTF-8 than as mojibake.
 fn mislabelled_utf8(msg: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> Option<String> {
@@ -479,6 +513,19 @@ impl Normalised {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cid_sources_resolve_inside_the_sanitiser_and_stay_attribute_values() {
+        let resolve = |cid: &str| (cid == "logo@x").then(|| "/files/1".to_string());
+        let html = r#"<p><img src="cid:logo@x" alt="logo"><img src="cid:X&quot; style=&quot;position:fixed" alt=""></p>"#;
+        let clean = sanitize_html_resolving_cid(html, resolve);
+        assert!(clean.contains(r#"src="/files/1""#), "{clean}");
+        assert!(!clean.contains("style"), "no attribute smuggled in: {clean}");
+        assert_eq!(clean.matches("src=").count(), 1, "an unresolved cid loses its src: {clean}");
+        assert!(is_safe_content_id("part1.0a1b@mail.example"));
+        assert!(!is_safe_content_id("X\" alt="));
+        assert!(!is_safe_content_id("a b"));
+    }
 
     #[test]
     fn broken_from_headers_still_name_a_sender() {

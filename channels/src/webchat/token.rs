@@ -21,6 +21,22 @@ impl ConversationToken {
         ConversationToken(URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// The token whose 32 bytes these are (the gateway issues tokens it can recognise).
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        ConversationToken(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The 32 bytes the token encodes.
+    pub fn bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if let Ok(decoded) = URL_SAFE_NO_PAD.decode(&self.0)
+            && decoded.len() == 32
+        {
+            out.copy_from_slice(&decoded);
+        }
+        out
+    }
+
     pub fn parse(s: &str) -> Result<Self, TokenError> {
         let ok = s.len() == TOKEN_LEN
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -10,11 +10,17 @@ pub enum SignatureError {
     Malformed,
     #[error("signature does not match the body")]
     Mismatch,
+    /// An empty key would let anyone sign: never a configuration to accept bodies under.
+    #[error("no app secret is configured: webhooks cannot be verified")]
+    NoSecret,
 }
 
 /// Checks `X-Hub-Signature-256` against the raw body bytes, in constant time.
 /// Must run before any parsing: re-serialised JSON has other bytes.
 pub fn verify_signature(app_secret: &[u8], raw_body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
+    if app_secret.is_empty() {
+        return Err(SignatureError::NoSecret);
+    }
     let header = header.ok_or(SignatureError::Missing)?;
     let hex_sig = header.trim().strip_prefix("sha256=").ok_or(SignatureError::Malformed)?;
     let expected = hex::decode(hex_sig).map_err(|_| SignatureError::Malformed)?;
@@ -72,6 +78,13 @@ mod tests {
             verify_signature(b"secret", body, Some("sha256=zz")),
             Err(SignatureError::Malformed)
         );
+    }
+
+    #[test]
+    fn an_empty_key_verifies_nothing() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
+        let forged = sign(b"", body);
+        assert_eq!(verify_signature(b"", body, Some(&forged)), Err(SignatureError::NoSecret));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, ApiJson};
-use crate::auth::{CurrentAgent, hash_password};
+use crate::auth::{CurrentAgent, Revoked};
+use crate::ids::AgentId;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -16,6 +17,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agents/dispatch", get(dispatch_list))
         .route("/api/v1/agents/{id}/dispatch", post(set_dispatch))
         .route("/api/v1/me/presence", post(presence))
+        .route("/api/v1/agents/{id}/disable", post(disable))
+        .route("/api/v1/agents/{id}/enable", post(enable))
+        .route("/api/v1/agents/{id}/revoke-sessions", post(revoke_sessions))
 }
 
 /// Every agent's presence, cap and current number of open conversations.
@@ -145,11 +149,7 @@ async fn create(
     if state.store.agent_by_username(&username).await?.is_some() {
         return Err(ApiError::Conflict(format!("{username} already exists")));
     }
-    let password = body.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Internal)?;
+    let hash = state.passwords.hash(body.password).await?;
     let id = state
         .store
         .agent_create(
@@ -162,4 +162,57 @@ async fn create(
         )
         .await?;
     Ok(Json(json!({"id": id})))
+}
+
+fn admin_on_other(agent: &CurrentAgent, id: i64, what: &str) -> Result<(), ApiError> {
+    if !agent.is_admin() {
+        return Err(ApiError::Forbidden(format!("only an admin can {what}")));
+    }
+    if agent.id.0 == id {
+        // An admin locking themselves out would leave nobody to undo it.
+        return Err(ApiError::BadRequest("own_account", format!("you cannot {what} your own account")));
+    }
+    Ok(())
+}
+
+/// Disables an account: its sessions end at once (sockets included) and it cannot log in.
+async fn disable(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin_on_other(&agent, id, "disable")?;
+    if !state.store.agent_set_disabled(AgentId(id), true, state.clock.now_ms()).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    state.revocations.publish(Revoked::Agent { id, keep: None });
+    state.assign_wake.notify_one();
+    tracing::info!(agent = id, by = agent.id.0, "account disabled");
+    Ok(Json(json!({"id": id, "disabled": true})))
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin_on_other(&agent, id, "enable")?;
+    if !state.store.agent_set_disabled(AgentId(id), false, state.clock.now_ms()).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    tracing::info!(agent = id, by = agent.id.0, "account enabled");
+    Ok(Json(json!({"id": id, "disabled": false})))
+}
+
+/// Ends every session of an account (a lost laptop), without disabling it.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin_on_other(&agent, id, "revoke the sessions of")?;
+    let ended = state.store.sessions_delete_for_agent(AgentId(id), None).await?;
+    state.revocations.publish(Revoked::Agent { id, keep: None });
+    tracing::info!(agent = id, by = agent.id.0, ended, "sessions revoked");
+    Ok(Json(json!({"id": id, "sessions_ended": ended})))
 }

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, ApiJson};
-use crate::auth::{CurrentAgent, clear_cookie, hash_password, new_secret, session_cookie, token_hash, verify_password};
+use crate::auth::{CurrentAgent, Revoked, clear_cookie, hash_password, new_secret, session_cookie, token_hash};
+use crate::client_addr::ClientAddr;
 use crate::ids::AgentId;
 use crate::state::AppState;
 
@@ -30,29 +31,46 @@ struct Login {
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&new_secret()).unwrap_or_default());
 
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> Result<Response, ApiError> {
+/// How a typed username appears in logs: known accounts by name; anything else
+/// (a typo, a password typed in the wrong field, a forged log line) only by a
+/// short hash, so attempts can still be correlated.
+fn loggable(username: &str, known: bool) -> String {
+    if known {
+        username.escape_debug().to_string()
+    } else {
+        format!("unknown:{}", &token_hash(username)[..12])
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<Response, ApiError> {
     let username = body.username.trim();
-    if let Err(wait_ms) = state.login_throttle.check(username, state.clock.now_ms()) {
-        return Err(ApiError::TooManyAttempts((wait_ms + 999) / 1000));
+    if let Err(refused) = state.login_throttle.begin(username, addr, state.clock.now_ms()) {
+        tracing::info!(%addr, ?refused, "login throttled");
+        return Err(ApiError::TooManyAttempts((refused.wait_ms() + 999) / 1000));
     }
     let agent = state.store.agent_by_username(username).await?;
     let hash = agent
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| DUMMY_HASH.clone());
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = state.passwords.verify(hash, body.password).await?;
+    let who = loggable(username, agent.is_some());
     let agent = match agent {
         Some(agent) if ok => agent,
         _ => {
-            tracing::info!(username = %username.chars().take(64).collect::<String>(), "failed login");
-            state.login_throttle.failed(username, state.clock.now_ms());
+            tracing::info!(username = %who, %addr, "failed login");
             return Err(ApiError::BadCredentials);
         }
     };
-    state.login_throttle.succeeded(username);
+    state.login_throttle.succeeded(username, addr);
+    if agent.disabled != 0 {
+        tracing::info!(username = %who, %addr, "login to a disabled account");
+        return Err(ApiError::Disabled);
+    }
     let token = new_secret();
     let csrf = new_secret();
     let now = state.clock.now_ms();
@@ -62,7 +80,9 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> 
         .store
         .session_create(&token_hash(&token), AgentId(agent.id), &csrf, now, expires)
         .await?;
-    let cookie = session_cookie(&token, ttl_secs, state.config.auth.cookie_secure);
+    tracing::info!(username = %who, %addr, "login");
+    let secure = state.config.auth.cookie_secure(&state.config.server.listen);
+    let cookie = session_cookie(&token, ttl_secs, secure);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(json!({"agent": agent, "csrf_token": csrf})),
@@ -72,6 +92,7 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> 
 
 async fn logout(State(state): State<AppState>, agent: CurrentAgent) -> Result<Response, ApiError> {
     state.store.session_delete(&agent.session_hash).await?;
+    state.revocations.publish(Revoked::Session(agent.session_hash));
     Ok(([(header::SET_COOKIE, clear_cookie())], Json(json!({"ok": true}))).into_response())
 }
 
@@ -92,6 +113,7 @@ struct ChangePassword {
 
 async fn change_password(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -106,25 +128,30 @@ async fn change_password(
         .agent_by_id(agent.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let (current, new) = (body.current, body.new);
-    let hash = tokio::task::spawn_blocking(move || {
-        if verify_password(&row.password_hash, &current) {
-            Some(hash_password(&new))
-        } else {
-            None
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    match hash {
-        None => Err(ApiError::BadRequest(
+    // A stolen cookie must not become an unthrottled password oracle.
+    if let Err(refused) = state.login_throttle.begin(&agent.username, addr, state.clock.now_ms()) {
+        return Err(ApiError::TooManyAttempts((refused.wait_ms() + 999) / 1000));
+    }
+    let hash = state.passwords.replace(row.password_hash, body.current, body.new).await?;
+    if hash.is_some() {
+        state.login_throttle.succeeded(&agent.username, addr);
+    }
+    let Some(hash) = hash else {
+        return Err(ApiError::BadRequest(
             "bad_credentials",
             "the current password is wrong".into(),
-        )),
-        Some(Err(e)) => Err(ApiError::Internal(e)),
-        Some(Ok(hash)) => {
-            state.store.agent_set_password(agent.id, &hash).await?;
-            Ok(Json(json!({"ok": true})))
-        }
-    }
+        ));
+    };
+    state.store.agent_set_password(agent.id, &hash).await?;
+    // Whoever else held a session (a stolen cookie, a forgotten tablet) is out.
+    let ended = state
+        .store
+        .sessions_delete_for_agent(agent.id, Some(&agent.session_hash))
+        .await?;
+    state.revocations.publish(Revoked::Agent {
+        id: agent.id.0,
+        keep: Some(agent.session_hash.clone()),
+    });
+    tracing::info!(agent = agent.id.0, other_sessions_ended = ended, "password changed");
+    Ok(Json(json!({"ok": true, "other_sessions_ended": ended})))
 }

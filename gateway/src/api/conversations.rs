@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
+use crate::dispatch::holding::Actor;
 use crate::events::Event;
 use crate::ids::{AgentId, ConversationId};
 use crate::sla::SlaState;
@@ -355,7 +356,7 @@ async fn claim(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.assign(id, Some(agent.id), false, now).await
+        s.store.assign(id, Some(agent.id), actor(&agent), now).await
     })
     .await
 }
@@ -373,27 +374,22 @@ async fn assign(
     ApiJson(body): ApiJson<Assign>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let target = AgentId(body.agent_id);
-    if target != agent.id && !agent.is_supervisor() {
-        return Err(ApiError::Forbidden(
-            "only a supervisor can assign to someone else".into(),
-        ));
-    }
-    if state.store.agent_by_id(target).await?.is_none() {
+    if !state.store.agent_by_id(target).await?.is_some_and(|a| a.disabled == 0) {
         return Err(ApiError::NotFound("agent"));
     }
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.assign(id, Some(target), true, now).await
+        s.store.assign(id, Some(target), actor(&agent), now).await
     })
     .await
 }
 
 async fn unassign(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.assign(id, None, true, now).await
+        s.store.assign(id, None, actor(&agent), now).await
     })
     .await
 }
@@ -419,7 +415,7 @@ struct Transfer {
 
 async fn transfer(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Transfer>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -431,7 +427,9 @@ async fn transfer(
         ));
     }
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.transfer(id, &queue, body.agent_id.map(AgentId), now).await
+        s.store
+            .transfer(id, &queue, body.agent_id.map(AgentId), actor(&agent), now)
+            .await
     })
     .await
 }
@@ -457,6 +455,13 @@ async fn reopen(
         s.store.set_status(id, false, now).await
     })
     .await
+}
+
+fn actor(agent: &CurrentAgent) -> Actor {
+    Actor {
+        id: agent.id,
+        supervisor: agent.is_supervisor(),
+    }
 }
 
 /// Runs a change, then tells every screen the conversation moved.

@@ -29,8 +29,12 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("too busy; retry in a moment")]
     Busy,
-    #[error("too many failed logins; try again in {0} s")]
+    #[error("too many login attempts; try again in {0} s")]
     TooManyAttempts(i64),
+    #[error("change your one-time password first")]
+    PasswordChangeRequired,
+    #[error("this account is disabled")]
+    Disabled,
     #[error("internal error")]
     Internal(String),
 }
@@ -48,6 +52,8 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            ApiError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
+            ApiError::Disabled => (StatusCode::FORBIDDEN, "disabled"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -81,6 +87,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::auth::PasswordWorkError> for ApiError {
+    fn from(e: crate::auth::PasswordWorkError) -> Self {
+        match e {
+            crate::auth::PasswordWorkError::Busy => ApiError::Busy,
+            crate::auth::PasswordWorkError::Failed(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
 impl From<ChangeError> for ApiError {
     fn from(e: ChangeError) -> Self {
         match e {
@@ -89,6 +104,8 @@ impl From<ChangeError> for ApiError {
             ChangeError::UnknownUpload(id) => {
                 ApiError::BadRequest("unknown_upload", format!("no upload {id:?} of yours"))
             }
+            ChangeError::GiveToOther => ApiError::Forbidden(e.to_string()),
+            ChangeError::Changed => ApiError::Conflict(e.to_string()),
             ChangeError::Store(e) => e.into(),
         }
     }

@@ -1,35 +1,78 @@
 //! `/api/v1/events`: the agent's websocket of live events.
+//!
+//! The socket lives only as long as the session that opened it: a revocation
+//! on this node closes it at once, and a periodic look at the store catches
+//! sessions ended elsewhere (another node, expiry).
+
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::CurrentAgent;
+use crate::auth::{CurrentAgent, Revoked};
 use crate::state::AppState;
+
+/// How often an open socket checks that its session still exists.
+const SESSION_CHECK: Duration = Duration::from_secs(30);
+/// Close code the inbox reads as "log in again".
+const SESSION_ENDED: u16 = 4401;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/events", get(upgrade))
 }
 
-async fn upgrade(State(state): State<AppState>, _agent: CurrentAgent, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(State(state): State<AppState>, agent: CurrentAgent, ws: WebSocketUpgrade) -> Response {
     let events = state.events.subscribe();
-    let shutdown = state.shutdown.clone();
-    ws.on_upgrade(move |socket| forward(socket, events, shutdown))
+    let revocations = state.revocations.subscribe();
+    ws.on_upgrade(move |socket| forward(socket, state, agent, events, revocations))
+}
+
+/// Whether the session is still in the store, unexpired, for an enabled agent.
+async fn session_alive(state: &AppState, agent: &CurrentAgent) -> bool {
+    let Ok(Some(session)) = state.store.session_get(&agent.session_hash).await else {
+        return false;
+    };
+    if session.expires_at <= state.clock.now_ms() {
+        return false;
+    }
+    matches!(state.store.agent_by_id(agent.id).await, Ok(Some(a)) if a.disabled == 0)
 }
 
 async fn forward(
     mut socket: WebSocket,
+    state: AppState,
+    agent: CurrentAgent,
     mut events: tokio::sync::broadcast::Receiver<crate::events::Event>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut revocations: tokio::sync::broadcast::Receiver<Revoked>,
 ) {
+    let mut shutdown = state.shutdown.clone();
+    let mut check = tokio::time::interval(SESSION_CHECK);
+    check.tick().await;
     loop {
         tokio::select! {
             _ = crate::state::stopping(&mut shutdown) => {
                 let _ = socket.send(Message::Close(None)).await;
                 return;
+            }
+            revoked = revocations.recv() => {
+                let ended = match revoked {
+                    Ok(r) => r.ends(agent.id.0, &agent.session_hash),
+                    // Missed some: ask the store rather than guess.
+                    Err(RecvError::Lagged(_)) => !session_alive(&state, &agent).await,
+                    Err(RecvError::Closed) => false,
+                };
+                if ended {
+                    return close_ended(socket).await;
+                }
+            }
+            _ = check.tick() => {
+                if !session_alive(&state, &agent).await {
+                    return close_ended(socket).await;
+                }
             }
             event = events.recv() => {
                 let text = match event {
@@ -48,4 +91,14 @@ async fn forward(
             }
         }
     }
+}
+
+async fn close_ended(mut socket: WebSocket) {
+    tracing::debug!("closing an agent socket: its session ended");
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: SESSION_ENDED,
+            reason: "session ended".into(),
+        })))
+        .await;
 }

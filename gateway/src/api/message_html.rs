@@ -7,6 +7,8 @@
 //! images would also tell the sender when the mail was read), and the inbox
 //! frames it with a `sandbox` attribute that does not allow scripts.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -38,14 +40,20 @@ async fn html(
         .filter(|m| m.conversation_id == id)
         .ok_or(ApiError::NotFound("message"))?;
     let body = row.html.as_deref().ok_or(ApiError::NotFound("HTML body"))?;
-    let mut html = channels::email::sanitize_html(body);
-    // Inline images: `cid:` references become the stored parts' URLs.
-    for a in state.store.attachments(ConversationId(id)).await? {
-        if let (true, Some(cid)) = (a.message_id == message, a.content_id.as_deref()) {
-            let url = format!("src=\"/api/v1/conversations/{id}/attachments/{}\"", a.id);
-            html = html.replace(&format!("src=\"cid:{cid}\""), &url);
-        }
-    }
+    // Inline images: `cid:` references become the stored parts' URLs, inside
+    // the sanitiser, so a Content-ID chosen by the sender never reaches markup.
+    let inline: HashMap<String, String> = state
+        .store
+        .attachments(ConversationId(id))
+        .await?
+        .into_iter()
+        .filter(|a| a.message_id == message)
+        .filter_map(|a| {
+            let cid = a.content_id.filter(|c| channels::email::is_safe_content_id(c))?;
+            Some((cid, format!("/api/v1/conversations/{id}/attachments/{}", a.id)))
+        })
+        .collect();
+    let html = channels::email::sanitize_html_resolving_cid(body, move |cid| inline.get(cid).cloned());
     let document = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">\
          <style>body{{margin:0;padding:8px;font:14px/1.4 system-ui,sans-serif;color:#1d2733;overflow-wrap:anywhere}}\

@@ -11,6 +11,9 @@ use crate::ids::AgentId;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "sy_session";
+
+/// What an agent still on a one-time password may call.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/api/v1/me", "/api/v1/auth/password", "/api/v1/auth/logout"];
 const CSRF_HEADER: &str = "x-csrf-token";
 
 /// 256 random bits, base64url.
@@ -100,6 +103,13 @@ impl FromRequestParts<AppState> for CurrentAgent {
             .agent_by_id(AgentId(session.agent_id))
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        if agent.disabled != 0 {
+            return Err(ApiError::Unauthenticated);
+        }
+        // The one-time password opens only the way to replace it.
+        if agent.must_change_password != 0 && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
+            return Err(ApiError::PasswordChangeRequired);
+        }
         Ok(CurrentAgent {
             id: AgentId(agent.id),
             username: agent.username,

@@ -1,53 +1,194 @@
-//! Slows password guessing: after a few failures for one username, further
-//! attempts wait, doubling up to a cap. A success clears the count.
+//! Slows password guessing without letting a stranger lock anyone out.
+//!
+//! Three limits, all counted *before* the password is checked, under one lock,
+//! so parallel guesses cannot slip between the check and the count:
+//! - per (username, address): after a few failures, attempts wait, doubling up
+//!   to a cap. A success from that address clears it. A stranger guessing
+//!   `admin` from one address locks only that pair out.
+//! - per username, all addresses: a ceiling of failures in a sliding window, so
+//!   a guess spread over many addresses is still bounded.
+//! - per address, all usernames: a token bucket, so random usernames from one
+//!   address (which never reach a per-username limit) are bounded too.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
-const FREE_FAILURES: u32 = 5;
-const BASE_DELAY_MS: i64 = 1_000;
-const MAX_DELAY_MS: i64 = 5 * 60_000;
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleLimits {
+    /// Failures of one (username, address) pair before waits start.
+    pub free_failures: u32,
+    pub base_delay_ms: i64,
+    pub max_delay_ms: i64,
+    /// Failures of one username from all addresses within `user_window_ms`.
+    pub user_ceiling: u32,
+    pub user_window_ms: i64,
+    /// Attempts one address may make in a burst, then one per `address_refill_ms`.
+    pub address_burst: u32,
+    pub address_refill_ms: i64,
+}
+
+impl Default for ThrottleLimits {
+    fn default() -> Self {
+        ThrottleLimits {
+            free_failures: 5,
+            base_delay_ms: 1_000,
+            max_delay_ms: 5 * 60_000,
+            user_ceiling: 100,
+            user_window_ms: 15 * 60_000,
+            address_burst: 20,
+            address_refill_ms: 3_000,
+        }
+    }
+}
+
+/// Why an attempt was refused, and when the client may try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// This username from this address failed too often.
+    Pair { wait_ms: i64 },
+    /// This username failed too often from everywhere.
+    Account { wait_ms: i64 },
+    /// This address tried too often.
+    Address { wait_ms: i64 },
+}
+
+impl Refused {
+    pub fn wait_ms(self) -> i64 {
+        match self {
+            Refused::Pair { wait_ms } | Refused::Account { wait_ms } | Refused::Address { wait_ms } => wait_ms,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Pair {
+    failures: u32,
+    last_ms: i64,
+}
+
+#[derive(Default)]
+struct Window {
+    start_ms: i64,
+    failures: u32,
+}
+
+struct Bucket {
+    tokens: f64,
+    at_ms: i64,
+}
+
+#[derive(Default)]
+struct State {
+    pairs: HashMap<(String, IpAddr), Pair>,
+    users: HashMap<String, Window>,
+    addresses: HashMap<IpAddr, Bucket>,
+}
+
+/// Entries beyond this are swept of stale ones, so a spray of usernames or
+/// addresses cannot grow the maps without bound.
+const SWEEP_ABOVE: usize = 100_000;
 
 #[derive(Default)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+    limits: ThrottleLimits,
+    state: Mutex<State>,
 }
 
 impl LoginThrottle {
-    /// `Err(ms)`: refuse, the username may try again in `ms`.
-    pub fn check(&self, username: &str, now_ms: i64) -> Result<(), i64> {
-        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match failures.get(&username.to_lowercase()) {
-            Some((count, last)) if *count >= FREE_FAILURES => {
-                let exp = (count - FREE_FAILURES).min(20);
-                let wait = BASE_DELAY_MS.saturating_mul(1 << exp).min(MAX_DELAY_MS);
-                let ready_at = last + wait;
-                if now_ms < ready_at {
-                    Err(ready_at - now_ms)
-                } else {
-                    Ok(())
-                }
+    pub fn new(limits: ThrottleLimits) -> Self {
+        LoginThrottle {
+            limits,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Admits one attempt and counts it as a failure until [`Self::succeeded`]
+    /// says otherwise.
+    pub fn begin(&self, username: &str, addr: IpAddr, now_ms: i64) -> Result<(), Refused> {
+        let l = &self.limits;
+        let user = username.to_lowercase();
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.sweep(l, now_ms);
+
+        let bucket = state.addresses.entry(addr).or_insert(Bucket {
+            tokens: f64::from(l.address_burst),
+            at_ms: now_ms,
+        });
+        let refill = (now_ms - bucket.at_ms).max(0) as f64 / l.address_refill_ms.max(1) as f64;
+        bucket.tokens = (bucket.tokens + refill).min(f64::from(l.address_burst));
+        bucket.at_ms = now_ms;
+        if bucket.tokens < 1.0 {
+            let wait = ((1.0 - bucket.tokens) * l.address_refill_ms as f64).ceil() as i64;
+            return Err(Refused::Address { wait_ms: wait.max(1) });
+        }
+
+        if let Some(pair) = state.pairs.get(&(user.clone(), addr))
+            && pair.failures >= l.free_failures
+        {
+            let exp = (pair.failures - l.free_failures).min(20);
+            let wait = l.base_delay_ms.saturating_mul(1 << exp).min(l.max_delay_ms);
+            let ready_at = pair.last_ms + wait;
+            if now_ms < ready_at {
+                return Err(Refused::Pair {
+                    wait_ms: ready_at - now_ms,
+                });
             }
-            _ => Ok(()),
         }
+
+        if let Some(window) = state.users.get(&user)
+            && now_ms - window.start_ms < l.user_window_ms
+            && window.failures >= l.user_ceiling
+        {
+            return Err(Refused::Account {
+                wait_ms: window.start_ms + l.user_window_ms - now_ms,
+            });
+        }
+
+        // Admitted: count it now, before the slow check runs.
+        if let Some(bucket) = state.addresses.get_mut(&addr) {
+            bucket.tokens -= 1.0;
+        }
+        let pair = state.pairs.entry((user.clone(), addr)).or_default();
+        pair.failures += 1;
+        pair.last_ms = now_ms;
+        let window = state.users.entry(user).or_default();
+        if now_ms - window.start_ms >= l.user_window_ms {
+            *window = Window {
+                start_ms: now_ms,
+                failures: 0,
+            };
+        }
+        window.failures += 1;
+        Ok(())
     }
 
-    pub fn failed(&self, username: &str, now_ms: i64) {
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Keep the map bounded under a spray of usernames.
-        if failures.len() > 100_000 {
-            failures.retain(|_, (_, last)| now_ms - *last < MAX_DELAY_MS);
+    /// The password was right: the attempt was not a failure after all.
+    pub fn succeeded(&self, username: &str, addr: IpAddr) {
+        let user = username.to_lowercase();
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.pairs.remove(&(user.clone(), addr));
+        if let Some(window) = state.users.get_mut(&user) {
+            window.failures = window.failures.saturating_sub(1);
         }
-        let entry = failures.entry(username.to_lowercase()).or_insert((0, now_ms));
-        entry.0 += 1;
-        entry.1 = now_ms;
+        if let Some(bucket) = state.addresses.get_mut(&addr) {
+            bucket.tokens += 1.0;
+        }
     }
+}
 
-    pub fn succeeded(&self, username: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&username.to_lowercase());
+impl State {
+    fn sweep(&mut self, l: &ThrottleLimits, now_ms: i64) {
+        if self.pairs.len() > SWEEP_ABOVE {
+            self.pairs.retain(|_, p| now_ms - p.last_ms < l.max_delay_ms);
+        }
+        if self.users.len() > SWEEP_ABOVE {
+            self.users.retain(|_, w| now_ms - w.start_ms < l.user_window_ms);
+        }
+        if self.addresses.len() > SWEEP_ABOVE {
+            let full_after = i64::from(l.address_burst) * l.address_refill_ms;
+            self.addresses.retain(|_, b| now_ms - b.at_ms < full_after);
+        }
     }
 }
 
@@ -55,19 +196,78 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
+
+    fn open_addresses() -> ThrottleLimits {
+        ThrottleLimits {
+            address_burst: 1_000_000,
+            ..ThrottleLimits::default()
+        }
+    }
+
     #[test]
     fn waits_grow_after_the_free_failures_and_a_success_clears_them() {
-        let t = LoginThrottle::default();
-        for _ in 0..FREE_FAILURES {
-            assert_eq!(t.check("Alice", 0), Ok(()));
-            t.failed("alice", 0);
+        let t = LoginThrottle::new(open_addresses());
+        for _ in 0..5 {
+            assert_eq!(t.begin("Alice", A, 0), Ok(()));
         }
-        assert_eq!(t.check("alice", 0), Err(1_000));
-        assert_eq!(t.check("alice", 1_000), Ok(()));
-        t.failed("alice", 1_000);
-        assert_eq!(t.check("alice", 1_000), Err(2_000), "doubles");
-        assert_eq!(t.check("bob", 1_000), Ok(()), "other users are not held back");
-        t.succeeded("ALICE");
-        assert_eq!(t.check("alice", 1_000), Ok(()));
+        assert_eq!(t.begin("alice", A, 0), Err(Refused::Pair { wait_ms: 1_000 }));
+        assert_eq!(t.begin("alice", A, 1_000), Ok(()));
+        assert_eq!(t.begin("alice", A, 1_000), Err(Refused::Pair { wait_ms: 2_000 }), "doubles");
+        assert_eq!(t.begin("bob", A, 1_000), Ok(()), "other users are not held back");
+        t.succeeded("ALICE", A);
+        assert_eq!(t.begin("alice", A, 1_000), Ok(()));
+    }
+
+    #[test]
+    fn attempts_are_counted_before_they_are_checked() {
+        // Forty guesses arriving together: only the free ones get through.
+        let t = LoginThrottle::new(open_addresses());
+        let admitted = (0..40).filter(|_| t.begin("admin", A, 0).is_ok()).count();
+        assert_eq!(admitted, 5);
+    }
+
+    #[test]
+    fn a_stranger_locks_out_only_their_own_address() {
+        let t = LoginThrottle::new(open_addresses());
+        // One guess every five minutes for a day, from address A.
+        let mut now = 0;
+        for _ in 0..288 {
+            let _ = t.begin("admin", A, now);
+            now += 5 * 60_000;
+        }
+        assert!(t.begin("admin", A, now - 1).is_err(), "A is held back");
+        assert_eq!(t.begin("admin", B, now), Ok(()), "the real admin, elsewhere, is not");
+    }
+
+    #[test]
+    fn a_guess_spread_over_many_addresses_meets_the_account_ceiling() {
+        let t = LoginThrottle::new(open_addresses());
+        let mut refused = None;
+        for i in 0..200u32 {
+            let addr = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            if let Err(r) = t.begin("admin", addr, 0) {
+                refused = Some((i, r));
+                break;
+            }
+        }
+        assert_eq!(
+            refused,
+            Some((100, Refused::Account { wait_ms: 15 * 60_000 }))
+        );
+        assert_eq!(t.begin("admin", A, 15 * 60_000), Ok(()), "the window slides");
+    }
+
+    #[test]
+    fn one_address_spraying_usernames_is_bounded() {
+        let t = LoginThrottle::default();
+        let admitted = (0..100)
+            .filter(|i| t.begin(&format!("user{i}"), A, 0).is_ok())
+            .count();
+        assert_eq!(admitted, 20);
+        assert_eq!(t.begin("someone", A, 2_999), Err(Refused::Address { wait_ms: 1 }));
+        assert_eq!(t.begin("someone", A, 3_000), Ok(()), "one more every three seconds");
+        assert_eq!(t.begin("someone", B, 0), Ok(()), "other addresses are not held back");
     }
 }

@@ -3,6 +3,7 @@
 //! the transaction (the queue entry), so a crash here loses no work.
 
 mod assigner;
+pub mod holding;
 
 use std::sync::Arc;
 

@@ -5,15 +5,25 @@ use async_trait::async_trait;
 use channels::webchat::ServerFrame;
 
 use super::{ChannelSender, Delivery, OutgoingMessage};
-use crate::webchat::{Hub, history_item};
+use crate::clock::Clock;
+use crate::signing::Signer;
+use crate::webchat::{FileLinks, Hub, history_item};
 
 pub struct WebchatSender {
     hub: Hub,
+    signer: Signer,
+    clock: Clock,
+    link_ttl_ms: i64,
 }
 
 impl WebchatSender {
-    pub fn new(hub: Hub) -> Self {
-        WebchatSender { hub }
+    pub fn new(hub: Hub, signer: Signer, clock: Clock, link_ttl: std::time::Duration) -> Self {
+        WebchatSender {
+            hub,
+            signer,
+            clock,
+            link_ttl_ms: i64::try_from(link_ttl.as_millis()).unwrap_or(i64::MAX / 2),
+        }
     }
 }
 
@@ -23,7 +33,11 @@ impl ChannelSender for WebchatSender {
         let Some(key) = &msg.conversation.chat_key else {
             return Delivery::Permanent("web-chat conversation has no visitor key".into());
         };
-        let frame = ServerFrame::Message(history_item(&msg.message, &msg.attachments));
+        let links = FileLinks {
+            signer: &self.signer,
+            expires_ms: self.clock.now_ms() + self.link_ttl_ms,
+        };
+        let frame = ServerFrame::Message(history_item(&msg.message, &msg.attachments, &links));
         if self.hub.push(key, &frame) > 0 {
             Delivery::Delivered { external_id: None }
         } else {

@@ -15,6 +15,7 @@ pub struct AgentRow {
     pub password_hash: String,
     pub role: String,
     pub must_change_password: i64,
+    pub disabled: i64,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -24,7 +25,7 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-const AGENT_COLUMNS: &str = "id, username, display_name, password_hash, role, must_change_password";
+const AGENT_COLUMNS: &str = "id, username, display_name, password_hash, role, must_change_password, disabled";
 
 impl Store {
     pub async fn agent_count(&self) -> Result<i64> {
@@ -116,6 +117,40 @@ impl Store {
                 .fetch_optional(&self.reader)
                 .await?,
         )
+    }
+
+    /// Ends every session of the agent but `keep` (the one that asked).
+    pub async fn sessions_delete_for_agent(&self, agent: AgentId, keep: Option<&str>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
+            .bind(agent.0)
+            .bind(keep.unwrap_or(""))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Disables or re-enables an account; disabling also ends its sessions and
+    /// takes it offline. False when there is no such agent.
+    pub async fn agent_set_disabled(&self, agent: AgentId, disabled: bool, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE agents SET disabled = $2 WHERE id = $1")
+            .bind(agent.0)
+            .bind(i64::from(disabled))
+            .execute(&mut *tx)
+            .await?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
+                .bind(agent.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE agents SET presence = 'offline', presence_at = $2 WHERE id = $1")
+                .bind(agent.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn session_delete(&self, token_hash: &str) -> Result<()> {

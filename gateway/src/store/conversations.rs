@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use super::messages::{self, Direction, NewMessage};
 use super::{Result, Store, outbox};
+use crate::dispatch::holding::{Actor, Refusal, may_change_holder};
 use crate::ids::{AgentId, ConversationId, MessageId};
 
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -87,8 +88,21 @@ pub enum ChangeError {
     ClaimedByOther(String),
     #[error("unknown upload {0:?}")]
     UnknownUpload(String),
+    #[error("only a supervisor can give a conversation to someone else")]
+    GiveToOther,
+    #[error("the conversation changed hands meanwhile; reload and try again")]
+    Changed,
     #[error(transparent)]
     Store(#[from] super::StoreError),
+}
+
+impl From<Refusal> for ChangeError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::HeldByOther(name) => ChangeError::ClaimedByOther(name),
+            Refusal::GiveToOther => ChangeError::GiveToOther,
+        }
+    }
 }
 
 impl From<sqlx::Error> for ChangeError {
@@ -212,6 +226,11 @@ impl Store {
         messages::attachments_of_message(&mut conn, id).await
     }
 
+    pub async fn attachment(&self, attachment: i64) -> Result<Option<messages::AttachmentRow>> {
+        let mut conn = self.reader.acquire().await?;
+        messages::attachment(&mut conn, attachment).await
+    }
+
     pub async fn attachment_in_conversation(
         &self,
         attachment: i64,
@@ -317,37 +336,46 @@ impl Store {
         Ok(message)
     }
 
-    /// Takes the conversation for `agent`; refused if someone else has it, unless `force`.
-    pub async fn assign(
-        &self,
-        id: ConversationId,
-        agent: Option<AgentId>,
-        force: bool,
-        now: i64,
-    ) -> Result<(), ChangeError> {
-        let mut tx = self.begin().await?;
+    /// Who holds the conversation now, and their name.
+    async fn holder(tx: &mut sqlx::AnyConnection, id: ConversationId) -> Result<(Option<AgentId>, String), ChangeError> {
         let current: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT c.assignee_id, a.display_name FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id WHERE c.id = $1",
         )
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((assignee, assignee_name)) = current else {
-            return Err(ChangeError::NotFound);
-        };
-        if !force
-            && let (Some(current), Some(wanted)) = (assignee, agent)
-            && current != wanted.0
-        {
-            return Err(ChangeError::ClaimedByOther(assignee_name.unwrap_or_default()));
-        }
+        let (assignee, name) = current.ok_or(ChangeError::NotFound)?;
+        Ok((assignee.map(AgentId), name.unwrap_or_default()))
+    }
+
+    /// Gives the conversation to `agent` (or nobody) if `actor` may
+    /// ([`may_change_holder`]). The update is conditional on the holder read,
+    /// so two changes racing cannot both pass the check.
+    pub async fn assign(
+        &self,
+        id: ConversationId,
+        agent: Option<AgentId>,
+        actor: Actor,
+        now: i64,
+    ) -> Result<(), ChangeError> {
+        let mut tx = self.begin().await?;
+        let (current, name) = Self::holder(&mut tx, id).await?;
+        may_change_holder(actor, current, &name, agent)?;
         // A manual claim or assignment is not an offer: the no-answer timeout does not apply.
-        sqlx::query("UPDATE conversations SET assignee_id = $2, assigned_at = NULL, updated_at = $3 WHERE id = $1")
-            .bind(id.0)
-            .bind(agent.map(|a| a.0))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let updated = sqlx::query(
+            "UPDATE conversations SET assignee_id = $2, assigned_at = NULL, updated_at = $3 \
+             WHERE id = $1 AND assignee_id IS NOT DISTINCT FROM $4",
+        )
+        .bind(id.0)
+        .bind(agent.map(|a| a.0))
+        .bind(now)
+        .bind(current.map(|a| a.0))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(ChangeError::Changed);
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -417,21 +445,26 @@ impl Store {
         id: ConversationId,
         queue: &str,
         agent: Option<AgentId>,
+        actor: Actor,
         now: i64,
     ) -> Result<(), ChangeError> {
         let mut tx = self.begin().await?;
+        let (current, name) = Self::holder(&mut tx, id).await?;
+        may_change_holder(actor, current, &name, agent)?;
         let updated = sqlx::query(
-            "UPDATE conversations SET queue = $2, assignee_id = $3, assigned_at = NULL, updated_at = $4 WHERE id = $1",
+            "UPDATE conversations SET queue = $2, assignee_id = $3, assigned_at = NULL, updated_at = $4 \
+             WHERE id = $1 AND assignee_id IS NOT DISTINCT FROM $5",
         )
         .bind(id.0)
         .bind(queue)
         .bind(agent.map(|a| a.0))
         .bind(now)
+        .bind(current.map(|a| a.0))
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if updated == 0 {
-            return Err(ChangeError::NotFound);
+            return Err(ChangeError::Changed);
         }
         sqlx::query("UPDATE queue_entries SET queue = $2 WHERE conversation_id = $1")
             .bind(id.0)

@@ -143,7 +143,7 @@ impl Store {
         let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
             "SELECT a.id, q.queue, a.max_open, \
              (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open') \
-             FROM agents a JOIN agent_queues q ON q.agent_id = a.id WHERE a.presence = 'online'",
+             FROM agents a JOIN agent_queues q ON q.agent_id = a.id WHERE a.presence = 'online' AND a.disabled = 0",
         )
         .fetch_all(&mut *tx)
         .await?;

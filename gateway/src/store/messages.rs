@@ -222,6 +222,18 @@ pub async fn attachments_of_message(conn: &mut AnyConnection, message: MessageId
 }
 
 /// The attachment if it belongs to the conversation (used to authorise downloads).
+/// One attachment by id, whatever its conversation (for links the gateway signed).
+pub async fn attachment(conn: &mut AnyConnection, attachment_id: i64) -> Result<Option<AttachmentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
+         j.last_error AS download_error, a.content_id FROM attachments a \
+         LEFT JOIN media_jobs j ON j.attachment_id = a.id WHERE a.id = $1",
+    )
+    .bind(attachment_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 pub async fn attachment_in_conversation(
     conn: &mut AnyConnection,
     attachment_id: i64,

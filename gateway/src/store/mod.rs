@@ -15,6 +15,7 @@ pub mod journal;
 pub mod messages;
 pub mod outbox;
 pub mod sla;
+pub mod keys;
 pub mod uploads;
 pub mod whatsapp;
 

@@ -8,7 +8,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
-use super::{Hub, history_item};
+use super::{FileLinks, Hub, history_item};
 use crate::clock::Clock;
 use crate::events::{Event, Events};
 use crate::ids::ConversationId;
@@ -31,6 +31,11 @@ pub struct Session {
     pub clock: Clock,
     pub endpoint: String,
     pub open_timeout: Duration,
+    /// An open socket silent this long is closed; the widget pings well within it.
+    pub idle_timeout: Duration,
+    pub signer: crate::signing::Signer,
+    /// How long the file links in frames stay valid.
+    pub file_link_ttl: Duration,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -89,10 +94,17 @@ impl Session {
             }
         }
 
+        let idle = tokio::time::sleep(self.idle_timeout);
+        tokio::pin!(idle);
         loop {
             tokio::select! {
+                () = &mut idle => {
+                    let _ = send(sink, &error("idle_timeout", "nothing received in time; reconnect")).await;
+                    return;
+                }
                 incoming = stream.next() => {
                     let Some(incoming) = incoming else { return };
+                    idle.as_mut().reset(tokio::time::Instant::now() + self.idle_timeout);
                     let reply = self.handle(&mut open, incoming).await;
                     if let Some(frame) = reply
                         && send(sink, &frame).await.is_err()
@@ -133,7 +145,7 @@ impl Session {
                         lang,
                     }) => {
                         return Some(Opened {
-                            token: ConversationToken::generate(),
+                            token: self.signer.issue_chat_token(),
                             prechat,
                             lang,
                             conversation: None,
@@ -146,7 +158,7 @@ impl Session {
                     }) => match ConversationToken::parse(&t) {
                         Ok(token) => {
                             return Some(Opened {
-                                token,
+                                token: self.own_token(token).await,
                                 prechat,
                                 lang,
                                 conversation: None,
@@ -159,6 +171,23 @@ impl Session {
                 },
             };
             send(sink, &frame).await.ok()?;
+        }
+    }
+
+    /// The token itself if this gateway issued it or a conversation has it
+    /// (tokens from before tokens were signed); otherwise a fresh one, so a
+    /// token someone made up opens nothing and uploads nothing.
+    async fn own_token(&self, token: ConversationToken) -> ConversationToken {
+        if self.signer.issued(&token) {
+            return token;
+        }
+        match self.store.conversation_by_chat_key(&token.key()).await {
+            Ok(Some(_)) => token,
+            Ok(None) => self.signer.issue_chat_token(),
+            Err(e) => {
+                warn!(error = %e, "could not look the visitor's token up; issuing a new one");
+                self.signer.issue_chat_token()
+            }
         }
     }
 
@@ -189,7 +218,11 @@ impl Session {
         let id = ConversationId(conversation.id);
         let messages = self.store.messages(id, false).await.map_err(unavailable)?;
         let attachments = self.store.attachments(id).await.map_err(unavailable)?;
-        let history = messages.iter().map(|m| history_item(m, &attachments)).collect();
+        let links = FileLinks {
+            signer: &self.signer,
+            expires_ms: self.clock.now_ms() + i64::try_from(self.file_link_ttl.as_millis()).unwrap_or(i64::MAX / 2),
+        };
+        let history = messages.iter().map(|m| history_item(m, &attachments, &links)).collect();
         Ok((
             ServerFrame::Opened {
                 token: token.as_str().to_string(),

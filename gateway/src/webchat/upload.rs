@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::{Session, SocketIn};
 use crate::api::error::ApiError;
+use crate::client_addr::ClientAddr;
 use crate::blobs::BlobError;
 use crate::ids::ConversationId;
 use crate::state::AppState;
@@ -53,6 +54,9 @@ async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocke
         clock: state.clock.clone(),
         endpoint: state.config.webchat.endpoint.clone(),
         open_timeout: Duration::from_secs(state.config.webchat.open_timeout_secs),
+        idle_timeout: Duration::from_secs(state.config.webchat.idle_timeout_secs.max(1)),
+        signer: state.signer.clone(),
+        file_link_ttl: Duration::from_secs(state.config.webchat.file_link_minutes.max(1) * 60),
         shutdown: state.shutdown.clone(),
     };
     ws.max_message_size(SOCKET_MAX_MESSAGE)
@@ -74,11 +78,12 @@ async fn serve_socket(session: Session, socket: WebSocket) {
     session.run(Box::pin(sink), Box::pin(stream)).await;
 }
 
-fn token_from(headers: &HeaderMap, query: Option<&str>) -> Result<ConversationToken, ApiError> {
+/// The visitor's token, from its header only: a token in a URL ends up in
+/// request logs, proxies and browser history.
+fn token_from(headers: &HeaderMap) -> Result<ConversationToken, ApiError> {
     let raw = headers
         .get(TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
-        .or(query)
         .ok_or(ApiError::Unauthenticated)?;
     ConversationToken::parse(raw).map_err(|e| ApiError::BadRequest("bad_token", e.to_string()))
 }
@@ -89,14 +94,41 @@ pub struct UploadQuery {
     pub name: Option<String>,
 }
 
+/// A visitor upload: only with a token this gateway issued to an opened chat
+/// (or one that already has a conversation), within the token's and the
+/// address's quotas. Unattached uploads expire ([`super::UploadSweeper`]).
 async fn upload(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Query(query): Query<UploadQuery>,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let token = token_from(&headers, None)?;
-    receive_upload(&state, &token.key(), &headers, query.name, body).await
+    let token = token_from(&headers)?;
+    let key = token.key();
+    if !state.signer.issued(&token) && state.store.conversation_by_chat_key(&key).await?.is_none() {
+        return Err(ApiError::Forbidden("open the chat before uploading".into()));
+    }
+    let now = state.clock.now_ms();
+    let c = &state.config.webchat;
+    let mut conn = state.store.begin().await?;
+    let recent = uploads::count_since(&mut conn, &key, now - 3_600_000).await?;
+    drop(conn);
+    if recent >= i64::from(c.uploads_per_token_per_hour) {
+        return Err(ApiError::TooManyAttempts(60));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Err(wait_ms) = state.upload_budget.admit(addr, declared, now) {
+        tracing::info!(%addr, "upload quota reached");
+        return Err(ApiError::TooManyAttempts((wait_ms + 999) / 1000));
+    }
+    let answer = receive_upload(&state, &key, &headers, query.name, body).await?;
+    let size = answer.0["size"].as_u64().unwrap_or(0);
+    state.upload_budget.charge(addr, size, state.clock.now_ms());
+    Ok(answer)
 }
 
 /// Streams a file to the content-addressed store and records it as an upload
@@ -147,29 +179,39 @@ pub async fn receive_upload(
     ))
 }
 
+/// A signed file link ([`crate::signing::Signer::file_link_query`]).
 #[derive(Deserialize)]
 struct DownloadQuery {
-    token: Option<String>,
+    exp: Option<i64>,
+    sig: Option<String>,
 }
 
+/// A visitor's file: by the signed link the widget was given, or with the
+/// chat token in its header.
 async fn download(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(query): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let token = token_from(&headers, query.token.as_deref())?;
-    let conversation = state
-        .store
-        .conversation_by_chat_key(&token.key())
-        .await?
-        .ok_or(ApiError::NotFound("file"))?;
-    let attachment = state
-        .store
-        .attachment_in_conversation(id, ConversationId(conversation.id))
-        .await?
-        .ok_or(ApiError::NotFound("file"))?;
-    serve_blob(&state, &attachment).await
+    let attachment = if let (Some(exp), Some(sig)) = (query.exp, query.sig.as_deref()) {
+        if !state.signer.file_link_valid(id, exp, sig, state.clock.now_ms()) {
+            return Err(ApiError::Forbidden("this file link has expired or is not valid".into()));
+        }
+        state.store.attachment(id).await?
+    } else {
+        let token = token_from(&headers)?;
+        let conversation = state
+            .store
+            .conversation_by_chat_key(&token.key())
+            .await?
+            .ok_or(ApiError::NotFound("file"))?;
+        state
+            .store
+            .attachment_in_conversation(id, ConversationId(conversation.id))
+            .await?
+    };
+    serve_blob(&state, &attachment.ok_or(ApiError::NotFound("file"))?).await
 }
 
 /// Sends a stored file with headers that stop a browser from running it.

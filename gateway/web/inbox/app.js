@@ -39,12 +39,13 @@ function showLogin(notice) {
   (user.value ? $("login-form").elements.password : user).focus();
 }
 
-whenExpired(() => {
+function sessionEnded() {
   if (!$("login").hidden) return;
   if (state.live) state.live.close();
   state.live = null;
   showLogin("Your session has expired. Sign in again: your draft is kept.");
-});
+}
+whenExpired(sessionEnded);
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -81,12 +82,17 @@ function openPasswordDialog(required) {
   const form = $("password-form");
   form.reset();
   $("password-why").hidden = !required;
+  // The one-time password opens nothing else: the dialog cannot be dismissed.
+  $("password-cancel").hidden = required;
   $("password-error").textContent = "";
   if (!$("password-dialog").open) $("password-dialog").showModal();
 }
 
 $("me").addEventListener("click", () => openPasswordDialog(false));
 $("password-cancel").addEventListener("click", () => $("password-dialog").close());
+$("password-dialog").addEventListener("cancel", (e) => {
+  if (state.me && state.me.must_change_password) e.preventDefault();
+});
 $("password-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const form = e.target;
@@ -98,8 +104,10 @@ $("password-form").addEventListener("submit", async (e) => {
   try {
     await api.post("/api/v1/auth/password", { current: form.elements.current.value, new: form.elements.new.value });
     $("password-dialog").close();
+    const wasRequired = state.me && state.me.must_change_password;
     if (state.me) state.me.must_change_password = 0;
     toast("Password changed");
+    if (wasRequired) start(state.me);
   } catch (err) {
     error.textContent = err.message;
   }
@@ -112,7 +120,11 @@ async function start(agent) {
   $("login").hidden = true;
   $("app").hidden = false;
   $("me").textContent = agent.display_name;
-  if (agent.must_change_password) openPasswordDialog(true);
+  if (agent.must_change_password) {
+    // Until the one-time password is replaced the API answers nothing else.
+    openPasswordDialog(true);
+    return;
+  }
   conversation = new ConversationView($("conversation"), {
     me: agent,
     agents: () => state.agents,
@@ -132,7 +144,7 @@ async function start(agent) {
   await refreshLists();
   if (state.openId != null) conversation.show(state.openId);
   if (!state.live) {
-    state.live = connectLive({ onEvent, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
+    state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
   }
 }
 

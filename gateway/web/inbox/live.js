@@ -3,7 +3,11 @@
 // or a "resync" from a slow reader) the screen reloads its lists, since events
 // sent meanwhile are gone.
 
-export function connectLive({ onEvent, onResync, onState }) {
+// Close code 4401: the session ended (logout elsewhere, password change,
+// account disabled); reconnecting would only be refused.
+const SESSION_ENDED = 4401;
+
+export function connectLive({ onEvent, onResync, onState, onEnded }) {
   let socket = null;
   let retry = 0;
   let stopped = false;
@@ -30,8 +34,14 @@ export function connectLive({ onEvent, onResync, onState }) {
       if (event.type === "resync") onResync();
       else onEvent(event);
     };
-    socket.onclose = () => {
+    socket.onclose = (e) => {
       socket = null;
+      if (e.code === SESSION_ENDED) {
+        stopped = true;
+        onState("offline");
+        onEnded();
+        return;
+      }
       schedule();
     };
   }

@@ -55,6 +55,9 @@ enum Mode {
         per_post: usize,
         #[arg(long, default_value = "106540352242922")]
         phone_number_id: String,
+        /// The gateway's server.health_token (to watch the journal drain in /readyz).
+        #[arg(long, env = "SWITCHYARD__SERVER__HEALTH_TOKEN", default_value = e2e::HEALTH_TOKEN)]
+        health_token: String,
     },
     /// IMAP pickup latency (one mail at a time) and the ingest rate of a backlog after downtime.
     Email {
@@ -172,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
             requests,
             per_post,
             phone_number_id,
+            health_token,
         } => {
             if !loopback(&url) {
                 bail!("sy-loadgen only targets a gateway on this machine (loopback)");
@@ -235,7 +239,13 @@ async fn main() -> anyhow::Result<()> {
             report("accepted_requests", total, started.elapsed(), latencies);
             // Accepted means durable in the journal; processing (pipeline, triage) follows.
             loop {
-                let ready: serde_json::Value = http.get(format!("{url}/readyz")).send().await?.json().await?;
+                let ready: serde_json::Value = http
+                    .get(format!("{url}/readyz"))
+                    .bearer_auth(&health_token)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
                 if ready["whatsapp_backlog"].as_i64().unwrap_or(0) == 0 {
                     break;
                 }
