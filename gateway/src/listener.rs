@@ -88,18 +88,32 @@ pub async fn serve(
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             refused += 1;
             if refused.is_power_of_two() {
-                tracing::warn!(refused, limit = limits.max_connections, "connection limit reached: closing new connections");
+                tracing::warn!(
+                    refused,
+                    limit = limits.max_connections,
+                    "connection limit reached: closing new connections"
+                );
             }
             drop(stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Counted { stream, _permit: permit });
+        let io = TokioIo::new(Counted {
+            stream,
+            _permit: permit,
+        });
         let router = app.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let mut router = router.clone();
-            async move { Ok::<_, Infallible>(router.call(request.map(axum::body::Body::new)).await.unwrap_or_else(|e| match e {})) }
+            async move {
+                Ok::<_, Infallible>(
+                    router
+                        .call(request.map(axum::body::Body::new))
+                        .await
+                        .unwrap_or_else(|e| match e {}),
+                )
+            }
         });
         let mut signal = signal_rx.clone();
         let close = close_rx.clone();

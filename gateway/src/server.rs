@@ -203,6 +203,12 @@ impl Gateway {
         let (stop, shutdown) = watch::channel(false);
         let started_ms = clock.now_ms();
         let config_auth = config.auth.clone();
+        if config.auth.cookie_secure == Some(false) && !config.server.listen.ip().is_loopback() {
+            tracing::warn!(
+                listen = %config.server.listen,
+                "auth.cookie_secure = false while listening beyond loopback: session cookies may travel without TLS"
+            );
+        }
         let upload_bytes_per_hour = config.webchat.upload_bytes_per_hour;
         let state = AppState {
             config: Arc::new(config),

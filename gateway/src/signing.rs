@@ -30,9 +30,7 @@ impl Signer {
     pub async fn load(store: &Store, now_ms: i64) -> Result<Self, StoreError> {
         let mut fresh = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut fresh);
-        let stored = store
-            .server_key(KEY_NAME, &hex::encode(fresh), now_ms)
-            .await?;
+        let stored = store.server_key(KEY_NAME, &hex::encode(fresh), now_ms).await?;
         let mut key = [0u8; 32];
         match hex::decode(stored.trim()) {
             Ok(bytes) if bytes.len() == 32 => key.copy_from_slice(&bytes),

@@ -111,7 +111,11 @@ async fn unauthenticated_and_forged_agent_calls_are_refused_with_json_errors() -
     let health = http.get(format!("{base}/readyz")).send().await?;
     assert_eq!(health.status().as_u16(), 200);
     let public: serde_json::Value = health.json().await?;
-    assert_eq!(public, json!({"status": "ready"}), "anyone sees the status, not the details");
+    assert_eq!(
+        public,
+        json!({"status": "ready"}),
+        "anyone sees the status, not the details"
+    );
     let (status, readiness) = e2e::readiness(&base).await?;
     assert_eq!(status, 200);
     assert_eq!(

@@ -517,11 +517,16 @@ mod tests {
     #[test]
     fn cid_sources_resolve_inside_the_sanitiser_and_stay_attribute_values() {
         let resolve = |cid: &str| (cid == "logo@x").then(|| "/files/1".to_string());
-        let html = r#"<p><img src="cid:logo@x" alt="logo"><img src="cid:X&quot; style=&quot;position:fixed" alt=""></p>"#;
+        let html =
+            r#"<p><img src="cid:logo@x" alt="logo"><img src="cid:X&quot; style=&quot;position:fixed" alt=""></p>"#;
         let clean = sanitize_html_resolving_cid(html, resolve);
         assert!(clean.contains(r#"src="/files/1""#), "{clean}");
         assert!(!clean.contains("style"), "no attribute smuggled in: {clean}");
-        assert_eq!(clean.matches("src=").count(), 1, "an unresolved cid loses its src: {clean}");
+        assert_eq!(
+            clean.matches("src=").count(),
+            1,
+            "an unresolved cid loses its src: {clean}"
+        );
         assert!(is_safe_content_id("part1.0a1b@mail.example"));
         assert!(!is_safe_content_id("X\" alt="));
         assert!(!is_safe_content_id("a b"));

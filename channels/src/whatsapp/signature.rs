@@ -84,7 +84,10 @@ mod tests {
     fn an_empty_key_verifies_nothing() {
         let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
         let forged = sign(b"", body);
-        assert_eq!(verify_signature(b"", body, Some(&forged)), Err(SignatureError::NoSecret));
+        assert_eq!(
+            verify_signature(b"", body, Some(&forged)),
+            Err(SignatureError::NoSecret)
+        );
     }
 
     #[test]

@@ -170,7 +170,10 @@ fn admin_on_other(agent: &CurrentAgent, id: i64, what: &str) -> Result<(), ApiEr
     }
     if agent.id.0 == id {
         // An admin locking themselves out would leave nobody to undo it.
-        return Err(ApiError::BadRequest("own_account", format!("you cannot {what} your own account")));
+        return Err(ApiError::BadRequest(
+            "own_account",
+            format!("you cannot {what} your own account"),
+        ));
     }
     Ok(())
 }
@@ -182,7 +185,11 @@ async fn disable(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin_on_other(&agent, id, "disable")?;
-    if !state.store.agent_set_disabled(AgentId(id), true, state.clock.now_ms()).await? {
+    if !state
+        .store
+        .agent_set_disabled(AgentId(id), true, state.clock.now_ms())
+        .await?
+    {
         return Err(ApiError::NotFound("agent"));
     }
     state.revocations.publish(Revoked::Agent { id, keep: None });
@@ -197,7 +204,11 @@ async fn enable(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin_on_other(&agent, id, "enable")?;
-    if !state.store.agent_set_disabled(AgentId(id), false, state.clock.now_ms()).await? {
+    if !state
+        .store
+        .agent_set_disabled(AgentId(id), false, state.clock.now_ms())
+        .await?
+    {
         return Err(ApiError::NotFound("agent"));
     }
     tracing::info!(agent = id, by = agent.id.0, "account enabled");

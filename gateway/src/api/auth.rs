@@ -132,7 +132,10 @@ async fn change_password(
     if let Err(refused) = state.login_throttle.begin(&agent.username, addr, state.clock.now_ms()) {
         return Err(ApiError::TooManyAttempts((refused.wait_ms() + 999) / 1000));
     }
-    let hash = state.passwords.replace(row.password_hash, body.current, body.new).await?;
+    let hash = state
+        .passwords
+        .replace(row.password_hash, body.current, body.new)
+        .await?;
     if hash.is_some() {
         state.login_throttle.succeeded(&agent.username, addr);
     }

@@ -374,7 +374,7 @@ async fn assign(
     ApiJson(body): ApiJson<Assign>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let target = AgentId(body.agent_id);
-    if !state.store.agent_by_id(target).await?.is_some_and(|a| a.disabled == 0) {
+    if state.store.agent_by_id(target).await?.is_none_or(|a| a.disabled != 0) {
         return Err(ApiError::NotFound("agent"));
     }
     change(&state, ConversationId(id), |s, id, now| async move {

@@ -214,7 +214,11 @@ mod tests {
         }
         assert_eq!(t.begin("alice", A, 0), Err(Refused::Pair { wait_ms: 1_000 }));
         assert_eq!(t.begin("alice", A, 1_000), Ok(()));
-        assert_eq!(t.begin("alice", A, 1_000), Err(Refused::Pair { wait_ms: 2_000 }), "doubles");
+        assert_eq!(
+            t.begin("alice", A, 1_000),
+            Err(Refused::Pair { wait_ms: 2_000 }),
+            "doubles"
+        );
         assert_eq!(t.begin("bob", A, 1_000), Ok(()), "other users are not held back");
         t.succeeded("ALICE", A);
         assert_eq!(t.begin("alice", A, 1_000), Ok(()));
@@ -252,19 +256,14 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(
-            refused,
-            Some((100, Refused::Account { wait_ms: 15 * 60_000 }))
-        );
+        assert_eq!(refused, Some((100, Refused::Account { wait_ms: 15 * 60_000 })));
         assert_eq!(t.begin("admin", A, 15 * 60_000), Ok(()), "the window slides");
     }
 
     #[test]
     fn one_address_spraying_usernames_is_bounded() {
         let t = LoginThrottle::default();
-        let admitted = (0..100)
-            .filter(|i| t.begin(&format!("user{i}"), A, 0).is_ok())
-            .count();
+        let admitted = (0..100).filter(|i| t.begin(&format!("user{i}"), A, 0).is_ok()).count();
         assert_eq!(admitted, 20);
         assert_eq!(t.begin("someone", A, 2_999), Err(Refused::Address { wait_ms: 1 }));
         assert_eq!(t.begin("someone", A, 3_000), Ok(()), "one more every three seconds");

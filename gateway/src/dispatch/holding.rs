@@ -77,12 +77,18 @@ mod tests {
             may_change_holder(AGENT, Some(ME), "me", Some(COLLEAGUE)),
             Err(Refusal::GiveToOther)
         );
-        assert_eq!(may_change_holder(AGENT, None, "", Some(COLLEAGUE)), Err(Refusal::GiveToOther));
+        assert_eq!(
+            may_change_holder(AGENT, None, "", Some(COLLEAGUE)),
+            Err(Refusal::GiveToOther)
+        );
     }
 
     #[test]
     fn a_supervisor_moves_anything() {
-        assert_eq!(may_change_holder(SUPERVISOR, Some(COLLEAGUE), "Bea", Some(AgentId(3))), Ok(()));
+        assert_eq!(
+            may_change_holder(SUPERVISOR, Some(COLLEAGUE), "Bea", Some(AgentId(3))),
+            Ok(())
+        );
         assert_eq!(may_change_holder(SUPERVISOR, Some(COLLEAGUE), "Bea", None), Ok(()));
     }
 }

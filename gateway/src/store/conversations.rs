@@ -337,7 +337,10 @@ impl Store {
     }
 
     /// Who holds the conversation now, and their name.
-    async fn holder(tx: &mut sqlx::AnyConnection, id: ConversationId) -> Result<(Option<AgentId>, String), ChangeError> {
+    async fn holder(
+        tx: &mut sqlx::AnyConnection,
+        id: ConversationId,
+    ) -> Result<(Option<AgentId>, String), ChangeError> {
         let current: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT c.assignee_id, a.display_name FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id WHERE c.id = $1",
         )

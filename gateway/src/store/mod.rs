@@ -12,10 +12,10 @@ pub mod email;
 pub mod escalations;
 pub mod ingest;
 pub mod journal;
+pub mod keys;
 pub mod messages;
 pub mod outbox;
 pub mod sla;
-pub mod keys;
 pub mod uploads;
 pub mod whatsapp;
 

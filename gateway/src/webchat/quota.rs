@@ -76,6 +76,9 @@ mod tests {
         let wait = budget.admit(A, Some(MIB), 0);
         assert_eq!(wait, Err(56_250), "1 MiB comes back in 1/64 hour");
         assert!(budget.admit(A, Some(MIB), 56_250).is_ok());
-        assert!(budget.admit(B, Some(10 * MIB), 0).is_ok(), "other addresses are not held back");
+        assert!(
+            budget.admit(B, Some(10 * MIB), 0).is_ok(),
+            "other addresses are not held back"
+        );
     }
 }

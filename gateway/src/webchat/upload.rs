@@ -18,8 +18,8 @@ use serde_json::json;
 
 use super::{Session, SocketIn};
 use crate::api::error::ApiError;
-use crate::client_addr::ClientAddr;
 use crate::blobs::BlobError;
+use crate::client_addr::ClientAddr;
 use crate::ids::ConversationId;
 use crate::state::AppState;
 use crate::store::uploads::{self, NewUpload};
