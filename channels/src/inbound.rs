@@ -43,6 +43,15 @@ pub struct Contact {
     pub phone: Option<String>,
     pub company: Option<String>,
     pub machine_serial: Option<String>,
+    /// WhatsApp business-scoped user id (`FR.1349…`), present with or without a phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bsuid: Option<String>,
+    /// The BSUID across linked business portfolios, when Meta sends one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_bsuid: Option<String>,
+    /// A WhatsApp username (`@jane`): shown, never an identity (it can change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }
 
 /// Everything that may tie a message to an existing conversation.

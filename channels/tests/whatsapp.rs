@@ -218,3 +218,62 @@ fn shared_fixtures_parse_and_their_signatures_verify() {
         }
     }
 }
+
+/// A notification as Meta sends it for a customer who adopted a username and
+/// shares no phone number: a BSUID in the contact and in `from_user_id`.
+fn username_only(bsuid: &str, name: &str, username: &str, text: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33186950001", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": name, "username": username}, "user_id": bsuid,
+                      "parent_user_id": format!("{}.ENT.{}", &bsuid[..2], &bsuid[3..])}],
+        "messages": [{"from_user_id": bsuid, "id": format!("wamid.{bsuid}"), "timestamp": "1767346200",
+                      "type": "text", "text": {"body": text}}]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn a_customer_without_a_phone_number_is_known_by_their_business_scoped_id() {
+    let n = parse_notification(&username_only("FR.111", "Alice", "@alice", "La presse est arrêtée"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let m = &n.messages[0];
+    assert_eq!(m.from.address, "FR.111");
+    assert_eq!(m.contact.phone, None);
+    assert_eq!(m.contact.bsuid.as_deref(), Some("FR.111"));
+    assert_eq!(m.contact.parent_bsuid.as_deref(), Some("FR.ENT.111"));
+    assert_eq!(m.contact.username.as_deref(), Some("@alice"));
+    assert_eq!(m.from.name.as_deref(), Some("Alice"));
+}
+
+#[test]
+fn a_message_with_both_identifiers_carries_both() {
+    let mut m = msg("text", json!({"body": "Bonjour"}));
+    m["from_user_id"] = json!("FR.111");
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Alice"}, "wa_id": "33612345678", "user_id": "FR.111"}],
+        "messages": [m]}}]}]});
+    let n = parse_notification(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let m = &n.messages[0];
+    assert_eq!(
+        m.from.address, "33612345678",
+        "the phone number is the address when there is one"
+    );
+    assert_eq!(m.contact.bsuid.as_deref(), Some("FR.111"));
+}
+
+#[test]
+fn a_message_with_no_identity_is_an_error_not_a_message() {
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Nobody"}}, {"profile": {"name": "Other"}}],
+        "messages": [{"id": "wamid.x", "timestamp": "1767346200", "type": "text", "text": {"body": "?"}}]}}]}]});
+    let n = parse_notification(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n.messages.is_empty());
+    assert!(
+        n.errors[0].title.contains("no phone number and no user id"),
+        "{:?}",
+        n.errors
+    );
+}

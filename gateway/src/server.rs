@@ -151,6 +151,7 @@ impl Gateway {
             senders.insert(
                 "whatsapp",
                 Arc::new(WhatsappSender {
+                    store: store.clone(),
                     graph: wa.graph.clone(),
                     pacer: Arc::new(pacer),
                     clock: clock.clone(),

@@ -910,3 +910,135 @@ async fn the_journal_works_on_postgres_and_replays_errors_once() -> anyhow::Resu
     db.drop_database().await?;
     Ok(())
 }
+
+/// A notification from a customer known only by business-scoped user id
+/// (a username, no phone number in the payload), as Meta sends it since 2026.
+fn from_user(bsuid: &str, phone: Option<&str>, name: &str, id: &str, text: &str) -> Vec<u8> {
+    let mut contact =
+        json!({"profile": {"name": name, "username": format!("@{}", name.to_lowercase())}, "user_id": bsuid});
+    let mut m = json!({"from_user_id": bsuid, "id": id, "timestamp": now_secs().to_string(), "type": "text", "text": {"body": text}});
+    if let Some(phone) = phone {
+        contact["wa_id"] = json!(phone);
+        m["from"] = json!(phone);
+    }
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33186950001", "phone_number_id": PNID},
+        "contacts": [contact], "messages": [m]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+async fn conversation_of(agent: &AgentClient, address: &str) -> anyhow::Result<Vec<Value>> {
+    let list = agent.ok("/api/v1/conversations?limit=100").await?;
+    Ok(list["conversations"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["customer_address"] == address).cloned().collect())
+        .unwrap_or_default())
+}
+
+#[tokio::test]
+async fn customers_without_a_phone_number_are_kept_apart_answered_by_user_id_and_linked_later() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let base = app.base();
+    assert_eq!(
+        signed(
+            &base,
+            &from_user(
+                "FR.111",
+                None,
+                "Alice",
+                "wamid.a1",
+                "Bonjour, une question sur la notice"
+            )
+        )
+        .await?,
+        200
+    );
+    assert_eq!(
+        signed(
+            &base,
+            &from_user("DE.222", None, "Bernd", "wamid.b1", "Die Presse steht still")
+        )
+        .await?,
+        200
+    );
+    settled(&base).await?;
+    let alice = conversation_of(&agent, "FR.111").await?;
+    let bernd = conversation_of(&agent, "DE.222").await?;
+    assert_eq!((alice.len(), bernd.len()), (1, 1), "two customers, two conversations");
+    assert_eq!(alice[0]["customer_name"], "Alice");
+    assert_eq!(bernd[0]["customer_name"], "Bernd");
+    assert_ne!(alice[0]["id"], bernd[0]["id"]);
+
+    // A reply to a customer with no known number goes by user id.
+    let id = alice[0]["id"].clone();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Voici la notice"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let mut sent = None;
+    for _ in 0..200 {
+        sent = stub
+            .sends()
+            .into_iter()
+            .find(|s| s["text"]["body"] == "Voici la notice");
+        if sent.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = sent.unwrap_or_default();
+    assert_eq!(sent["recipient"], "FR.111", "{sent}");
+    assert!(sent.get("to").is_none(), "{sent}");
+
+    // Later Alice writes with her number too: same customer, same conversation,
+    // and from now on she is answered on her number.
+    assert_eq!(
+        signed(
+            &base,
+            &from_user("FR.111", Some("33699887766"), "Alice", "wamid.a2", "Merci !")
+        )
+        .await?,
+        200
+    );
+    settled(&base).await?;
+    let alice_now = conversation_of(&agent, "FR.111").await?;
+    assert_eq!(alice_now.len(), 1);
+    assert_eq!(alice_now[0]["id"], id);
+    assert!(conversation_of(&agent, "33699887766").await?.is_empty());
+    let (status, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Avec plaisir"}),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let mut second = None;
+    for _ in 0..200 {
+        second = stub.sends().into_iter().find(|s| s["text"]["body"] == "Avec plaisir");
+        if second.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(second.unwrap_or_default()["to"], "33699887766");
+
+    // A message that names nobody is not a conversation: a channel error.
+    let nobody = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": PNID},
+        "messages": [{"id": "wamid.n1", "timestamp": now_secs().to_string(), "type": "text", "text": {"body": "?"}}]}}]}]});
+    assert_eq!(signed(&base, nobody.to_string().as_bytes()).await?, 200);
+    settled(&base).await?;
+    let errors = agent.ok("/api/v1/admin/channel-errors").await?;
+    assert!(
+        errors.to_string().contains("no phone number and no user id"),
+        "{errors}"
+    );
+    assert!(conversation_of(&agent, "").await?.is_empty());
+    app.stop().await;
+    Ok(())
+}

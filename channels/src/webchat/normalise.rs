@@ -36,6 +36,7 @@ pub fn to_inbound(
             phone: prechat.phone.clone(),
             company: prechat.company.clone(),
             machine_serial: prechat.machine_serial.clone(),
+            ..Contact::default()
         },
         subject: None,
         text: text.to_string(),

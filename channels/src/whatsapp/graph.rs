@@ -245,6 +245,16 @@ mod limited {
 pub mod body {
     use serde_json::{Value, json};
 
+    /// Addresses a built body to a business-scoped user id instead of a phone
+    /// number: Meta takes it as `recipient`, with no `to`.
+    pub fn to_user_id(mut body: Value, bsuid: &str) -> Value {
+        if let Some(map) = body.as_object_mut() {
+            map.remove("to");
+            map.insert("recipient".into(), Value::String(bsuid.to_string()));
+        }
+        body
+    }
+
     pub fn text(to: &str, text: &str, reply_to: Option<&str>) -> Value {
         let mut v = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                            "type": "text", "text": {"preview_url": false, "body": text}});

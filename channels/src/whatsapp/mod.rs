@@ -7,5 +7,7 @@ mod notification;
 mod signature;
 
 pub use graph::{ErrorClass, GraphClient, GraphError, MediaInfo, SendOutcome, body, classify_error};
-pub use notification::{Notification, NotificationError, Reaction, Status, StatusKind, ValueError, parse_notification};
+pub use notification::{
+    Notification, NotificationError, Reaction, Sender, Status, StatusKind, ValueError, parse_notification, sender,
+};
 pub use signature::{SignatureError, verify_challenge, verify_signature};

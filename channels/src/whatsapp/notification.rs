@@ -151,10 +151,20 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                     out.reactions.push(Reaction {
                         endpoint: endpoint.clone(),
                         external_id: s(m, "id"),
-                        from: s(m, "from"),
+                        from: sender(m, &contacts).address().unwrap_or_default().to_string(),
                         target: s(&r, "message_id"),
                         emoji: (!emoji.is_empty()).then_some(emoji),
                         at: seconds(m),
+                    });
+                    continue;
+                }
+                if sender(m, &contacts).address().is_none() {
+                    // Stored under an empty address it would merge with every other such customer.
+                    out.errors.push(ValueError {
+                        endpoint: endpoint.clone(),
+                        code: None,
+                        title: "message without a sender: no phone number and no user id".into(),
+                        details: m.to_string().chars().take(2000).collect(),
                     });
                     continue;
                 }
@@ -185,14 +195,60 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
     Ok(out)
 }
 
-fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
-    let from = s(m, "from");
-    let name = contacts
+/// Who sent a message: their phone number (`from`, absent for some users with
+/// a username), their business-scoped user id (`from_user_id`, or `user_id`
+/// of their contact entry), the parent BSUID, the profile name and username.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sender {
+    pub phone: Option<String>,
+    pub bsuid: Option<String>,
+    pub parent_bsuid: Option<String>,
+    pub name: Option<String>,
+    pub username: Option<String>,
+}
+
+impl Sender {
+    /// The address a new customer is first known by: the phone number when
+    /// there is one, else the BSUID. `None`: nobody to answer.
+    pub fn address(&self) -> Option<&str> {
+        self.phone.as_deref().or(self.bsuid.as_deref())
+    }
+}
+
+fn non_empty(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+pub fn sender(m: &Value, contacts: &[Value]) -> Sender {
+    let phone = non_empty(m.get("from"));
+    let from_user = non_empty(m.get("from_user_id"));
+    // The contact entry of this sender; with one sender per notification, the only one.
+    let contact = contacts
         .iter()
-        .find(|c| c.get("wa_id").and_then(Value::as_str) == Some(from.as_str()))
-        .or_else(|| contacts.first())
-        .and_then(|c| c.get("profile")?.get("name")?.as_str())
-        .map(str::to_string);
+        .find(|c| {
+            let wa_id = non_empty(c.get("wa_id"));
+            let user_id = non_empty(c.get("user_id"));
+            (phone.is_some() && wa_id == phone) || (from_user.is_some() && user_id == from_user)
+        })
+        .or_else(|| (contacts.len() == 1).then(|| &contacts[0]));
+    let profile = contact.and_then(|c| c.get("profile"));
+    Sender {
+        phone: phone.or_else(|| contact.and_then(|c| non_empty(c.get("wa_id")))),
+        bsuid: from_user.or_else(|| contact.and_then(|c| non_empty(c.get("user_id")))),
+        parent_bsuid: non_empty(m.get("from_parent_user_id"))
+            .or_else(|| contact.and_then(|c| non_empty(c.get("parent_user_id")))),
+        name: profile.and_then(|p| non_empty(p.get("name"))),
+        username: profile.and_then(|p| non_empty(p.get("username"))),
+    }
+}
+
+fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
+    let who = sender(m, contacts);
+    let from = who.address().unwrap_or_default().to_string();
+    let name = who.name.clone().or_else(|| who.username.clone());
     let kind = s(m, "type");
     let body = m.get(&kind).cloned().unwrap_or(Value::Null);
     let mut attachments = Vec::new();
@@ -316,7 +372,10 @@ fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
         cc: Vec::new(),
         contact: Contact {
             name,
-            phone: (!from.is_empty()).then(|| format!("+{from}")),
+            phone: who.phone.as_ref().map(|p| format!("+{p}")),
+            bsuid: who.bsuid.clone(),
+            parent_bsuid: who.parent_bsuid.clone(),
+            username: who.username.clone(),
             ..Contact::default()
         },
         subject: None,

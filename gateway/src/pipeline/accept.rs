@@ -76,6 +76,30 @@ pub async fn accept(
         }));
     }
 
+    // A WhatsApp customer is one identity whether Meta names them by phone
+    // number, business-scoped id or both: their conversations are keyed by the
+    // first identifier seen, and a message naming nobody is refused.
+    let linked;
+    let inbound = if inbound.channel == ChannelKind::Whatsapp {
+        let phone = inbound.contact.phone.as_deref().map(|p| p.trim_start_matches('+'));
+        match whatsapp::resolve_customer(conn, &inbound.contact, phone, ctx.now).await? {
+            None => {
+                return Ok(Err(IngestError::Rejected(
+                    "a WhatsApp message with no phone number and no user id".into(),
+                )));
+            }
+            Some(address) if address != inbound.from.address => {
+                let mut moved = inbound.clone();
+                moved.from.address = address;
+                linked = moved;
+                &linked
+            }
+            Some(_) => inbound,
+        }
+    } else {
+        inbound
+    };
+
     // Attachments must exist and belong to this sender before anything is written.
     let mut files = Vec::with_capacity(inbound.attachments.len());
     for attachment in &inbound.attachments {

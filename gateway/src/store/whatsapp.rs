@@ -237,6 +237,12 @@ pub struct ChannelErrorRow {
 }
 
 impl Store {
+    /// The phone number known for the WhatsApp customer keyed by `address`.
+    pub async fn whatsapp_phone_for(&self, address: &str) -> Result<Option<String>> {
+        let mut conn = self.reader.acquire().await?;
+        phone_for(&mut conn, address).await
+    }
+
     pub async fn media_claim_due(&self, now: i64) -> Result<Option<MediaJob>> {
         Ok(sqlx::query_as(
             "UPDATE media_jobs SET status = 'running', attempts = attempts + 1, updated_at = $1 \
@@ -353,4 +359,109 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?)
     }
+}
+
+/// The address a WhatsApp customer's conversations are keyed by, creating or
+/// linking their identity row. `None` when the message names nobody.
+pub async fn resolve_customer(
+    conn: &mut AnyConnection,
+    contact: &channels::Contact,
+    phone: Option<&str>,
+    now: i64,
+) -> Result<Option<String>> {
+    use crate::whatsapp::identity::{Known, Resolution, resolve};
+    let bsuid = contact.bsuid.as_deref();
+    let by_phone: Option<Known> = match phone {
+        Some(p) => {
+            sqlx::query_as("SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE phone = $1")
+                .bind(p)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let by_bsuid: Option<Known> = match bsuid {
+        Some(b) => {
+            sqlx::query_as("SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE bsuid = $1")
+                .bind(b)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let Some(resolution) = resolve(phone, bsuid, by_phone, by_bsuid) else {
+        return Ok(None);
+    };
+    let id = match &resolution {
+        Resolution::New { address } => sqlx::query_scalar(
+            "INSERT INTO whatsapp_customers (address, phone, bsuid, updated_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(address)
+        .bind(phone)
+        .bind(bsuid)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?,
+        Resolution::Known {
+            id,
+            add_phone,
+            add_bsuid,
+            ..
+        } => {
+            if *add_phone {
+                sqlx::query("UPDATE whatsapp_customers SET phone = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(phone)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            if *add_bsuid {
+                sqlx::query("UPDATE whatsapp_customers SET bsuid = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(bsuid)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            *id
+        }
+        Resolution::Link {
+            keep,
+            release_bsuid_from,
+            ..
+        } => {
+            sqlx::query("UPDATE whatsapp_customers SET bsuid = NULL WHERE id = $1")
+                .bind(release_bsuid_from)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE whatsapp_customers SET bsuid = $2 WHERE id = $1")
+                .bind(keep)
+                .bind(bsuid)
+                .execute(&mut *conn)
+                .await?;
+            *keep
+        }
+    };
+    // Shown in the inbox; not identities (a username can change).
+    sqlx::query(
+        "UPDATE whatsapp_customers SET parent_bsuid = COALESCE($2, parent_bsuid), \
+         username = COALESCE($3, username), updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(contact.parent_bsuid.as_deref())
+    .bind(contact.username.as_deref())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(resolution.address().to_string()))
+}
+
+/// The phone number known for the customer keyed by `address`, if any.
+pub async fn phone_for(conn: &mut AnyConnection, address: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT phone FROM whatsapp_customers WHERE address = $1 AND phone IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(address)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }

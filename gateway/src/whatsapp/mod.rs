@@ -1,6 +1,7 @@
 //! The WhatsApp channel inside the gateway: the webhook, delivery receipts and
 //! reactions, durable media downloads, and sending through the Graph API.
 
+pub mod identity;
 mod journal;
 mod media;
 mod pacer;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use channels::whatsapp::{ErrorClass, GraphClient, body};
 use serde::{Deserialize, Serialize};
 
+use super::identity;
 use super::pacer::Pacer;
 use crate::clock::Clock;
 use crate::outbox::{ChannelSender, Delivery, OutgoingMessage};
@@ -38,6 +39,7 @@ pub struct Button {
 }
 
 pub struct WhatsappSender {
+    pub store: crate::store::Store,
     pub graph: GraphClient,
     pub pacer: Arc<Pacer>,
     pub clock: Clock,
@@ -57,8 +59,20 @@ fn media_kind(content_type: &str) -> &'static str {
 #[async_trait]
 impl ChannelSender for WhatsappSender {
     async fn send(&self, msg: &OutgoingMessage) -> Delivery {
-        let to = msg.conversation.customer_address.as_str();
         let number = msg.conversation.endpoint.as_str();
+        // A customer first known by their BSUID is answered on their phone
+        // number once one is known, by BSUID until then.
+        let address = msg.conversation.customer_address.as_str();
+        let phone = if identity::is_bsuid(address) {
+            match self.store.whatsapp_phone_for(address).await {
+                Ok(phone) => phone,
+                Err(e) => return Delivery::Transient(format!("looking the customer's number up: {e}")),
+            }
+        } else {
+            None
+        };
+        let to = phone.as_deref().unwrap_or(address);
+        let by_user_id = identity::is_bsuid(to);
         let payload: Option<Payload> = match msg.item.payload.as_deref().map(serde_json::from_str) {
             None => None,
             Some(Ok(p)) => Some(p),
@@ -112,6 +126,11 @@ impl ChannelSender for WhatsappSender {
                     body::text(to, &msg.message.body, None)
                 }
             },
+        };
+        let request = if by_user_id {
+            body::to_user_id(request, to)
+        } else {
+            request
         };
         match self.pacer.try_take(number, to) {
             Ok(()) => {}
