@@ -60,4 +60,4 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
 fi
 
 log "cargo test (workspace)"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"

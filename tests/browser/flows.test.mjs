@@ -235,6 +235,13 @@ test("reopening with a key and transferring to another queue", async () => {
   await alice.locator("#list-items .item.selected").focus();
   await alice.keyboard.press("e");
   await view.locator("button.resolve").waitFor();
+  // Bob holds it since he took it over: a plain agent moves a colleague's
+  // conversation only after taking it over herself.
+  await view.locator("select.transfer").selectOption("experts");
+  await alice.locator("#toast", { hasText: "Bob" }).waitFor();
+  alice.once("dialog", (dialog) => dialog.accept());
+  await view.locator("button.claim").click();
+  await view.locator(".assigned", { hasText: "Claimed by you" }).waitFor();
   await view.locator("select.transfer").selectOption("experts");
   await view.locator(".conv-who", { hasText: "queue experts" }).waitFor();
   await alice.selectOption("#status-filter", "open");

@@ -131,7 +131,9 @@ async fn an_offer_nobody_answers_goes_to_the_next_agent_and_claims_stay() -> any
         id: s.b,
         supervisor: true,
     };
-    store.assign(second, Some(s.b), supervisor, s.clock.now_ms()).await?;
+    store
+        .assign(second, Some(s.b), supervisor, false, s.clock.now_ms())
+        .await?;
     // Five minutes pass: only the first, unanswered offer moves — to Bruno.
     s.clock.advance(300_000);
     let pass = assigner.run_once().await?;

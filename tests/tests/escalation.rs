@@ -57,6 +57,7 @@ async fn on_call_server() -> anyhow::Result<(String, Arc<Mutex<Vec<Value>>>)> {
 fn config(dir: &std::path::Path, stub: &GraphStub, on_call: &str) -> Config {
     let mut c = test_config(dir);
     c.whatsapp.enabled = true;
+    c.whatsapp.verify_token = Secret::new("verify-me");
     c.whatsapp.app_secret = Secret::new(SECRET);
     c.whatsapp.access_token = Secret::new(TOKEN);
     c.whatsapp.graph_url = stub.url();

@@ -428,8 +428,8 @@ async fn a_plain_agent_cannot_move_a_colleagues_conversation() -> anyhow::Result
         ("transfer", json!({"queue": "experts", "agent_id": admin_id})),
         ("transfer", json!({"queue": "experts"})),
         ("unassign", json!({})),
-        ("assign", json!({"agent_id": bob_id})),
         ("claim", json!({})),
+        ("assign", json!({"agent_id": admin_id})),
     ];
     for (path, body) in attempts {
         let (status, answer) = bob
@@ -440,13 +440,20 @@ async fn a_plain_agent_cannot_move_a_colleagues_conversation() -> anyhow::Result
     let now = admin.ok(&format!("/api/v1/conversations/{id}")).await?;
     assert_eq!(holder(&now), Some(ann_id), "Ann still holds it: {now}");
 
-    // Ann lets go of her own; a supervisor moves anything.
-    assert_eq!(
-        ann.post(&format!("/api/v1/conversations/{id}/unassign"), json!({}))
-            .await?
-            .0,
-        200
-    );
+    // Taking it over for oneself, explicitly (the inbox confirms first), is allowed.
+    let (status, taken) = bob
+        .post(
+            &format!("/api/v1/conversations/{id}/assign"),
+            json!({"agent_id": bob_id}),
+        )
+        .await?;
+    assert_eq!((status, holder(&taken)), (200, Some(bob_id)), "{taken}");
+
+    // Bob lets go of his own; a supervisor moves anything.
+    let (status, _) = bob
+        .post(&format!("/api/v1/conversations/{id}/unassign"), json!({}))
+        .await?;
+    assert_eq!(status, 200);
     let (status, moved) = admin
         .post(
             &format!("/api/v1/conversations/{id}/transfer"),

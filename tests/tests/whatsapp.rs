@@ -638,6 +638,7 @@ async fn media_left_behind_by_a_kill_arrives_after_the_restart() -> anyhow::Resu
     let dir = tempfile::tempdir()?;
     let env = vec![
         ("SWITCHYARD__WHATSAPP__ENABLED", "true".to_string()),
+        ("SWITCHYARD__WHATSAPP__VERIFY_TOKEN", "verify-me".to_string()),
         ("SWITCHYARD__WHATSAPP__APP_SECRET", SECRET.to_string()),
         ("SWITCHYARD__WHATSAPP__ACCESS_TOKEN", TOKEN.to_string()),
         ("SWITCHYARD__WHATSAPP__GRAPH_URL", stub.url()),
@@ -1039,6 +1040,73 @@ async fn customers_without_a_phone_number_are_kept_apart_answered_by_user_id_and
         "{errors}"
     );
     assert!(conversation_of(&agent, "").await?.is_empty());
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_critical_message_from_a_customer_without_a_number_asks_for_one_then_opens_the_callback() -> anyhow::Result<()>
+{
+    let (app, stub, agent, _dir) = start().await?;
+    let base = app.base();
+    let text = "Urgent : la ligne de production est à l'arrêt, plus rien ne sort depuis 10 minutes";
+    assert_eq!(
+        signed(&base, &from_user("FR.333", None, "Chloé", "wamid.c1", text)).await?,
+        200
+    );
+    settled(&base).await?;
+    let list = conversation_of(&agent, "FR.333").await?;
+    let id = list.first().map(|c| c["id"].clone()).unwrap_or_default();
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    assert_eq!(detail["conversation"]["priority"], "critical", "{detail}");
+    let kinds: Vec<&str> = detail["escalations"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!kinds.contains(&"callback"), "no callback without a number: {kinds:?}");
+    assert!(kinds.contains(&"number_request"), "{kinds:?}");
+    // The question reaches the customer, by user id.
+    let mut asked = None;
+    for _ in 0..200 {
+        asked = stub.sends().into_iter().find(|s| {
+            s["text"]["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("numéro de téléphone"))
+        });
+        if asked.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(asked.unwrap_or_default()["recipient"], "FR.333");
+
+    // The number comes: the callback opens with it.
+    let answer = from_user(
+        "FR.333",
+        None,
+        "Chloé",
+        "wamid.c2",
+        "Oui, appelez-moi au +33 6 12 34 56 78",
+    );
+    assert_eq!(signed(&base, &answer).await?, 200);
+    settled(&base).await?;
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let callback = detail["escalations"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"] == "callback").cloned())
+        .unwrap_or_default();
+    assert_eq!(callback["status"], "open", "{detail}");
+    assert!(
+        callback["phone"]
+            .as_str()
+            .is_some_and(|p| p.replace(' ', "").contains("612345678")),
+        "{callback}"
+    );
+    let request = detail["escalations"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"] == "number_request").cloned())
+        .unwrap_or_default();
+    assert_eq!(request["status"], "done");
     app.stop().await;
     Ok(())
 }

@@ -356,7 +356,7 @@ async fn claim(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.assign(id, Some(agent.id), actor(&agent), now).await
+        s.store.assign(id, Some(agent.id), actor(&agent), false, now).await
     })
     .await
 }
@@ -378,7 +378,8 @@ async fn assign(
         return Err(ApiError::NotFound("agent"));
     }
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.assign(id, Some(target), actor(&agent), now).await
+        // Assigning to oneself is the inbox's confirmed "Take over".
+        s.store.assign(id, Some(target), actor(&agent), true, now).await
     })
     .await
 }
@@ -389,7 +390,7 @@ async fn unassign(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.assign(id, None, actor(&agent), now).await
+        s.store.assign(id, None, actor(&agent), false, now).await
     })
     .await
 }

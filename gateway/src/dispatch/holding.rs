@@ -1,7 +1,9 @@
 //! Who may change who holds a conversation. One rule for every path that does
 //! (claim, assign, unassign, transfer): a plain agent may take a conversation
-//! nobody holds, and let go of their own; taking one from a colleague or
-//! giving one to someone else is for supervisors.
+//! nobody holds and let go of their own, and may take one over from a
+//! colleague only by saying so (the inbox's confirmed "Take over", which the
+//! colleague sees at once); stripping a colleague's assignment, moving their
+//! conversation away or giving one to someone else is for supervisors.
 
 use crate::ids::AgentId;
 
@@ -22,11 +24,13 @@ pub enum Refusal {
 
 /// Whether `actor` may move the conversation from `current` (held by
 /// `current_name`) to `wanted`.
+/// `take_over`: the actor explicitly takes the conversation for themselves.
 pub fn may_change_holder(
     actor: Actor,
     current: Option<AgentId>,
     current_name: &str,
     wanted: Option<AgentId>,
+    take_over: bool,
 ) -> Result<(), Refusal> {
     if actor.supervisor {
         return Ok(());
@@ -34,7 +38,8 @@ pub fn may_change_holder(
     if wanted.is_some_and(|w| w != actor.id) {
         return Err(Refusal::GiveToOther);
     }
-    if current.is_some_and(|c| c != actor.id) {
+    let theirs = current.is_some_and(|c| c != actor.id);
+    if theirs && !(take_over && wanted == Some(actor.id)) {
         return Err(Refusal::HeldByOther(current_name.to_string()));
     }
     Ok(())
@@ -57,38 +62,45 @@ mod tests {
 
     #[test]
     fn a_plain_agent_takes_free_conversations_and_lets_go_of_their_own() {
-        assert_eq!(may_change_holder(AGENT, None, "", Some(ME)), Ok(()));
-        assert_eq!(may_change_holder(AGENT, Some(ME), "me", None), Ok(()));
-        assert_eq!(may_change_holder(AGENT, Some(ME), "me", Some(ME)), Ok(()));
-        assert_eq!(may_change_holder(AGENT, None, "", None), Ok(()));
+        assert_eq!(may_change_holder(AGENT, None, "", Some(ME), false), Ok(()));
+        assert_eq!(may_change_holder(AGENT, Some(ME), "me", None, false), Ok(()));
+        assert_eq!(may_change_holder(AGENT, Some(ME), "me", Some(ME), false), Ok(()));
+        assert_eq!(may_change_holder(AGENT, None, "", None, false), Ok(()));
     }
 
     #[test]
-    fn a_plain_agent_neither_takes_from_nor_gives_to_a_colleague() {
+    fn a_plain_agent_neither_strips_nor_gives_a_colleagues_conversation() {
+        let held = |wanted, take_over| may_change_holder(AGENT, Some(COLLEAGUE), "Bea", wanted, take_over);
         assert_eq!(
-            may_change_holder(AGENT, Some(COLLEAGUE), "Bea", Some(ME)),
-            Err(Refusal::HeldByOther("Bea".into()))
+            held(Some(ME), false),
+            Err(Refusal::HeldByOther("Bea".into())),
+            "a claim does not take"
+        );
+        assert_eq!(held(None, false), Err(Refusal::HeldByOther("Bea".into())));
+        assert_eq!(
+            held(None, true),
+            Err(Refusal::HeldByOther("Bea".into())),
+            "taking over is for oneself"
         );
         assert_eq!(
-            may_change_holder(AGENT, Some(COLLEAGUE), "Bea", None),
-            Err(Refusal::HeldByOther("Bea".into()))
-        );
-        assert_eq!(
-            may_change_holder(AGENT, Some(ME), "me", Some(COLLEAGUE)),
+            may_change_holder(AGENT, Some(ME), "me", Some(COLLEAGUE), false),
             Err(Refusal::GiveToOther)
         );
         assert_eq!(
-            may_change_holder(AGENT, None, "", Some(COLLEAGUE)),
+            may_change_holder(AGENT, None, "", Some(COLLEAGUE), true),
             Err(Refusal::GiveToOther)
         );
+    }
+
+    #[test]
+    fn a_plain_agent_takes_over_only_by_saying_so() {
+        assert_eq!(may_change_holder(AGENT, Some(COLLEAGUE), "Bea", Some(ME), true), Ok(()));
     }
 
     #[test]
     fn a_supervisor_moves_anything() {
-        assert_eq!(
-            may_change_holder(SUPERVISOR, Some(COLLEAGUE), "Bea", Some(AgentId(3))),
-            Ok(())
-        );
-        assert_eq!(may_change_holder(SUPERVISOR, Some(COLLEAGUE), "Bea", None), Ok(()));
+        let moved = |wanted| may_change_holder(SUPERVISOR, Some(COLLEAGUE), "Bea", wanted, false);
+        assert_eq!(moved(Some(AgentId(3))), Ok(()));
+        assert_eq!(moved(None), Ok(()));
     }
 }

@@ -40,12 +40,32 @@ impl EscalationPolicy {
     }
 }
 
-/// Where to call the customer back: their WhatsApp number, the number they
-/// typed in the chat form, or one found in their message or email signature.
-fn callback_number(inbound: &Inbound, verdict: &Verdict) -> Option<String> {
+/// Where to call the customer back: their WhatsApp number (this message's, or
+/// the one known for them: a customer with a username may have shared none),
+/// the number they typed in the chat form, or one found in their message or
+/// email signature.
+async fn callback_number(
+    conn: &mut AnyConnection,
+    inbound: &Inbound,
+    verdict: &Verdict,
+) -> Result<Option<String>, StoreError> {
     if inbound.channel == ChannelKind::Whatsapp {
-        return Some(format!("+{}", inbound.from.address.trim_start_matches('+')));
+        let address = inbound.from.address.as_str();
+        let known = if let Some(p) = inbound.contact.phone.as_deref() {
+            Some(p.to_string())
+        } else if crate::whatsapp::identity::is_bsuid(address) {
+            crate::store::whatsapp::phone_for(conn, address)
+                .await?
+                .map(|p| format!("+{p}"))
+        } else {
+            Some(format!("+{}", address.trim_start_matches('+')))
+        };
+        return Ok(known.or_else(|| verdict.fields.phones.first().cloned()));
     }
+    Ok(other_callback_number(inbound, verdict))
+}
+
+fn other_callback_number(inbound: &Inbound, verdict: &Verdict) -> Option<String> {
     if let Some(p) = inbound.contact.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         return Some(p.trim().to_string());
     }
@@ -54,6 +74,18 @@ fn callback_number(inbound: &Inbound, verdict: &Verdict) -> Option<String> {
     }
     let signature = inbound.quoted.as_deref().unwrap_or_default();
     triage::Fields::extract(signature, &[], &[]).phones.into_iter().next()
+}
+
+/// Asked of a WhatsApp customer whose number we do not know when their
+/// conversation needs a callback.
+fn number_question(language: &str) -> &'static str {
+    match language {
+        "fr" => "Pour qu'un expert vous rappelle tout de suite, à quel numéro de téléphone pouvons-nous vous joindre ?",
+        "de" => "Damit unser Experte Sie sofort zurückruft: unter welcher Telefonnummer sind Sie erreichbar?",
+        "es" => "Para que un experto le llame enseguida, ¿en qué número de teléfono podemos localizarle?",
+        "it" => "Perché un esperto la richiami subito, a quale numero di telefono possiamo raggiungerla?",
+        _ => "So that an expert can call you back right away, which phone number can we reach you on?",
+    }
 }
 
 fn visio_text(language: &str, url: &str) -> String {
@@ -96,18 +128,70 @@ pub async fn open_for_verdict(
     inbound: &Inbound,
     verdict: &Verdict,
 ) -> Result<Opened, StoreError> {
-    let (callback, visio) = match verdict.escalation {
-        Escalation::None => return Ok(Opened::default()),
+    let phone = callback_number(conn, inbound, verdict).await?;
+    let mut opened = Opened::default();
+    // The number we asked for has come: the callback we could not open opens now.
+    if phone.is_some() && escalations::open_of_kind(conn, ctx.conversation, NUMBER_REQUEST).await? {
+        escalations::close_of_kind(conn, ctx.conversation, NUMBER_REQUEST, ctx.now).await?;
+        opened = request(conn, ctx, true, false, phone.as_deref(), None, None).await?;
+    }
+    let (mut callback, visio) = match verdict.escalation {
+        Escalation::None => return Ok(opened),
         Escalation::Callback => (true, false),
         Escalation::Visio => (false, true),
         Escalation::CallbackVisio => (true, true),
     };
-    let phone = callback_number(inbound, verdict);
-    let mut opened = request(conn, ctx, callback, visio, phone.as_deref(), None, None).await?;
+    if callback && phone.is_none() && inbound.channel == ChannelKind::Whatsapp {
+        // No number to call (a customer with a username): ask for one, once,
+        // rather than open a callback nobody can make.
+        callback = false;
+        opened.outgoing += ask_for_number(conn, ctx).await?;
+    }
+    let more = request(conn, ctx, callback, visio, phone.as_deref(), None, None).await?;
+    opened.escalations.extend(more.escalations);
+    opened.outgoing += more.outgoing;
     if !ctx.policy.on_call_hours.is_open(ctx.now) && !opened.escalations.is_empty() {
         opened.outgoing += notify_on_call(conn, ctx, inbound, verdict, phone.as_deref()).await?;
     }
     Ok(opened)
+}
+
+/// The escalation kind that records we asked a customer for their number.
+pub const NUMBER_REQUEST: &str = "number_request";
+
+/// Asks the customer for a phone number (once while the request is open).
+async fn ask_for_number(conn: &mut AnyConnection, ctx: &Context<'_>) -> Result<usize, StoreError> {
+    if escalations::open_of_kind(conn, ctx.conversation, NUMBER_REQUEST).await? {
+        return Ok(0);
+    }
+    escalations::insert(
+        conn,
+        &NewEscalation {
+            conversation: ctx.conversation,
+            kind: NUMBER_REQUEST,
+            phone: None,
+            preferred_slot: None,
+            room_url: None,
+            agent: None,
+            now: ctx.now,
+        },
+    )
+    .await?;
+    let message = messages::insert_system(
+        conn,
+        &messages::SystemMessage {
+            conversation_id: ctx.conversation,
+            direction: Direction::Out,
+            author_name: None,
+            channel: ctx.channel,
+            endpoint: ctx.endpoint,
+            body: number_question(ctx.language),
+            created_at: ctx.now,
+        },
+    )
+    .await?;
+    outbox::insert(conn, message, ctx.conversation, ctx.channel, None, ctx.now).await?;
+    Ok(1)
 }
 
 /// Opens a callback and/or a video room (triage or an agent's one action).

@@ -359,11 +359,12 @@ impl Store {
         id: ConversationId,
         agent: Option<AgentId>,
         actor: Actor,
+        take_over: bool,
         now: i64,
     ) -> Result<(), ChangeError> {
         let mut tx = self.begin().await?;
         let (current, name) = Self::holder(&mut tx, id).await?;
-        may_change_holder(actor, current, &name, agent)?;
+        may_change_holder(actor, current, &name, agent, take_over)?;
         // A manual claim or assignment is not an offer: the no-answer timeout does not apply.
         let updated = sqlx::query(
             "UPDATE conversations SET assignee_id = $2, assigned_at = NULL, updated_at = $3 \
@@ -453,7 +454,7 @@ impl Store {
     ) -> Result<(), ChangeError> {
         let mut tx = self.begin().await?;
         let (current, name) = Self::holder(&mut tx, id).await?;
-        may_change_holder(actor, current, &name, agent)?;
+        may_change_holder(actor, current, &name, agent, false)?;
         let updated = sqlx::query(
             "UPDATE conversations SET queue = $2, assignee_id = $3, assigned_at = NULL, updated_at = $4 \
              WHERE id = $1 AND assignee_id IS NOT DISTINCT FROM $5",

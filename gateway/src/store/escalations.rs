@@ -54,6 +54,19 @@ pub async fn insert(conn: &mut AnyConnection, e: &NewEscalation<'_>) -> Result<i
     .await?)
 }
 
+/// Closes the open escalations of this kind (done: what they waited for came).
+pub async fn close_of_kind(conn: &mut AnyConnection, conversation: ConversationId, kind: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE escalations SET status = 'done', updated_at = $3 WHERE conversation_id = $1 AND kind = $2 AND status = 'open'",
+    )
+    .bind(conversation.0)
+    .bind(kind)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// An open escalation of this kind already exists (a new message must not open a second one).
 pub async fn open_of_kind(conn: &mut AnyConnection, conversation: ConversationId, kind: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
