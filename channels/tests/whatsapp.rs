@@ -167,9 +167,9 @@ fn reactions_statuses_and_value_errors() {
         {"field": "messages", "value": {"metadata": {"phone_number_id": PNID}, "errors": [{"code": 130429, "title": "Rate limit hit"}]}},
         {"field": "account_update", "value": {"event": "X"}}]}]});
     let n = parse_notification(body.to_string().as_bytes()).unwrap_or_default();
-    assert_eq!(n.errors.len(), 2);
+    assert_eq!(n.errors.len(), 1);
     assert_eq!(n.errors[0].code, Some(130429));
-    assert!(n.errors[1].title.contains("account_update"));
+    assert_eq!(n.information[0].field, "account_update", "recorded as information");
 }
 
 #[test]
@@ -196,7 +196,12 @@ fn shared_fixtures_parse_and_their_signatures_verify() {
     for entry in std::fs::read_dir(dir.join("inbound")).into_iter().flatten().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap_or_default();
         let n = parse_notification(&bytes).unwrap_or_else(|e| panic!("{}: {e}", entry.path().display()));
-        let items = n.messages.len() + n.reactions.len() + n.statuses.len() + n.errors.len();
+        let items = n.messages.len()
+            + n.reactions.len()
+            + n.statuses.len()
+            + n.revisions.len()
+            + n.errors.len()
+            + n.information.len();
         assert!(items > 0, "{} gave nothing", entry.path().display());
         count += 1;
     }
@@ -276,4 +281,31 @@ fn a_message_with_no_identity_is_an_error_not_a_message() {
         "{:?}",
         n.errors
     );
+}
+
+#[test]
+fn edits_and_deletions_are_revisions_of_the_message_they_name() {
+    let edit = msg(
+        "edit",
+        json!({"original_message_id": "wamid.orig", "message": {"type": "text", "text": {"body": "corrigé"}}}),
+    );
+    let revoke = msg("revoke", json!({"original_message_id": "wamid.orig2"}));
+    let n = parse_notification(&notification(vec![edit, revoke], vec![])).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n.messages.is_empty());
+    assert_eq!(n.revisions.len(), 2);
+    assert_eq!(n.revisions[0].target, "wamid.orig");
+    assert_eq!(n.revisions[0].text.as_deref(), Some("corrigé"));
+    assert_eq!(n.revisions[1].target, "wamid.orig2");
+    assert_eq!(n.revisions[1].text, None);
+}
+
+#[test]
+fn other_webhook_fields_are_information_not_errors() {
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "account_update", "value": {"event": "ACCOUNT_VIOLATION"}},
+        {"field": "message_template_status_update", "value": {"event": "PAUSED", "message_template_name": "sav_followup"}}]}]});
+    let n = parse_notification(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n.errors.is_empty());
+    let fields: Vec<&str> = n.information.iter().map(|i| i.field.as_str()).collect();
+    assert_eq!(fields, ["account_update", "message_template_status_update"]);
 }

@@ -1110,3 +1110,116 @@ async fn a_critical_message_from_a_customer_without_a_number_asks_for_one_then_o
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() -> anyhow::Result<()> {
+    let (app, _stub, agent, _dir) = start().await?;
+    let base = app.base();
+    signed(
+        &base,
+        &notification(
+            vec![msg("wamid.e1", "text", json!({"body": "Code E-217 sur la ligne 3"}))],
+            vec![],
+        ),
+    )
+    .await?;
+    signed(
+        &base,
+        &notification(
+            vec![msg("wamid.e2", "text", json!({"body": "Mon mot de passe est 1234"}))],
+            vec![],
+        ),
+    )
+    .await?;
+    // The customer corrects the first message and deletes the second (Meta's edit and revoke shapes).
+    let edit = msg(
+        "wamid.e3",
+        "edit",
+        json!({"original_message_id": "wamid.e1", "message": {"type": "text", "text": {"body": "Code E-271 sur la ligne 3"}}}),
+    );
+    let revoke = msg("wamid.e4", "revoke", json!({"original_message_id": "wamid.e2"}));
+    signed(&base, &notification(vec![edit.clone(), revoke], vec![])).await?;
+    // A redelivery of the edit changes nothing twice.
+    signed(&base, &notification(vec![edit], vec![])).await?;
+    // A WhatsApp Flows answer, and a webhook field the gateway records without acting on it.
+    let flow = msg(
+        "wamid.e5",
+        "interactive",
+        json!({"type": "nfm_reply", "nfm_reply": {"name": "intervention", "body": "Sent",
+               "response_json": "{\"machine\":\"P200\",\"serial\":\"SN-4471\",\"flow_token\":\"t\"}"}}),
+    );
+    signed(&base, &notification(vec![flow], vec![])).await?;
+    let other = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "user_preferences",
+        "value": {"metadata": {"phone_number_id": PNID}, "user_preferences": [{"wa_id": CUSTOMER, "category": "marketing_messages", "value": "stop"}]}}]}]});
+    signed(&base, other.to_string().as_bytes()).await?;
+    settled(&base).await?;
+
+    let c = whatsapp_conversation(&agent).await?;
+    let messages = c["messages"].as_array().cloned().unwrap_or_default();
+    let by_id = |wamid: &str| {
+        messages
+            .iter()
+            .find(|m| m["external_id"] == wamid)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let edited = by_id("wamid.e1");
+    assert_eq!(edited["body"], "Code E-271 sur la ligne 3");
+    assert!(edited["edited_at"].as_i64().is_some(), "{edited}");
+    let id = c["conversation"]["id"].clone();
+    let versions = agent
+        .ok(&format!(
+            "/api/v1/conversations/{id}/messages/{}/versions",
+            edited["id"]
+        ))
+        .await?;
+    assert_eq!(versions["versions"].as_array().map(Vec::len), Some(1), "{versions}");
+    assert_eq!(versions["versions"][0]["body"], "Code E-217 sur la ligne 3");
+    let deleted = by_id("wamid.e2");
+    assert!(deleted["deleted_at"].as_i64().is_some(), "{deleted}");
+    assert_eq!(
+        deleted["body"], "Mon mot de passe est 1234",
+        "supervisors (admin) still read it"
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| m["external_id"] != "wamid.e3" && m["external_id"] != "wamid.e4")
+    );
+    let form = by_id("wamid.e5");
+    let text = form["body"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("machine: P200") && text.contains("serial: SN-4471") && !text.contains("flow_token"),
+        "{text}"
+    );
+
+    // A plain agent does not see what the customer deleted.
+    let (status, body) = agent
+        .post(
+            "/api/v1/agents",
+            json!({"username": "paul", "display_name": "Paul", "password": "paul-password-1"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let paul = AgentClient::login(&base, "paul", "paul-password-1").await?;
+    let seen = paul.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let hidden = seen["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["external_id"] == "wamid.e2").cloned())
+        .unwrap_or_default();
+    assert_eq!(hidden["body"], "");
+
+    // The other field is information, not an error.
+    let errors = agent.ok("/api/v1/admin/channel-errors").await?;
+    let info = errors["errors"]
+        .as_array()
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["title"].as_str().is_some_and(|t| t.contains("user_preferences")))
+                .cloned()
+        })
+        .unwrap_or_default();
+    assert_eq!(info["kind"], "info", "{errors}");
+    app.stop().await;
+    Ok(())
+}

@@ -8,6 +8,7 @@ mod signature;
 
 pub use graph::{ErrorClass, GraphClient, GraphError, MediaInfo, SendOutcome, body, classify_error};
 pub use notification::{
-    Notification, NotificationError, Reaction, Sender, Status, StatusKind, ValueError, parse_notification, sender,
+    Information, Notification, NotificationError, Reaction, Revision, Sender, Status, StatusKind, ValueError,
+    parse_notification, sender,
 };
 pub use signature::{SignatureError, verify_challenge, verify_signature};

@@ -68,13 +68,39 @@ pub struct ValueError {
     pub details: String,
 }
 
+/// A customer changed a message they sent: its new text, or its removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub endpoint: String,
+    /// The wamid of the edit or revoke event itself.
+    pub external_id: String,
+    /// The wamid of the message it changes.
+    pub target: String,
+    /// The new text; `None`: the customer deleted the message.
+    pub text: Option<String>,
+    pub at: i64,
+}
+
+/// Something Meta reported that is not a message and needs no action from
+/// the gateway (a webhook field it does not apply yet): kept for the admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Information {
+    pub endpoint: String,
+    pub field: String,
+    pub details: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Notification {
     pub messages: Vec<Inbound>,
     pub reactions: Vec<Reaction>,
     pub statuses: Vec<Status>,
+    /// Edits and deletions of messages customers sent.
+    pub revisions: Vec<Revision>,
     /// Value-level errors and anything this code could not read.
     pub errors: Vec<ValueError>,
+    /// Webhook fields recorded, not applied.
+    pub information: Vec<Information>,
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -131,10 +157,11 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                 .to_string();
             let field = s(change, "field");
             if field != "messages" {
-                out.errors.push(ValueError {
+                // Documented fields the gateway does not act on (yet), and any
+                // future one: recorded as information, not as errors.
+                out.information.push(Information {
                     endpoint,
-                    code: None,
-                    title: format!("unhandled webhook field {field:?}"),
+                    field,
                     details: value.to_string().chars().take(2000).collect(),
                 });
                 continue;
@@ -145,6 +172,10 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                 .cloned()
                 .unwrap_or_default();
             for m in value.get("messages").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(revision) = revision(m, &endpoint) {
+                    out.revisions.push(revision);
+                    continue;
+                }
                 if m.get("type").and_then(Value::as_str) == Some("reaction") {
                     let r = m.get("reaction").cloned().unwrap_or(Value::Null);
                     let emoji = s(&r, "emoji");
@@ -195,6 +226,35 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
     Ok(out)
 }
 
+/// An `edit` (new text of a message the customer sent) or a `revoke` (they
+/// deleted it), as Meta documents them for the messages webhook.
+fn revision(m: &Value, endpoint: &str) -> Option<Revision> {
+    let kind = m.get("type").and_then(Value::as_str)?;
+    let body = m.get(kind)?;
+    let target = s(body, "original_message_id");
+    let text = match kind {
+        "edit" => {
+            let inner = body.get("message").cloned().unwrap_or(Value::Null);
+            let inner_kind = s(&inner, "type");
+            let content = inner.get(&inner_kind).cloned().unwrap_or(Value::Null);
+            Some(if inner_kind == "text" {
+                s(&content, "body")
+            } else {
+                s(&content, "caption")
+            })
+        }
+        "revoke" => None,
+        _ => return None,
+    };
+    Some(Revision {
+        endpoint: endpoint.to_string(),
+        external_id: s(m, "id"),
+        target,
+        text,
+        at: seconds(m),
+    })
+}
+
 /// Who sent a message: their phone number (`from`, absent for some users with
 /// a username), their business-scoped user id (`from_user_id`, or `user_id`
 /// of their contact entry), the parent BSUID, the profile name and username.
@@ -243,6 +303,24 @@ pub fn sender(m: &Value, contacts: &[Value]) -> Sender {
         name: profile.and_then(|p| non_empty(p.get("name"))),
         username: profile.and_then(|p| non_empty(p.get("username"))),
     }
+}
+
+/// A WhatsApp Flows answer: its fields, one per line (`response_json` is a
+/// JSON object encoded as a string).
+fn flow_reply(r: &Value) -> String {
+    let fields: Option<serde_json::Map<String, Value>> = r
+        .get("response_json")
+        .and_then(Value::as_str)
+        .and_then(|j| serde_json::from_str(j).ok());
+    let mut lines = vec![format!("[form] {}", s(r, "name")).trim().to_string()];
+    for (k, v) in fields.into_iter().flatten() {
+        if k == "flow_token" {
+            continue;
+        }
+        let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        lines.push(format!("{k}: {v}"));
+    }
+    lines.join("\n")
 }
 
 fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
@@ -311,6 +389,18 @@ fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
             })
             .collect::<Vec<_>>()
             .join("\n"),
+        "interactive" if body.get("nfm_reply").is_some() => flow_reply(&body["nfm_reply"]),
+        "interactive" if body.get("call_permission_reply").is_some() => {
+            let r = &body["call_permission_reply"];
+            format!(
+                "[call permission] {}",
+                match s(r, "response").as_str() {
+                    "accept" => "accepted: the customer may be called on WhatsApp",
+                    "reject" => "declined",
+                    _ => "answered",
+                }
+            )
+        }
         "interactive" => {
             let reply = body
                 .get("button_reply")

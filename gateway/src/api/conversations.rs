@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/typing", post(typing))
         .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
         .route("/api/v1/conversations/{id}/messages/{message}/raw", get(raw_message))
+        .route(
+            "/api/v1/conversations/{id}/messages/{message}/versions",
+            get(message_versions),
+        )
 }
 
 #[derive(Deserialize)]
@@ -81,12 +85,18 @@ async fn list(
 
 async fn open(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
-    let messages = state.store.messages(id, true).await?;
+    let mut messages = state.store.messages(id, true).await?;
+    // What a customer deleted stays on record, for supervisors to read.
+    if !agent.is_supervisor() {
+        for m in messages.iter_mut().filter(|m| m.deleted_at.is_some()) {
+            m.body.clear();
+        }
+    }
     let attachments = state.store.attachments(id).await?;
     let verdicts = state.store.verdicts(id).await?;
     let whatsapp = match (&state.whatsapp, conversation.channel.as_str()) {
@@ -540,4 +550,26 @@ async fn attachment(
         .await?
         .ok_or(ApiError::NotFound("attachment"))?;
     crate::webchat::serve_blob(&state, &a).await
+}
+
+/// The earlier texts of a message the customer edited, oldest first.
+async fn message_versions(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = state
+        .store
+        .message(crate::ids::MessageId(message))
+        .await?
+        .filter(|m| m.conversation_id == id)
+        .ok_or(ApiError::NotFound("message"))?;
+    let versions = state.store.whatsapp_message_versions(row.id).await?;
+    let versions: Vec<_> = versions
+        .into_iter()
+        .map(|(body, replaced_at)| json!({"body": body, "replaced_at": replaced_at}))
+        .collect();
+    Ok(Json(
+        json!({"message": row.id, "current": row.body, "versions": versions}),
+    ))
 }

@@ -156,6 +156,10 @@ pub struct MessageRow {
     /// Delivery state of an outgoing message (from the outbox).
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
+    /// When the customer last edited it (earlier texts in `message_versions`).
+    pub edited_at: Option<i64>,
+    /// When the customer deleted it.
+    pub deleted_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -175,7 +179,8 @@ pub struct AttachmentRow {
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.author_kind, m.author_agent_id, \
      m.author_name, m.channel, m.external_id, m.client_id, m.subject, m.body, m.quoted, m.html, \
-     m.created_at, m.auto, m.thread_reason, o.status AS delivery_status, o.last_error AS delivery_error";
+     m.created_at, m.auto, m.thread_reason, o.status AS delivery_status, o.last_error AS delivery_error, \
+     m.edited_at, m.deleted_at";
 
 /// Every message of a conversation in order; `with_notes` false hides private notes.
 pub async fn list(conn: &mut AnyConnection, conversation: ConversationId, with_notes: bool) -> Result<Vec<MessageRow>> {

@@ -121,6 +121,88 @@ pub async fn set_reaction(
     Ok(())
 }
 
+/// A webhook field recorded as information (not acted on, nothing failed).
+pub async fn insert_channel_info(
+    conn: &mut AnyConnection,
+    channel: &str,
+    info: &channels::whatsapp::Information,
+    source_key: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO channel_errors (kind, channel, endpoint, code, title, details, received_at, source_key) \
+         VALUES ('info', $1, $2, NULL, $3, $4, $5, $6) ON CONFLICT (source_key) DO NOTHING",
+    )
+    .bind(channel)
+    .bind(&info.endpoint)
+    .bind(format!("webhook field {:?} recorded", info.field))
+    .bind(&info.details)
+    .bind(now)
+    .bind(source_key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A customer's edit or deletion of a message they sent; the conversation and
+/// message it changed, if that message is stored (a revision of a message we
+/// never received changes nothing). Replays change nothing twice.
+pub async fn apply_revision(conn: &mut AnyConnection, r: &channels::whatsapp::Revision) -> Result<Option<(i64, i64)>> {
+    let target: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT id, conversation_id, body FROM messages WHERE channel = 'whatsapp' AND external_id = $1 \
+         AND direction = 'in'",
+    )
+    .bind(&r.target)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((message, conversation, body)) = target else {
+        return Ok(None);
+    };
+    let at = r.at.max(1);
+    match &r.text {
+        Some(text) => {
+            let kept = sqlx::query(
+                "INSERT INTO message_versions (message_id, body, replaced_at, source_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (source_id) DO NOTHING",
+            )
+            .bind(message)
+            .bind(&body)
+            .bind(at)
+            .bind(&r.external_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if kept == 0 {
+                return Ok(None);
+            }
+            sqlx::query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1")
+                .bind(message)
+                .bind(text)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+        }
+        None => {
+            sqlx::query("UPDATE messages SET deleted_at = COALESCE(deleted_at, $2) WHERE id = $1")
+                .bind(message)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(Some((conversation, message)))
+}
+
+/// The earlier texts of an edited message, oldest first.
+pub async fn message_versions(conn: &mut AnyConnection, message: i64) -> Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT body, replaced_at FROM message_versions WHERE message_id = $1 ORDER BY id")
+            .bind(message)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 /// `source_key` names where the error came from (a journal entry and its
 /// position), so replaying that entry records it once.
 #[allow(clippy::too_many_arguments)]
@@ -228,6 +310,8 @@ pub struct ReactionRow {
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct ChannelErrorRow {
     pub id: i64,
+    /// `error` or `info`.
+    pub kind: String,
     pub channel: String,
     pub endpoint: String,
     pub code: Option<i64>,
@@ -237,6 +321,11 @@ pub struct ChannelErrorRow {
 }
 
 impl Store {
+    pub async fn whatsapp_message_versions(&self, message: i64) -> Result<Vec<(String, i64)>> {
+        let mut conn = self.reader.acquire().await?;
+        message_versions(&mut conn, message).await
+    }
+
     /// The phone number known for the WhatsApp customer keyed by `address`.
     pub async fn whatsapp_phone_for(&self, address: &str) -> Result<Option<String>> {
         let mut conn = self.reader.acquire().await?;
@@ -342,7 +431,7 @@ impl Store {
 
     pub async fn channel_errors(&self, limit: i64) -> Result<Vec<ChannelErrorRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, channel, endpoint, code, title, details, received_at FROM channel_errors ORDER BY id DESC LIMIT $1",
+            "SELECT id, kind, channel, endpoint, code, title, details, received_at FROM channel_errors ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.reader)

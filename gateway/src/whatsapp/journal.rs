@@ -153,16 +153,26 @@ impl JournalProcessor {
         let mut reactions = Vec::new();
         let mut statuses = Vec::new();
         let mut errors = Vec::new();
+        let mut revisions = Vec::new();
+        let mut information = Vec::new();
         for (id, n) in notifications {
             let Notification {
                 messages: m,
                 reactions: r,
                 statuses: s,
+                revisions: v,
                 errors: e,
+                information: i,
             } = n;
             messages.extend(m);
             reactions.extend(r);
             statuses.extend(s);
+            revisions.extend(v);
+            information.extend(
+                i.into_iter()
+                    .enumerate()
+                    .map(|(n, i)| (format!("journal:{id}:info:{n}"), i)),
+            );
             // Keyed by journal entry and position: a replay records each error once.
             errors.extend(e.into_iter().enumerate().map(|(i, e)| (format!("journal:{id}:{i}"), e)));
         }
@@ -210,6 +220,15 @@ impl JournalProcessor {
         for r in &reactions {
             whatsapp::set_reaction(&mut tx, &r.target, &r.from, r.emoji.as_deref(), &r.external_id, r.at).await?;
         }
+        let mut revised = Vec::new();
+        for r in &revisions {
+            if let Some(changed) = whatsapp::apply_revision(&mut tx, r).await? {
+                revised.push(changed);
+            }
+        }
+        for (key, info) in &information {
+            whatsapp::insert_channel_info(&mut tx, "whatsapp", info, key, now).await?;
+        }
         for (key, e) in &errors {
             whatsapp::insert_channel_error(
                 &mut tx,
@@ -240,6 +259,9 @@ impl JournalProcessor {
         let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         self.store.journal_mark_done(&ids, now).await?;
         self.backlog.add(-(ids.len() as i64));
+        for (conversation, _message) in revised {
+            self.events.publish(Event::ConversationUpdated { conversation });
+        }
         for a in applied {
             self.events.publish(Event::DeliveryUpdated {
                 conversation: a.conversation_id,

@@ -183,6 +183,9 @@ export class ConversationView {
         m.thread_reason && m.thread_reason.includes("low") ? h("span", { class: "badge warn", title: "Joined by subject only" }, "threaded by subject") : null,
         m.direction === "out" ? delivery(m) : null,
         reaction ? h("span", { class: "reaction", title: "customer's reaction" }, reaction.emoji) : null,
+        m.edited_at ? h("button", { type: "button", class: "badge edited", title: "Show the earlier versions",
+          onclick: () => this.showVersions(c.id, m.id) }, "edited") : null,
+        m.deleted_at ? h("span", { class: "badge deleted" }, "deleted by the customer") : null,
         m.channel === "email" && m.direction === "in"
           ? h("a", { class: "raw", href: `/api/v1/conversations/${c.id}/messages/${m.id}/raw`, download: "" }, "raw")
           : null),
@@ -299,6 +302,16 @@ export class ConversationView {
       toast(kind === "visio" ? "Video room opened; the link goes to the customer" : "Callback task opened");
       this.afterChange();
     } catch (e) { toast(e.message, "error"); }
+  }
+
+  async showVersions(conversation, message) {
+    try {
+      const v = await api.get(`/api/v1/conversations/${conversation}/messages/${message}/versions`);
+      const lines = (v.versions || []).map((x) => clock(x.replaced_at) + " — " + x.body);
+      toast("Before the edit: " + (lines.join(" · ") || "(none kept)"));
+    } catch (e) {
+      if (e.status !== 401) toast(e.message, "error");
+    }
   }
 
   async act(action, body) {
