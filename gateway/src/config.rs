@@ -49,6 +49,8 @@ pub struct ServerConfig {
     /// Connections held at once; the excess is closed at accept. 0: the
     /// process's open-file limit less a reserve for the store, mail and files.
     pub max_connections: usize,
+    /// Connections one client address may hold (trusted proxies excepted).
+    pub max_connections_per_address: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (exact addresses).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Bearer token that shows `/readyz` details to monitoring; admins always see them.
@@ -65,6 +67,7 @@ impl Default for ServerConfig {
             ingest_queue: 4096,
             header_read_timeout_secs: 10,
             max_connections: 0,
+            max_connections_per_address: 256,
             trusted_proxies: Vec::new(),
             health_token: Secret::default(),
         }

@@ -9,11 +9,13 @@
 //! connections are closed at accept, and a client that does not finish its
 //! request headers in time is dropped.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -33,6 +35,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Sockets held at once, upgraded websockets included.
     pub max_connections: usize,
+    /// Sockets one client address may hold, so one address cannot take every
+    /// slot; the proxies in `exempt` (all clients arrive through them) are not counted.
+    pub max_per_address: usize,
 }
 
 /// Descriptors kept free for the store, mail connections and files.
@@ -63,9 +68,11 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    exempt: Vec<IpAddr>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address = PerAddress::default();
     // Dropped senders tell connections to finish; closed receivers tell us they did.
     let (signal_tx, signal_rx) = watch::channel(());
     let (close_tx, close_rx) = watch::channel(());
@@ -85,6 +92,19 @@ pub async fn serve(
                 }
             },
         };
+        let address_slot = if exempt.contains(&peer.ip()) {
+            None
+        } else if let Some(slot) = per_address.take(peer.ip(), limits.max_per_address) {
+            Some(slot)
+        } else {
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(refused, address = %peer.ip(), limit = limits.max_per_address,
+                    "connections per address reached: closing new ones");
+            }
+            drop(stream);
+            continue;
+        };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             refused += 1;
             if refused.is_power_of_two() {
@@ -101,6 +121,7 @@ pub async fn serve(
         let io = TokioIo::new(Counted {
             stream,
             _permit: permit,
+            _address_slot: address_slot,
         });
         let router = app.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -150,6 +171,44 @@ pub async fn serve(
 struct Counted {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
+    _address_slot: Option<AddressSlot>,
+}
+
+/// Open sockets per client address.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One socket of an address; counted until dropped.
+struct AddressSlot {
+    table: PerAddress,
+    addr: IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, addr: IpAddr, limit: usize) -> Option<AddressSlot> {
+        let mut table = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let open = table.entry(addr).or_insert(0);
+        if *open >= limit.max(1) {
+            return None;
+        }
+        *open += 1;
+        Some(AddressSlot {
+            table: self.clone(),
+            addr,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(open) = table.get_mut(&self.addr) {
+            *open -= 1;
+            if *open == 0 {
+                table.remove(&self.addr);
+            }
+        }
+    }
 }
 
 impl AsyncRead for Counted {
@@ -187,6 +246,19 @@ impl AsyncWrite for Counted {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_holds_at_most_its_share_and_gets_it_back() {
+        let table = PerAddress::default();
+        let a: IpAddr = [192, 0, 2, 1].into();
+        let first = table.take(a, 2);
+        let second = table.take(a, 2);
+        assert!(first.is_some() && second.is_some());
+        assert!(table.take(a, 2).is_none());
+        assert!(table.take([192, 0, 2, 2].into(), 2).is_some(), "another address");
+        drop(first);
+        assert!(table.take(a, 2).is_some(), "a closed socket frees its slot");
+    }
 
     #[test]
     fn the_connection_cap_defaults_below_the_descriptor_limit() {

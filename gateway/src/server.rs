@@ -402,7 +402,9 @@ impl Gateway {
         let limits = crate::listener::Limits {
             header_read_timeout: Duration::from_secs(server.header_read_timeout_secs.max(1)),
             max_connections: crate::listener::Limits::connections_for(server.max_connections),
+            max_per_address: server.max_connections_per_address,
         };
+        let exempt = server.trusted_proxies.clone();
         tracing::info!(max_connections = limits.max_connections, "connection limit");
         let Gateway {
             state, committer, stop, ..
@@ -410,7 +412,7 @@ impl Gateway {
         drop(state);
         tracing::info!(addr = %listener.local_addr().context("reading the listen address")?, "serving");
         let stop_sockets = stop.clone();
-        crate::listener::serve(listener, app, limits, async move {
+        crate::listener::serve(listener, app, limits, exempt, async move {
             shutdown.await;
             // Upgraded sockets are not waited for: tell them to close.
             let _ = stop_sockets.send(true);

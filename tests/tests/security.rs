@@ -669,3 +669,41 @@ async fn readiness_details_secure_cookies_and_a_strict_csp() -> anyhow::Result<(
     app.stop().await;
     Ok(())
 }
+
+// 2 (continued). While one address floods, others are still served.
+#[tokio::test]
+async fn one_address_cannot_take_every_connection() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = test_config(dir.path());
+    config.server.header_read_timeout_secs = 30;
+    config.server.max_connections = 100;
+    config.server.max_connections_per_address = 30;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let mut flood = Vec::new();
+    for _ in 0..60 {
+        let mut s = tokio::net::TcpStream::connect(app.addr).await?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
+        flood.push(s);
+    }
+    let mut refused = 0;
+    for s in &mut flood {
+        let mut buf = [0u8; 16];
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 30, "the flooding address keeps 30 connections");
+    // Another client (another loopback address) is answered at once.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind("127.0.0.2:0".parse()?)?;
+    let mut other = socket.connect(app.addr).await?;
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await?;
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), other.read_to_string(&mut answer)).await??;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(flood);
+    app.stop().await;
+    Ok(())
+}
