@@ -1223,3 +1223,52 @@ async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() ->
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn what_the_business_writes_from_the_business_app_joins_the_conversation_as_an_answer() -> anyhow::Result<()> {
+    let (app, _stub, agent, _dir) = start().await?;
+    let base = app.base();
+    signed(
+        &base,
+        &notification(
+            vec![msg(
+                "wamid.q1",
+                "text",
+                json!({"body": "Où est la notice de la P200 ?"}),
+            )],
+            vec![],
+        ),
+    )
+    .await?;
+    settled(&base).await?;
+    let before = whatsapp_conversation(&agent).await?;
+    assert!(before["conversation"]["first_response_at"].is_null(), "{before}");
+    let echo = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33186950001", "phone_number_id": PNID},
+        "message_echoes": [{"from": "33186950001", "to": CUSTOMER, "id": "wamid.echo1",
+                            "timestamp": now_secs().to_string(), "type": "text", "text": {"body": "Je vous l'envoie tout de suite"}}]}}]}]});
+    assert_eq!(signed(&base, echo.to_string().as_bytes()).await?, 200);
+    assert_eq!(signed(&base, echo.to_string().as_bytes()).await?, 200, "a redelivery");
+    settled(&base).await?;
+    let after = whatsapp_conversation(&agent).await?;
+    let echoes: Vec<Value> = after["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["external_id"] == "wamid.echo1")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(echoes.len(), 1, "stored once: {after}");
+    assert_eq!(echoes[0]["direction"], "out");
+    assert_eq!(echoes[0]["author_name"], "WhatsApp Business app");
+    assert_eq!(echoes[0]["body"], "Je vous l'envoie tout de suite");
+    assert!(
+        after["conversation"]["first_response_at"].as_i64().is_some(),
+        "it counts as the answer"
+    );
+    app.stop().await;
+    Ok(())
+}

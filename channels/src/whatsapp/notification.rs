@@ -81,6 +81,19 @@ pub struct Revision {
     pub at: i64,
 }
 
+/// A message the business sent from the WhatsApp Business app on a number
+/// also connected to the Cloud API ("coexistence"): part of the conversation,
+/// written by the business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo {
+    pub endpoint: String,
+    pub external_id: String,
+    /// The customer it went to: phone number, else business-scoped user id.
+    pub to: String,
+    pub text: String,
+    pub at: i64,
+}
+
 /// Something Meta reported that is not a message and needs no action from
 /// the gateway (a webhook field it does not apply yet): kept for the admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +110,8 @@ pub struct Notification {
     pub statuses: Vec<Status>,
     /// Edits and deletions of messages customers sent.
     pub revisions: Vec<Revision>,
+    /// What the business wrote from the WhatsApp Business app.
+    pub echoes: Vec<Echo>,
     /// Value-level errors and anything this code could not read.
     pub errors: Vec<ValueError>,
     /// Webhook fields recorded, not applied.
@@ -156,6 +171,35 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                 .unwrap_or_default()
                 .to_string();
             let field = s(change, "field");
+            if field == "smb_message_echoes" {
+                for m in value
+                    .get("message_echoes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let to = non_empty(m.get("to")).or_else(|| non_empty(m.get("to_user_id")));
+                    let Some(to) = to else {
+                        out.errors.push(ValueError {
+                            endpoint: endpoint.clone(),
+                            code: None,
+                            title: "message echo without a recipient".into(),
+                            details: m.to_string().chars().take(2000).collect(),
+                        });
+                        continue;
+                    };
+                    // The content reads like any message; only who wrote it differs.
+                    let content = message(m, &endpoint, &[]);
+                    out.echoes.push(Echo {
+                        endpoint: endpoint.clone(),
+                        external_id: s(m, "id"),
+                        to,
+                        text: content.text,
+                        at: seconds(m),
+                    });
+                }
+                continue;
+            }
             if field != "messages" {
                 // Documented fields the gateway does not act on (yet), and any
                 // future one: recorded as information, not as errors.

@@ -193,6 +193,78 @@ pub async fn apply_revision(conn: &mut AnyConnection, r: &channels::whatsapp::Re
     Ok(Some((conversation, message)))
 }
 
+/// A message the business sent from the WhatsApp Business app: stored in the
+/// customer's latest conversation as written by the business, and counted as
+/// an answer (first response, SLA). It does not touch the customer-service
+/// window, which only the customer's messages open. `None` when the customer
+/// has no conversation yet, or for a replay.
+pub async fn record_echo(
+    conn: &mut AnyConnection,
+    echo: &channels::whatsapp::Echo,
+    now: i64,
+) -> Result<Option<(i64, i64)>> {
+    let address: Option<String> =
+        sqlx::query_scalar("SELECT address FROM whatsapp_customers WHERE phone = $1 OR bsuid = $1 ORDER BY id LIMIT 1")
+            .bind(&echo.to)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let address = address.unwrap_or_else(|| echo.to.clone());
+    let conversation: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(&echo.endpoint)
+    .bind(&address)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(conversation) = conversation else {
+        return Ok(None);
+    };
+    if super::ingest::find_message(conn, "whatsapp", &echo.endpoint, &echo.external_id)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let at = if echo.at > 0 { echo.at.min(now) } else { now };
+    let id = ConversationId(conversation);
+    let message = super::messages::insert(
+        conn,
+        &super::messages::NewMessage {
+            conversation_id: id,
+            direction: super::messages::Direction::Out,
+            author_kind: "business_app",
+            author_agent_id: None,
+            author_name: Some("WhatsApp Business app"),
+            channel: "whatsapp",
+            endpoint: &echo.endpoint,
+            external_id: Some(&echo.external_id),
+            client_id: None,
+            subject: None,
+            body: &echo.text,
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: at,
+        },
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE conversations SET first_response_at = COALESCE(first_response_at, $2), updated_at = $2 WHERE id = $1",
+    )
+    .bind(conversation)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE queue_entries SET waiting_since = NULL WHERE conversation_id = $1")
+        .bind(conversation)
+        .execute(&mut *conn)
+        .await?;
+    super::sla::meet(conn, id, crate::sla::TimerKind::FirstResponse, at).await?;
+    super::sla::meet(conn, id, crate::sla::TimerKind::NextResponse, at).await?;
+    Ok(Some((conversation, message.0)))
+}
+
 /// The earlier texts of an edited message, oldest first.
 pub async fn message_versions(conn: &mut AnyConnection, message: i64) -> Result<Vec<(String, i64)>> {
     Ok(

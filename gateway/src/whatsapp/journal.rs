@@ -154,6 +154,7 @@ impl JournalProcessor {
         let mut statuses = Vec::new();
         let mut errors = Vec::new();
         let mut revisions = Vec::new();
+        let mut echoes = Vec::new();
         let mut information = Vec::new();
         for (id, n) in notifications {
             let Notification {
@@ -161,6 +162,7 @@ impl JournalProcessor {
                 reactions: r,
                 statuses: s,
                 revisions: v,
+                echoes: x,
                 errors: e,
                 information: i,
             } = n;
@@ -168,6 +170,7 @@ impl JournalProcessor {
             reactions.extend(r);
             statuses.extend(s);
             revisions.extend(v);
+            echoes.extend(x);
             information.extend(
                 i.into_iter()
                     .enumerate()
@@ -224,6 +227,12 @@ impl JournalProcessor {
         for r in &revisions {
             if let Some(changed) = whatsapp::apply_revision(&mut tx, r).await? {
                 revised.push(changed);
+            }
+        }
+        for echo in &echoes {
+            match whatsapp::record_echo(&mut tx, echo, now).await? {
+                Some(changed) => revised.push(changed),
+                None => debug!(to = %echo.to, "message echo with no conversation, or replayed"),
             }
         }
         for (key, info) in &information {
