@@ -336,6 +336,9 @@ pub struct WhatsappTemplate {
     pub parameters: usize,
     /// What it says, for agents choosing one.
     pub description: String,
+    /// Meta's category: `utility`, `authentication` or `marketing` (never sent
+    /// to a customer who stopped marketing messages).
+    pub category: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

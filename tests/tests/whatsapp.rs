@@ -30,12 +30,22 @@ fn wa_config(dir: &std::path::Path, stub: &GraphStub) -> Config {
         name: "SAV".into(),
         language: "fr".into(),
     }];
-    wa.templates = vec![WhatsappTemplate {
-        name: "sav_followup".into(),
-        language: "fr".into(),
-        parameters: 1,
-        description: "Bonjour {{1}}, nous revenons vers vous.".into(),
-    }];
+    wa.templates = vec![
+        WhatsappTemplate {
+            name: "sav_followup".into(),
+            language: "fr".into(),
+            parameters: 1,
+            description: "Bonjour {{1}}, nous revenons vers vous.".into(),
+            category: "utility".into(),
+        },
+        WhatsappTemplate {
+            name: "maintenance_offer".into(),
+            language: "fr".into(),
+            parameters: 0,
+            description: "Profitez de notre offre de maintenance préventive.".into(),
+            category: "marketing".into(),
+        },
+    ];
     config.outbox.retry_base_secs = 1;
     config
 }
@@ -1269,6 +1279,65 @@ async fn what_the_business_writes_from_the_business_app_joins_the_conversation_a
         after["conversation"]["first_response_at"].as_i64().is_some(),
         "it counts as the answer"
     );
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn paused_templates_and_marketing_to_customers_who_stopped_it_are_refused() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let base = app.base();
+    signed(
+        &base,
+        &notification(vec![msg("wamid.t1", "text", json!({"body": "Bonjour"}))], vec![]),
+    )
+    .await?;
+    // Meta pauses the follow-up template (quality), and the customer stops marketing messages.
+    let events = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "message_template_status_update", "value": {"event": "PAUSED", "message_template_id": 1,
+            "message_template_name": "sav_followup", "message_template_language": "fr", "reason": "LOW_QUALITY"}},
+        {"field": "user_preferences", "value": {"metadata": {"phone_number_id": PNID},
+            "user_preferences": [{"wa_id": CUSTOMER, "detail": "User requested to stop marketing messages",
+                                  "category": "marketing_messages", "value": "stop", "timestamp": now_secs()}]}}]}]});
+    assert_eq!(signed(&base, events.to_string().as_bytes()).await?, 200);
+    settled(&base).await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let id = c["conversation"]["id"].clone();
+    let sends_before = stub.sends().len();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/template"),
+            json!({"name": "sav_followup", "parameters": ["Jean-Luc"]}),
+        )
+        .await?;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.to_string().contains("paused") && body.to_string().contains("LOW_QUALITY"),
+        "{body}"
+    );
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/template"),
+            json!({"name": "maintenance_offer", "parameters": []}),
+        )
+        .await?;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("stopped marketing"), "{body}");
+    assert_eq!(stub.sends().len(), sends_before, "nothing was sent");
+
+    // Meta approves it again: it goes.
+    let approved = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "message_template_status_update", "value": {"event": "APPROVED",
+            "message_template_name": "sav_followup", "message_template_language": "fr", "reason": "NONE"}}]}]});
+    signed(&base, approved.to_string().as_bytes()).await?;
+    settled(&base).await?;
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/template"),
+            json!({"name": "sav_followup", "parameters": ["Jean-Luc"]}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
     app.stop().await;
     Ok(())
 }

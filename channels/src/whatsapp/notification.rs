@@ -94,6 +94,27 @@ pub struct Echo {
     pub at: i64,
 }
 
+/// A template's state changed at Meta (approved, paused, rejected, disabled…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateState {
+    pub name: String,
+    pub language: String,
+    /// Meta's event, upper case: `APPROVED`, `PAUSED`, `REJECTED`, `DISABLED`, …
+    pub status: String,
+    pub reason: String,
+}
+
+/// A customer stopped (or resumed) a category of messages, e.g. marketing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preference {
+    /// Phone number, else business-scoped user id.
+    pub customer: String,
+    pub category: String,
+    /// `stop` or `resume`.
+    pub value: String,
+    pub at: i64,
+}
+
 /// Something Meta reported that is not a message and needs no action from
 /// the gateway (a webhook field it does not apply yet): kept for the admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +133,8 @@ pub struct Notification {
     pub revisions: Vec<Revision>,
     /// What the business wrote from the WhatsApp Business app.
     pub echoes: Vec<Echo>,
+    pub templates: Vec<TemplateState>,
+    pub preferences: Vec<Preference>,
     /// Value-level errors and anything this code could not read.
     pub errors: Vec<ValueError>,
     /// Webhook fields recorded, not applied.
@@ -199,6 +222,31 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                     });
                 }
                 continue;
+            }
+            if field == "message_template_status_update" {
+                out.templates.push(TemplateState {
+                    name: s(&value, "message_template_name"),
+                    language: s(&value, "message_template_language"),
+                    status: s(&value, "event").to_ascii_uppercase(),
+                    reason: s(&value, "reason"),
+                });
+            }
+            if field == "user_preferences" {
+                for p in value
+                    .get("user_preferences")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(customer) = non_empty(p.get("wa_id")).or_else(|| non_empty(p.get("user_id"))) {
+                        out.preferences.push(Preference {
+                            customer,
+                            category: s(p, "category"),
+                            value: s(p, "value"),
+                            at: seconds(p),
+                        });
+                    }
+                }
             }
             if field != "messages" {
                 // Documented fields the gateway does not act on (yet), and any

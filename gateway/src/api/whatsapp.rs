@@ -111,6 +111,31 @@ async fn template(
             format!("no approved template {:?}; configured: {known:?}", body.name),
         )
     })?;
+    // What Meta says of the template now, and what the customer asked for.
+    if let Some((status, reason)) = state.store.whatsapp_template_state(&t.name, &t.language).await?
+        && status != "APPROVED"
+    {
+        return Err(ApiError::Conflict(format!(
+            "template {:?} is {} at Meta{}: it cannot be sent",
+            t.name,
+            status.to_lowercase(),
+            if reason.is_empty() || reason == "NONE" {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            }
+        )));
+    }
+    if t.category.eq_ignore_ascii_case("marketing")
+        && state
+            .store
+            .whatsapp_marketing_opted_out(&conversation.customer_address)
+            .await?
+    {
+        return Err(ApiError::Conflict(
+            "the customer stopped marketing messages: send a utility template or wait for them to write".into(),
+        ));
+    }
     if body.parameters.len() != t.parameters {
         return Err(ApiError::BadRequest(
             "bad_parameters",
@@ -164,7 +189,7 @@ pub(super) async fn view(
         .config
         .templates
         .iter()
-        .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description}))
+        .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description, "category": t.category}))
         .collect();
     Ok(json!({
         "window_open": now < closes_at,

@@ -265,6 +265,59 @@ pub async fn record_echo(
     Ok(Some((conversation, message.0)))
 }
 
+/// Records a template's state as Meta reported it.
+pub async fn set_template_state(
+    conn: &mut AnyConnection,
+    t: &channels::whatsapp::TemplateState,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO whatsapp_template_states (name, language, status, reason, updated_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (name, language) DO UPDATE SET status = $3, reason = $4, updated_at = $5",
+    )
+    .bind(&t.name)
+    .bind(&t.language)
+    .bind(&t.status)
+    .bind(&t.reason)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A customer stopped or resumed marketing messages; a customer never seen gets a row.
+pub async fn set_preference(conn: &mut AnyConnection, p: &channels::whatsapp::Preference, now: i64) -> Result<()> {
+    if p.category != "marketing_messages" {
+        return Ok(());
+    }
+    let stop = (p.value == "stop").then_some(if p.at > 0 { p.at } else { now });
+    let column = if crate::whatsapp::identity::is_bsuid(&p.customer) {
+        "bsuid"
+    } else {
+        "phone"
+    };
+    let updated = sqlx::query(&format!(
+        "UPDATE whatsapp_customers SET marketing_opt_out_at = $2, updated_at = $3 WHERE {column} = $1"
+    ))
+    .bind(&p.customer)
+    .bind(stop)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        sqlx::query(&format!(
+            "INSERT INTO whatsapp_customers (address, {column}, marketing_opt_out_at, updated_at) VALUES ($1, $1, $2, $3)"
+        ))
+        .bind(&p.customer)
+        .bind(stop)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The earlier texts of an edited message, oldest first.
 pub async fn message_versions(conn: &mut AnyConnection, message: i64) -> Result<Vec<(String, i64)>> {
     Ok(
@@ -393,6 +446,29 @@ pub struct ChannelErrorRow {
 }
 
 impl Store {
+    /// A template's state at Meta (status, reason), when Meta reported one.
+    pub async fn whatsapp_template_state(&self, name: &str, language: &str) -> Result<Option<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT status, reason FROM whatsapp_template_states WHERE name = $1 AND language = $2")
+                .bind(name)
+                .bind(language)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    /// Whether the customer keyed by `address` stopped marketing messages.
+    pub async fn whatsapp_marketing_opted_out(&self, address: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM whatsapp_customers WHERE (address = $1 OR phone = $1 OR bsuid = $1) \
+             AND marketing_opt_out_at IS NOT NULL",
+        )
+        .bind(address)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(n > 0)
+    }
+
     pub async fn whatsapp_message_versions(&self, message: i64) -> Result<Vec<(String, i64)>> {
         let mut conn = self.reader.acquire().await?;
         message_versions(&mut conn, message).await

@@ -155,6 +155,8 @@ impl JournalProcessor {
         let mut errors = Vec::new();
         let mut revisions = Vec::new();
         let mut echoes = Vec::new();
+        let mut template_states = Vec::new();
+        let mut preferences = Vec::new();
         let mut information = Vec::new();
         for (id, n) in notifications {
             let Notification {
@@ -163,6 +165,8 @@ impl JournalProcessor {
                 statuses: s,
                 revisions: v,
                 echoes: x,
+                templates: t,
+                preferences: p,
                 errors: e,
                 information: i,
             } = n;
@@ -171,6 +175,8 @@ impl JournalProcessor {
             statuses.extend(s);
             revisions.extend(v);
             echoes.extend(x);
+            template_states.extend(t);
+            preferences.extend(p);
             information.extend(
                 i.into_iter()
                     .enumerate()
@@ -234,6 +240,12 @@ impl JournalProcessor {
                 Some(changed) => revised.push(changed),
                 None => debug!(to = %echo.to, "message echo with no conversation, or replayed"),
             }
+        }
+        for t in &template_states {
+            whatsapp::set_template_state(&mut tx, t, now).await?;
+        }
+        for p in &preferences {
+            whatsapp::set_preference(&mut tx, p, now).await?;
         }
         for (key, info) in &information {
             whatsapp::insert_channel_info(&mut tx, "whatsapp", info, key, now).await?;
