@@ -24,6 +24,29 @@ async fn login_status(base: &str, username: &str, password: &str, forwarded_for:
     Ok(request.send().await?.status().as_u16())
 }
 
+/// `n` connections that each sent half a request head, as a slow client would.
+async fn half_open(addr: std::net::SocketAddr, n: usize) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
+    let mut sockets = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = tokio::net::TcpStream::connect(addr).await?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
+        sockets.push(s);
+    }
+    Ok(sockets)
+}
+
+/// How many of the sockets the server closed (or answered and closed) within `wait` each.
+async fn closed_by_server(sockets: &mut [tokio::net::TcpStream], wait: Duration) -> usize {
+    let mut closed = 0;
+    for s in sockets {
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(_) | Err(_)) = tokio::time::timeout(wait, s.read(&mut buf)).await {
+            closed += 1;
+        }
+    }
+    closed
+}
+
 /// Peak resident memory of a process, in kB.
 fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -79,12 +102,15 @@ async fn close_code(
 #[tokio::test]
 async fn three_hundred_parallel_logins_keep_memory_flat() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    // The per-address limit would refuse most of them before argon2: lift it,
-    // so this measures the bound on password checks themselves.
+    // The per-address limits would refuse most of them before argon2: lift
+    // them, so this measures the bound on password checks themselves.
     let server = ChildServer::start_with_env(
         BINARY,
         dir.path(),
-        &[("SWITCHYARD__AUTH__LOGIN_BURST_PER_ADDRESS", "100000".into())],
+        &[
+            ("SWITCHYARD__AUTH__LOGIN_BURST_PER_ADDRESS", "100000".into()),
+            ("SWITCHYARD__SERVER__MAX_CONNECTIONS_PER_ADDRESS", "100000".into()),
+        ],
     )
     .await?;
     let base = server.base();
@@ -196,23 +222,10 @@ async fn slow_and_idle_connections_are_dropped_and_the_excess_refused() -> anyho
     config.webchat.idle_timeout_secs = 1;
     let app = spawn_app_with(config, Clock::system()).await?;
 
-    let mut sockets = Vec::new();
-    for _ in 0..100 {
-        let mut s = tokio::net::TcpStream::connect(app.addr).await?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
-        sockets.push(s);
-    }
+    let mut sockets = half_open(app.addr, 100).await?;
     // Every one of them is closed by the server: the excess at once, the
     // rest when their header time runs out.
-    let mut closed = 0;
-    for s in &mut sockets {
-        let mut buf = [0u8; 256];
-        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => closed += 1,
-            Ok(Ok(_)) => closed += 1, // an error answer (408) then close
-            Err(_) => {}
-        }
-    }
+    let closed = closed_by_server(&mut sockets, Duration::from_secs(10)).await;
     assert_eq!(closed, 100, "every half-open connection was dropped");
     let r = reqwest::get(format!("{}/healthz", app.base())).await?;
     assert_eq!(r.status().as_u16(), 200, "and the gateway still answers");
@@ -679,19 +692,8 @@ async fn one_address_cannot_take_every_connection() -> anyhow::Result<()> {
     config.server.max_connections = 100;
     config.server.max_connections_per_address = 30;
     let app = spawn_app_with(config, Clock::system()).await?;
-    let mut flood = Vec::new();
-    for _ in 0..60 {
-        let mut s = tokio::net::TcpStream::connect(app.addr).await?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
-        flood.push(s);
-    }
-    let mut refused = 0;
-    for s in &mut flood {
-        let mut buf = [0u8; 16];
-        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await {
-            refused += 1;
-        }
-    }
+    let mut flood = half_open(app.addr, 60).await?;
+    let refused = closed_by_server(&mut flood, Duration::from_millis(200)).await;
     assert_eq!(refused, 30, "the flooding address keeps 30 connections");
     // Another client (another loopback address) is answered at once.
     let socket = tokio::net::TcpSocket::new_v4()?;

@@ -148,6 +148,17 @@ async fn eventually(agent: &AgentClient, what: &str, pred: impl Fn(&Value) -> bo
     anyhow::bail!("never happened: {what}\n{}", whatsapp_conversation(agent).await?)
 }
 
+/// The first request sent to the Graph API that `pred` accepts (bounded: 10 s).
+async fn sent_where(stub: &GraphStub, pred: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..200 {
+        if let Some(found) = stub.sends().into_iter().find(|s| pred(s)) {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Value::Null
+}
+
 fn delivery_of(c: &Value, body: &str) -> Option<String> {
     c["messages"]
         .as_array()?
@@ -991,18 +1002,7 @@ async fn customers_without_a_phone_number_are_kept_apart_answered_by_user_id_and
         )
         .await?;
     assert_eq!(status, 200, "{body}");
-    let mut sent = None;
-    for _ in 0..200 {
-        sent = stub
-            .sends()
-            .into_iter()
-            .find(|s| s["text"]["body"] == "Voici la notice");
-        if sent.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let sent = sent.unwrap_or_default();
+    let sent = sent_where(&stub, |s| s["text"]["body"] == "Voici la notice").await;
     assert_eq!(sent["recipient"], "FR.111", "{sent}");
     assert!(sent.get("to").is_none(), "{sent}");
 
@@ -1028,15 +1028,8 @@ async fn customers_without_a_phone_number_are_kept_apart_answered_by_user_id_and
         )
         .await?;
     assert_eq!(status, 200);
-    let mut second = None;
-    for _ in 0..200 {
-        second = stub.sends().into_iter().find(|s| s["text"]["body"] == "Avec plaisir");
-        if second.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(second.unwrap_or_default()["to"], "33699887766");
+    let second = sent_where(&stub, |s| s["text"]["body"] == "Avec plaisir").await;
+    assert_eq!(second["to"], "33699887766");
 
     // A message that names nobody is not a conversation: a channel error.
     let nobody = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
@@ -1076,19 +1069,13 @@ async fn a_critical_message_from_a_customer_without_a_number_asks_for_one_then_o
     assert!(!kinds.contains(&"callback"), "no callback without a number: {kinds:?}");
     assert!(kinds.contains(&"number_request"), "{kinds:?}");
     // The question reaches the customer, by user id.
-    let mut asked = None;
-    for _ in 0..200 {
-        asked = stub.sends().into_iter().find(|s| {
-            s["text"]["body"]
-                .as_str()
-                .is_some_and(|b| b.contains("numéro de téléphone"))
-        });
-        if asked.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(asked.unwrap_or_default()["recipient"], "FR.333");
+    let asked = sent_where(&stub, |s| {
+        s["text"]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("numéro de téléphone"))
+    })
+    .await;
+    assert_eq!(asked["recipient"], "FR.333");
 
     // The number comes: the callback opens with it.
     let answer = from_user(
