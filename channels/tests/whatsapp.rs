@@ -302,10 +302,13 @@ fn edits_and_deletions_are_revisions_of_the_message_they_name() {
 #[test]
 fn other_webhook_fields_are_information_not_errors() {
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
-        {"field": "account_update", "value": {"event": "ACCOUNT_VIOLATION"}},
-        {"field": "message_template_status_update", "value": {"event": "PAUSED", "message_template_name": "sav_followup"}}]}]});
+        {"field": "account_update", "value": {"event": "VERIFIED_ACCOUNT"}},
+        {"field": "message_template_status_update", "value": {"event": "PAUSED", "message_template_name": "sav_followup"}},
+        {"field": "account_update", "value": {"event": "ACCOUNT_VIOLATION"}}]}]});
     let n = parse_notification(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(n.errors.is_empty());
     let fields: Vec<&str> = n.information.iter().map(|i| i.field.as_str()).collect();
     assert_eq!(fields, ["account_update", "message_template_status_update"]);
+    assert_eq!(n.templates[0].status, "PAUSED");
+    assert_eq!(n.errors.len(), 1, "a violation is for an admin to act on");
+    assert_eq!(n.errors[0].title, "account_update: ACCOUNT_VIOLATION");
 }

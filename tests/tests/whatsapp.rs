@@ -1328,3 +1328,96 @@ async fn paused_templates_and_marketing_to_customers_who_stopped_it_are_refused(
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyhow::Result<()> {
+    let (app, _stub, agent, _dir) = start().await?;
+    let base = app.base();
+    signed(
+        &base,
+        &from_user("FR.444", Some(CUSTOMER), "Jean-Luc", "wamid.k1", "Bonjour"),
+    )
+    .await?;
+    let calls = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "calls", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": PNID},
+        "calls": [{"id": "wacid.1", "from": CUSTOMER, "to": "33186950001", "event": "terminate", "direction": "USER_INITIATED",
+                   "timestamp": now_secs().to_string(), "status": "COMPLETED", "duration": 192}]}}]}]});
+    signed(&base, calls.to_string().as_bytes()).await?;
+    signed(&base, calls.to_string().as_bytes()).await?;
+    let ban = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "account_update",
+        "value": {"event": "ACCOUNT_VIOLATION", "violation_info": {"violation_type": "SCAM"}}}]}]});
+    signed(&base, ban.to_string().as_bytes()).await?;
+    settled(&base).await?;
+
+    let c = whatsapp_conversation(&agent).await?;
+    let notes: Vec<&Value> = c["messages"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["author_name"] == "WhatsApp call").collect())
+        .unwrap_or_default();
+    assert_eq!(notes.len(), 1, "{c}");
+    assert_eq!(notes[0]["direction"], "note");
+    assert!(
+        notes[0]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("completed, 3 min 12 s")),
+        "{}",
+        notes[0]
+    );
+    let who = &c["whatsapp"]["customer"];
+    assert_eq!(who["bsuid"], "FR.444", "{who}");
+    assert_eq!(who["username"], "@jean-luc");
+    assert_eq!(who["phone"], CUSTOMER);
+
+    let errors = agent.ok("/api/v1/admin/channel-errors").await?;
+    let violation = errors["errors"]
+        .as_array()
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["title"] == "account_update: ACCOUNT_VIOLATION")
+                .cloned()
+        })
+        .unwrap_or_default();
+    assert_eq!(violation["kind"], "error", "an admin must act: {errors}");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_customer_who_changes_number_keeps_their_conversation_and_is_answered_on_the_new_one() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let base = app.base();
+    signed(
+        &base,
+        &notification(vec![msg("wamid.n1", "text", json!({"body": "Bonjour"}))], vec![]),
+    )
+    .await?;
+    let change = msg(
+        "wamid.n2",
+        "system",
+        json!({"body": "User Jean-Luc changed from 33612345678 to 33611112222", "wa_id": "33611112222",
+               "type": "user_changed_number"}),
+    );
+    signed(&base, &notification(vec![change], vec![])).await?;
+    let mut from_new = msg("wamid.n3", "text", json!({"body": "C'est mon nouveau numéro"}));
+    from_new["from"] = json!("33611112222");
+    signed(&base, &notification(vec![from_new], vec![])).await?;
+    settled(&base).await?;
+    let list = agent.ok("/api/v1/conversations?limit=100").await?;
+    let whatsapp: Vec<&Value> = list["conversations"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["channel"] == "whatsapp").collect())
+        .unwrap_or_default();
+    assert_eq!(whatsapp.len(), 1, "one customer, one conversation: {list}");
+    let id = whatsapp[0]["id"].clone();
+    let (status, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Bien noté"}),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let sent = sent_where(&stub, |s| s["text"]["body"] == "Bien noté").await;
+    assert_eq!(sent["to"], "33611112222", "{sent}");
+    app.stop().await;
+    Ok(())
+}

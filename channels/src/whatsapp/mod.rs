@@ -8,7 +8,7 @@ mod signature;
 
 pub use graph::{ErrorClass, GraphClient, GraphError, MediaInfo, SendOutcome, body, classify_error};
 pub use notification::{
-    Echo, Information, Notification, NotificationError, Preference, Reaction, Revision, Sender, Status, StatusKind,
-    TemplateState, ValueError, parse_notification, sender,
+    CallEvent, Echo, Information, Notification, NotificationError, NumberChange, Preference, Reaction, Revision,
+    Sender, Status, StatusKind, TemplateState, ValueError, parse_notification, sender,
 };
 pub use signature::{SignatureError, verify_challenge, verify_signature};

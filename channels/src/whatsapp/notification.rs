@@ -94,6 +94,57 @@ pub struct Echo {
     pub at: i64,
 }
 
+/// A customer changed their phone number (Meta's `user_changed_number` system
+/// message); a new number also means a new business-scoped user id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberChange {
+    pub old_phone: String,
+    pub new_phone: String,
+    pub new_bsuid: Option<String>,
+}
+
+/// A WhatsApp call between the business number and a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallEvent {
+    pub endpoint: String,
+    pub id: String,
+    /// The customer: phone number, else business-scoped user id.
+    pub customer: String,
+    /// `connect`, `terminate`, …
+    pub event: String,
+    /// `BUSINESS_INITIATED` or `USER_INITIATED`, when Meta says.
+    pub direction: String,
+    pub status: String,
+    pub duration_secs: Option<i64>,
+    pub at: i64,
+}
+
+impl CallEvent {
+    /// One line for the conversation.
+    pub fn describe(&self) -> String {
+        let who = if self.direction.eq_ignore_ascii_case("BUSINESS_INITIATED") {
+            "to the customer"
+        } else {
+            "from the customer"
+        };
+        match self.event.as_str() {
+            "connect" => format!("📞 WhatsApp call {who}: ringing"),
+            "terminate" => {
+                let status = if self.status.is_empty() {
+                    "ended".to_string()
+                } else {
+                    self.status.to_lowercase()
+                };
+                match self.duration_secs {
+                    Some(d) if d > 0 => format!("📞 WhatsApp call {who}: {status}, {} min {:02} s", d / 60, d % 60),
+                    _ => format!("📞 WhatsApp call {who}: {status}"),
+                }
+            }
+            other => format!("📞 WhatsApp call {who}: {other}"),
+        }
+    }
+}
+
 /// A template's state changed at Meta (approved, paused, rejected, disabled…).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateState {
@@ -135,6 +186,8 @@ pub struct Notification {
     pub echoes: Vec<Echo>,
     pub templates: Vec<TemplateState>,
     pub preferences: Vec<Preference>,
+    pub calls: Vec<CallEvent>,
+    pub number_changes: Vec<NumberChange>,
     /// Value-level errors and anything this code could not read.
     pub errors: Vec<ValueError>,
     /// Webhook fields recorded, not applied.
@@ -231,6 +284,52 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                     reason: s(&value, "reason"),
                 });
             }
+            if field == "calls" {
+                for c in value.get("calls").and_then(Value::as_array).into_iter().flatten() {
+                    // The customer is whichever side is not the business number.
+                    let direction = s(c, "direction");
+                    let side = if direction.eq_ignore_ascii_case("BUSINESS_INITIATED") {
+                        "to"
+                    } else {
+                        "from"
+                    };
+                    let customer = non_empty(c.get(side)).or_else(|| non_empty(c.get(format!("{side}_user_id"))));
+                    if let Some(customer) = customer {
+                        out.calls.push(CallEvent {
+                            endpoint: endpoint.clone(),
+                            id: s(c, "id"),
+                            customer,
+                            event: s(c, "event"),
+                            direction,
+                            status: s(c, "status"),
+                            duration_secs: c.get("duration").and_then(Value::as_i64),
+                            at: seconds(c),
+                        });
+                    }
+                }
+            }
+            if field == "account_update" || field == "phone_number_quality_update" {
+                let event = s(&value, "event").to_ascii_uppercase();
+                const SERIOUS: &[&str] = &[
+                    "ACCOUNT_VIOLATION",
+                    "ACCOUNT_RESTRICTION",
+                    "DISABLED_UPDATE",
+                    "ACCOUNT_DELETED",
+                    "PARTNER_REMOVED",
+                    "DOWNGRADE",
+                    "FLAGGED",
+                ];
+                if SERIOUS.contains(&event.as_str()) {
+                    // Bans, violations, quality drops, a partner removed: an admin must act.
+                    out.errors.push(ValueError {
+                        endpoint: endpoint.clone(),
+                        code: None,
+                        title: format!("{field}: {event}"),
+                        details: value.to_string().chars().take(2000).collect(),
+                    });
+                    continue;
+                }
+            }
             if field == "user_preferences" {
                 for p in value
                     .get("user_preferences")
@@ -291,7 +390,15 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                     });
                     continue;
                 }
-                out.messages.push(message(m, &endpoint, &contacts));
+                let mut inbound = message(m, &endpoint, &contacts);
+                if let Some(change) = number_change(m) {
+                    // The notice is filed under the customer's new number, which
+                    // the gateway links to their row before threading it.
+                    inbound.contact.phone = Some(format!("+{}", change.new_phone));
+                    inbound.from.address = change.new_phone.clone();
+                    out.number_changes.push(change);
+                }
+                out.messages.push(inbound);
             }
             for st in value.get("statuses").and_then(Value::as_array).into_iter().flatten() {
                 let raw_status = s(st, "status");
@@ -316,6 +423,18 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
         }
     }
     Ok(out)
+}
+
+fn number_change(m: &Value) -> Option<NumberChange> {
+    let system = m.get("system").filter(|_| s(m, "type") == "system")?;
+    if s(system, "type") != "user_changed_number" {
+        return None;
+    }
+    Some(NumberChange {
+        old_phone: non_empty(m.get("from"))?,
+        new_phone: non_empty(system.get("wa_id")).or_else(|| non_empty(system.get("new_wa_id")))?,
+        new_bsuid: non_empty(system.get("user_id")),
+    })
 }
 
 /// An `edit` (new text of a message the customer sent) or a `revoke` (they

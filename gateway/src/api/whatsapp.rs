@@ -191,7 +191,10 @@ pub(super) async fn view(
         .iter()
         .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description, "category": t.category}))
         .collect();
+    let customer = state.store.whatsapp_customer(&conversation.customer_address).await?;
     Ok(json!({
+        // Who Meta says the customer is: username, number, business-scoped id (and parent).
+        "customer": customer,
         "window_open": now < closes_at,
         "window_closes_at": closes_at,
         "window_closing_soon": now < closes_at && closes_at - now <= warn_ms,

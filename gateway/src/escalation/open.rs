@@ -51,14 +51,16 @@ async fn callback_number(
 ) -> Result<Option<String>, StoreError> {
     if inbound.channel == ChannelKind::Whatsapp {
         let address = inbound.from.address.as_str();
-        let known = if let Some(p) = inbound.contact.phone.as_deref() {
-            Some(p.to_string())
-        } else if crate::whatsapp::identity::is_bsuid(address) {
-            crate::store::whatsapp::phone_for(conn, address)
-                .await?
-                .map(|p| format!("+{p}"))
-        } else {
-            Some(format!("+{}", address.trim_start_matches('+')))
+        let known = match inbound.contact.phone.as_deref() {
+            Some(p) => Some(p.to_string()),
+            // On record: also the new number of a customer who changed numbers.
+            None => match crate::store::whatsapp::phone_for(conn, address).await? {
+                Some(p) => Some(format!("+{p}")),
+                None if !crate::whatsapp::identity::is_bsuid(address) => {
+                    Some(format!("+{}", address.trim_start_matches('+')))
+                }
+                None => None,
+            },
         };
         return Ok(known.or_else(|| verdict.fields.phones.first().cloned()));
     }

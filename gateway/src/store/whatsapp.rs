@@ -193,6 +193,67 @@ pub async fn apply_revision(conn: &mut AnyConnection, r: &channels::whatsapp::Re
     Ok(Some((conversation, message)))
 }
 
+/// The latest conversation of the customer Meta names `customer` (phone or BSUID) on `endpoint`.
+async fn customer_conversation(conn: &mut AnyConnection, endpoint: &str, customer: &str) -> Result<Option<i64>> {
+    let address: Option<String> =
+        sqlx::query_scalar("SELECT address FROM whatsapp_customers WHERE phone = $1 OR bsuid = $1 ORDER BY id LIMIT 1")
+            .bind(customer)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let address = address.unwrap_or_else(|| customer.to_string());
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(endpoint)
+    .bind(&address)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A WhatsApp call with the customer (its start, its end and duration), as a
+/// note in their latest conversation, once per call event. `None` when they
+/// have no conversation, or for a replay.
+pub async fn record_call(
+    conn: &mut AnyConnection,
+    call: &channels::whatsapp::CallEvent,
+    now: i64,
+) -> Result<Option<(i64, i64)>> {
+    let Some(conversation) = customer_conversation(conn, &call.endpoint, &call.customer).await? else {
+        return Ok(None);
+    };
+    let external_id = format!("call:{}:{}", call.id, call.event);
+    if super::ingest::find_message(conn, "whatsapp", &call.endpoint, &external_id)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let at = if call.at > 0 { call.at.min(now) } else { now };
+    let message = super::messages::insert(
+        conn,
+        &super::messages::NewMessage {
+            conversation_id: ConversationId(conversation),
+            direction: super::messages::Direction::Note,
+            author_kind: "system",
+            author_agent_id: None,
+            author_name: Some("WhatsApp call"),
+            channel: "whatsapp",
+            endpoint: &call.endpoint,
+            external_id: Some(&external_id),
+            client_id: None,
+            subject: None,
+            body: &call.describe(),
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: at,
+        },
+    )
+    .await?;
+    Ok(Some((conversation, message.0)))
+}
+
 /// A message the business sent from the WhatsApp Business app: stored in the
 /// customer's latest conversation as written by the business, and counted as
 /// an answer (first response, SLA). It does not touch the customer-service
@@ -203,21 +264,7 @@ pub async fn record_echo(
     echo: &channels::whatsapp::Echo,
     now: i64,
 ) -> Result<Option<(i64, i64)>> {
-    let address: Option<String> =
-        sqlx::query_scalar("SELECT address FROM whatsapp_customers WHERE phone = $1 OR bsuid = $1 ORDER BY id LIMIT 1")
-            .bind(&echo.to)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let address = address.unwrap_or_else(|| echo.to.clone());
-    let conversation: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM conversations WHERE channel = 'whatsapp' AND endpoint = $1 AND customer_address = $2 \
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(&echo.endpoint)
-    .bind(&address)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(conversation) = conversation else {
+    let Some(conversation) = customer_conversation(conn, &echo.endpoint, &echo.to).await? else {
         return Ok(None);
     };
     if super::ingest::find_message(conn, "whatsapp", &echo.endpoint, &echo.external_id)
@@ -445,7 +492,44 @@ pub struct ChannelErrorRow {
     pub received_at: i64,
 }
 
+/// What the inbox shows of a WhatsApp customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerIdentity {
+    pub phone: Option<String>,
+    pub bsuid: Option<String>,
+    pub parent_bsuid: Option<String>,
+    pub username: Option<String>,
+    pub marketing_opt_out: bool,
+}
+
+#[derive(FromRow)]
+struct IdentityRow {
+    phone: Option<String>,
+    bsuid: Option<String>,
+    parent_bsuid: Option<String>,
+    username: Option<String>,
+    marketing_opt_out_at: Option<i64>,
+}
+
 impl Store {
+    /// The identity row of the customer whose conversations are keyed by `address`.
+    pub async fn whatsapp_customer(&self, address: &str) -> Result<Option<CustomerIdentity>> {
+        let row: Option<IdentityRow> = sqlx::query_as(
+            "SELECT phone, bsuid, parent_bsuid, username, marketing_opt_out_at FROM whatsapp_customers \
+             WHERE address = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(address)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(|r| CustomerIdentity {
+            phone: r.phone,
+            bsuid: r.bsuid,
+            parent_bsuid: r.parent_bsuid,
+            username: r.username,
+            marketing_opt_out: r.marketing_opt_out_at.is_some(),
+        }))
+    }
+
     /// A template's state at Meta (status, reason), when Meta reported one.
     pub async fn whatsapp_template_state(&self, name: &str, language: &str) -> Result<Option<(String, String)>> {
         Ok(
@@ -690,6 +774,35 @@ pub async fn resolve_customer(
     .execute(&mut *conn)
     .await?;
     Ok(Some(resolution.address().to_string()))
+}
+
+/// A customer's new number (and BSUID) replaces the old on their row, so the
+/// new number still finds their conversations and replies go to it. Nothing
+/// changes when the new number already belongs to a known customer.
+pub async fn change_number(conn: &mut AnyConnection, c: &channels::whatsapp::NumberChange, now: i64) -> Result<()> {
+    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM whatsapp_customers WHERE phone = $1")
+        .bind(&c.new_phone)
+        .fetch_one(&mut *conn)
+        .await?;
+    if taken > 0 {
+        return Ok(());
+    }
+    if let Some(bsuid) = &c.new_bsuid {
+        sqlx::query("UPDATE whatsapp_customers SET bsuid = NULL WHERE bsuid = $1")
+            .bind(bsuid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE whatsapp_customers SET phone = $2, bsuid = COALESCE($3, bsuid), updated_at = $4 WHERE phone = $1",
+    )
+    .bind(&c.old_phone)
+    .bind(&c.new_phone)
+    .bind(c.new_bsuid.as_deref())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The phone number known for the customer keyed by `address`, if any.

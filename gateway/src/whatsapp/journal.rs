@@ -157,6 +157,8 @@ impl JournalProcessor {
         let mut echoes = Vec::new();
         let mut template_states = Vec::new();
         let mut preferences = Vec::new();
+        let mut calls = Vec::new();
+        let mut number_changes = Vec::new();
         let mut information = Vec::new();
         for (id, n) in notifications {
             let Notification {
@@ -167,6 +169,8 @@ impl JournalProcessor {
                 echoes: x,
                 templates: t,
                 preferences: p,
+                calls: c,
+                number_changes: nc,
                 errors: e,
                 information: i,
             } = n;
@@ -177,6 +181,8 @@ impl JournalProcessor {
             echoes.extend(x);
             template_states.extend(t);
             preferences.extend(p);
+            calls.extend(c);
+            number_changes.extend(nc);
             information.extend(
                 i.into_iter()
                     .enumerate()
@@ -195,6 +201,15 @@ impl JournalProcessor {
             {
                 m.language.get_or_insert_with(|| n.language.clone());
             }
+        }
+        // A customer's new number must find their row before their next
+        // message (possibly in this very round) is threaded.
+        if !number_changes.is_empty() {
+            let mut tx = self.store.begin().await?;
+            for change in &number_changes {
+                whatsapp::change_number(&mut tx, change, now).await?;
+            }
+            tx.commit().await?;
         }
         let with_media = messages.iter().any(|m| !m.attachments.is_empty());
         let results = join_all(messages.into_iter().map(|m| self.submit_patiently(m))).await;
@@ -239,6 +254,11 @@ impl JournalProcessor {
             match whatsapp::record_echo(&mut tx, echo, now).await? {
                 Some(changed) => revised.push(changed),
                 None => debug!(to = %echo.to, "message echo with no conversation, or replayed"),
+            }
+        }
+        for call in &calls {
+            if let Some(changed) = whatsapp::record_call(&mut tx, call, now).await? {
+                revised.push(changed);
             }
         }
         for t in &template_states {

@@ -63,13 +63,10 @@ impl ChannelSender for WhatsappSender {
         // A customer first known by their BSUID is answered on their phone
         // number once one is known, by BSUID until then.
         let address = msg.conversation.customer_address.as_str();
-        let phone = if identity::is_bsuid(address) {
-            match self.store.whatsapp_phone_for(address).await {
-                Ok(phone) => phone,
-                Err(e) => return Delivery::Transient(format!("looking the customer's number up: {e}")),
-            }
-        } else {
-            None
+        // The number on record also follows a customer who changed numbers.
+        let phone = match self.store.whatsapp_phone_for(address).await {
+            Ok(phone) => phone,
+            Err(e) => return Delivery::Transient(format!("looking the customer's number up: {e}")),
         };
         let to = phone.as_deref().unwrap_or(address);
         let by_user_id = identity::is_bsuid(to);

@@ -24,6 +24,16 @@ const OUTCOMES = [
   ["done", "Done"],
 ];
 
+/** What Meta told us of a WhatsApp customer: username, number, business-scoped id. */
+function whatsappIdentity(w) {
+  const parts = [];
+  if (w.username) parts.push(w.username);
+  if (w.phone && !("" + w.phone).startsWith("+")) parts.push("+" + w.phone);
+  if (w.bsuid) parts.push("id " + w.bsuid);
+  if (w.marketing_opt_out) parts.push("no marketing");
+  return parts.length ? " · " + parts.join(" · ") : "";
+}
+
 export class ConversationView {
   constructor(container, ctx) {
     this.container = container;
@@ -129,6 +139,7 @@ export class ConversationView {
         h("b", {}, customerLabel(c)),
         c.customer_company ? " · " + c.customer_company : "",
         " · " + (CHANNEL_NAMES[c.channel] || c.channel) + " " + c.customer_address,
+        d.whatsapp && d.whatsapp.customer ? whatsappIdentity(d.whatsapp.customer) : "",
         " · queue " + c.queue),
       h("div", { class: "actions" },
         h("span", { class: "assigned" + (other ? " other" : "") },
