@@ -129,11 +129,13 @@ impl ChannelSender for WhatsappSender {
         } else {
             request
         };
-        match self.pacer.try_take(number, to) {
+        // Paced per customer (the conversation's key), whether this send goes
+        // by number or by BSUID.
+        match self.pacer.try_take(number, address) {
             Ok(()) => {}
             Err(wait) if wait <= MAX_INLINE_WAIT => {
                 tokio::time::sleep(wait).await;
-                if let Err(wait) = self.pacer.try_take(number, to) {
+                if let Err(wait) = self.pacer.try_take(number, address) {
                     return Delivery::Transient(format!("paced: next send to this recipient in {wait:?}"));
                 }
             }
