@@ -267,6 +267,9 @@ pub struct WhatsappConfig {
     pub max_backlog: i64,
     /// Hours processed webhook bodies are kept as proof of what arrived.
     pub journal_retention_hours: u64,
+    /// Days the text of a message the customer deleted is kept (for
+    /// supervisors) before it is erased; 0 keeps it.
+    pub deleted_text_retention_days: u64,
     /// The phone numbers this gateway answers for.
     pub numbers: Vec<WhatsappNumber>,
     /// Approved message templates agents may send outside the 24-hour window.
@@ -310,6 +313,7 @@ impl Default for WhatsappConfig {
             media_retry_base_ms: 5_000,
             max_backlog: 100_000,
             journal_retention_hours: 72,
+            deleted_text_retention_days: 30,
             numbers: Vec::new(),
             templates: Vec::new(),
         }

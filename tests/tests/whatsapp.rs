@@ -1217,6 +1217,22 @@ async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() ->
         })
         .unwrap_or_default();
     assert_eq!(info["kind"], "info", "{errors}");
+
+    // Past its retention the deleted text is erased for everyone.
+    let later = app.state.clock.now_ms() + 31 * 86_400_000;
+    let retention = app.state.config.whatsapp.deleted_text_retention_days;
+    let erased = app
+        .state
+        .store
+        .whatsapp_forget_deleted(later - i64::try_from(retention)? * 86_400_000)
+        .await?;
+    assert_eq!(erased, 1);
+    let after = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let gone = after["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["external_id"] == "wamid.e2").cloned())
+        .unwrap_or_default();
+    assert_eq!(gone["body"], "");
     app.stop().await;
     Ok(())
 }

@@ -512,6 +512,28 @@ struct IdentityRow {
 }
 
 impl Store {
+    /// Erases the text (and earlier versions) of messages customers deleted
+    /// before `before`; how many messages it erased.
+    pub async fn whatsapp_forget_deleted(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "DELETE FROM message_versions WHERE message_id IN \
+             (SELECT id FROM messages WHERE deleted_at IS NOT NULL AND deleted_at < $1)",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let erased = sqlx::query(
+            "UPDATE messages SET body = '' WHERE deleted_at IS NOT NULL AND deleted_at < $1 AND body <> ''",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(erased)
+    }
+
     /// The identity row of the customer whose conversations are keyed by `address`.
     pub async fn whatsapp_customer(&self, address: &str) -> Result<Option<CustomerIdentity>> {
         let row: Option<IdentityRow> = sqlx::query_as(

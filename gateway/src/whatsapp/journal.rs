@@ -361,6 +361,15 @@ impl JournalProcessor {
                     Ok(_) => {}
                     Err(e) => warn!(error = %e, "pruning the webhook journal failed"),
                 }
+                let days = self.config.deleted_text_retention_days;
+                if days > 0 {
+                    let keep_ms = i64::try_from(days).unwrap_or(i64::MAX / 86_400_000 / 2) * 86_400_000;
+                    match self.store.whatsapp_forget_deleted(self.clock.now_ms() - keep_ms).await {
+                        Ok(n) if n > 0 => debug!(messages = n, "text of deleted messages erased"),
+                        Ok(_) => {}
+                        Err(e) => warn!(error = %e, "erasing the text of deleted messages failed"),
+                    }
+                }
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
