@@ -47,6 +47,24 @@ async fn closed_by_server(sockets: &mut [tokio::net::TcpStream], wait: Duration)
     closed
 }
 
+/// The `Set-Cookie` of a successful admin login.
+async fn admin_session_cookie(base: &str) -> anyhow::Result<String> {
+    let login = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await?;
+    anyhow::ensure!(login.status() == 200, "admin login: {}", login.status());
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    anyhow::ensure!(cookie.starts_with("sy_session="), "no session cookie: {cookie:?}");
+    Ok(cookie)
+}
+
 /// Peak resident memory of a process, in kB.
 fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -641,17 +659,7 @@ async fn readiness_details_secure_cookies_and_a_strict_csp() -> anyhow::Result<(
         .await?;
     assert_eq!(wrong, json!({"status": "ready"}));
 
-    let login = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/login", app.base()))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let cookie = admin_session_cookie(&app.base()).await?;
     assert!(cookie.contains("; Secure"), "{cookie}");
 
     let inbox = reqwest::get(format!("{}/inbox", app.base())).await?;
@@ -667,17 +675,7 @@ async fn readiness_details_secure_cookies_and_a_strict_csp() -> anyhow::Result<(
 
     // On loopback (a development machine) the cookie works over plain HTTP.
     let app = spawn_app().await?;
-    let login = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/login", app.base()))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let cookie = admin_session_cookie(&app.base()).await?;
     assert!(!cookie.contains("Secure"), "{cookie}");
     app.stop().await;
     Ok(())

@@ -159,6 +159,14 @@ async fn sent_where(stub: &GraphStub, pred: impl Fn(&Value) -> bool) -> Value {
     Value::Null
 }
 
+/// The message of a conversation view with this WhatsApp id (Null when absent).
+fn message_by(c: &Value, wamid: &str) -> Value {
+    c["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["external_id"] == wamid).cloned())
+        .unwrap_or_default()
+}
+
 fn delivery_of(c: &Value, body: &str) -> Option<String> {
     c["messages"]
         .as_array()?
@@ -1200,11 +1208,7 @@ async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() ->
     assert_eq!(status, 200, "{body}");
     let paul = AgentClient::login(&base, "paul", "paul-password-1").await?;
     let seen = paul.ok(&format!("/api/v1/conversations/{id}")).await?;
-    let hidden = seen["messages"]
-        .as_array()
-        .and_then(|m| m.iter().find(|m| m["external_id"] == "wamid.e2").cloned())
-        .unwrap_or_default();
-    assert_eq!(hidden["body"], "");
+    assert_eq!(message_by(&seen, "wamid.e2")["body"], "");
 
     // The other field is information, not an error.
     let errors = agent.ok("/api/v1/admin/channel-errors").await?;
@@ -1228,11 +1232,7 @@ async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() ->
         .await?;
     assert_eq!(erased, 1);
     let after = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
-    let gone = after["messages"]
-        .as_array()
-        .and_then(|m| m.iter().find(|m| m["external_id"] == "wamid.e2").cloned())
-        .unwrap_or_default();
-    assert_eq!(gone["body"], "");
+    assert_eq!(message_by(&after, "wamid.e2")["body"], "");
     app.stop().await;
     Ok(())
 }

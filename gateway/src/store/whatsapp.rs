@@ -736,15 +736,21 @@ pub async fn resolve_customer(
         return Ok(None);
     };
     let id = match &resolution {
-        Resolution::New { address } => sqlx::query_scalar(
-            "INSERT INTO whatsapp_customers (address, phone, bsuid, updated_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(address)
-        .bind(phone)
-        .bind(bsuid)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?,
+        Resolution::New { address } => {
+            sqlx::query(
+                "INSERT INTO whatsapp_customers (address, phone, bsuid, parent_bsuid, username, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(address)
+            .bind(phone)
+            .bind(bsuid)
+            .bind(contact.parent_bsuid.as_deref())
+            .bind(contact.username.as_deref())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            return Ok(Some(address.clone()));
+        }
         Resolution::Known {
             id,
             add_phone,
@@ -784,17 +790,23 @@ pub async fn resolve_customer(
             *keep
         }
     };
-    // Shown in the inbox; not identities (a username can change).
-    sqlx::query(
-        "UPDATE whatsapp_customers SET parent_bsuid = COALESCE($2, parent_bsuid), \
-         username = COALESCE($3, username), updated_at = $4 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(contact.parent_bsuid.as_deref())
-    .bind(contact.username.as_deref())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    // Shown in the inbox; not identities (a username can change). This runs
+    // on the accept path: no statement when the message carries neither, no
+    // row written when neither changed.
+    if contact.parent_bsuid.is_some() || contact.username.is_some() {
+        sqlx::query(
+            "UPDATE whatsapp_customers SET parent_bsuid = COALESCE($2, parent_bsuid), \
+             username = COALESCE($3, username), updated_at = $4 WHERE id = $1 \
+             AND (parent_bsuid IS DISTINCT FROM COALESCE($2, parent_bsuid) \
+                  OR username IS DISTINCT FROM COALESCE($3, username))",
+        )
+        .bind(id)
+        .bind(contact.parent_bsuid.as_deref())
+        .bind(contact.username.as_deref())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(Some(resolution.address().to_string()))
 }
 
