@@ -10,67 +10,88 @@ use unicode_normalization::char::is_combining_mark;
 #[derive(Debug, Clone)]
 pub struct Folded {
     pub text: String,
-    /// For each byte of `text`, the byte offset in the original of the char it came from.
-    origin: Vec<u32>,
+    /// Original offsets of the folded bytes.
+    origins: Origins,
     original_len: usize,
 }
 
-struct Builder {
-    out: Vec<u8>,
-    origin: Vec<u32>,
+/// Where the bytes of a derived text came from, sparsely: from an anchor's
+/// offset up to the next anchor, byte `p` came from byte `from + (p - at)`.
+/// Plain ASCII text needs one anchor, so folding copies runs of bytes instead
+/// of recording an offset for each.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    anchors: Vec<Anchor>,
 }
 
-impl Builder {
-    fn push_byte(&mut self, b: u8, at: u32) {
-        self.out.push(b);
-        self.origin.push(at);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Anchor {
+    at: u32,
+    from: u32,
+}
+
+/// A byte offset as anchors store it (a text over 4 GiB is not classified whole).
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+impl Origins {
+    /// Records that byte `at` came from byte `from`. Calls come in order of `at`;
+    /// an anchor is added only where bytes stop following their source one for one.
+    pub fn map(&mut self, at: usize, from: usize) {
+        let (at, from) = (offset(at), offset(from));
+        let follows = self
+            .anchors
+            .last()
+            .is_some_and(|a| at >= a.at && a.from.checked_add(at - a.at) == Some(from));
+        if !follows {
+            self.anchors.push(Anchor { at, from });
+        }
     }
 
-    fn push_str(&mut self, s: &str, at: u32) {
-        self.out.extend_from_slice(s.as_bytes());
-        self.origin.extend(std::iter::repeat_n(at, s.len()));
-    }
-
-    fn push_folded(&mut self, ch: char, at: u32) {
-        match ch {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' => return self.push_byte(b'\'', at),
-            '\u{2010}'..='\u{2015}' => return self.push_byte(b'-', at),
-            'ß' => return self.push_str("ss", at),
-            'œ' | 'Œ' => return self.push_str("oe", at),
-            'æ' | 'Æ' => return self.push_str("ae", at),
-            _ => {}
-        }
-        for d in std::iter::once(ch).nfd() {
-            if is_combining_mark(d) {
-                continue;
-            }
-            for low in d.to_lowercase() {
-                let mut buf = [0u8; 4];
-                self.push_str(low.encode_utf8(&mut buf), at);
-            }
-        }
+    /// Where byte `p` came from; `None` before the first anchor.
+    pub fn get(&self, p: usize) -> Option<usize> {
+        let p = offset(p);
+        let i = self.anchors.partition_point(|a| a.at <= p);
+        let a = self.anchors.get(i.checked_sub(1)?)?;
+        Some((a.from + (p - a.at)) as usize)
     }
 }
 
 impl Folded {
     pub fn new(original: &str) -> Self {
-        let mut f = Builder {
-            out: Vec::with_capacity(original.len()),
-            origin: Vec::with_capacity(original.len()),
-        };
+        let mut f = Folded::with_capacity(original.len(), original.len());
         let bytes = original.as_bytes();
         let mut line_start = true;
         let mut in_quote = false;
         let mut last_space = true;
         let mut i = 0;
         while i < bytes.len() {
-            let at = u32::try_from(i).unwrap_or(u32::MAX);
+            // Letters, digits and most punctuation, a run at a time: by far the
+            // common case, copied and lowercased in bulk, single spaces included.
+            if !(in_quote || line_start && bytes[i] == b'>') && bytes[i] != b' ' {
+                let mut end = i;
+                while end < bytes.len() {
+                    let b = bytes[end];
+                    if !(b' '..0x80).contains(&b) || (b == b' ' && bytes.get(end + 1).is_none_or(|&n| n == b' ')) {
+                        break;
+                    }
+                    end += 1;
+                }
+                if end > i {
+                    f.push_ascii(&original[i..end], i);
+                    line_start = false;
+                    last_space = bytes[end - 1] == b' ';
+                    i = end;
+                    continue;
+                }
+            }
             let b = bytes[i];
-            // Letters, digits and most punctuation: by far the common case.
-            if b > b' ' && b < 0x80 && !in_quote && !(line_start && b == b'>') {
-                f.push_byte(b.to_ascii_lowercase(), at);
-                line_start = false;
-                last_space = false;
+            if b == b' ' {
+                if !last_space && !in_quote {
+                    f.push_ascii(" ", i);
+                    last_space = true;
+                }
                 i += 1;
                 continue;
             }
@@ -82,12 +103,13 @@ impl Folded {
                     None => break,
                 }
             };
+            let at = i;
             i += len;
             if ch == '\n' {
                 in_quote = false;
                 line_start = true;
-                if f.out.last() != Some(&b'\n') {
-                    f.push_byte(b'\n', at);
+                if !f.text.ends_with('\n') {
+                    f.push_ascii("\n", at);
                 }
                 last_space = true;
                 continue;
@@ -101,64 +123,78 @@ impl Folded {
             }
             if ch.is_whitespace() {
                 if !last_space {
-                    f.push_byte(b' ', at);
+                    f.push_ascii(" ", at);
                     last_space = true;
                 }
                 continue;
             }
             line_start = false;
             last_space = false;
-            if len == 1 {
-                f.push_byte(b.to_ascii_lowercase(), at);
-            } else {
-                f.push_folded(ch, at);
-            }
+            f.push_folded(ch, at);
         }
-        Folded {
-            // Built from whole chars and ASCII bytes only: always valid UTF-8.
-            text: String::from_utf8(f.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            origin: f.origin,
-            original_len: original.len(),
-        }
+        f
     }
 
     pub fn original_len(&self) -> usize {
         self.original_len
     }
 
-    /// An empty text derived from another (see `forms.rs`): bytes are pushed
-    /// with the origin of a byte of the text they came from.
-    pub fn with_capacity(capacity: usize, original_len: usize) -> Self {
+    fn with_capacity(capacity: usize, original_len: usize) -> Self {
         Folded {
             text: String::with_capacity(capacity),
-            origin: Vec::with_capacity(capacity),
+            origins: Origins::default(),
             original_len,
         }
     }
 
-    /// Appends `from.text[start..end]` with its origins. Callers cut on ASCII word edges.
-    pub fn copy_from(&mut self, from: &Folded, start: usize, end: usize) {
-        if let Some(piece) = from.text.get(start..end) {
-            self.text.push_str(piece);
-            self.origin.extend_from_slice(&from.origin[start..end]);
-        }
+    fn origin(&self, p: usize) -> usize {
+        self.origins.get(p).unwrap_or(self.original_len)
     }
 
-    /// Appends an ASCII byte that stands for `from`'s byte at `at`.
-    pub fn push_mapped(&mut self, b: u8, from: &Folded, at: usize) {
-        debug_assert!(b.is_ascii());
-        self.text.push(char::from(b));
-        self.origin.push(
-            from.origin
-                .get(at)
-                .copied()
-                .unwrap_or(u32::try_from(self.original_len).unwrap_or(u32::MAX)),
-        );
+    /// Appends ASCII text, lowercased, that came byte for byte from the original at `from`.
+    fn push_ascii(&mut self, ascii: &str, from: usize) {
+        self.origins.map(self.text.len(), from);
+        let start = self.text.len();
+        self.text.push_str(ascii);
+        self.text[start..].make_ascii_lowercase();
+    }
+
+    /// Appends the folded form of the char at original byte `from`; each of
+    /// its bytes points at that char.
+    fn push_folded(&mut self, ch: char, from: usize) {
+        let replacement = match ch {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' => Some("'"),
+            '\u{2010}'..='\u{2015}' => Some("-"),
+            // Opening marks would glue to the next word (non-ASCII bytes count as letters).
+            '¿' => Some("?"),
+            '¡' => Some("!"),
+            '«' | '»' | '\u{201C}' | '\u{201D}' | '\u{201E}' => Some("\""),
+            'ß' => Some("ss"),
+            'œ' | 'Œ' => Some("oe"),
+            'æ' | 'Æ' => Some("ae"),
+            _ => None,
+        };
+        let push = |f: &mut Folded, c: char| {
+            let at = f.text.len();
+            f.text.push(c);
+            for k in 0..c.len_utf8() {
+                f.origins.map(at + k, from);
+            }
+        };
+        if let Some(r) = replacement {
+            r.chars().for_each(|c| push(self, c));
+            return;
+        }
+        for d in std::iter::once(ch).nfd() {
+            if !is_combining_mark(d) {
+                d.to_lowercase().for_each(|c| push(self, c));
+            }
+        }
     }
 
     /// Maps a folded byte range back to the original byte range.
     pub fn original_range(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
-        let pos = |i: usize| self.origin.get(i).map(|&o| o as usize);
+        let pos = |i: usize| (i < self.text.len()).then(|| self.origin(i));
         let o_start = pos(start).unwrap_or(self.original_len);
         // The last matched byte came from some original char; the range ends where that char ends.
         let o_end = match end.checked_sub(1).and_then(pos) {
@@ -173,6 +209,23 @@ impl Folded {
         };
         (o_start.min(original.len()), o_end.max(o_start).min(original.len()))
     }
+}
+
+/// Bytes that belong to a word in folded text: ASCII letters and digits, and
+/// every byte of a non-ASCII char (folding leaves few).
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b >= 0x80;
+        b += 1;
+    }
+    table
+};
+
+#[inline]
+pub fn is_word_byte(b: u8) -> bool {
+    WORD_BYTES[usize::from(b)]
 }
 
 /// A keyword phrase folded like text is, trimmed.

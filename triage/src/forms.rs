@@ -19,10 +19,10 @@
 //! When the text's language is known, only its own stems take inflections: in
 //! an English message "gripper" is not the French "grippée" + "er".
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
 
-use crate::fold::Folded;
+use crate::anchored::PhraseAutomaton;
+use crate::fold::{Folded, Origins, is_word_byte};
 use crate::rules::Lang;
 
 /// Stems shorter than this stay literal words: "par" (Spanish "parada") would
@@ -74,19 +74,53 @@ fn algorithm(lang: Lang) -> Option<Algorithm> {
     })
 }
 
-/// Whether `rest` (what follows a stem in a word) is an inflection in `lang`.
-fn is_inflection(lang: Lang, stem: &str, rest: &str) -> bool {
-    if rest.is_empty() || endings(lang).contains(&rest) {
-        return true;
+/// A short ending as one number, so checking a word's ending against a
+/// language's list is a few integer compares, not string compares.
+fn pack(s: &[u8]) -> Option<u64> {
+    if s.len() > 7 {
+        return None;
     }
-    if lang == Lang::En {
-        let last = stem.as_bytes().last().copied();
-        let doubled = rest.as_bytes().first().copied();
-        if last.is_some_and(|c| !b"aeiouy".contains(&c)) && last == doubled {
-            return EN_DOUBLED.contains(&&rest[1..]);
+    let mut v = s.len() as u64;
+    for &b in s {
+        v = v << 8 | u64::from(b);
+    }
+    Some(v)
+}
+
+/// Each language's endings, packed (`Lang::index` order).
+struct Endings([Vec<u64>; 6]);
+
+impl Endings {
+    fn new() -> Self {
+        let packed = |lang: Lang| endings(lang).iter().filter_map(|e| pack(e.as_bytes())).collect();
+        Endings([
+            packed(Lang::Fr),
+            packed(Lang::En),
+            packed(Lang::De),
+            packed(Lang::Es),
+            packed(Lang::It),
+            Vec::new(),
+        ])
+    }
+
+    fn contains(&self, lang: Lang, rest: &[u8]) -> bool {
+        pack(rest).is_some_and(|p| self.0[lang.index()].contains(&p))
+    }
+
+    /// Whether `rest` (what follows a stem in a word) is an inflection in `lang`.
+    fn is_inflection(&self, lang: Lang, stem: &[u8], rest: &[u8]) -> bool {
+        if rest.is_empty() || self.contains(lang, rest) {
+            return true;
         }
+        if lang == Lang::En {
+            let last = stem.last().copied();
+            let doubled = rest.first().copied();
+            if last.is_some_and(|c| !b"aeiouy".contains(&c)) && last == doubled {
+                return EN_DOUBLED.iter().any(|e| e.as_bytes() == &rest[1..]);
+            }
+        }
+        false
     }
-    false
 }
 
 struct Key {
@@ -94,14 +128,45 @@ struct Key {
     lang: Lang,
 }
 
-/// The stems of every keyword word, and the automaton that finds them.
+/// The stems of every keyword word, and the automata that find them.
 pub struct Forms {
-    automaton: Option<AhoCorasick>,
+    /// Every stem, walked from each word start.
+    stems: Option<PhraseAutomaton>,
+    /// German stems long enough to end a compound, found inside words; each
+    /// pattern's key in `compound_keys`.
+    compounds: Option<PhraseAutomaton>,
+    compound_keys: Vec<usize>,
     keys: Vec<Key>,
+    endings: Endings,
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+/// Folded text with word forms replaced by their stems: what keywords are
+/// matched against. Its bytes map to the folded text's.
+#[derive(Debug, Clone)]
+pub struct Canonical {
+    pub text: String,
+    origins: Origins,
+}
+
+impl Canonical {
+    /// Appends `folded.text[start..end]` (cut on ASCII word edges).
+    fn push_copy(&mut self, folded: &Folded, start: usize, end: usize) {
+        if let Some(piece) = folded.text.get(start..end).filter(|p| !p.is_empty()) {
+            self.origins.map(self.text.len(), start);
+            self.text.push_str(piece);
+        }
+    }
+
+    /// The folded byte range a canonical byte range stands for.
+    pub fn folded_range(&self, start: usize, end: usize) -> (usize, usize) {
+        let s = self.origins.get(start).unwrap_or(start);
+        let e = end
+            .checked_sub(1)
+            .filter(|&last| last >= start)
+            .and_then(|last| self.origins.get(last))
+            .map_or(s, |last| last + 1);
+        (s, e.max(s))
+    }
 }
 
 impl Forms {
@@ -132,18 +197,37 @@ impl Forms {
                 keys.push(Key { stem, lang });
             }
         }
-        let automaton = if keys.is_empty() {
+        let build = |keys: &[&Key]| -> Result<Option<PhraseAutomaton>, String> {
+            if keys.is_empty() {
+                return Ok(None);
+            }
+            let stems: Vec<&[u8]> = keys.iter().map(|k| k.stem.as_bytes()).collect();
+            PhraseAutomaton::new(&stems)
+                .map(Some)
+                .map_err(|e| format!("word-form automaton: {e}"))
+        };
+        let stems = build(&keys.iter().collect::<Vec<_>>())?;
+        let compound_keys: Vec<usize> = (0..keys.len())
+            .filter(|&i| keys[i].lang == Lang::De && keys[i].stem.len() >= MIN_COMPOUND_HEAD)
+            .collect();
+        let compounds = if compound_keys.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(keys.iter().map(|k| k.stem.as_bytes()))
-                    .map_err(|e| format!("word-form automaton: {e}"))?,
-            )
+            let heads: Vec<&[u8]> = compound_keys.iter().map(|&i| keys[i].stem.as_bytes()).collect();
+            Some(PhraseAutomaton::new(&heads).map_err(|e| format!("compound automaton: {e}"))?)
         };
-        Ok(Forms { automaton, keys })
+        Ok(Forms {
+            stems,
+            compounds,
+            compound_keys,
+            keys,
+            endings: Endings::new(),
+        })
+    }
+
+    pub fn memory_usage(&self) -> usize {
+        self.stems.as_ref().map_or(0, PhraseAutomaton::memory_usage)
+            + self.compounds.as_ref().map_or(0, PhraseAutomaton::memory_usage)
     }
 
     pub fn stem_count(&self) -> usize {
@@ -151,69 +235,79 @@ impl Forms {
     }
 
     /// Folded text with every word that is a form of a known stem replaced by
-    /// that stem; byte origins still point at the original text, and a stem's
-    /// last byte at its word's last char, so explanations show whole words.
-    pub fn canonical(&self, folded: &Folded, lang: Option<Lang>) -> Folded {
-        let Some(ac) = &self.automaton else {
-            return folded.clone();
-        };
+    /// that stem; a stem's last byte stands for the rest of its word, so
+    /// explanations show whole words.
+    pub fn canonical(&self, folded: &Folded, lang: Option<Lang>) -> Canonical {
         let text = folded.text.as_bytes();
-        // (replace from, word end, key): the longest valid key per word.
-        let mut chosen: Vec<(usize, usize, usize)> = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            let key = &self.keys[m.pattern().as_usize()];
-            let at_word_start = start == 0 || !is_word_byte(text[start - 1]);
-            let compound = !at_word_start && key.lang == Lang::De && key.stem.len() >= MIN_COMPOUND_HEAD;
-            if !at_word_start && !compound {
-                continue;
-            }
-            let mut word_end = end;
-            while word_end < text.len() && is_word_byte(text[word_end]) {
-                word_end += 1;
-            }
-            let Some(rest) = folded.text.get(end..word_end) else {
-                continue;
-            };
-            let foreign = lang.is_some_and(|l| l != key.lang);
-            if (foreign && !rest.is_empty()) || !is_inflection(key.lang, &key.stem, rest) {
-                continue;
-            }
-            let candidate = (start, word_end, m.pattern().as_usize());
-            match chosen.last_mut() {
-                // Same word: keep the earliest start (longest key).
-                Some(last) if last.1 == word_end => {
-                    if start < last.0 {
-                        *last = candidate;
-                    }
-                }
-                _ => chosen.push(candidate),
-            }
-        }
-        if chosen.is_empty() {
-            return folded.clone();
-        }
-        chosen.sort_unstable();
-        let mut out = Folded::with_capacity(folded.text.len(), folded.original_len());
+        let mut out = Canonical {
+            text: String::with_capacity(text.len()),
+            origins: Origins::default(),
+        };
+        let Some(stems) = &self.stems else {
+            out.push_copy(folded, 0, text.len());
+            return out;
+        };
         let mut copied = 0;
-        for (start, word_end, key) in chosen {
-            if start < copied {
+        let mut i = 0;
+        while i < text.len() {
+            if !is_word_byte(text[i]) {
+                i += 1;
                 continue;
             }
-            out.copy_from(folded, copied, start);
-            if start > 0 && is_word_byte(text[start - 1]) {
+            let word_start = i;
+            while i < text.len() && is_word_byte(text[i]) {
+                i += 1;
+            }
+            let word_end = i;
+            if word_end - word_start < MIN_STEM {
+                continue;
+            }
+            // The shortest stem the word starts with; else, in a German
+            // compound, the stem that starts earliest.
+            let mut pick: Option<(usize, usize)> = None;
+            stems.starting_at(text, word_start, |key, end| {
+                if pick.is_none() && self.takes(key, end, word_end, text, lang) {
+                    pick = Some((word_start, key));
+                }
+            });
+            if pick.is_none()
+                && let Some(c) = &self.compounds
+                && word_end - word_start > MIN_COMPOUND_HEAD
+            {
+                c.within(text, word_start + 1, word_end, |p, start, end| {
+                    let key = self.compound_keys[p];
+                    if pick.is_none_or(|(s, _)| start < s) && self.takes(key, end, word_end, text, lang) {
+                        pick = Some((start, key));
+                    }
+                });
+            }
+            let Some((start, key)) = pick else { continue };
+            out.push_copy(folded, copied, start);
+            if start > word_start {
                 // A German compound: its head becomes a word of its own.
-                out.push_mapped(b' ', folded, start);
+                out.origins.map(out.text.len(), start);
+                out.text.push(' ');
             }
-            let stem = self.keys[key].stem.as_bytes();
-            for (j, &b) in stem.iter().enumerate() {
-                let from = if j + 1 == stem.len() { word_end - 1 } else { start + j };
-                out.push_mapped(b, folded, from);
-            }
+            // The stem is the word's own first bytes.
+            let stem_end = start + self.keys[key].stem.len();
+            out.push_copy(folded, start, stem_end - 1);
+            out.origins.map(out.text.len(), word_end - 1);
+            out.text
+                .push_str(folded.text.get(stem_end - 1..stem_end).unwrap_or_default());
             copied = word_end;
         }
-        out.copy_from(folded, copied, folded.text.len());
+        out.push_copy(folded, copied, text.len());
         out
+    }
+
+    /// Whether the word ending at `word_end` is a form of `key`'s stem, found
+    /// ending at `end`: the rest is an inflection, and only the text's own
+    /// language inflects.
+    fn takes(&self, key: usize, end: usize, word_end: usize, text: &[u8], lang: Option<Lang>) -> bool {
+        let key = &self.keys[key];
+        let rest = text.get(end..word_end).unwrap_or_default();
+        let foreign = lang.is_some_and(|l| l != key.lang);
+        (rest.is_empty() || !foreign) && self.endings.is_inflection(key.lang, key.stem.as_bytes(), rest)
     }
 }
 
@@ -282,9 +376,32 @@ mod tests {
     fn spans_cover_the_whole_original_word() {
         let f = forms(&[(Lang::Fr, "arrêtée")]);
         let original = "Ligne arrêtées hier";
-        let c = f.canonical(&Folded::new(original), None);
+        let folded = Folded::new(original);
+        let c = f.canonical(&folded, None);
         let at = c.text.find("arret").unwrap_or(0);
-        let (s, e) = c.original_range(at, at + "arret".len(), original);
+        let (fs, fe) = c.folded_range(at, at + "arret".len());
+        let (s, e) = folded.original_range(fs, fe, original);
         assert_eq!(&original[s..e], "arrêtées");
+    }
+
+    #[test]
+    fn text_around_replaced_words_keeps_every_char() {
+        // Non-ASCII punctuation and letters sit next to replaced words: the
+        // canonical text keeps them whole and spans still land on words.
+        let f = forms(&[(Lang::Fr, "arrêtée")]);
+        let original = "¿Arrêtées? Линия arrêté — «\u{a0}arrêtée\u{a0}»";
+        let folded = Folded::new(original);
+        let c = f.canonical(&folded, None);
+        assert_eq!(c.text, "?arret? линия arret - \" arret \"");
+        let spans: Vec<&str> = c
+            .text
+            .match_indices("arret")
+            .map(|(at, w)| {
+                let (fs, fe) = c.folded_range(at, at + w.len());
+                let (s, e) = folded.original_range(fs, fe, original);
+                &original[s..e]
+            })
+            .collect();
+        assert_eq!(spans, vec!["Arrêtées", "arrêté", "arrêtée"]);
     }
 }

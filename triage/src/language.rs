@@ -1,7 +1,8 @@
 //! Which of the five hotline languages a text is in, from its common words.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::rules::Lang;
 
@@ -142,8 +143,8 @@ const STOPWORDS: [&[&str]; 5] = [
 ];
 
 /// Each stopword with the languages it belongs to, as a bit mask (bit i = `Lang::SPOKEN[i]`).
-static INDEX: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
-    let mut index = HashMap::new();
+static INDEX: LazyLock<FxHashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut index = FxHashMap::default();
     for (i, list) in STOPWORDS.iter().enumerate() {
         for w in *list {
             *index.entry(*w).or_insert(0u8) |= 1 << i;

@@ -6,6 +6,7 @@
 //! fired it. Rules are a TOML file ([`RuleSet::parse`]); the FAQ knowledge base
 //! is a folder of Markdown entries ([`KnowledgeBase::from_files`]).
 
+mod anchored;
 mod engine;
 pub mod eval;
 mod extract;

@@ -1,19 +1,18 @@
-//! One pass over the folded text finds every keyword of every rule (one
-//! Aho-Corasick automaton) and tells which regexes match (one `RegexSet`), so
-//! the cost follows the text's length, not the number of rules.
+//! One pass over the text finds every keyword of every rule (one automaton,
+//! walked from each word start) and which regexes match, so the cost follows
+//! the text's length, not the number of rules.
 //!
 //! Keywords are found in the canonical text (word forms reduced to stems, see
 //! `forms.rs`); regexes, written by admins over folded text, in the folded
 //! text. A hit says which: fields `TEXT`/`SUBJECT` are canonical,
 //! `TEXT + FOLDED`/`SUBJECT + FOLDED` folded.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
+use rustc_hash::FxHashMap;
 
-use crate::fold::Folded;
+use crate::anchored::PhraseAutomaton;
+use crate::fold::is_word_byte;
 use crate::rules::Lang;
-
-const DFA_MAX_PHRASES: usize = 2_000;
 
 /// Field numbers of hits.
 pub const TEXT: usize = 0;
@@ -49,7 +48,7 @@ pub struct Hit {
 }
 
 pub struct Scanner {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<PhraseAutomaton>,
     phrase_set: Vec<usize>,
     phrase_lang: Vec<Lang>,
     phrase_part: Vec<Part>,
@@ -59,7 +58,9 @@ pub struct Scanner {
     pub set_names: Vec<String>,
     regex_set: RegexSet,
     regexes: Vec<Regex>,
-    negation: NegationWords,
+    /// Each negation word with what it does (`NEG_*` bits).
+    negation: FxHashMap<String, u8>,
+    negation_window: usize,
     /// (masking set, masked set): a masked hit inside a masking one does not count.
     masks: Vec<(usize, usize)>,
 }
@@ -76,6 +77,33 @@ pub struct NegationWords {
     pub clause: Vec<String>,
     pub window: usize,
 }
+
+/// Negation word roles: bits 0–4 "before a hit" in `Lang::index` languages, then:
+const NEG_AFTER: u8 = 1 << 5;
+const NEG_STOP: u8 = 1 << 6;
+const NEG_CLAUSE: u8 = 1 << 7;
+const NEG_BEFORE_ANY: u8 = 0b1_1111;
+
+impl NegationWords {
+    fn index(&self) -> FxHashMap<String, u8> {
+        let mut index: FxHashMap<String, u8> = FxHashMap::default();
+        let mut add = |words: &[String], bit: u8| {
+            for w in words {
+                *index.entry(w.clone()).or_default() |= bit;
+            }
+        };
+        for (i, words) in self.before.iter().enumerate() {
+            add(words, 1 << i);
+        }
+        add(&self.after, NEG_AFTER);
+        add(&self.stop_at, NEG_STOP);
+        add(&self.clause, NEG_CLAUSE);
+        index
+    }
+}
+
+/// Up to this many regexes run one by one rather than through the set.
+const FEW_REGEXES: usize = 16;
 
 /// Hits kept per keyword set for proximity conditions.
 const MAX_HITS_PER_SET: usize = 16;
@@ -106,16 +134,8 @@ impl Scanner {
         let automaton = if phrases.is_empty() {
             None
         } else {
-            // A DFA scans about 1.5x faster than the NFA while it fits in cache;
-            // past a few thousand phrases the NFA's smaller footprint wins.
-            let kind = (phrases.len() <= DFA_MAX_PHRASES).then_some(AhoCorasickKind::DFA);
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(kind)
-                    .build(phrases.iter().map(|p| p.text.as_bytes()))
-                    .map_err(|e| format!("keyword automaton: {e}"))?,
-            )
+            let texts: Vec<&[u8]> = phrases.iter().map(|p| p.text.as_bytes()).collect();
+            Some(PhraseAutomaton::new(&texts).map_err(|e| format!("keyword automaton: {e}"))?)
         };
         let regex_set = RegexSet::new(regexes).map_err(|e| format!("regex set: {e}"))?;
         let regexes = regexes
@@ -137,13 +157,18 @@ impl Scanner {
             set_names,
             regex_set,
             regexes,
-            negation,
+            negation: negation.index(),
+            negation_window: negation.window,
             masks,
         })
     }
 
     pub fn phrase_count(&self) -> usize {
         self.phrase_set.len() - self.gaps
+    }
+
+    pub fn memory_usage(&self) -> usize {
+        self.automaton.as_ref().map_or(0, PhraseAutomaton::memory_usage)
     }
 
     pub fn regex_count(&self) -> usize {
@@ -166,25 +191,35 @@ impl Scanner {
     /// aside other languages' single-word keywords.
     pub fn scan(
         &self,
-        canonical: &Folded,
-        folded: &Folded,
+        canonical: &str,
+        folded: &str,
         field: usize,
         lang: Option<Lang>,
         sure: Option<Lang>,
         hits: &mut Hits,
     ) {
-        let text = canonical.text.as_str();
+        let text = canonical;
         let bytes = text.as_bytes();
         hits.heads.iter_mut().for_each(|h| *h = None);
         if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(bytes) {
-                let p = m.pattern().as_usize();
+            let mut found: Vec<(usize, usize, usize)> = Vec::new();
+            // A phrase starts where a word may: at the text's start or after a non-word byte.
+            let mut after_word = false;
+            for (start, &b) in bytes.iter().enumerate() {
+                if !after_word {
+                    ac.starting_at(bytes, start, |p, end| {
+                        if bytes.get(end).is_none_or(|&b| !is_word_byte(b)) {
+                            found.push((p, start, end));
+                        }
+                    });
+                }
+                after_word = is_word_byte(b);
+            }
+            // Gapped phrases pair a tail with the last head before it: in order of end.
+            found.sort_by_key(|&(_, start, end)| (end, start));
+            for (p, start, end) in found {
                 let set = self.phrase_set[p];
                 let phrase_lang = self.phrase_lang[p];
-                let (start, end) = (m.start(), m.end());
-                if !on_word_boundaries(bytes, start, end) {
-                    continue;
-                }
                 // One word of another language is a false friend more often
                 // than not: German "Stück" is not English "stuck".
                 if self.phrase_single[p] && sure.is_some_and(|l| l != phrase_lang && phrase_lang != Lang::Any) {
@@ -234,8 +269,15 @@ impl Scanner {
         if self.regexes.is_empty() {
             return;
         }
-        let text = folded.text.as_str();
-        for i in self.regex_set.matches(text).iter() {
+        let text = folded;
+        // A few regexes run faster one by one (each with its own literal
+        // prefilter); many, through one set that tells which to run.
+        let candidates: Vec<usize> = if self.regexes.len() <= FEW_REGEXES {
+            (0..self.regexes.len()).collect()
+        } else {
+            self.regex_set.matches(text).into_iter().collect()
+        };
+        for i in candidates {
             if hits.regexes[i].is_some() {
                 continue;
             }
@@ -253,40 +295,57 @@ impl Scanner {
     /// A negation or hypothetical word among the last words of the clause
     /// before a hit, or a negation right after it.
     fn cancelled(&self, text: &str, start: usize, end: usize, lang: Option<Lang>) -> bool {
-        let n = &self.negation;
-        let is_word = |c: char| c.is_alphanumeric() || c == '\'';
-        let next = text
-            .get(end..)
-            .unwrap_or_default()
-            .split(|c: char| !is_word(c))
+        let role = |w: &str| self.negation.get(w).copied().unwrap_or(0);
+        let after = text.get(end..).unwrap_or_default();
+        let next = after
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
             .find(|w| !w.is_empty());
-        if next.is_some_and(|w| n.after.iter().any(|a| a == w)) {
+        if next.is_some_and(|w| role(w) & NEG_AFTER != 0) {
             return true;
         }
         let before = text.get(..start).unwrap_or_default();
         let clause_start = before
-            .rfind(['.', '!', '?', ';', ',', '\n', ':', '('])
-            .map(|i| i + 1)
-            .unwrap_or(0);
-        let clause = &before[clause_start..];
-        let lists: &[Vec<String>] = match lang {
-            Some(Lang::Any) | None => &n.before,
-            Some(l) => std::slice::from_ref(&n.before[l.index()]),
+            .as_bytes()
+            .iter()
+            .rposition(|b| b".!?;,\n:(".contains(b))
+            .map_or(0, |i| i + 1);
+        let before_mask = match lang {
+            Some(Lang::Any) | None => NEG_BEFORE_ANY,
+            Some(l) => 1 << l.index(),
         };
-        let words = || {
-            clause
-                .split(|c: char| !is_word(c))
-                .flat_map(|w| w.split('\''))
-                .filter(|w| !w.is_empty())
-                .rev()
-                // "pas d'arrêt mais des rebuts": the negation does not reach past "mais".
-                .take_while(|w| !n.stop_at.iter().any(|s| s == w))
-        };
-        words()
-            .take(n.window)
-            .any(|w| lists.iter().any(|list| list.iter().any(|c| c == w)))
-            || words().any(|w| n.clause.iter().any(|c| c == w))
+        for (n, w) in words_backward(&before[clause_start..]).enumerate() {
+            let r = role(w);
+            // "pas d'arrêt mais des rebuts": the negation does not reach past "mais".
+            if r & NEG_STOP != 0 {
+                return false;
+            }
+            if (n < self.negation_window && r & before_mask != 0) || r & NEG_CLAUSE != 0 {
+                return true;
+            }
+        }
+        false
     }
+}
+
+/// The words of `s` (runs of letters and digits; an apostrophe separates),
+/// last first.
+fn words_backward(s: &str) -> impl Iterator<Item = &str> {
+    let mut end = s.len();
+    std::iter::from_fn(move || {
+        let head = s.get(..end)?;
+        let word_end = head
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_alphanumeric())
+            .map(|(i, c)| i + c.len_utf8())?;
+        let word_start = head[..word_end]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_alphanumeric())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        end = word_start;
+        head.get(word_start..word_end)
+    })
 }
 
 /// Whether two hits stand within `within` words of each other in one clause;
@@ -324,11 +383,4 @@ pub fn follows(earlier: &[Hit], later: &[Hit]) -> bool {
         (None, Some(_)) => true,
         _ => false,
     }
-}
-
-fn on_word_boundaries(text: &[u8], start: usize, end: usize) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
-    let before_ok = start == 0 || !word(text[start - 1]);
-    let after_ok = end >= text.len() || !word(text[end]);
-    before_ok && after_ok
 }

@@ -17,6 +17,8 @@ use crate::verdict::{Escalation, MissingField, Priority};
 /// A validated, compiled rule file: the only thing the engine evaluates.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Which rules to evaluate for a scan's hits.
+    pub(crate) index: super::RuleIndex,
     pub scanner: Scanner,
     pub forms: Forms,
     pub default_priority: Priority,
@@ -346,8 +348,10 @@ impl Compiler<'_> {
                 hint: Some("simplify the keyword sets or regexes".into()),
             }])
         })?;
+        let index = super::RuleIndex::new(&rules, scanner.set_names.len(), scanner.regex_count());
         Ok(RuleSet {
             rules,
+            index,
             scanner,
             forms,
             default_priority,

@@ -1,13 +1,16 @@
 //! The rule language: a TOML file an admin edits, validated with positions,
-//! compiled into one keyword automaton and one regex set.
+//! compiled into one keyword automaton, the regexes, and an index of which
+//! rules each keyword set or regex can make hold.
 
 pub(crate) mod compile;
 mod error;
 mod file;
+mod index;
 mod model;
 
 pub use compile::{RuleSet, concept_names};
 pub use error::{RuleError, RuleErrors};
+pub(crate) use index::RuleIndex;
 pub use model::{Cond, FieldKind, HistorySame, Lang, Rule};
 
 /// The rules that ship with the binary.
