@@ -157,12 +157,21 @@ impl Dovecot {
         Ok(())
     }
 
-    /// How many messages a folder holds (0 when it does not exist).
+    /// How many messages a folder holds (0 when it does not exist; any other
+    /// IMAP failure is an error, not a count of 0).
     pub async fn count(&self, folder: &str) -> anyhow::Result<u32> {
+        use futures_util::TryStreamExt;
         let mut s = self.client().await?;
-        let n = match s.status(folder, "(MESSAGES)").await {
-            Ok(m) => m.exists,
-            Err(_) => 0,
+        let exists = !s
+            .list(None, Some(folder))
+            .await?
+            .try_collect::<Vec<_>>()
+            .await?
+            .is_empty();
+        let n = if exists {
+            s.status(folder, "(MESSAGES)").await?.exists
+        } else {
+            0
         };
         let _ = s.logout().await;
         Ok(n)

@@ -83,12 +83,15 @@ async fn conversation_of(agent: &AgentClient, customer: &str, subject: &str) -> 
         .unwrap_or_default())
 }
 
+/// A message-id header without its brackets; a missing header fails the test
+/// (an empty id would make every later `contains` check pass).
 fn id_header(r: &Received, name: &'static str) -> String {
-    r.header(name)
-        .unwrap_or_default()
-        .trim()
-        .trim_matches(['<', '>'])
-        .to_string()
+    let Some(value) = r.header(name) else {
+        panic!("no {name} header in the mail sent:\n{}", r.raw)
+    };
+    let id = value.trim().trim_matches(['<', '>']).to_string();
+    assert!(!id.is_empty(), "empty {name} header in:\n{}", r.raw);
+    id
 }
 
 #[tokio::test]
@@ -769,6 +772,70 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
         })
         .await?;
     assert_eq!(detail["conversation"]["status"], "open");
+    app.stop().await;
+    db.drop_database().await?;
+    Ok(())
+}
+
+/// A mail PostgreSQL cannot store (its text decodes to a NUL character) in
+/// the same round as a good one: the good one is stored, the bad one is filed
+/// with a channel error for the admin, and the mailbox goes on.
+#[tokio::test]
+async fn a_mail_the_store_refuses_is_set_aside_and_the_mailbox_goes_on() -> anyhow::Result<()> {
+    let db = e2e::postgres::TestDatabase::create().await?;
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    config.store.url = Secret::new(db.url.clone());
+    // Both mails wait in the mailbox before the reader starts: one round, one batch.
+    let poison = Mail {
+        subject: "Code erreur",
+        id: "nul@client-plant.test",
+        body: "Afficheur: E=0017",
+        ..Default::default()
+    }
+    .raw()
+    .replace(
+        "Content-Transfer-Encoding: 8bit",
+        "Content-Transfer-Encoding: quoted-printable",
+    );
+    dovecot.append("INBOX", poison.as_bytes()).await?;
+    let good = Mail {
+        from: "Paul Martin <paul@client-plant.test>",
+        subject: "Presse bloquée",
+        id: "good@client-plant.test",
+        body: "La presse P200 est bloquée, défaut E42.",
+        ..Default::default()
+    };
+    dovecot.append("INBOX", good.raw().as_bytes()).await?;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    conversation_of(&agent, "paul@client-plant.test", "Presse bloquée").await?;
+    let errors = agent
+        .wait_json("/api/v1/admin/channel-errors", "the mail set aside", |v| {
+            v["errors"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["title"] == "mail not stored"))
+        })
+        .await?;
+    let aside = errors["errors"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["title"] == "mail not stored"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(aside["channel"], "email");
+    assert!(
+        aside["details"].as_str().is_some_and(|d| d.starts_with("UID 1:")),
+        "{aside}"
+    );
+    let list = agent.ok("/api/v1/conversations?limit=100").await?;
+    assert_eq!(
+        conversations(&list).len(),
+        1,
+        "only the good mail is a conversation: {list}"
+    );
     app.stop().await;
     db.drop_database().await?;
     Ok(())

@@ -440,16 +440,21 @@ async fn replies_are_sent_and_receipts_only_move_forward() -> anyhow::Result<()>
     assert_eq!(reply["type"], "text");
     let wamid = format!("wamid.out.{}", sent.len());
 
-    // Read arrives before delivered: it stays read.
-    signed(&app.base(), &notification(vec![], vec![receipt(&wamid, "read", None)])).await?;
-    signed(
-        &app.base(),
-        &notification(vec![], vec![receipt(&wamid, "delivered", None)]),
-    )
-    .await?;
-    signed(&app.base(), &notification(vec![], vec![receipt(&wamid, "read", None)])).await?;
-    let c = whatsapp_conversation(&agent).await?;
-    assert_eq!(delivery_of(&c, "Voici la réponse").as_deref(), Some("read"));
+    // Each receipt is processed before `signed` returns: "read" moves the
+    // message forward, and "delivered" arriving late (never seen before, so
+    // not a duplicate) does not move it back.
+    for (status, expected) in [("read", "read"), ("delivered", "read")] {
+        assert_eq!(
+            signed(&app.base(), &notification(vec![], vec![receipt(&wamid, status, None)])).await?,
+            200
+        );
+        let c = whatsapp_conversation(&agent).await?;
+        assert_eq!(
+            delivery_of(&c, "Voici la réponse").as_deref(),
+            Some(expected),
+            "after a {status:?} receipt"
+        );
+    }
 
     // Buttons, and a failure reported later by a status.
     let (status_code, _) = agent
@@ -575,12 +580,13 @@ async fn graph_errors_are_classified_transient_or_permanent() -> anyhow::Result<
     .await?;
 
     stub.fail_next_send(400, 130429, "Rate limit hit");
-    agent
+    let (status, body) = agent
         .post(
             &format!("/api/v1/conversations/{id}/reply"),
             json!({"text": "réponse A"}),
         )
         .await?;
+    assert_eq!(status, 200, "{body}");
     eventually(&agent, "A retried then sent", |c| {
         delivery_of(c, "réponse A").as_deref() == Some("sent")
     })
@@ -597,24 +603,26 @@ async fn graph_errors_are_classified_transient_or_permanent() -> anyhow::Result<
     );
 
     stub.fail_next_send(400, 131026, "Message undeliverable");
-    agent
+    let (status, body) = agent
         .post(
             &format!("/api/v1/conversations/{id}/reply"),
             json!({"text": "réponse B"}),
         )
         .await?;
+    assert_eq!(status, 200, "{body}");
     eventually(&agent, "B failed", |c| {
         delivery_of(c, "réponse B").as_deref() == Some("failed")
     })
     .await?;
 
     stub.fail_next_send(400, 131047, "Re-engagement message");
-    agent
+    let (status, body) = agent
         .post(
             &format!("/api/v1/conversations/{id}/reply"),
             json!({"text": "réponse C"}),
         )
         .await?;
+    assert_eq!(status, 200, "{body}");
     let c = eventually(&agent, "C failed", |c| {
         delivery_of(c, "réponse C").as_deref() == Some("failed")
     })
@@ -920,13 +928,17 @@ async fn the_journal_works_on_postgres_and_replays_errors_once() -> anyhow::Resu
     let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
     let mut unsupported = msg("wamid.pg.poll", "unsupported", json!({"type": "poll_creation"}));
     unsupported["errors"] = json!([{"code": 131051, "title": "Message type unknown"}]);
-    let body = notification(
+    let mut body: Value = serde_json::from_slice(&notification(
         vec![
             msg("wamid.pg", "text", json!({"body": "Compresseur arrêté"})),
             unsupported,
         ],
         vec![],
-    );
+    ))?;
+    // An error about the number itself rides along with the messages.
+    body["entry"][0]["changes"][0]["value"]["errors"] =
+        json!([{"code": 130429, "title": "Rate limit hit", "error_data": {"details": "too many messages"}}]);
+    let body = body.to_string().into_bytes();
     assert_eq!(signed(&app.base(), &body).await?, 200);
     // Meta redelivers the same notification: nothing is stored twice.
     assert_eq!(signed(&app.base(), &body).await?, 200);
@@ -936,6 +948,81 @@ async fn the_journal_works_on_postgres_and_replays_errors_once() -> anyhow::Resu
         .map(|m| m.iter().filter(|m| m["direction"] == "in").count())
         .unwrap_or_default();
     assert_eq!(incoming, 2, "{c}");
+    // The number's error is recorded once, not once per delivery.
+    let errors = agent.ok("/api/v1/admin/channel-errors").await?;
+    let recorded = errors["errors"]
+        .as_array()
+        .map(|e| e.iter().filter(|e| e["code"] == 130429).count())
+        .unwrap_or_default();
+    assert_eq!(recorded, 1, "{errors}");
+    app.stop().await;
+    db.drop_database().await?;
+    Ok(())
+}
+
+/// A message PostgreSQL cannot store (a NUL character in its text) in the same
+/// round as a good one: the good one is stored, the bad one is tried a few
+/// rounds, then set aside with an error for the admin, and the journal drains.
+#[tokio::test]
+async fn a_message_the_store_refuses_is_set_aside_and_the_others_flow() -> anyhow::Result<()> {
+    let db = e2e::postgres::TestDatabase::create().await?;
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.store.url = Secret::new(db.url.clone());
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let poison = notification(
+        vec![msg("wamid.nul", "text", json!({"body": "code E\u{0}17 sur la presse"}))],
+        vec![],
+    );
+    let good = notification(
+        vec![msg(
+            "wamid.good",
+            "text",
+            json!({"body": "Compresseur arrêté depuis ce matin"}),
+        )],
+        vec![],
+    );
+    // Both accepted before the processor runs, so they share a round and a batch.
+    let http = reqwest::Client::new();
+    for body in [&poison, &good] {
+        let status = http
+            .post(format!("{}/webhooks/whatsapp", app.base()))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(body))
+            .body(body.clone())
+            .send()
+            .await?
+            .status();
+        assert_eq!(status, 200);
+    }
+    settled(&app.base()).await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(
+        message_by(&c, "wamid.good")["body"],
+        "Compresseur arrêté depuis ce matin",
+        "{c}"
+    );
+    assert_eq!(message_by(&c, "wamid.nul"), Value::Null, "{c}");
+    let errors = agent.ok("/api/v1/admin/channel-errors").await?;
+    let aside = errors["errors"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["title"] == "message not stored"))
+        .cloned()
+        .unwrap_or_default();
+    let details = aside["details"].as_str().unwrap_or_default();
+    assert!(
+        details.contains("wamid.nul")
+            && details.contains(&format!("after {} attempts", gateway::whatsapp::MAX_ATTEMPTS)),
+        "{errors}"
+    );
+    // The journal keeps the body for the admin instead of pruning it as done.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await?;
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_journal WHERE status = 'failed'")
+        .fetch_one(&mut conn)
+        .await?;
+    assert_eq!(kept, 1);
     app.stop().await;
     db.drop_database().await?;
     Ok(())

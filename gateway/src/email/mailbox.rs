@@ -200,6 +200,23 @@ impl MailboxReader {
                     debug!(mailbox = %name, uid, conversation = accepted.conversation_id.0, duplicate = accepted.duplicate, "mail committed");
                     committed.push(uid);
                 }
+                // The store works but will not take this mail (or the pipeline
+                // refuses it): it is filed with the others, stays in the
+                // mailbox, and an admin sees why; the mails after it flow.
+                Err(IngestError::Rejected(reason) | IngestError::Unstorable(reason)) => {
+                    warn!(mailbox = %name, uid, %reason, "mail set aside");
+                    self.store
+                        .record_channel_error(
+                            "email",
+                            name,
+                            "mail not stored",
+                            &format!("UID {uid}: {reason}"),
+                            &format!("mail:{name}:{validity}:{uid}"),
+                            self.clock.now_ms(),
+                        )
+                        .await?;
+                    committed.push(uid);
+                }
                 Err(e) => {
                     failure = Some(e);
                     break;

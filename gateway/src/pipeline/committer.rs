@@ -93,12 +93,37 @@ impl Committer {
                 self.dispatch.after_commit(&stored);
             }
             Err(e) => {
-                error!(error = %e, "batch transaction failed; senders are told to retry");
-                for job in jobs {
-                    let _ = job.reply.send(Err(IngestError::Store));
-                }
+                warn!(error = %e, batch = jobs.len(), "batch transaction failed; storing its messages one by one");
+                self.commit_one_by_one(jobs, now).await;
             }
         }
+    }
+
+    /// After a failed batch: each message in a transaction of its own, so one
+    /// message the store refuses (a NUL in a PostgreSQL text, a value out of
+    /// range) does not take its batch-mates, from any channel, down with it.
+    /// A message that fails alone while the store answers is `Unstorable`;
+    /// when the store does not answer, every sender is told to retry.
+    async fn commit_one_by_one(&self, jobs: Vec<Job>, now: i64) {
+        let mut stored = Vec::new();
+        for job in jobs {
+            let outcome = match self.write(std::slice::from_ref(&job), now).await {
+                Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(IngestError::Store)),
+                Err(e) if self.store.ping().await => {
+                    warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message the store refuses; set aside");
+                    Err(IngestError::Unstorable(e.to_string()))
+                }
+                Err(e) => {
+                    error!(error = %e, "store unavailable; senders are told to retry");
+                    Err(IngestError::Store)
+                }
+            };
+            if let Ok(s) = &outcome {
+                stored.push(s.clone());
+            }
+            let _ = job.reply.send(outcome.map(|s| s.accepted));
+        }
+        self.dispatch.after_commit(&stored);
     }
 
     async fn write(&self, jobs: &[Job], now: i64) -> Result<Vec<Result<Stored, IngestError>>, StoreError> {

@@ -41,6 +41,10 @@ pub enum IngestError {
     Rejected(String),
     #[error("the message could not be stored; retry")]
     Store,
+    /// The store works, but refused this message (alone, so not its batch's
+    /// fault): retrying it as it is will not help for long.
+    #[error("the message could not be stored: {0}")]
+    Unstorable(String),
     #[error("the gateway is shutting down")]
     Stopped,
 }
@@ -51,6 +55,7 @@ impl IngestError {
             IngestError::Busy => "busy",
             IngestError::Rejected(_) => "rejected",
             IngestError::Store => "store_unavailable",
+            IngestError::Unstorable(_) => "unstorable",
             IngestError::Stopped => "shutting_down",
         }
     }

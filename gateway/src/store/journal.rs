@@ -16,6 +16,15 @@ pub(super) async fn create_sqlite_table(pool: &AnyPool) -> Result<()> {
     .await?;
     pool.execute("CREATE INDEX IF NOT EXISTS webhook_journal_pending ON webhook_journal (status, id)")
         .await?;
+    // Files written before attempts were counted get the column (PostgreSQL: migration 0013).
+    let has_attempts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pragma_table_info('webhook_journal') WHERE name = 'attempts'")
+            .fetch_one(pool)
+            .await?;
+    if has_attempts == 0 {
+        pool.execute("ALTER TABLE webhook_journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+            .await?;
+    }
     Ok(())
 }
 
@@ -58,6 +67,29 @@ impl Store {
                 .fetch_one(&self.journal)
                 .await?,
         )
+    }
+
+    /// Counts one more failed attempt at a body; returns how many so far.
+    pub async fn journal_attempt_failed(&self, id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "UPDATE webhook_journal SET attempts = attempts + 1 WHERE id = $1 RETURNING CAST(attempts AS BIGINT)",
+        )
+        .bind(id)
+        .fetch_one(&self.journal)
+        .await?)
+    }
+
+    /// Bodies given up on: out of the queue, and kept (pruning spares them)
+    /// beside the channel error that tells an admin why.
+    pub async fn journal_set_aside(&self, ids: &[i64], now: i64) -> Result<()> {
+        for id in ids {
+            sqlx::query("UPDATE webhook_journal SET status = 'failed', processed_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(*id)
+                .execute(&self.journal)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Processed bodies older than `before` are dropped.

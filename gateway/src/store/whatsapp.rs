@@ -683,6 +683,22 @@ impl Store {
         .await?)
     }
 
+    /// Records a channel error outside any other write (see [`insert_channel_error`]).
+    pub async fn record_channel_error(
+        &self,
+        channel: &str,
+        endpoint: &str,
+        title: &str,
+        details: &str,
+        source_key: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert_channel_error(&mut tx, channel, endpoint, None, title, details, Some(source_key), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn channel_errors(&self, limit: i64) -> Result<Vec<ChannelErrorRow>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, channel, endpoint, code, title, details, received_at FROM channel_errors ORDER BY id DESC LIMIT $1",

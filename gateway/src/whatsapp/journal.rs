@@ -6,7 +6,11 @@
 //! receipts, reactions and errors are applied in one transaction, then the
 //! bodies are marked done. A crash anywhere replays from the journal, and every
 //! effect is idempotent: receipts once per (message, status), reactions
-//! replaced, errors keyed by journal entry.
+//! replaced, errors keyed by the body's content.
+//!
+//! One bad body never holds up the others: a message the pipeline refuses is
+//! recorded as a channel error, and a body whose message the store refuses is
+//! retried a few rounds, then set aside (kept, with a channel error saying why).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -28,6 +32,10 @@ pub const SOURCE: &str = "whatsapp";
 /// Bodies processed per round; their messages share the pipeline's group commits.
 const ROUND: i64 = 64;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// Rounds a body whose message the store refuses is tried before it is set aside.
+pub const MAX_ATTEMPTS: i64 = 3;
+/// The pause before retrying such a body.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 type Reply = oneshot::Sender<Result<(), IngestError>>;
 
@@ -130,6 +138,14 @@ pub struct JournalProcessor {
 pub enum Round {
     Idle,
     Processed(usize),
+    /// Some bodies are kept for another try (their message was refused by the store).
+    Retrying(usize),
+}
+
+/// A short name for a body's content (the first 16 bytes of its SHA-256).
+fn body_key(body: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(body.as_bytes())[..16])
 }
 
 impl JournalProcessor {
@@ -144,7 +160,7 @@ impl JournalProcessor {
         let mut unreadable = Vec::new();
         for (id, body) in &rows {
             match parse_notification(body.as_bytes()) {
-                Ok(n) => notifications.push((*id, n)),
+                Ok(n) => notifications.push((*id, body_key(body), n)),
                 // Signed by Meta but unreadable: kept for a human rather than retried for days.
                 Err(e) => unreadable.push((*id, e.to_string(), body.chars().take(20_000).collect::<String>())),
             }
@@ -160,7 +176,7 @@ impl JournalProcessor {
         let mut calls = Vec::new();
         let mut number_changes = Vec::new();
         let mut information = Vec::new();
-        for (id, n) in notifications {
+        for (id, key, n) in notifications {
             let Notification {
                 messages: m,
                 reactions: r,
@@ -174,7 +190,7 @@ impl JournalProcessor {
                 errors: e,
                 information: i,
             } = n;
-            messages.extend(m);
+            messages.extend(m.into_iter().map(|m| (id, m)));
             reactions.extend(r);
             statuses.extend(s);
             revisions.extend(v);
@@ -183,16 +199,17 @@ impl JournalProcessor {
             preferences.extend(p);
             calls.extend(c);
             number_changes.extend(nc);
+            // Keyed by the body's content and position: a replay of the entry,
+            // or Meta delivering the same body again, records each one once.
             information.extend(
                 i.into_iter()
                     .enumerate()
-                    .map(|(n, i)| (format!("journal:{id}:info:{n}"), i)),
+                    .map(|(n, i)| (format!("body:{key}:info:{n}"), i)),
             );
-            // Keyed by journal entry and position: a replay records each error once.
-            errors.extend(e.into_iter().enumerate().map(|(i, e)| (format!("journal:{id}:{i}"), e)));
+            errors.extend(e.into_iter().enumerate().map(|(i, e)| (format!("body:{key}:{i}"), e)));
         }
         // Each number's language answers when the text does not tell.
-        for m in &mut messages {
+        for (_, m) in &mut messages {
             if let Some(n) = self
                 .config
                 .numbers
@@ -211,12 +228,41 @@ impl JournalProcessor {
             }
             tx.commit().await?;
         }
-        let with_media = messages.iter().any(|m| !m.attachments.is_empty());
-        let results = join_all(messages.into_iter().map(|m| self.submit_patiently(m))).await;
-        if let Some(e) = results.into_iter().find_map(Result::err) {
-            // Nothing is marked done: the round is replayed, and what did commit is a duplicate then.
-            warn!(error = %e, "journal round not stored; retrying");
-            return Err(StoreError::Corrupt(format!("pipeline: {e}")));
+        let with_media = messages.iter().any(|(_, m)| !m.attachments.is_empty());
+        let sources: Vec<(i64, String)> = messages.iter().map(|(id, m)| (*id, m.external_id.clone())).collect();
+        let results = join_all(messages.into_iter().map(|(_, m)| self.submit_patiently(m))).await;
+        // A message the pipeline refuses is recorded and the body goes on; one
+        // the store refuses keeps its body for a few rounds, then is set aside;
+        // a store that does not answer replays the whole round.
+        let mut refused = Vec::new();
+        let mut unstorable: std::collections::BTreeMap<i64, String> = std::collections::BTreeMap::new();
+        for ((entry, external_id), result) in sources.into_iter().zip(results) {
+            match result {
+                Ok(_) => {}
+                Err(IngestError::Rejected(reason)) => refused.push((entry, external_id, reason)),
+                Err(IngestError::Unstorable(reason)) => {
+                    unstorable
+                        .entry(entry)
+                        .or_insert(format!("message {external_id}: {reason}"));
+                }
+                Err(e) => {
+                    // Nothing is marked done: the round is replayed, and what did commit is a duplicate then.
+                    warn!(error = %e, "journal round not stored; retrying");
+                    return Err(StoreError::Corrupt(format!("pipeline: {e}")));
+                }
+            }
+        }
+        let mut held = Vec::new();
+        let mut set_aside = Vec::new();
+        for (entry, reason) in &unstorable {
+            let attempts = self.store.journal_attempt_failed(*entry).await?;
+            if attempts >= MAX_ATTEMPTS {
+                warn!(entry, attempts, %reason, "webhook body set aside");
+                set_aside.push((*entry, format!("{reason} (set aside after {attempts} attempts)")));
+            } else {
+                debug!(entry, attempts, %reason, "webhook body kept for another try");
+                held.push(*entry);
+            }
         }
 
         let mut tx = self.store.begin().await?;
@@ -283,6 +329,32 @@ impl JournalProcessor {
             )
             .await?;
         }
+        for (entry, external_id, reason) in &refused {
+            whatsapp::insert_channel_error(
+                &mut tx,
+                "whatsapp",
+                "",
+                None,
+                &format!("message refused: {reason}"),
+                external_id,
+                Some(&format!("journal:{entry}:refused:{external_id}")),
+                now,
+            )
+            .await?;
+        }
+        for (entry, reason) in &set_aside {
+            whatsapp::insert_channel_error(
+                &mut tx,
+                "whatsapp",
+                "",
+                None,
+                "message not stored",
+                reason,
+                Some(&format!("journal:{entry}:set-aside")),
+                now,
+            )
+            .await?;
+        }
         for (id, reason, details) in &unreadable {
             whatsapp::insert_channel_error(
                 &mut tx,
@@ -297,9 +369,15 @@ impl JournalProcessor {
             .await?;
         }
         tx.commit().await?;
-        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        let aside: Vec<i64> = set_aside.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !held.contains(id) && !aside.contains(id))
+            .collect();
         self.store.journal_mark_done(&ids, now).await?;
-        self.backlog.add(-(ids.len() as i64));
+        self.store.journal_set_aside(&aside, now).await?;
+        self.backlog.add(-((ids.len() + aside.len()) as i64));
         for (conversation, _message) in revised {
             self.events.publish(Event::ConversationUpdated { conversation });
         }
@@ -313,8 +391,12 @@ impl JournalProcessor {
         if with_media {
             self.media_wake.notify_one();
         }
-        debug!(bodies = ids.len(), "journal round processed");
-        Ok(Round::Processed(ids.len()))
+        debug!(bodies = ids.len(), held = held.len(), "journal round processed");
+        if held.is_empty() {
+            Ok(Round::Processed(ids.len()))
+        } else {
+            Ok(Round::Retrying(ids.len()))
+        }
     }
 
     /// The pipeline's queue is bounded; a full one means wait a moment, not fail the round
@@ -346,6 +428,7 @@ impl JournalProcessor {
             self.heartbeat.beat(self.clock.now_ms());
             let pause = match self.process_round().await {
                 Ok(Round::Processed(_)) => continue,
+                Ok(Round::Retrying(_)) => RETRY_PAUSE,
                 Ok(Round::Idle) => Duration::from_secs(5),
                 Err(e) => {
                     warn!(error = %e, "webhook journal round failed; retrying shortly");

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use crate::config::WhatsappConfig;
 
-pub use journal::{Backlog, JournalProcessor, JournalWriter, Round};
+pub use journal::{Backlog, JournalProcessor, JournalWriter, MAX_ATTEMPTS, Round};
 pub use media::{MediaStep, MediaWorker};
 pub use pacer::Pacer;
 pub use sender::{Button, MAX_TEXT_CHARS, Payload, WINDOW_MS, WhatsappSender};
