@@ -247,13 +247,44 @@ fn an_attachment_over_the_limit_is_named_but_not_kept() {
     assert!(n.warnings.iter().any(|w| w.contains("machine.log")), "{:?}", n.warnings);
 }
 
+/// What must hold of any input, however broken: an id to store and dedupe it
+/// by, the same on a second reading (a replay stores nothing twice), and
+/// either something readable or a warning that says it is not.
+fn check_usable(n: &Normalised, again: &Normalised, what: &str) {
+    assert!(!n.message_id.is_empty() && !n.dedupe_key.is_empty(), "{what}: no id");
+    assert_eq!(n.dedupe_key, again.dedupe_key, "{what}: not deterministic");
+    let readable = !n.text.trim().is_empty()
+        || n.html.is_some()
+        || !n.attachments.is_empty()
+        || n.subject.as_deref().is_some_and(|s| !s.is_empty());
+    assert!(
+        readable || !n.warnings.is_empty(),
+        "{what}: nothing readable and no warning"
+    );
+}
+
 #[test]
-fn truncated_and_garbage_input_never_panics() {
+fn truncated_and_garbage_input_is_stored_with_an_id_and_a_warning() {
     let dir = fixtures();
-    let raw = std::fs::read(dir.join("06-nested-inline.eml")).unwrap_or_default();
+    let path = dir.join("06-nested-inline.eml");
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let whole = run(&raw, 1024);
+    let header_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("the fixture has no header/body boundary"));
+    let mut cuts = 0;
     for cut in (0..raw.len()).step_by(37) {
-        let _ = run(&raw[..cut], 1024);
+        let n = run(&raw[..cut], 1024);
+        check_usable(&n, &run(&raw[..cut], 1024), &format!("cut at {cut}"));
+        // Once the headers are whole, who wrote it survives the cut.
+        if cut > header_end + 4 {
+            assert_eq!(n.from.address, whole.from.address, "cut at {cut}");
+            assert_eq!(n.message_id, whole.message_id, "cut at {cut}");
+        }
+        cuts += 1;
     }
+    assert!(cuts > 10, "the fixture is too short to cut: {} bytes", raw.len());
     for garbage in [
         &b""[..],
         b"\r\n\r\n",
@@ -261,6 +292,13 @@ fn truncated_and_garbage_input_never_panics() {
         b"From:\r\n\r\n",
         b"Content-Type: multipart/mixed; boundary=\r\n\r\n--\r\n",
     ] {
-        let _ = run(garbage, 1024);
+        let what = String::from_utf8_lossy(garbage).into_owned();
+        check_usable(&run(garbage, 1024), &run(garbage, 1024), &what);
     }
+    let empty = run(b"", 1024);
+    assert!(
+        empty.warnings.iter().any(|w| w.contains("not a readable MIME message")),
+        "{:?}",
+        empty.warnings
+    );
 }

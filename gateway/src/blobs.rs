@@ -124,8 +124,8 @@ mod tests {
 
     #[tokio::test]
     async fn stores_by_content_and_enforces_the_limit() {
-        let Ok(dir) = tempfile::tempdir() else { return };
-        let Ok(blobs) = Blobs::open(dir.path()) else { return };
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let blobs = Blobs::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         let a = blobs.put_bytes(b"photo", 100).await.ok();
         let b = blobs.put_bytes(b"photo", 100).await.ok();
         assert!(a.is_some());

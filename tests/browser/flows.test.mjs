@@ -198,12 +198,16 @@ test("an expired session sends the agent to the login and keeps the draft", asyn
   const draft = "Brouillon : vérifier le capteur de la ligne 2";
   await alice.keyboard.press("Escape");
   await alice.keyboard.press("r");
+  // Typing indicators are answered here, so that the send is what finds the
+  // session gone (the indicator would otherwise race it to the 401).
+  await alice.route("**/typing", (route) => route.fulfill({ status: 200, contentType: "application/json", body: "{}" }));
   await view.locator(".reply-text").fill(draft);
   await alice.context().clearCookies();
-  // Sending finds the session gone, unless a call in flight (the typing
-  // indicator) found it first: either way the login comes up.
-  await view.locator("button.send").click({ timeout: 3000 }).catch(() => {});
+  const sent = alice.waitForResponse((r) => r.url().endsWith("/reply") && r.request().method() === "POST");
+  await view.locator("button.send").click();
+  assert.equal((await sent).status(), 401);
   await alice.locator("#login-notice", { hasText: "expired" }).waitFor();
+  await alice.unroute("**/typing");
   const { password } = credentials("ALICE");
   await alice.fill("#login-form input[name=password]", password);
   await alice.click("#login-form button[type=submit]");

@@ -125,6 +125,10 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
     let email_conversation = wait_for_conversation(&admin, SUBJECT).await?;
 
     let artifacts = artifacts_dir();
+    // Screenshots of an earlier run must not pass for this run's.
+    if artifacts.exists() {
+        std::fs::remove_dir_all(&artifacts).context("clearing target/browser")?;
+    }
     std::fs::create_dir_all(&artifacts).context("creating target/browser")?;
     let mut node = tokio::process::Command::new("node");
     node.args([

@@ -233,10 +233,39 @@ async fn the_worker_gives_up_after_its_attempts() -> anyhow::Result<()> {
         conversation,
         ..
     } = setup(failures, 3).await?;
-    for _ in 0..3 {
-        worker.try_deliver_one().await?;
+    // Two attempts are retried; the third is the last.
+    for attempt in 1..=3 {
+        let step = worker.try_deliver_one().await?;
+        if attempt < 3 {
+            assert!(
+                matches!(
+                    &step,
+                    Step::Done {
+                        recorded: Recorded::Retry { .. },
+                        ..
+                    }
+                ),
+                "attempt {attempt}: {step:?}"
+            );
+        } else {
+            assert!(
+                matches!(
+                    &step,
+                    Step::Done {
+                        recorded: Recorded::Failed { .. },
+                        ..
+                    }
+                ),
+                "attempt {attempt}: {step:?}"
+            );
+        }
         clock.advance(600_000);
     }
+    assert_eq!(
+        worker.try_deliver_one().await?,
+        Step::Idle,
+        "nothing left after giving up"
+    );
     let reply = reply_of(&gateway, conversation).await?;
     assert_eq!(reply.delivery_status.as_deref(), Some("failed"));
     assert!(

@@ -55,7 +55,14 @@ async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
     assert_eq!(row["priority"], "critical");
     assert_eq!(row["customer_name"], "Test Visitor");
 
-    let detail = agent.ok(&format!("/api/v1/conversations/{conversation}")).await?;
+    // The sender pushes the frame, then marks the row delivered: wait for the mark.
+    let detail = agent
+        .wait_json(
+            &format!("/api/v1/conversations/{conversation}"),
+            "the acknowledgement marked delivered",
+            |d| d["messages"][1]["delivery_status"] == "delivered",
+        )
+        .await?;
     assert_eq!(detail["verdict"]["priority"], "critical");
     assert_eq!(detail["verdict"]["escalation"], "callback+visio");
     assert_eq!(detail["verdict"]["rules"][0]["rule"], "production_stopped");
@@ -67,7 +74,6 @@ async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
         3,
         "customer message, acknowledgement, video-room link: {messages:?}"
     );
-    assert_eq!(messages[1]["delivery_status"], "delivered");
     // Critical: a callback task and a video room, whose link the visitor got after the acknowledgement.
     let kinds: Vec<&str> = detail["escalations"]
         .as_array()
@@ -163,15 +169,6 @@ async fn resume_gives_the_history_and_another_token_sees_nothing() -> anyhow::Re
     let (_, other) = Visitor::open(&app.ws_url(), Some(&guessed)).await?;
     assert_eq!(other["history"], json!([]));
     assert_eq!(other["conversation"], Value::Null);
-
-    // Files of that conversation are not readable with another token either.
-    let http = reqwest::Client::new();
-    let r = http
-        .get(format!("{}/api/v1/chat/files/1", app.base()))
-        .header("x-chat-token", fresh["token"].as_str().unwrap_or_default())
-        .send()
-        .await?;
-    assert_eq!(r.status().as_u16(), 404);
     app.stop().await;
     Ok(())
 }
@@ -247,6 +244,19 @@ async fn photos_are_uploaded_attached_and_readable_by_the_agent_only_through_the
     let err = stranger.expect("error").await?;
     assert_eq!(err["code"], "rejected");
     assert_eq!(err["client_id"], "x");
+
+    // The file that exists and its owner reads is not readable with the token
+    // of another visitor, who has a conversation of their own.
+    stranger
+        .send_json(&json!({"type": "message", "client_id": "y", "text": "Bonjour, une question"}))
+        .await?;
+    stranger.expect("ack").await?;
+    let r = http
+        .get(format!("{}/api/v1/chat/files/{aid}", app.base()))
+        .header("x-chat-token", stranger.token.clone().unwrap_or_default())
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 404);
     app.stop().await;
     Ok(())
 }

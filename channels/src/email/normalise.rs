@@ -134,6 +134,15 @@ fn from_message(msg: &Message<'_>, raw: &[u8], options: &Options<'_>) -> Normali
         let (inner_text, _, _) = bodies(inner);
         text = inner_text;
     }
+    // Headers and nothing else (a mail cut short in transit, or sent empty):
+    // an agent must see that, not an empty message.
+    let nothing = text.trim().is_empty()
+        && html.as_deref().is_none_or(|h| h.trim().is_empty())
+        && attachments.is_empty()
+        && subject.as_deref().is_none_or(|s| s.trim().is_empty());
+    if nothing {
+        warnings.push("no subject, text or attachment: an empty or truncated mail".to_string());
+    }
     for a in attachments.iter().filter(|a| !a.kept) {
         warnings.push(format!(
             "attachment {:?} ({} bytes) is over the {} byte limit: kept in the raw message only",
