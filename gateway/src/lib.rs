@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod bootstrap;
+pub mod bounded;
 pub mod cli;
 pub mod client_addr;
 pub mod clock;

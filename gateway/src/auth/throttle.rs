@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
+use crate::bounded::Sweep;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleLimits {
     /// Failures of one (username, address) pair before waits start.
@@ -26,6 +28,8 @@ pub struct ThrottleLimits {
     /// Attempts one address may make in a burst, then one per `address_refill_ms`.
     pub address_burst: u32,
     pub address_refill_ms: i64,
+    /// Entries each map keeps at most; stale ones go first (see `bounded.rs`).
+    pub max_entries: usize,
 }
 
 impl Default for ThrottleLimits {
@@ -38,6 +42,7 @@ impl Default for ThrottleLimits {
             user_window_ms: 15 * 60_000,
             address_burst: 20,
             address_refill_ms: 3_000,
+            max_entries: 100_000,
         }
     }
 }
@@ -78,29 +83,54 @@ struct Bucket {
     at_ms: i64,
 }
 
-#[derive(Default)]
+/// A spray of usernames or addresses cannot grow these without bound: each
+/// map is swept when it has doubled, stale entries first, and kept under
+/// `max_entries` (an entry evicted early only forgets some failures).
 struct State {
     pairs: HashMap<(String, IpAddr), Pair>,
     users: HashMap<String, Window>,
     addresses: HashMap<IpAddr, Bucket>,
+    sweeps: [Sweep; 3],
 }
 
-/// Entries beyond this are swept of stale ones, so a spray of usernames or
-/// addresses cannot grow the maps without bound.
-const SWEEP_ABOVE: usize = 100_000;
+impl State {
+    fn new(l: &ThrottleLimits) -> Self {
+        State {
+            pairs: HashMap::new(),
+            users: HashMap::new(),
+            addresses: HashMap::new(),
+            sweeps: [
+                Sweep::new(l.max_entries),
+                Sweep::new(l.max_entries),
+                Sweep::new(l.max_entries),
+            ],
+        }
+    }
+}
 
-#[derive(Default)]
 pub struct LoginThrottle {
     limits: ThrottleLimits,
     state: Mutex<State>,
 }
 
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle::new(ThrottleLimits::default())
+    }
+}
+
 impl LoginThrottle {
     pub fn new(limits: ThrottleLimits) -> Self {
         LoginThrottle {
+            state: Mutex::new(State::new(&limits)),
             limits,
-            state: Mutex::default(),
         }
+    }
+
+    #[cfg(test)]
+    fn entries(&self) -> [usize; 3] {
+        let s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        [s.pairs.len(), s.users.len(), s.addresses.len()]
     }
 
     /// Admits one attempt and counts it as a failure until [`Self::succeeded`]
@@ -109,7 +139,7 @@ impl LoginThrottle {
         let l = &self.limits;
         let user = username.to_lowercase();
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.sweep(l, now_ms);
+        state.sweep(l, &user, addr, now_ms);
 
         let bucket = state.addresses.entry(addr).or_insert(Bucket {
             tokens: f64::from(l.address_burst),
@@ -178,16 +208,23 @@ impl LoginThrottle {
 }
 
 impl State {
-    fn sweep(&mut self, l: &ThrottleLimits, now_ms: i64) {
-        if self.pairs.len() > SWEEP_ABOVE {
-            self.pairs.retain(|_, p| now_ms - p.last_ms < l.max_delay_ms);
+    /// Before the entries of (`user`, `addr`) may be added.
+    fn sweep(&mut self, l: &ThrottleLimits, user: &str, addr: IpAddr, now_ms: i64) {
+        let State {
+            pairs,
+            users,
+            addresses,
+            sweeps: [for_pairs, for_users, for_addresses],
+        } = self;
+        if !pairs.contains_key(&(user.to_string(), addr)) {
+            for_pairs.before_insert(pairs, |p| now_ms - p.last_ms >= l.max_delay_ms);
         }
-        if self.users.len() > SWEEP_ABOVE {
-            self.users.retain(|_, w| now_ms - w.start_ms < l.user_window_ms);
+        if !users.contains_key(user) {
+            for_users.before_insert(users, |w| now_ms - w.start_ms >= l.user_window_ms);
         }
-        if self.addresses.len() > SWEEP_ABOVE {
+        if !addresses.contains_key(&addr) {
             let full_after = i64::from(l.address_burst) * l.address_refill_ms;
-            self.addresses.retain(|_, b| now_ms - b.at_ms < full_after);
+            for_addresses.before_insert(addresses, |b| now_ms - b.at_ms >= full_after);
         }
     }
 }
@@ -268,5 +305,28 @@ mod tests {
         assert_eq!(t.begin("someone", A, 2_999), Err(Refused::Address { wait_ms: 1 }));
         assert_eq!(t.begin("someone", A, 3_000), Ok(()), "one more every three seconds");
         assert_eq!(t.begin("someone", B, 0), Ok(()), "other addresses are not held back");
+    }
+
+    #[test]
+    fn a_spray_of_usernames_and_addresses_stays_within_the_cap() {
+        let t = LoginThrottle::new(ThrottleLimits {
+            max_entries: 3_000,
+            ..open_addresses()
+        });
+        for i in 0..50_000u32 {
+            let addr = IpAddr::V6(std::net::Ipv6Addr::from(u128::from(i) << 64));
+            assert!(t.begin(&format!("user{i}"), addr, 1_000).is_ok());
+            let [pairs, users, addresses] = t.entries();
+            assert!(
+                pairs <= 3_000 && users <= 3_000 && addresses <= 3_000,
+                "{:?} at {i}",
+                t.entries()
+            );
+        }
+        // Still throttling: one pair's failures are counted as before.
+        for _ in 0..5 {
+            assert!(t.begin("admin", A, 2_000).is_ok());
+        }
+        assert!(matches!(t.begin("admin", A, 2_000), Err(Refused::Pair { .. })));
     }
 }

@@ -8,6 +8,10 @@ use tokio::sync::mpsc;
 
 type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<ServerFrame>)>>;
 
+/// Sockets one conversation may have open at once (a visitor's tabs and
+/// devices); the total is bounded by the listener's connection limit.
+pub const MAX_SOCKETS_PER_CONVERSATION: usize = 8;
+
 #[derive(Clone, Default)]
 pub struct Hub {
     inner: Arc<Mutex<HubInner>>,
@@ -44,16 +48,24 @@ impl Hub {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn register(&self, key: &str, tx: mpsc::Sender<ServerFrame>) -> Registration {
+    /// `None` when the conversation already has its share of sockets.
+    pub fn register(&self, key: &str, tx: mpsc::Sender<ServerFrame>) -> Option<Registration> {
         let mut inner = self.lock();
+        if inner
+            .sockets
+            .get(key)
+            .is_some_and(|list| list.len() >= MAX_SOCKETS_PER_CONVERSATION)
+        {
+            return None;
+        }
         inner.next_id += 1;
         let id = inner.next_id;
         inner.sockets.entry(key.to_string()).or_default().push((id, tx));
-        Registration {
+        Some(Registration {
             hub: self.clone(),
             key: key.to_string(),
             id,
-        }
+        })
     }
 
     /// Sends the frame to every socket of the conversation; how many took it.
@@ -69,5 +81,31 @@ impl Hub {
 
     pub fn is_online(&self, key: &str) -> bool {
         self.lock().sockets.contains_key(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_conversation_holds_a_bounded_number_of_sockets() {
+        let hub = Hub::default();
+        let socket = || mpsc::channel::<ServerFrame>(1).0;
+        let held: Vec<Registration> = (0..MAX_SOCKETS_PER_CONVERSATION)
+            .filter_map(|_| hub.register("k", socket()))
+            .collect();
+        assert_eq!(held.len(), MAX_SOCKETS_PER_CONVERSATION);
+        assert!(hub.register("k", socket()).is_none(), "one too many");
+        assert!(
+            hub.register("other", socket()).is_some(),
+            "other conversations are not affected"
+        );
+        drop(held);
+        assert!(!hub.is_online("k"));
+        assert!(
+            hub.register("k", socket()).is_some(),
+            "closing sockets frees their places"
+        );
     }
 }

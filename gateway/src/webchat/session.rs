@@ -75,7 +75,17 @@ impl Session {
         let key = open.token.key();
         // Register before reading history: a reply committed in between is then
         // either in the history or pushed live, never missed.
-        let _registration = self.hub.register(&key, push_tx);
+        let Some(_registration) = self.hub.register(&key, push_tx) else {
+            let _ = send(
+                sink,
+                &error(
+                    "too_many_sockets",
+                    "this conversation is open in too many windows; close one",
+                ),
+            )
+            .await;
+            return;
+        };
         match self.opened_frame(&open.token).await {
             Ok((frame, conversation)) => {
                 open.conversation = conversation;

@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::bounded::Sweep;
+
+#[derive(Clone, Copy)]
 struct Bucket {
     tokens: f64,
     capacity: f64,
@@ -43,8 +46,12 @@ pub struct Pacer {
     burst: f64,
     recipient_per_sec: f64,
     numbers: Mutex<HashMap<String, Bucket>>,
-    recipients: Mutex<HashMap<String, Bucket>>,
+    recipients: Mutex<(HashMap<String, Bucket>, Sweep)>,
 }
+
+/// Recipients' buckets kept at most (a full bucket is dropped first: it is
+/// what a new one would be).
+const MAX_RECIPIENTS: usize = 100_000;
 
 impl Pacer {
     pub fn new(messages_per_second: u32, recipient_burst: u32, recipient_interval: Duration) -> Self {
@@ -53,23 +60,43 @@ impl Pacer {
             burst: f64::from(recipient_burst.max(1)),
             recipient_per_sec: 1.0 / recipient_interval.as_secs_f64().max(0.001),
             numbers: Mutex::default(),
-            recipients: Mutex::default(),
+            recipients: Mutex::new((HashMap::new(), Sweep::new(MAX_RECIPIENTS))),
         }
+    }
+
+    #[cfg(test)]
+    fn with_recipient_cap(mut self, cap: usize) -> Self {
+        self.recipients = Mutex::new((HashMap::new(), Sweep::new(cap)));
+        self
+    }
+
+    #[cfg(test)]
+    fn recipients_held(&self) -> usize {
+        self.recipients.lock().map(|r| r.0.len()).unwrap_or_default()
     }
 
     /// Takes a token for (number, recipient), or says how long to wait.
     pub fn try_take(&self, number: &str, recipient: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut numbers = self.numbers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut recipients = self
+        let mut guard = self
             .recipients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (recipients, sweep) = &mut *guard;
+        let key = format!("{number}/{recipient}");
+        if !recipients.contains_key(&key) {
+            sweep.before_insert(recipients, |b| {
+                let mut b = Bucket { ..*b };
+                b.refill(now);
+                b.tokens >= b.capacity
+            });
+        }
         let n = numbers
             .entry(number.to_string())
             .or_insert_with(|| Bucket::new(self.per_number, self.per_number, now));
         let r = recipients
-            .entry(format!("{number}/{recipient}"))
+            .entry(key)
             .or_insert_with(|| Bucket::new(self.burst, self.recipient_per_sec, now));
         n.refill(now);
         r.refill(now);
@@ -96,6 +123,22 @@ mod tests {
         let wait = p.try_take("n", "alice").err().unwrap_or_default();
         assert!(wait > Duration::from_secs(5), "{wait:?}");
         assert_eq!(p.try_take("n", "bob"), Ok(()), "another recipient is not held back");
+    }
+
+    #[test]
+    fn recipients_seen_once_do_not_pile_up() {
+        let p = Pacer::new(1_000_000, 1, Duration::from_millis(1)).with_recipient_cap(2_000);
+        for i in 0..20_000 {
+            assert!(p.try_take("n", &format!("customer-{i}")).is_ok());
+            assert!(p.recipients_held() <= 2_000, "{} held at {i}", p.recipients_held());
+        }
+        // Their buckets refill within a millisecond: the next sweep drops them
+        // (stale first), so the later ones fit without evicting live buckets.
+        std::thread::sleep(Duration::from_millis(5));
+        for i in 0..2_000 {
+            assert!(p.try_take("n", &format!("later-{i}")).is_ok());
+        }
+        assert!(p.recipients_held() < 2_000, "{}", p.recipients_held());
     }
 
     #[test]
