@@ -4,6 +4,7 @@
 
 mod assigner;
 pub mod holding;
+pub mod offer;
 
 use std::sync::Arc;
 

@@ -1,7 +1,6 @@
 //! Dispatch facts: agents' queues, caps and presence, and the automatic
 //! assignment pass (one transaction: no-answer offers withdrawn, then the
-//! waiting conversations, most urgent and oldest first, each to the online
-//! agent of its queue with the fewest open conversations under their cap).
+//! facts read, `dispatch::offer::plan` decides, the offers written).
 
 use std::collections::HashMap;
 
@@ -10,6 +9,7 @@ use sqlx::FromRow;
 
 use super::messages::{self, Direction};
 use super::{Result, Store};
+use crate::dispatch::offer::{self, Seat, Waiting};
 use crate::ids::{AgentId, ConversationId};
 
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -139,51 +139,58 @@ impl Store {
             pass.withdrawn.push((ConversationId(conversation), AgentId(agent)));
         }
 
-        // 2. Who can take more, per queue.
-        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+        // 2. The facts, read once: who can take more, per queue; what waits,
+        // most urgent first, then the longest waiting; who let what go.
+        let seats: Vec<Seat> = sqlx::query_as::<_, (i64, String, i64, i64)>(
             "SELECT a.id, q.queue, a.max_open, \
              (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open') \
              FROM agents a JOIN agent_queues q ON q.agent_id = a.id WHERE a.presence = 'online' AND a.disabled = 0",
         )
         .fetch_all(&mut *tx)
-        .await?;
-        let mut load: HashMap<i64, (i64, i64)> = HashMap::new();
-        let mut by_queue: HashMap<String, Vec<i64>> = HashMap::new();
-        for (agent, queue, max_open, open) in rows {
-            load.insert(agent, (open, max_open));
-            by_queue.entry(queue).or_default().push(agent);
-        }
-        if !load.values().any(|(open, max)| open < max) {
+        .await?
+        .into_iter()
+        .map(|(agent, queue, max_open, open)| Seat {
+            agent,
+            queue,
+            max_open,
+            open,
+        })
+        .collect();
+        if !seats.iter().any(|s| s.open < s.max_open) {
             tx.commit().await?;
             return Ok(pass);
         }
-
-        // 3. Waiting conversations, most urgent first, then the longest waiting.
-        let waiting: Vec<(i64, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT q.conversation_id, q.queue FROM queue_entries q JOIN conversations c ON c.id = q.conversation_id \
              WHERE c.assignee_id IS NULL AND c.status = 'open' \
              ORDER BY q.priority_rank, COALESCE(q.waiting_since, c.created_at), q.conversation_id LIMIT 1000",
         )
         .fetch_all(&mut *tx)
         .await?;
-        for (conversation, queue) in waiting {
-            let Some(candidates) = by_queue.get(&queue) else {
-                continue;
-            };
-            let skipped: Vec<i64> = sqlx::query_scalar(
-                "SELECT agent_id FROM assignment_log WHERE conversation_id = $1 AND outcome = 'no_answer'",
-            )
-            .bind(conversation)
-            .fetch_all(&mut *tx)
-            .await?;
-            let best = candidates
-                .iter()
-                .filter(|a| !skipped.contains(a))
-                .filter_map(|a| load.get(a).map(|(open, max)| (*a, *open, *max)))
-                .filter(|(_, open, max)| open < max)
-                .min_by_key(|(a, open, _)| (*open, *a));
-            let Some((agent, _, _)) = best else { continue };
-            sqlx::query(
+        let unanswered: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT l.conversation_id, l.agent_id FROM assignment_log l \
+             JOIN conversations c ON c.id = l.conversation_id \
+             WHERE l.outcome = 'no_answer' AND c.assignee_id IS NULL AND c.status = 'open'",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut skipped: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (conversation, agent) in unanswered {
+            skipped.entry(conversation).or_default().push(agent);
+        }
+        let waiting: Vec<Waiting> = rows
+            .into_iter()
+            .map(|(conversation, queue)| Waiting {
+                conversation,
+                queue,
+                skipped: skipped.remove(&conversation).unwrap_or_default(),
+            })
+            .collect();
+
+        // 3. The decision, then the offers; one taken meanwhile (by an agent
+        // helping themselves) is not logged as offered.
+        for (conversation, agent) in offer::plan(&seats, &waiting) {
+            let taken = sqlx::query(
                 "UPDATE conversations SET assignee_id = $2, assigned_at = $3, updated_at = $3 \
                  WHERE id = $1 AND assignee_id IS NULL",
             )
@@ -191,7 +198,11 @@ impl Store {
             .bind(agent)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if taken == 0 {
+                continue;
+            }
             sqlx::query(
                 "INSERT INTO assignment_log (conversation_id, agent_id, offered_at, outcome) VALUES ($1, $2, $3, 'offered')",
             )
@@ -200,9 +211,6 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            if let Some(l) = load.get_mut(&agent) {
-                l.0 += 1;
-            }
             pass.assigned.push((ConversationId(conversation), AgentId(agent)));
         }
         tx.commit().await?;
