@@ -108,6 +108,31 @@ async fn a_changed_rule_file_applies_only_when_it_validates() -> anyhow::Result<
     Ok(())
 }
 
+/// Twenty reloads at once compile one at a time off the runtime: each answers,
+/// and a chat message sent meanwhile is acknowledged and triaged.
+#[tokio::test]
+async fn a_burst_of_reloads_leaves_the_chat_flowing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, RULES_V2)?;
+    let mut config = test_config(&dir.path().join("data"));
+    config.triage.rules = rules.clone();
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let reloads = futures_util::future::join_all((0..20).map(|_| agent.post("/api/v1/admin/triage/reload", json!({}))));
+    let ws = app.ws_url();
+    let chat = verdict_of(&ws, &agent, "boum pendant les rechargements");
+    let (reloads, verdict) = tokio::join!(reloads, chat);
+    for r in reloads {
+        let (status, body) = r?;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["triage"]["rules"], 1);
+    }
+    assert_eq!(verdict?["rules"][0]["rule"], "boom_v2");
+    app.stop().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn strategic_accounts_from_the_config_are_critical() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

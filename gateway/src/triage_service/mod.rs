@@ -44,6 +44,7 @@ pub struct TriageService {
     engine: RwLock<Arc<Engine>>,
     status: RwLock<TriageStatus>,
     fingerprint: RwLock<Fingerprint>,
+    reloading: std::sync::Mutex<()>,
     pub directory: Directory,
     pub hours: BusinessHours,
     clock: Clock,
@@ -60,6 +61,7 @@ impl TriageService {
             status: RwLock::new(TriageStatus::default()),
             engine: RwLock::new(Arc::new(engine)),
             fingerprint: RwLock::new(fingerprint),
+            reloading: std::sync::Mutex::new(()),
             directory,
             hours,
             clock,
@@ -87,8 +89,11 @@ impl TriageService {
         &self.config.default_language
     }
 
-    /// Reads the files again; the new engine replaces the old one only if it validates.
+    /// Reads the files again; the new engine replaces the old one only if it
+    /// validates. Blocking (files, compilation): call it off the async runtime.
+    /// Reloads run one at a time, so a burst of them uses one core, not all.
     pub fn reload(&self) -> Result<(), String> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let fingerprint = loader::fingerprint(&self.config);
         *self
             .fingerprint
@@ -154,14 +159,21 @@ impl TriageService {
                 _ = crate::state::stopping(&mut shutdown) => return,
                 _ = sighup => {
                     tracing::info!("SIGHUP: reloading triage rules");
-                    let _ = self.reload();
+                    let service = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || service.reload()).await;
                 }
                 _ = tokio::time::sleep(every) => {
-                    let now = loader::fingerprint(&self.config);
-                    let changed = *self.fingerprint.read().unwrap_or_else(std::sync::PoisonError::into_inner) != now;
-                    if changed {
-                        let _ = self.reload();
-                    }
+                    // Reading metadata and compiling block: off the runtime.
+                    let service = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let now = loader::fingerprint(&service.config);
+                        let changed =
+                            *service.fingerprint.read().unwrap_or_else(std::sync::PoisonError::into_inner) != now;
+                        if changed {
+                            let _ = service.reload();
+                        }
+                    })
+                    .await;
                 }
             }
         }
