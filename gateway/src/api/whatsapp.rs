@@ -175,13 +175,18 @@ pub(super) async fn view(
     let now = state.clock.now_ms();
     let closes_at = conversation.last_customer_at + WINDOW_MS;
     let warn_ms = wa.config.window_warning_minutes.saturating_mul(60_000);
-    if let Some((wamid, _)) = state.store.whatsapp_last_inbound(id).await? {
+    if let Some((wamid, _)) = state.store.whatsapp_last_inbound(id).await?
+        && wa.read_marks.first(&wamid)
+    {
         let graph = wa.graph.clone();
+        let marks = wa.read_marks.clone();
         let number = conversation.endpoint.clone();
-        // Best effort, off the request path: a failed read receipt changes nothing here.
+        // Once per message, off the request path; a failed receipt is retried
+        // at the next view.
         tokio::spawn(async move {
             if let Err(e) = graph.mark_read(&number, &wamid).await {
                 tracing::info!(error = %e, "could not mark the WhatsApp message as read");
+                marks.forget(&wamid);
             }
         });
     }

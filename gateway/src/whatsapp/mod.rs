@@ -5,6 +5,7 @@ pub mod identity;
 mod journal;
 mod media;
 mod pacer;
+pub mod read_marks;
 mod sender;
 mod webhook;
 
@@ -31,6 +32,8 @@ pub struct WhatsappRuntime {
     pub journal: JournalWriter,
     pub journal_wake: Arc<Notify>,
     pub backlog: Backlog,
+    /// Read receipts already sent from this node.
+    pub read_marks: Arc<read_marks::ReadMarks>,
 }
 
 impl WhatsappRuntime {
@@ -65,6 +68,7 @@ impl WhatsappRuntime {
             journal,
             journal_wake,
             backlog,
+            read_marks: Arc::default(),
         })
     }
 
