@@ -235,6 +235,7 @@ impl Gateway {
             passwords: crate::auth::PasswordWork::per_core(),
             signer,
             upload_budget: Arc::new(crate::webchat::UploadBudget::new(upload_bytes_per_hour)),
+            html_cache: Arc::default(),
             revocations: crate::auth::Revocations::default(),
             sla,
             assign_wake,

@@ -36,6 +36,8 @@ pub struct AppState {
     pub signer: crate::signing::Signer,
     /// Bytes each client address may still upload this hour.
     pub upload_budget: Arc<crate::webchat::UploadBudget>,
+    /// Mail bodies already sanitised for the inbox.
+    pub html_cache: Arc<crate::api::html_cache::HtmlCache>,
     /// Ends agent sockets whose session was revoked.
     pub revocations: crate::auth::Revocations,
     pub sla: Arc<crate::sla::SlaPolicies>,

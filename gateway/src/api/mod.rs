@@ -9,6 +9,7 @@ mod conversations;
 pub mod error;
 mod escalations;
 mod events;
+pub mod html_cache;
 mod message_html;
 mod queues;
 mod whatsapp;
