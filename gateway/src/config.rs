@@ -364,6 +364,9 @@ pub struct EmailConfig {
     pub loop_id: String,
     /// Larger attachments stay in the raw message only.
     pub max_attachment_bytes: usize,
+    /// Larger mails are not downloaded: their headers become the message,
+    /// marked too large, and the mail stays on the mail server.
+    pub max_mail_bytes: u64,
     /// Automatic acknowledgements one address may receive per hour.
     pub max_acks_per_hour: i64,
     /// Days during which the same subject from the same sender joins an open conversation.
@@ -383,6 +386,7 @@ impl Default for EmailConfig {
             message_id_domain: String::new(),
             loop_id: "switchyard".into(),
             max_attachment_bytes: 25 * 1024 * 1024,
+            max_mail_bytes: 64 * 1024 * 1024,
             max_acks_per_hour: 3,
             subject_window_days: 14,
             smtp: SmtpConfig::default(),

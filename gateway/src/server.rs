@@ -268,6 +268,7 @@ impl Gateway {
                 own_addresses: e.own_addresses(),
                 loop_id: e.loop_id.clone(),
                 max_attachment_bytes: e.max_attachment_bytes,
+                max_mail_bytes: e.max_mail_bytes,
                 store: self.state.store.clone(),
                 pipeline: self.state.pipeline.clone(),
                 blobs: self.state.blobs.clone(),

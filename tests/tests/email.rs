@@ -777,6 +777,51 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A mail over `email.max_mail_bytes` is not downloaded: its headers become
+/// the message, marked too large for the agent, and the mail after it flows.
+#[tokio::test]
+async fn an_oversized_mail_is_read_by_its_headers_and_the_mailbox_goes_on() -> anyhow::Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    config.email.max_mail_bytes = 20_000;
+    let log = "ligne 2: défaut E42 répété\n".repeat(3_000);
+    let big = Mail {
+        subject: "Journal machine complet",
+        id: "big@client-plant.test",
+        body: &log,
+        ..Default::default()
+    };
+    dovecot.append("INBOX", big.raw().as_bytes()).await?;
+    let small = Mail {
+        from: "Paul Martin <paul@client-plant.test>",
+        subject: "Presse bloquée",
+        id: "small@client-plant.test",
+        body: "La presse P200 est bloquée, défaut E42.",
+        ..Default::default()
+    };
+    dovecot.append("INBOX", small.raw().as_bytes()).await?;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    conversation_of(&agent, "paul@client-plant.test", "Presse bloquée").await?;
+    let id = conversation_of(&agent, "jean@client-plant.test", "Journal machine complet").await?;
+    let view = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let message = &view["messages"][0];
+    let quoted = message["quoted"].as_str().unwrap_or_default();
+    assert!(
+        quoted.contains("over the 20 KB limit: only its headers were read"),
+        "{message}"
+    );
+    assert!(
+        !message.to_string().contains("défaut E42 répété"),
+        "the body was not downloaded: {message}"
+    );
+    app.stop().await;
+    Ok(())
+}
+
 /// A mail PostgreSQL cannot store (its text decodes to a NUL character) in
 /// the same round as a good one: the good one is stored, the bad one is filed
 /// with a channel error for the admin, and the mailbox goes on.

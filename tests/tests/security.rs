@@ -511,7 +511,9 @@ async fn a_content_id_cannot_smuggle_markup_into_the_mail_frame() -> anyhow::Res
         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgoA\r\n--b--\r\n";
     let own = vec!["sav@maker.example".to_string()];
     let prepared = gateway::email::prepare(
-        raw.as_bytes(),
+        raw.as_bytes().to_vec(),
+        None,
+        u64::MAX,
         &gateway::email::MailSettings {
             endpoint: "sav",
             own_addresses: &own,

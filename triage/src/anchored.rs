@@ -84,13 +84,11 @@ fn walk_unanchored<A: Automaton>(
     };
     for (at, &b) in text.iter().enumerate().take(to).skip(from) {
         sid = a.next_state(Anchored::No, sid, b);
-        if a.is_special(sid) && a.is_match(sid) {
+        // The walk began at `from`: every match it reports lies inside the range.
+        if a.is_match(sid) {
             for i in 0..a.match_len(sid) {
                 let pid = a.match_pattern(sid, i);
-                let len = a.pattern_len(pid);
-                if at + 1 - from >= len {
-                    found(pid.as_usize(), at + 1 - len, at + 1);
-                }
+                found(pid.as_usize(), at + 1 - a.pattern_len(pid), at + 1);
             }
         }
     }

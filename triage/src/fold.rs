@@ -43,7 +43,7 @@ impl Origins {
         let follows = self
             .anchors
             .last()
-            .is_some_and(|a| at >= a.at && a.from.checked_add(at - a.at) == Some(from));
+            .is_some_and(|a| at.checked_sub(a.at).and_then(|d| a.from.checked_add(d)) == Some(from));
         if !follows {
             self.anchors.push(Anchor { at, from });
         }
@@ -133,10 +133,6 @@ impl Folded {
             f.push_folded(ch, at);
         }
         f
-    }
-
-    pub fn original_len(&self) -> usize {
-        self.original_len
     }
 
     fn with_capacity(capacity: usize, original_len: usize) -> Self {
@@ -256,5 +252,19 @@ mod tests {
         let start = f.text.find("ligne arretee").unwrap_or(0);
         let (s, e) = f.original_range(start, start + "ligne arretee".len(), original);
         assert_eq!(&original[s..e], "LIGNE  arrêtée");
+    }
+
+    #[test]
+    fn folds_ligatures_and_opening_marks() {
+        assert_eq!(Folded::new("¡Œuvre d’æther! «ß»").text, "!oeuvre d'aether! \"ss\"");
+    }
+
+    #[test]
+    fn plain_ascii_needs_one_anchor() {
+        let f = Folded::new("The line is down, code E17.");
+        assert_eq!(f.origins.anchors.len(), 1);
+        // Each accented char shifts what follows by one byte: one anchor after it.
+        let f = Folded::new("arrêt arrêt");
+        assert_eq!(f.origins.anchors.len(), 3, "{:?}", f.origins.anchors);
     }
 }

@@ -60,7 +60,10 @@ pub struct Selected {
 #[derive(Debug, Clone)]
 pub struct Fetched {
     pub uid: u32,
+    /// The whole message; only its header when `oversized`.
     pub raw: Vec<u8>,
+    /// The message's size when it is over the limit and was not downloaded.
+    pub oversized: Option<u64>,
 }
 
 /// How an IDLE wait ended.
@@ -189,24 +192,66 @@ impl ImapSession {
     }
 
     /// The raw messages of these UIDs, without setting \Seen.
-    pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Fetched>, ImapError> {
+    /// The messages, whole up to `max_bytes` each; of a larger one only the
+    /// header is downloaded (its size asked first), so one huge mail never
+    /// sits in memory.
+    pub async fn fetch(&mut self, uids: &[u32], max_bytes: u64) -> Result<Vec<Fetched>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let set = uid_set(uids);
         let t = self.settings.timeout;
-        let stream = step(t, "UID FETCH", self.session.uid_fetch(&set, "(UID BODY.PEEK[])")).await?;
-        let fetches: Vec<_> = step(t * 4, "UID FETCH", stream.try_collect::<Vec<_>>()).await?;
-        let mut out: Vec<Fetched> = fetches
-            .iter()
-            .filter_map(|f| {
+        let stream = step(
+            t,
+            "UID FETCH",
+            self.session.uid_fetch(&uid_set(uids), "(UID RFC822.SIZE)"),
+        )
+        .await?;
+        let sizes: Vec<_> = step(t, "UID FETCH", stream.try_collect::<Vec<_>>()).await?;
+        let (mut small, mut large) = (Vec::new(), Vec::new());
+        for f in &sizes {
+            let (Some(uid), Some(size)) = (f.uid, f.size) else {
+                continue;
+            };
+            if !uids.contains(&uid) {
+                continue;
+            }
+            if u64::from(size) > max_bytes {
+                large.push((uid, u64::from(size)));
+            } else {
+                small.push(uid);
+            }
+        }
+        let mut out = Vec::with_capacity(small.len() + large.len());
+        if !small.is_empty() {
+            let stream = step(
+                t,
+                "UID FETCH",
+                self.session.uid_fetch(&uid_set(&small), "(UID BODY.PEEK[])"),
+            )
+            .await?;
+            let fetches: Vec<_> = step(t * 4, "UID FETCH", stream.try_collect::<Vec<_>>()).await?;
+            out.extend(fetches.iter().filter_map(|f| {
                 Some(Fetched {
                     uid: f.uid?,
                     raw: f.body()?.to_vec(),
+                    oversized: None,
                 })
-            })
-            .filter(|f| uids.contains(&f.uid))
-            .collect();
+            }));
+        }
+        if !large.is_empty() {
+            let set = uid_set(&large.iter().map(|(u, _)| *u).collect::<Vec<_>>());
+            let stream = step(t, "UID FETCH", self.session.uid_fetch(&set, "(UID BODY.PEEK[HEADER])")).await?;
+            let fetches: Vec<_> = step(t, "UID FETCH", stream.try_collect::<Vec<_>>()).await?;
+            out.extend(fetches.iter().filter_map(|f| {
+                let uid = f.uid?;
+                Some(Fetched {
+                    uid,
+                    raw: f.header()?.to_vec(),
+                    oversized: large.iter().find(|(u, _)| *u == uid).map(|(_, s)| *s),
+                })
+            }));
+        }
+        out.retain(|f| uids.contains(&f.uid));
         out.sort_by_key(|f| f.uid);
         out.dedup_by_key(|f| f.uid);
         Ok(out)

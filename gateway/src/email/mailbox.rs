@@ -42,6 +42,7 @@ pub struct MailboxReader {
     pub own_addresses: Vec<String>,
     pub loop_id: String,
     pub max_attachment_bytes: usize,
+    pub max_mail_bytes: u64,
     pub store: Store,
     pub pipeline: Pipeline,
     pub blobs: Blobs,
@@ -170,20 +171,22 @@ impl MailboxReader {
         processed: &str,
     ) -> Result<i64, RoundError> {
         let name = &self.config.name;
-        let fetched = imap.fetch(uids).await?;
+        let fetched = imap.fetch(uids, self.max_mail_bytes).await?;
         let settings = MailSettings {
             endpoint: name,
             own_addresses: &self.own_addresses,
             loop_id: &self.loop_id,
             max_attachment_bytes: self.max_attachment_bytes,
         };
+        let uids_fetched: Vec<u32> = fetched.iter().map(|f| f.uid).collect();
         let mut prepared = Vec::with_capacity(fetched.len());
-        for mail in &fetched {
-            let p = prepare(&mail.raw, &settings, &self.blobs).await?;
+        for mail in fetched {
+            let uid = mail.uid;
+            let p = prepare(mail.raw, mail.oversized, self.max_mail_bytes, &settings, &self.blobs).await?;
             if !p.warnings.is_empty() {
-                warn!(mailbox = %name, uid = mail.uid, warnings = ?p.warnings, "mail kept with warnings");
+                warn!(mailbox = %name, uid, warnings = ?p.warnings, "mail kept with warnings");
             }
-            prepared.push((mail.uid, p.inbound));
+            prepared.push((uid, p.inbound));
         }
         // All at once, so the committer takes the whole round in one transaction.
         let results = futures_util::future::join_all(
@@ -224,11 +227,7 @@ impl MailboxReader {
             }
         }
         // UIDs asked for but not returned were expunged meanwhile: nothing to keep.
-        let gone: Vec<u32> = uids
-            .iter()
-            .copied()
-            .filter(|u| !fetched.iter().any(|f| f.uid == *u))
-            .collect();
+        let gone: Vec<u32> = uids.iter().copied().filter(|u| !uids_fetched.contains(u)).collect();
         let checkpoint = match failure {
             // Only past the committed prefix: the rest is fetched again next time.
             Some(_) => committed.iter().copied().max().map(i64::from),

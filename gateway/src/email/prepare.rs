@@ -32,10 +32,41 @@ pub fn normalised(raw: &[u8], s: &MailSettings<'_>) -> Normalised {
     )
 }
 
-pub async fn prepare(raw: &[u8], s: &MailSettings<'_>, blobs: &Blobs) -> Result<Prepared, BlobError> {
-    let mail = normalised(raw, s);
-    // The raw message is proof of what arrived; it is never size-limited.
-    let raw_blob = blobs.put_bytes(raw, usize::MAX).await?;
+/// `oversized`: the mail's size when only its header was downloaded (over `max_mail_bytes`).
+pub async fn prepare(
+    raw: Vec<u8>,
+    oversized: Option<u64>,
+    max_mail_bytes: u64,
+    s: &MailSettings<'_>,
+    blobs: &Blobs,
+) -> Result<Prepared, BlobError> {
+    // Parsing and sanitising a large mail takes milliseconds of CPU: off the runtime.
+    let (own, loop_id, max_attachment_bytes) =
+        (s.own_addresses.to_vec(), s.loop_id.to_string(), s.max_attachment_bytes);
+    let (mut mail, raw) = tokio::task::spawn_blocking(move || {
+        let settings = MailSettings {
+            endpoint: "",
+            own_addresses: &own,
+            loop_id: &loop_id,
+            max_attachment_bytes,
+        };
+        (normalised(&raw, &settings), raw)
+    })
+    .await
+    .map_err(|e| BlobError::Io(std::io::Error::other(format!("parsing the mail: {e}"))))?;
+    if let Some(size) = oversized {
+        mail.warnings.insert(
+            0,
+            format!(
+                "this mail is {}, over the {} limit: only its headers were read; the whole mail stays on the mail server",
+                human_size(size),
+                human_size(max_mail_bytes)
+            ),
+        );
+    }
+    // The raw message is proof of what arrived; it is never size-limited (of
+    // an oversized mail, that is its header).
+    let raw_blob = blobs.put_bytes(&raw, usize::MAX).await?;
     let mut stored = Vec::with_capacity(mail.attachments.len());
     for part in mail.attachments.iter().filter(|p| p.kept) {
         let blob = blobs.put_bytes(&part.bytes, usize::MAX).await?;
@@ -63,4 +94,14 @@ pub async fn prepare(raw: &[u8], s: &MailSettings<'_>, blobs: &Blobs) -> Result<
         });
     }
     Ok(Prepared { inbound, warnings })
+}
+
+/// "64 MB", "20 KB": sizes as an agent reads them.
+fn human_size(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes >= MB {
+        format!("{} MB", bytes.div_ceil(MB))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
 }
