@@ -130,6 +130,11 @@ mod tests {
             Some(vec![Trigger::Set(1), Trigger::Regex(0)])
         );
         assert_eq!(requirement(&Cond::Any(vec![kw(1), Cond::BusinessHours(true)])), None);
+        // Near needs its first set (and its second, but one is enough).
+        assert_eq!(
+            requirement(&Cond::Near { a: 4, b: 5, within: 3 }),
+            Some(vec![Trigger::Set(4)])
+        );
         // A negation holds when nothing is found.
         assert_eq!(requirement(&Cond::Not(Box::new(kw(1)))), None);
         assert_eq!(
@@ -139,5 +144,29 @@ mod tests {
             }),
             Some(vec![Trigger::Set(2), Trigger::Set(5)])
         );
+    }
+
+    /// Past the first 64 rules, candidates are still found by their index.
+    #[test]
+    fn rules_beyond_the_first_word_of_the_bit_set_are_found() {
+        use std::fmt::Write as _;
+        let mut src = String::from("version = 1\n");
+        for i in 0..200 {
+            let _ = writeln!(src, "[keywords.k{i}]\nany = [\"zorg{i}\"]\n");
+        }
+        for i in 0..200 {
+            let _ = writeln!(
+                src,
+                "[[rules]]\nname = \"r{i}\"\npriority = \"important\"\nwhen = {{ keywords = \"k{i}\" }}\n"
+            );
+        }
+        let rules = crate::RuleSet::parse(&src).unwrap_or_else(|e| panic!("{e}"));
+        let engine = crate::Engine::new(rules, crate::KnowledgeBase::builtin());
+        for i in [0, 63, 64, 150, 199] {
+            let text = format!("zorg{i} encore");
+            let v = engine.classify(&crate::Input::text(crate::Channel::Email, "c@example.com", &text));
+            let names: Vec<&str> = v.rules.iter().map(|r| r.rule.as_str()).collect();
+            assert_eq!(names, vec![format!("r{i}")], "{text}");
+        }
     }
 }
