@@ -1,6 +1,8 @@
-//! The default rules on messages they were never tuned on. The thresholds were
-//! set before the first run; a failure here is fixed by better general rules,
-//! never by looking at this table while tuning.
+//! The default rules on a table written after the rules of its time, with
+//! thresholds set before its first run. It is a regression table now: the
+//! concept rules of issue 12 were written after it, not blind to it (and at
+//! least one phrase entered the rules with a line of it). Generalisation is
+//! measured by `generalise.rs`.
 
 use triage::{Channel, Engine, Input, Priority};
 

@@ -4,6 +4,11 @@
 //!
 //! Thresholds: missing an emergency is the costly mistake, so critical recall
 //! has the highest bar.
+//!
+//! A regression table, not a measure of generalisation: the rules were
+//! written with it in view, and many of its lines hold a rule phrase word for
+//! word. Generalisation is measured by `generalise.rs` (a table frozen before
+//! the rules it measures, and `../shared/triage/devset.jsonl`).
 
 use std::collections::BTreeMap;
 
