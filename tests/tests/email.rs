@@ -94,6 +94,15 @@ fn id_header(r: &Received, name: &'static str) -> String {
     id
 }
 
+/// Dovecot, the SMTP sink, and a gateway config that reads the one and sends to the other.
+async fn mail_servers() -> anyhow::Result<(Dovecot, SmtpSink, tempfile::TempDir, gateway::config::Config)> {
+    let dovecot = Dovecot::start().await?;
+    let sink = SmtpSink::start().await?;
+    let dir = tempfile::tempdir()?;
+    let config = email_config(dir.path(), &dovecot, &sink);
+    Ok((dovecot, sink, dir, config))
+}
+
 #[tokio::test]
 async fn mail_threads_both_ways_with_ack_reply_cc_and_answers() -> anyhow::Result<()> {
     let dovecot = Dovecot::start().await?;
@@ -695,10 +704,7 @@ async fn a_silent_smtp_server_does_not_hold_back_chat_replies() -> anyhow::Resul
 #[tokio::test]
 async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
     let db = e2e::postgres::TestDatabase::create().await?;
-    let dovecot = Dovecot::start().await?;
-    let sink = SmtpSink::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = email_config(dir.path(), &dovecot, &sink);
+    let (dovecot, sink, _dir, mut config) = mail_servers().await?;
     config.store.url = Secret::new(db.url.clone());
     let app = spawn_app_with(config, Clock::system()).await?;
     let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
@@ -781,10 +787,7 @@ async fn mail_threads_and_bounces_on_postgres() -> anyhow::Result<()> {
 /// the message, marked too large for the agent, and the mail after it flows.
 #[tokio::test]
 async fn an_oversized_mail_is_read_by_its_headers_and_the_mailbox_goes_on() -> anyhow::Result<()> {
-    let dovecot = Dovecot::start().await?;
-    let sink = SmtpSink::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = email_config(dir.path(), &dovecot, &sink);
+    let (dovecot, _sink, _dir, mut config) = mail_servers().await?;
     config.email.max_mail_bytes = 20_000;
     let log = "ligne 2: défaut E42 répété\n".repeat(3_000);
     let big = Mail {
@@ -828,10 +831,7 @@ async fn an_oversized_mail_is_read_by_its_headers_and_the_mailbox_goes_on() -> a
 #[tokio::test]
 async fn a_mail_the_store_refuses_is_set_aside_and_the_mailbox_goes_on() -> anyhow::Result<()> {
     let db = e2e::postgres::TestDatabase::create().await?;
-    let dovecot = Dovecot::start().await?;
-    let sink = SmtpSink::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = email_config(dir.path(), &dovecot, &sink);
+    let (dovecot, _sink, _dir, mut config) = mail_servers().await?;
     config.store.url = Secret::new(db.url.clone());
     // Both mails wait in the mailbox before the reader starts: one round, one batch.
     let poison = Mail {
@@ -888,10 +888,7 @@ async fn a_mail_the_store_refuses_is_set_aside_and_the_mailbox_goes_on() -> anyh
 
 #[tokio::test]
 async fn polling_and_flagging_work_and_a_dead_mailbox_stalls_nothing() -> anyhow::Result<()> {
-    let dovecot = Dovecot::start().await?;
-    let sink = SmtpSink::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = email_config(dir.path(), &dovecot, &sink);
+    let (dovecot, _sink, _dir, mut config) = mail_servers().await?;
     // Poll instead of IDLE, flag instead of moving.
     config.email.mailboxes[0].idle = false;
     config.email.mailboxes[0].poll_secs = 1;
@@ -951,10 +948,7 @@ async fn polling_and_flagging_work_and_a_dead_mailbox_stalls_nothing() -> anyhow
 #[tokio::test]
 async fn a_critical_mail_out_of_hours_emails_the_on_call_contact() -> anyhow::Result<()> {
     use chrono::TimeZone;
-    let dovecot = Dovecot::start().await?;
-    let sink = SmtpSink::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = email_config(dir.path(), &dovecot, &sink);
+    let (dovecot, sink, _dir, mut config) = mail_servers().await?;
     // A calendar closed today (and tomorrow, should the test cross midnight).
     let today = chrono_tz::Europe::Paris
         .timestamp_millis_opt(Clock::system().now_ms())

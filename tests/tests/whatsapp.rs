@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use e2e::graph_stub::{GraphStub, TOKEN};
+use e2e::postgres::TestDatabase;
 use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, TestApp, spawn_app_with, test_config};
 use gateway::clock::Clock;
 use gateway::config::{Config, Secret, WhatsappNumber, WhatsappTemplate};
@@ -48,6 +49,18 @@ fn wa_config(dir: &std::path::Path, stub: &GraphStub) -> Config {
     ];
     config.outbox.retry_base_secs = 1;
     config
+}
+
+/// The gateway on a fresh PostgreSQL database (dropped by the caller).
+async fn start_on_postgres() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir, TestDatabase)> {
+    let db = TestDatabase::create().await?;
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.store.url = Secret::new(db.url.clone());
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    Ok((app, stub, agent, dir, db))
 }
 
 async fn start() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
@@ -921,13 +934,7 @@ async fn a_full_journal_answers_503_and_stores_nothing() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn the_journal_works_on_postgres_and_replays_errors_once() -> anyhow::Result<()> {
-    let db = e2e::postgres::TestDatabase::create().await?;
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = wa_config(dir.path(), &stub);
-    config.store.url = Secret::new(db.url.clone());
-    let app = spawn_app_with(config, Clock::system()).await?;
-    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let (app, _stub, agent, _dir, db) = start_on_postgres().await?;
     let mut unsupported = msg("wamid.pg.poll", "unsupported", json!({"type": "poll_creation"}));
     unsupported["errors"] = json!([{"code": 131051, "title": "Message type unknown"}]);
     let mut body: Value = serde_json::from_slice(&notification(
@@ -967,13 +974,7 @@ async fn the_journal_works_on_postgres_and_replays_errors_once() -> anyhow::Resu
 /// rounds, then set aside with an error for the admin, and the journal drains.
 #[tokio::test]
 async fn a_message_the_store_refuses_is_set_aside_and_the_others_flow() -> anyhow::Result<()> {
-    let db = e2e::postgres::TestDatabase::create().await?;
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = wa_config(dir.path(), &stub);
-    config.store.url = Secret::new(db.url.clone());
-    let app = spawn_app_with(config, Clock::system()).await?;
-    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let (app, _stub, agent, _dir, db) = start_on_postgres().await?;
     let poison = notification(
         vec![msg("wamid.nul", "text", json!({"body": "code E\u{0}17 sur la presse"}))],
         vec![],

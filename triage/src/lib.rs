@@ -7,6 +7,8 @@
 //! is a folder of Markdown entries ([`KnowledgeBase::from_files`]).
 
 mod anchored;
+#[doc(hidden)]
+pub mod bench_support;
 mod engine;
 pub mod eval;
 mod extract;
