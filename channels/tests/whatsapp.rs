@@ -102,6 +102,18 @@ fn location_contacts_interactive_and_template_buttons_become_text() {
     assert_eq!(m.text, "Ligne 2 — Conditionnement");
     let m = one("button", json!({"text": "Rappelez-moi", "payload": "callback"}));
     assert_eq!(m.text, "Rappelez-moi");
+    // A catalogue order, as Meta documents it (quantity and price as strings or numbers).
+    let m = one(
+        "order",
+        json!({"catalog_id": "cat-77", "text": "Pour la presse P200 svp", "product_items": [
+            {"product_retailer_id": "JOINT-H42", "quantity": "2", "item_price": "12.5", "currency": "EUR"},
+            {"product_retailer_id": "FILTRE-F7", "quantity": 1, "item_price": 48, "currency": "EUR"}
+        ]}),
+    );
+    assert_eq!(
+        m.text,
+        "🛒 Order from catalogue cat-77\n- 2 × JOINT-H42 at 12.5 EUR\n- 1 × FILTRE-F7 at 48 EUR\nPour la presse P200 svp"
+    );
 }
 
 #[test]

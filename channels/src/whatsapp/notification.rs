@@ -534,6 +534,43 @@ fn flow_reply(r: &Value) -> String {
     lines.join("\n")
 }
 
+/// A cart sent from the catalogue (spare parts, consumables): its lines and
+/// the customer's note. Meta sends quantity and price as numbers or strings.
+fn order(o: &Value) -> String {
+    let field = |v: &Value, k: &str| match v.get(k) {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let mut lines = vec![
+        format!("🛒 Order from catalogue {}", s(o, "catalog_id"))
+            .trim()
+            .to_string(),
+    ];
+    for item in o.get("product_items").and_then(Value::as_array).into_iter().flatten() {
+        let price = [field(item, "item_price"), field(item, "currency")]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push(format!(
+            "- {} × {}{}",
+            field(item, "quantity"),
+            field(item, "product_retailer_id"),
+            if price.is_empty() {
+                String::new()
+            } else {
+                format!(" at {price}")
+            }
+        ));
+    }
+    let note = s(o, "text");
+    if !note.is_empty() {
+        lines.push(note);
+    }
+    lines.join("\n")
+}
+
 fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
     let who = sender(m, contacts);
     let from = who.address().unwrap_or_default().to_string();
@@ -626,6 +663,7 @@ fn message(m: &Value, endpoint: &str, contacts: &[Value]) -> Inbound {
             }
         }
         "button" => s(&body, "text"),
+        "order" => order(&body),
         "system" => {
             auto.auto_reply = true;
             format!("[{}] {}", s(&body, "type"), s(&body, "body"))
