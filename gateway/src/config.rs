@@ -300,7 +300,7 @@ impl Default for WhatsappConfig {
             verify_token: Secret::default(),
             app_secret: Secret::default(),
             access_token: Secret::default(),
-            graph_url: "https://graph.facebook.com/v21.0".to_string(),
+            graph_url: "https://graph.facebook.com/v26.0".to_string(),
             timeout_secs: 15,
             messages_per_second: 80,
             recipient_burst: 45,

@@ -69,7 +69,7 @@ pub struct GraphClient {
 }
 
 impl GraphClient {
-    /// `base` is e.g. `https://graph.facebook.com/v21.0`.
+    /// `base` is e.g. `https://graph.facebook.com/v26.0`.
     pub fn new(base: &str, token: &str, timeout: Duration) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
