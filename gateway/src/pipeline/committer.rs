@@ -106,16 +106,23 @@ impl Committer {
     /// when the store does not answer, every sender is told to retry.
     async fn commit_one_by_one(&self, jobs: Vec<Job>, now: i64) {
         let mut stored = Vec::new();
+        // Once the store is found not answering, the rest are not tried one by one.
+        let mut store_down = false;
         for job in jobs {
-            let outcome = match self.write(std::slice::from_ref(&job), now).await {
-                Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(IngestError::Store)),
-                Err(e) if self.store.ping().await => {
-                    warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message the store refuses; set aside");
-                    Err(IngestError::Unstorable(e.to_string()))
-                }
-                Err(e) => {
-                    error!(error = %e, "store unavailable; senders are told to retry");
-                    Err(IngestError::Store)
+            let outcome = if store_down {
+                Err(IngestError::Store)
+            } else {
+                match self.write(std::slice::from_ref(&job), now).await {
+                    Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(IngestError::Store)),
+                    Err(e) if self.store.ping().await => {
+                        warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message the store refuses; set aside");
+                        Err(IngestError::Unstorable(e.to_string()))
+                    }
+                    Err(e) => {
+                        error!(error = %e, "store unavailable; senders are told to retry");
+                        store_down = true;
+                        Err(IngestError::Store)
+                    }
                 }
             };
             if let Ok(s) = &outcome {
