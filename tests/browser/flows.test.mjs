@@ -198,16 +198,25 @@ test("an expired session sends the agent to the login and keeps the draft", asyn
   const draft = "Brouillon : vérifier le capteur de la ligne 2";
   await alice.keyboard.press("Escape");
   await alice.keyboard.press("r");
-  // Typing indicators are answered here, so that the send is what finds the
-  // session gone (the indicator would otherwise race it to the 401).
-  await alice.route("**/typing", (route) => route.fulfill({ status: 200, contentType: "application/json", body: "{}" }));
+  // Every other API call (typing indicator, list refresh) is held until the
+  // send has been answered, so that the send is what finds the session gone:
+  // another call's 401 would otherwise hide the app before the click.
+  const isSend = (url) => /\/(reply|notes)$/.test(url);
+  let release;
+  const sendAnswered = new Promise((resolve) => { release = resolve; });
+  await alice.route("**/api/v1/**", async (route) => {
+    if (!isSend(route.request().url())) await sendAnswered;
+    await route.continue();
+  });
   await view.locator(".reply-text").fill(draft);
   await alice.context().clearCookies();
-  const sent = alice.waitForResponse((r) => r.url().endsWith("/reply") && r.request().method() === "POST");
+  // The reply, or the note if the composer was left on notes.
+  const sent = alice.waitForResponse((r) => isSend(r.url()) && r.request().method() === "POST");
   await view.locator("button.send").click();
   assert.equal((await sent).status(), 401);
+  release();
   await alice.locator("#login-notice", { hasText: "expired" }).waitFor();
-  await alice.unroute("**/typing");
+  await alice.unroute("**/api/v1/**");
   const { password } = credentials("ALICE");
   await alice.fill("#login-form input[name=password]", password);
   await alice.click("#login-form button[type=submit]");
