@@ -1,5 +1,5 @@
-//! The outbox worker: takes due rows one at a time, hands each to its channel's
-//! sender, records the outcome. Retries transient failures with capped
+//! The outbox worker: takes due rows in batches, hands each to its channel's
+//! sender, records the outcomes. Retries transient failures with capped
 //! exponential backoff; stops on permanent ones with the reason kept.
 
 mod wake;
@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::{StreamExt, stream};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::config::OutboxConfig;
 use crate::events::{Event, Events};
-use crate::ids::{ConversationId, MessageId, OutboxId};
+use crate::ids::OutboxId;
 use crate::store::conversations::ConversationRow;
 use crate::store::messages::{AttachmentRow, MessageRow};
 use crate::store::outbox::{OutboxItem, Recorded};
@@ -52,6 +53,36 @@ pub enum Delivery {
 #[async_trait]
 pub trait ChannelSender: Send + Sync {
     async fn send(&self, msg: &OutgoingMessage) -> Delivery;
+}
+
+/// Rows taken per turn of the worker loop.
+const BATCH: usize = 64;
+/// Conversations sent to at once (a burst of acknowledgements to many
+/// customers does not wait on each one's round trip in turn).
+const PARALLEL_CONVERSATIONS: usize = 16;
+
+/// A claimed row with what sending it needs, or without (deleted meanwhile).
+enum Loaded {
+    Ready(Box<OutgoingMessage>),
+    Gone(OutboxItem),
+}
+
+/// Claimed rows grouped by conversation, each group in outbox order.
+fn by_conversation(loaded: Vec<Loaded>) -> Vec<Vec<Loaded>> {
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut groups: Vec<Vec<Loaded>> = Vec::new();
+    for entry in loaded {
+        let conversation = match &entry {
+            Loaded::Ready(m) => m.item.conversation_id,
+            Loaded::Gone(item) => item.conversation_id,
+        };
+        let slot = *index.entry(conversation).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[slot].push(entry);
+    }
+    groups
 }
 
 /// What `try_deliver_one` did.
@@ -116,26 +147,54 @@ impl Worker {
 
     /// Delivers the next due row, if there is one.
     pub async fn try_deliver_one(&self) -> Result<Step, StoreError> {
-        let now = self.clock.now_ms();
-        let Some(item) = self.store.outbox_claim_due(now, self.channel).await? else {
-            return Ok(Step::Idle);
-        };
-        let outbox = OutboxId(item.id);
-        let recorded = match self.load(item).await? {
-            Some(msg) => {
-                let delivery = match self.senders.get(msg.item.channel.as_str()) {
-                    Some(sender) => sender.send(&msg).await,
-                    None => Delivery::Permanent(format!("no sender for channel {:?}", msg.item.channel)),
-                };
-                self.record(&msg.item, delivery)
-            }
-            None => Recorded::Failed {
-                error: "message or conversation no longer exists".into(),
-            },
-        };
-        let now = self.clock.now_ms();
-        self.store.outbox_record(outbox, &recorded, now).await?;
-        Ok(Step::Done { outbox, recorded })
+        Ok(match self.deliver_due(1).await?.pop() {
+            Some((outbox, recorded)) => Step::Done { outbox, recorded },
+            None => Step::Idle,
+        })
+    }
+
+    /// Delivers up to `limit` due rows: claimed in one statement, read in three,
+    /// their outcomes recorded in one transaction. Different conversations are
+    /// sent to concurrently; one conversation's messages leave in the order
+    /// they were written. Returns the outcomes in outbox order.
+    pub async fn deliver_due(&self, limit: usize) -> Result<Vec<(OutboxId, Recorded)>, StoreError> {
+        let items = self
+            .store
+            .outbox_claim_due(self.clock.now_ms(), self.channel, limit)
+            .await?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let groups = by_conversation(self.load(items).await?);
+        let mut outcomes: Vec<(OutboxId, Recorded)> = stream::iter(groups)
+            .map(|group| async move {
+                let mut out = Vec::with_capacity(group.len());
+                for entry in group {
+                    out.push(match entry {
+                        Loaded::Ready(msg) => {
+                            let delivery = match self.senders.get(msg.item.channel.as_str()) {
+                                Some(sender) => sender.send(&msg).await,
+                                None => Delivery::Permanent(format!("no sender for channel {:?}", msg.item.channel)),
+                            };
+                            (OutboxId(msg.item.id), self.record(&msg.item, delivery))
+                        }
+                        Loaded::Gone(item) => (
+                            OutboxId(item.id),
+                            Recorded::Failed {
+                                error: "message or conversation no longer exists".into(),
+                            },
+                        ),
+                    });
+                }
+                out
+            })
+            .buffer_unordered(PARALLEL_CONVERSATIONS)
+            .flat_map(stream::iter)
+            .collect()
+            .await;
+        outcomes.sort_by_key(|(id, _)| id.0);
+        self.store.outbox_record(&outcomes, self.clock.now_ms()).await?;
+        Ok(outcomes)
     }
 
     fn record(&self, item: &OutboxItem, delivery: Delivery) -> Recorded {
@@ -180,24 +239,45 @@ impl Worker {
         recorded
     }
 
-    async fn load(&self, item: OutboxItem) -> Result<Option<OutgoingMessage>, StoreError> {
-        let Some(message) = self.store.message(MessageId(item.message_id)).await? else {
-            return Ok(None);
-        };
-        let Some(conversation) = self
+    /// The messages, conversations and attachments of claimed rows, three queries for all.
+    async fn load(&self, items: Vec<OutboxItem>) -> Result<Vec<Loaded>, StoreError> {
+        let message_ids: Vec<i64> = items.iter().map(|i| i.message_id).collect();
+        let mut conversation_ids: Vec<i64> = items.iter().map(|i| i.conversation_id).collect();
+        conversation_ids.sort_unstable();
+        conversation_ids.dedup();
+        let mut messages: HashMap<i64, MessageRow> = self
             .store
-            .conversation_get(ConversationId(item.conversation_id))
+            .messages_get(&message_ids)
             .await?
-        else {
-            return Ok(None);
-        };
-        let attachments = self.store.message_attachments(MessageId(item.message_id)).await?;
-        Ok(Some(OutgoingMessage {
-            item,
-            message,
-            attachments,
-            conversation,
-        }))
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let conversations: HashMap<i64, ConversationRow> = self
+            .store
+            .conversations_get(&conversation_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let mut attachments: HashMap<i64, Vec<AttachmentRow>> = HashMap::new();
+        for a in self.store.attachments_of_messages(&message_ids).await? {
+            attachments.entry(a.message_id).or_default().push(a);
+        }
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let message = messages.remove(&item.message_id);
+                match (message, conversations.get(&item.conversation_id)) {
+                    (Some(message), Some(conversation)) => Loaded::Ready(Box::new(OutgoingMessage {
+                        attachments: attachments.remove(&item.message_id).unwrap_or_default(),
+                        conversation: conversation.clone(),
+                        message,
+                        item,
+                    })),
+                    _ => Loaded::Gone(item),
+                }
+            })
+            .collect())
     }
 
     /// Puts rows a crash left `sending` back in line; call once before the workers start.
@@ -221,12 +301,12 @@ impl Worker {
             // A send stuck on a slow server is abandoned at shutdown: the row stays
             // `sending` and is sent again after the restart (at-least-once).
             let step = tokio::select! {
-                step = self.try_deliver_one() => step,
+                step = self.deliver_due(BATCH) => step,
                 _ = shutdown.changed() => return,
             };
             let pause = match step {
-                Ok(Step::Done { .. }) => continue,
-                Ok(Step::Idle) => self.until_next_due().await,
+                Ok(done) if !done.is_empty() => continue,
+                Ok(_) => self.until_next_due().await,
                 Err(e) => {
                     warn!(error = %e, "outbox store error; retrying shortly");
                     Duration::from_secs(1)

@@ -201,6 +201,22 @@ impl Store {
         Ok(sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.reader).await?)
     }
 
+    /// Several conversations by id, in no particular order.
+    pub async fn conversations_get(&self, ids: &[i64]) -> Result<Vec<ConversationRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{CONVERSATION_SELECT} WHERE c.id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query_as(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.reader).await?)
+    }
+
     pub async fn conversation_by_chat_key(&self, key: &str) -> Result<Option<ConversationRow>> {
         let sql = format!("{CONVERSATION_SELECT} WHERE c.chat_key = $1");
         Ok(sqlx::query_as(&sql).bind(key).fetch_optional(&self.reader).await?)
@@ -221,9 +237,14 @@ impl Store {
         messages::attachments_of_conversation(&mut conn, id).await
     }
 
-    pub async fn message_attachments(&self, id: MessageId) -> Result<Vec<messages::AttachmentRow>> {
+    pub async fn messages_get(&self, ids: &[i64]) -> Result<Vec<messages::MessageRow>> {
         let mut conn = self.reader.acquire().await?;
-        messages::attachments_of_message(&mut conn, id).await
+        messages::get_many(&mut conn, ids).await
+    }
+
+    pub async fn attachments_of_messages(&self, ids: &[i64]) -> Result<Vec<messages::AttachmentRow>> {
+        let mut conn = self.reader.acquire().await?;
+        messages::attachments_of_messages(&mut conn, ids).await
     }
 
     pub async fn attachment(&self, attachment: i64) -> Result<Option<messages::AttachmentRow>> {

@@ -201,6 +201,22 @@ pub async fn get(conn: &mut AnyConnection, id: MessageId) -> Result<Option<Messa
     Ok(sqlx::query_as(&sql).bind(id.0).fetch_optional(conn).await?)
 }
 
+/// Several messages by id, in no particular order (ids not found are left out).
+pub async fn get_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<MessageRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id IN ({})",
+        super::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
 pub async fn attachments_of_conversation(
     conn: &mut AnyConnection,
     conversation: ConversationId,
@@ -224,6 +240,24 @@ pub async fn attachments_of_message(conn: &mut AnyConnection, message: MessageId
     .bind(message.0)
     .fetch_all(conn)
     .await?)
+}
+
+/// The attachments of several messages, by attachment id.
+pub async fn attachments_of_messages(conn: &mut AnyConnection, messages: &[i64]) -> Result<Vec<AttachmentRow>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, j.status AS download_status, \
+         j.last_error AS download_error, a.content_id FROM attachments a LEFT JOIN media_jobs j ON j.attachment_id = a.id \
+         WHERE a.message_id IN ({}) ORDER BY a.id",
+        super::placeholders(1, messages.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in messages {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?)
 }
 
 /// The attachment if it belongs to the conversation (used to authorise downloads).

@@ -56,6 +56,19 @@ pub struct Store {
 
 pub type Tx = Transaction<'static, sqlx::Any>;
 
+/// `$first, $first+1, …`: `n` numbered parameters for an `IN (…)` list.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    let mut out = String::with_capacity(n * 5);
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('$');
+        out.push_str(&(first + i).to_string());
+    }
+    out
+}
+
 impl Store {
     /// Connects and runs the schema migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Store> {

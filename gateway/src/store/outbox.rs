@@ -64,41 +64,55 @@ pub enum Recorded {
 }
 
 impl Store {
-    /// Takes the next due row (of one channel, or of any), if any, and marks it `sending`.
-    pub async fn outbox_claim_due(&self, now: i64, channel: Option<&str>) -> Result<Option<OutboxItem>> {
-        Ok(sqlx::query_as(
+    /// Takes up to `limit` due rows (of one channel, or of any), oldest due
+    /// first, and marks them `sending` in one statement; returned in id order,
+    /// which is the order their conversations wrote them.
+    pub async fn outbox_claim_due(&self, now: i64, channel: Option<&str>, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut items: Vec<OutboxItem> = sqlx::query_as(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = $1 \
-             WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-                         AND ($2 = '' OR channel = $2) ORDER BY next_attempt_at, id LIMIT 1) \
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                          AND ($2 = '' OR channel = $2) ORDER BY next_attempt_at, id LIMIT $3) \
              RETURNING id, message_id, conversation_id, channel, attempts, payload",
         )
         .bind(now)
         .bind(channel.unwrap_or_default())
-        .fetch_optional(&self.writer)
-        .await?)
+        .bind(i64::try_from(limit.max(1)).unwrap_or(i64::MAX))
+        .fetch_all(&self.writer)
+        .await?;
+        items.sort_by_key(|i| i.id);
+        Ok(items)
     }
 
-    pub async fn outbox_record(&self, id: OutboxId, outcome: &Recorded, now: i64) -> Result<()> {
-        let (status, next_at, error, external_id) = match outcome {
-            Recorded::Delivered { external_id } => ("delivered", None, None, external_id.as_deref()),
-            Recorded::Sent { external_id } => ("sent", None, None, Some(external_id.as_str())),
-            Recorded::Waiting => ("waiting", None, None, None),
-            Recorded::Retry { at, error } => ("pending", Some(*at), Some(error.as_str()), None),
-            Recorded::Failed { error } => ("failed", None, Some(error.as_str()), None),
-        };
-        sqlx::query(
-            "UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'read', 'failed') AND $2 = 'sent' \
-             THEN status ELSE $2 END, next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error), \
-             external_id = COALESCE($5, external_id), updated_at = $6 WHERE id = $1",
-        )
-        .bind(id.0)
-        .bind(status)
-        .bind(next_at)
-        .bind(error)
-        .bind(external_id)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+    /// Records how attempts ended, all in one transaction: one commit (one
+    /// fsync on SQLite) for a whole batch of deliveries.
+    pub async fn outbox_record(&self, outcomes: &[(OutboxId, Recorded)], now: i64) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for (id, outcome) in outcomes {
+            let (status, next_at, error, external_id) = match outcome {
+                Recorded::Delivered { external_id } => ("delivered", None, None, external_id.as_deref()),
+                Recorded::Sent { external_id } => ("sent", None, None, Some(external_id.as_str())),
+                Recorded::Waiting => ("waiting", None, None, None),
+                Recorded::Retry { at, error } => ("pending", Some(*at), Some(error.as_str()), None),
+                Recorded::Failed { error } => ("failed", None, Some(error.as_str()), None),
+            };
+            sqlx::query(
+                "UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'read', 'failed') AND $2 = 'sent' \
+                 THEN status ELSE $2 END, next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error), \
+                 external_id = COALESCE($5, external_id), updated_at = $6 WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(status)
+            .bind(next_at)
+            .bind(error)
+            .bind(external_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
