@@ -8,7 +8,7 @@ use triage::{Escalation, Verdict};
 use crate::ids::{AgentId, ConversationId};
 use crate::sla::Calendar;
 use crate::store::StoreError;
-use crate::store::escalations::{self, NewEscalation};
+use crate::store::escalations::{self, NewEscalation, OpenKinds};
 use crate::store::messages::{self, Direction};
 use crate::store::outbox;
 
@@ -124,18 +124,22 @@ pub struct Context<'a> {
 
 /// Opens what the verdict asks for (once per kind while open) and, out of
 /// hours, notifies the on-call contact.
+///
+/// `open` holds the kinds open on the conversation before this message (read
+/// with the rest of its batch); it is kept up to date with what opens here.
 pub async fn open_for_verdict(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,
+    open: &mut OpenKinds,
     inbound: &Inbound,
     verdict: &Verdict,
 ) -> Result<Opened, StoreError> {
     let phone = callback_number(conn, inbound, verdict).await?;
     let mut opened = Opened::default();
     // The number we asked for has come: the callback we could not open opens now.
-    if phone.is_some() && escalations::open_of_kind(conn, ctx.conversation, NUMBER_REQUEST).await? {
+    if phone.is_some() && open.remove(NUMBER_REQUEST) {
         escalations::close_of_kind(conn, ctx.conversation, NUMBER_REQUEST, ctx.now).await?;
-        opened = request(conn, ctx, true, false, phone.as_deref(), None, None).await?;
+        opened = request_in(conn, ctx, open, true, false, phone.as_deref(), None, None).await?;
     }
     let (mut callback, visio) = match verdict.escalation {
         Escalation::None => return Ok(opened),
@@ -147,9 +151,9 @@ pub async fn open_for_verdict(
         // No number to call (a customer with a username): ask for one, once,
         // rather than open a callback nobody can make.
         callback = false;
-        opened.outgoing += ask_for_number(conn, ctx).await?;
+        opened.outgoing += ask_for_number(conn, ctx, open).await?;
     }
-    let more = request(conn, ctx, callback, visio, phone.as_deref(), None, None).await?;
+    let more = request_in(conn, ctx, open, callback, visio, phone.as_deref(), None, None).await?;
     opened.escalations.extend(more.escalations);
     opened.outgoing += more.outgoing;
     if !ctx.policy.on_call_hours.is_open(ctx.now) && !opened.escalations.is_empty() {
@@ -162,8 +166,12 @@ pub async fn open_for_verdict(
 pub const NUMBER_REQUEST: &str = "number_request";
 
 /// Asks the customer for a phone number (once while the request is open).
-async fn ask_for_number(conn: &mut AnyConnection, ctx: &Context<'_>) -> Result<usize, StoreError> {
-    if escalations::open_of_kind(conn, ctx.conversation, NUMBER_REQUEST).await? {
+async fn ask_for_number(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    open: &mut OpenKinds,
+) -> Result<usize, StoreError> {
+    if !open.insert(NUMBER_REQUEST.to_string()) {
         return Ok(0);
     }
     escalations::insert(
@@ -206,8 +214,24 @@ pub async fn request(
     slot: Option<&str>,
     agent: Option<AgentId>,
 ) -> Result<Opened, StoreError> {
+    let mut open = escalations::open_kinds(conn, ctx.conversation).await?;
+    request_in(conn, ctx, &mut open, callback, visio, phone, slot, agent).await
+}
+
+/// [`request`] knowing which kinds are open already (and recording what it opens).
+#[allow(clippy::too_many_arguments)]
+async fn request_in(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    open: &mut OpenKinds,
+    callback: bool,
+    visio: bool,
+    phone: Option<&str>,
+    slot: Option<&str>,
+    agent: Option<AgentId>,
+) -> Result<Opened, StoreError> {
     let mut opened = Opened::default();
-    if callback && !escalations::open_of_kind(conn, ctx.conversation, "callback").await? {
+    if callback && open.insert("callback".to_string()) {
         let id = escalations::insert(
             conn,
             &NewEscalation {
@@ -223,7 +247,7 @@ pub async fn request(
         .await?;
         opened.escalations.push(id);
     }
-    if visio && !escalations::open_of_kind(conn, ctx.conversation, "visio").await? {
+    if visio && open.insert("visio".to_string()) {
         let url = ctx.policy.room_url();
         let id = escalations::insert(
             conn,

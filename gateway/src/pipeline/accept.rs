@@ -4,6 +4,7 @@ use channels::{AttachmentSource, ChannelKind, Inbound};
 use sqlx::AnyConnection;
 use triage::{AttachmentKind, Priority};
 
+use super::facts::BatchFacts;
 use super::mail::{self, MailPolicy};
 use super::{Accepted, IngestError, ack};
 use crate::ids::{ConversationId, MessageId};
@@ -52,15 +53,20 @@ pub struct Stored {
 
 /// The outer error aborts the whole batch (nothing committed); the inner one
 /// refuses this message alone, before it wrote anything.
+///
+/// `facts` holds what the batch's read phase found; it learns what this
+/// message writes, for the messages after it.
 pub async fn accept(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
+    facts: &mut BatchFacts,
     inbound: &Inbound,
 ) -> Result<Result<Stored, IngestError>, StoreError> {
     let channel = inbound.channel.as_str();
+    let received = inbound;
 
     // 1. Dedupe.
-    if let Some(existing) = ingest::find_message(conn, channel, &inbound.endpoint, &inbound.external_id).await? {
+    if let Some(existing) = facts.stored(conn, inbound).await? {
         return Ok(Ok(Stored {
             accepted: Accepted {
                 message_id: existing.message_id,
@@ -81,8 +87,7 @@ pub async fn accept(
     // first identifier seen, and a message naming nobody is refused.
     let linked;
     let inbound = if inbound.channel == ChannelKind::Whatsapp {
-        let phone = inbound.contact.phone.as_deref().map(|p| p.trim_start_matches('+'));
-        match whatsapp::resolve_customer(conn, &inbound.contact, phone, ctx.now).await? {
+        match facts.resolve_whatsapp_customer(conn, inbound, ctx.now).await? {
             None => {
                 return Ok(Err(IngestError::Rejected(
                     "a WhatsApp message with no phone number and no user id".into(),
@@ -125,20 +130,21 @@ pub async fn accept(
     }
 
     // 2. Thread.
-    let (existing, thread_reason) = find_conversation(conn, ctx, inbound).await?;
+    let (existing, thread_reason) = find_conversation(conn, ctx, facts, inbound).await?;
     // Automatic mail on a known conversation is recorded, nothing more: no reopening, no re-queueing.
     let quiet = inbound.auto.any() && existing.is_some();
     // The channel's own time when it has one (WhatsApp's 24-hour window counts from it), never the future.
     let customer_at = inbound.sent_at.map(|t| t.min(ctx.now)).unwrap_or(ctx.now);
 
     // 3. Triage, on the new text only.
-    let history = ingest::history_facts(
-        conn,
-        &inbound.from.address,
-        existing.as_ref().map(|c| ConversationId(c.id)),
-        ctx.now,
-    )
-    .await?;
+    let history = facts
+        .history(
+            conn,
+            &inbound.from.address,
+            existing.as_ref().map(|c| ConversationId(c.id)),
+            ctx.now,
+        )
+        .await?;
     let kinds: Vec<AttachmentKind> = files
         .iter()
         .map(|f| AttachmentKind::from_content_type(&f.content_type))
@@ -361,10 +367,25 @@ pub async fn accept(
             ticket: conversation_id.ticket(),
             now: ctx.now,
         };
-        crate::escalation::open_for_verdict(conn, &ectx, inbound, &verdict)
+        let mut open = if new_conversation {
+            Default::default()
+        } else {
+            facts.open_escalations(conn, conversation_id).await?
+        };
+        crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict)
             .await?
             .outgoing
     };
+
+    facts.record(
+        received,
+        &inbound.from.address,
+        ingest::ExistingMessage {
+            message_id,
+            conversation_id,
+            priority,
+        },
+    );
 
     Ok(Ok(Stored {
         accepted: Accepted {
@@ -484,17 +505,19 @@ async fn timers_on_customer_message(
 async fn find_conversation(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
+    facts: &BatchFacts,
     inbound: &Inbound,
 ) -> Result<(Option<ConversationHead>, Option<String>), StoreError> {
     if let Some(key) = &inbound.thread_hints.conversation_key {
-        return Ok((ingest::conversation_by_chat_key(conn, key).await?, None));
+        return Ok((facts.chat(conn, key).await?, None));
     }
     match inbound.channel {
-        ChannelKind::Whatsapp => {
-            let reply_to = inbound.thread_hints.reply_to_external.as_deref();
-            let head = whatsapp::conversation_for(conn, &inbound.endpoint, &inbound.from.address, reply_to).await?;
-            Ok((head, None))
-        }
+        ChannelKind::Whatsapp => Ok((
+            facts
+                .whatsapp_conversation(conn, inbound, &inbound.from.address)
+                .await?,
+            None,
+        )),
         ChannelKind::Email => {
             let threaded = mail::thread(conn, ctx.mail, inbound, ctx.now).await?;
             Ok((threaded.conversation, Some(threaded.reason)))

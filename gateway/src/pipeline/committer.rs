@@ -1,6 +1,7 @@
 //! Group commit: one transaction for everything that arrived meanwhile.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, error, info_span, warn};
@@ -22,6 +23,7 @@ pub struct Committer {
     sla: Arc<crate::sla::SlaPolicies>,
     escalation: crate::escalation::EscalationPolicy,
     acks: super::accept::AckSettings,
+    counters: Arc<super::Counters>,
 }
 
 impl Committer {
@@ -36,6 +38,7 @@ impl Committer {
             sla: Arc::new(crate::sla::SlaPolicies::default()),
             escalation: crate::escalation::EscalationPolicy::default(),
             acks: super::accept::AckSettings::default(),
+            counters: Arc::default(),
         }
     }
 
@@ -66,8 +69,9 @@ impl Committer {
     /// Starts the committer task; it ends when every [`Pipeline`] handle is dropped.
     pub fn spawn(self, capacity: usize) -> (Pipeline, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
+        let counters = self.counters.clone();
         let handle = tokio::spawn(self.run(rx));
-        (Pipeline::new(tx), handle)
+        (Pipeline::new(tx, counters), handle)
     }
 
     async fn run(self, mut rx: mpsc::Receiver<Job>) {
@@ -94,6 +98,7 @@ impl Committer {
             }
             Err(e) => {
                 warn!(error = %e, batch = jobs.len(), "batch transaction failed; storing its messages one by one");
+                self.counters.split_batches.fetch_add(1, Ordering::Relaxed);
                 self.commit_one_by_one(jobs, now).await;
             }
         }
@@ -146,15 +151,21 @@ impl Committer {
             now,
         };
         let mut tx = self.store.begin().await?;
+        let batch: Vec<&channels::Inbound> = jobs.iter().map(|j| &j.inbound).collect();
+        let mut facts = super::facts::BatchFacts::read(&mut tx, &batch, now).await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let outcome = accept::accept(&mut tx, &ctx, &job.inbound).await?;
+            let outcome = accept::accept(&mut tx, &ctx, &mut facts, &job.inbound).await?;
             if let Err(e) = &outcome {
                 warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message refused");
             }
             outcomes.push(outcome);
         }
         tx.commit().await?;
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .messages
+            .fetch_add(u64::try_from(jobs.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
         debug!(batch = jobs.len(), "committed");
         Ok(outcomes)
     }

@@ -12,17 +12,22 @@ use crate::store::StoreError;
 
 /// Load on a queue at the moment a conversation joins it.
 pub struct Load {
-    /// Unassigned open conversations at least as urgent, this one included.
+    /// Unassigned open conversations at least as urgent, this one included
+    /// (counted only when someone is online: otherwise the SLA answers).
     pub waiting: i64,
     pub online_agents: i64,
 }
 
 pub async fn load(conn: &mut AnyConnection, queue: &str, rank: i64) -> Result<Load, StoreError> {
+    // The backlog count walks every waiting entry of the queue: skipped when
+    // nobody is online to work it off, as at night during a flood.
     let (waiting, online_agents): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM queue_entries q JOIN conversations c ON c.id = q.conversation_id \
-                 WHERE q.queue = $1 AND q.priority_rank <= $2 AND c.assignee_id IS NULL AND c.status = 'open'), \
-                (SELECT COUNT(*) FROM agents a JOIN agent_queues aq ON aq.agent_id = a.id \
-                 WHERE aq.queue = $1 AND a.presence = 'online')",
+        "SELECT CASE WHEN o.n > 0 THEN \
+                  (SELECT COUNT(*) FROM queue_entries q JOIN conversations c ON c.id = q.conversation_id \
+                   WHERE q.queue = $1 AND q.priority_rank <= $2 AND c.assignee_id IS NULL AND c.status = 'open') \
+                ELSE 0 END, o.n \
+         FROM (SELECT COUNT(*) AS n FROM agents a JOIN agent_queues aq ON aq.agent_id = a.id \
+               WHERE aq.queue = $1 AND a.presence = 'online') o",
     )
     .bind(queue)
     .bind(rank)

@@ -11,7 +11,11 @@ mod accept;
 mod ack;
 mod committer;
 mod eta;
+mod facts;
 mod mail;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use channels::Inbound;
 use tokio::sync::{mpsc, oneshot};
@@ -70,11 +74,39 @@ pub(crate) struct Job {
 #[derive(Clone)]
 pub struct Pipeline {
     tx: mpsc::Sender<Job>,
+    counters: Arc<Counters>,
+}
+
+/// What the committer has done since start.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub batches: AtomicU64,
+    pub messages: AtomicU64,
+    pub split_batches: AtomicU64,
+}
+
+/// A reading of the committer's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PipelineStats {
+    /// Transactions committed (a batch retried one by one counts once per message).
+    pub batches: u64,
+    /// Messages those transactions held.
+    pub messages: u64,
+    /// Batches whose transaction failed and were stored one message at a time.
+    pub split_batches: u64,
 }
 
 impl Pipeline {
-    pub(crate) fn new(tx: mpsc::Sender<Job>) -> Self {
-        Pipeline { tx }
+    pub(crate) fn new(tx: mpsc::Sender<Job>, counters: Arc<Counters>) -> Self {
+        Pipeline { tx, counters }
+    }
+
+    pub fn stats(&self) -> PipelineStats {
+        PipelineStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            messages: self.counters.messages.load(Ordering::Relaxed),
+            split_batches: self.counters.split_batches.load(Ordering::Relaxed),
+        }
     }
 
     /// False once the committer task has stopped.

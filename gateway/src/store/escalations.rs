@@ -67,17 +67,39 @@ pub async fn close_of_kind(conn: &mut AnyConnection, conversation: ConversationI
     Ok(())
 }
 
-/// An open escalation of this kind already exists (a new message must not open a second one).
-pub async fn open_of_kind(conn: &mut AnyConnection, conversation: ConversationId, kind: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM escalations WHERE conversation_id = $1 AND kind = $2 AND status = 'open'",
-    )
-    .bind(conversation.0)
-    .bind(kind)
-    .fetch_one(conn)
-    .await?;
-    Ok(n > 0)
+/// The kinds of escalation open on a conversation.
+pub async fn open_kinds(conn: &mut AnyConnection, conversation: ConversationId) -> Result<OpenKinds> {
+    Ok(open_kinds_of(conn, &[conversation.0])
+        .await?
+        .remove(&conversation.0)
+        .unwrap_or_default())
 }
+
+/// The kinds of escalation open on each of these conversations (those with none are left out).
+pub async fn open_kinds_of(
+    conn: &mut AnyConnection,
+    conversations: &[i64],
+) -> Result<std::collections::HashMap<i64, OpenKinds>> {
+    let mut out: std::collections::HashMap<i64, OpenKinds> = std::collections::HashMap::new();
+    if conversations.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT conversation_id, kind FROM escalations WHERE status = 'open' AND conversation_id IN ({})",
+        super::placeholders(1, conversations.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+    for id in conversations {
+        query = query.bind(*id);
+    }
+    for (conversation, kind) in query.fetch_all(conn).await? {
+        out.entry(conversation).or_default().insert(kind);
+    }
+    Ok(out)
+}
+
+/// Escalation kinds open on one conversation.
+pub type OpenKinds = std::collections::BTreeSet<String>;
 
 impl Store {
     pub async fn escalations_of(&self, conversation: ConversationId) -> Result<Vec<EscalationRow>> {

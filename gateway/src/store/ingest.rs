@@ -36,6 +36,46 @@ pub async fn find_message(
     }))
 }
 
+/// The messages already stored under any of these idempotency keys of one
+/// channel endpoint, by external id.
+pub async fn find_messages(
+    conn: &mut AnyConnection,
+    channel: &str,
+    endpoint: &str,
+    external_ids: &[&str],
+) -> Result<Vec<(String, ExistingMessage)>> {
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT m.external_id, m.id, m.conversation_id, c.priority FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.channel = $1 AND m.endpoint = $2 AND m.external_id IN ({})",
+        super::placeholders(3, external_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, i64, String)>(&sql)
+        .bind(channel)
+        .bind(endpoint);
+    for id in external_ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(external_id, m, c, p)| {
+            (
+                external_id,
+                ExistingMessage {
+                    message_id: MessageId(m),
+                    conversation_id: ConversationId(c),
+                    priority: triage::Priority::parse(&p).unwrap_or(triage::Priority::Faq),
+                },
+            )
+        })
+        .collect())
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct ConversationHead {
     pub id: i64,
@@ -63,8 +103,79 @@ pub async fn conversation_by_chat_key(conn: &mut AnyConnection, key: &str) -> Re
     )
 }
 
+/// The conversations of several chat keys, with their key.
+pub async fn conversations_by_chat_keys(
+    conn: &mut AnyConnection,
+    keys: &[&str],
+) -> Result<Vec<(String, ConversationHead)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT chat_key, {HEAD_COLUMNS} FROM conversations WHERE chat_key IN ({})",
+        super::placeholders(1, keys.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(*key);
+    }
+    let mut out = Vec::new();
+    for row in query.fetch_all(conn).await? {
+        use sqlx::Row;
+        let key: String = row.try_get("chat_key")?;
+        out.push((key, ConversationHead::from_row(&row)?));
+    }
+    Ok(out)
+}
+
 /// How far back earlier incidents count for triage's history conditions.
 const HISTORY_DAYS: i64 = 90;
+
+/// What triage's history conditions count in the customer's current conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConversationCounts {
+    /// Customer messages already stored.
+    pub earlier: i64,
+    /// Customer messages since the last agent answer.
+    pub unanswered: i64,
+    pub answers: i64,
+    pub oldest_unanswered: Option<i64>,
+}
+
+/// The customer's other conversations, as triage's history counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CustomerCounts {
+    pub open: i64,
+    /// Created within the history window.
+    pub recent: i64,
+}
+
+/// A conversation of a customer, as [`CustomerCounts`] are computed from it.
+#[derive(Debug, Clone, FromRow)]
+pub struct CustomerConversation {
+    pub customer_address: String,
+    pub id: i64,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl CustomerCounts {
+    /// Counts the customer's conversations other than `current`.
+    pub fn of(conversations: &[CustomerConversation], current: i64, since: i64) -> Self {
+        let others = conversations.iter().filter(|c| c.id != current);
+        let mut counts = CustomerCounts::default();
+        for c in others {
+            counts.open += i64::from(c.status == "open");
+            counts.recent += i64::from(c.created_at >= since);
+        }
+        counts
+    }
+}
+
+/// Start of the history window at `now`.
+pub fn history_since(now: i64) -> i64 {
+    now - HISTORY_DAYS * 86_400_000
+}
 
 /// Facts for triage: other open conversations of this customer, how many
 /// messages they already sent in this one, and their recent incidents.
@@ -75,7 +186,7 @@ pub async fn history_facts(
     now: i64,
 ) -> Result<triage::History> {
     let current = conversation.map(|c| c.0).unwrap_or(-1);
-    let since = now - HISTORY_DAYS * 86_400_000;
+    let since = history_since(now);
     // One round trip for the counts; the incidents only when there can be some.
     let (open, earlier, recent, unanswered, answers, oldest_unanswered): (i64, i64, i64, i64, i64, Option<i64>) =
         sqlx::query_as(
@@ -95,18 +206,48 @@ pub async fn history_facts(
     .bind(since)
     .fetch_one(&mut *conn)
     .await?;
-    let waiting_minutes = oldest_unanswered
+    let counts = ConversationCounts {
+        earlier,
+        unanswered,
+        answers,
+        oldest_unanswered,
+    };
+    history_from(
+        conn,
+        customer_address,
+        current,
+        CustomerCounts { open, recent },
+        counts,
+        now,
+    )
+    .await
+}
+
+/// [`history_facts`] from counts already read (for a whole batch at once):
+/// the incidents are read only when the customer has recent conversations.
+pub async fn history_from(
+    conn: &mut AnyConnection,
+    customer_address: &str,
+    current: i64,
+    customer: CustomerCounts,
+    counts: ConversationCounts,
+    now: i64,
+) -> Result<triage::History> {
+    let since = history_since(now);
+    let waiting_minutes = counts
+        .oldest_unanswered
         .map(|t| u32::try_from((now - t).max(0) / 60_000).unwrap_or(u32::MAX))
         .unwrap_or(0);
-    if recent == 0 {
-        return Ok(triage::History {
-            open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
-            earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
-            unanswered_messages: u32::try_from(unanswered).unwrap_or(u32::MAX),
-            agent_answers: u32::try_from(answers).unwrap_or(u32::MAX),
-            waiting_minutes,
-            incidents: Vec::new(),
-        });
+    let mut history = triage::History {
+        open_conversations: u32::try_from(customer.open).unwrap_or(u32::MAX),
+        earlier_messages: u32::try_from(counts.earlier).unwrap_or(u32::MAX),
+        unanswered_messages: u32::try_from(counts.unanswered).unwrap_or(u32::MAX),
+        agent_answers: u32::try_from(counts.answers).unwrap_or(u32::MAX),
+        waiting_minutes,
+        incidents: Vec::new(),
+    };
+    if customer.recent == 0 {
+        return Ok(history);
     }
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT c.id, c.created_at, v.detail FROM verdicts v JOIN conversations c ON c.id = v.conversation_id \
@@ -147,14 +288,70 @@ pub async fn history_facts(
         incident.machines.extend(list("serials"));
         incident.machines.extend(list("models"));
     }
-    Ok(triage::History {
-        open_conversations: u32::try_from(open).unwrap_or(u32::MAX),
-        earlier_messages: u32::try_from(earlier).unwrap_or(u32::MAX),
-        unanswered_messages: u32::try_from(unanswered).unwrap_or(u32::MAX),
-        agent_answers: u32::try_from(answers).unwrap_or(u32::MAX),
-        waiting_minutes,
-        incidents: incidents.into_iter().map(|(_, i)| i).collect(),
-    })
+    history.incidents = incidents.into_iter().map(|(_, i)| i).collect();
+    Ok(history)
+}
+
+/// The conversations of these customers that history counts: open, or
+/// created since `since`.
+pub async fn conversations_of_customers(
+    conn: &mut AnyConnection,
+    addresses: &[&str],
+    since: i64,
+) -> Result<Vec<CustomerConversation>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT customer_address, id, status, created_at FROM conversations \
+         WHERE customer_address IN ({}) AND (status = 'open' OR created_at >= $1)",
+        super::placeholders(2, addresses.len())
+    );
+    let mut query = sqlx::query_as(&sql).bind(since);
+    for a in addresses {
+        query = query.bind(*a);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// [`ConversationCounts`] of several conversations, by id.
+pub async fn conversation_counts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, ConversationCounts)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT c.id, \
+            (SELECT COUNT(*) FROM messages WHERE conversation_id = c.id AND direction = 'in'), \
+            (SELECT COUNT(*) FROM messages WHERE conversation_id = c.id AND direction = 'in' AND id > \
+               COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = c.id AND direction = 'out' \
+                         AND author_kind = 'agent'), 0)), \
+            (SELECT COUNT(*) FROM messages WHERE conversation_id = c.id AND direction = 'out' AND author_kind = 'agent'), \
+            (SELECT MIN(created_at) FROM messages WHERE conversation_id = c.id AND direction = 'in' AND id > \
+               COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = c.id AND direction = 'out' \
+                         AND author_kind = 'agent'), 0)) \
+         FROM conversations c WHERE c.id IN ({})",
+        super::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, i64, i64, Option<i64>)>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, earlier, unanswered, answers, oldest_unanswered)| {
+            (
+                id,
+                ConversationCounts {
+                    earlier,
+                    unanswered,
+                    answers,
+                    oldest_unanswered,
+                },
+            )
+        })
+        .collect())
 }
 
 pub struct NewConversation<'a> {

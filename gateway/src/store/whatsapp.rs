@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::ingest::ConversationHead;
 use super::{Result, Store};
 use crate::ids::ConversationId;
+use crate::whatsapp::identity::Known;
 
 /// Order of delivery states: a receipt never moves a message backwards.
 fn rank(status: &str) -> i64 {
@@ -461,6 +462,28 @@ pub async fn conversation_for(
     .await?)
 }
 
+/// The open WhatsApp conversation (the newest) of each of these customers on one number.
+pub async fn open_conversations_of(
+    conn: &mut AnyConnection,
+    endpoint: &str,
+    customers: &[&str],
+) -> Result<Vec<ConversationHead>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM conversations WHERE channel = 'whatsapp' AND endpoint = $1 AND status = 'open' \
+         AND customer_address IN ({}) ORDER BY id",
+        super::ingest::HEAD_COLUMNS,
+        super::placeholders(2, customers.len())
+    );
+    let mut query = sqlx::query_as(&sql).bind(endpoint);
+    for c in customers {
+        query = query.bind(*c);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct MediaJob {
     pub id: i64,
@@ -728,28 +751,69 @@ pub async fn resolve_customer(
     phone: Option<&str>,
     now: i64,
 ) -> Result<Option<String>> {
-    use crate::whatsapp::identity::{Known, Resolution, resolve};
     let bsuid = contact.bsuid.as_deref();
-    let by_phone: Option<Known> = match phone {
-        Some(p) => {
-            sqlx::query_as("SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE phone = $1")
-                .bind(p)
-                .fetch_optional(&mut *conn)
-                .await?
-        }
+    let by_phone = match phone {
+        Some(p) => customer_by(conn, "phone", p).await?,
         None => None,
     };
-    let by_bsuid: Option<Known> = match bsuid {
-        Some(b) => {
-            sqlx::query_as("SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE bsuid = $1")
-                .bind(b)
-                .fetch_optional(&mut *conn)
-                .await?
-        }
+    let by_bsuid = match bsuid {
+        Some(b) => customer_by(conn, "bsuid", b).await?,
         None => None,
     };
+    Ok(resolve_customer_from(conn, contact, phone, by_phone, by_bsuid, now)
+        .await?
+        .map(|(address, _)| address))
+}
+
+async fn customer_by(conn: &mut AnyConnection, column: &str, value: &str) -> Result<Option<Known>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE {column} = $1"
+    ))
+    .bind(value)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The customers known by any of these phone numbers or business-scoped ids.
+pub async fn customers_by(conn: &mut AnyConnection, phones: &[&str], bsuids: &[&str]) -> Result<Vec<Known>> {
+    let mut out = Vec::new();
+    for (column, values) in [("phone", phones), ("bsuid", bsuids)] {
+        if values.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE {column} IN ({})",
+            super::placeholders(1, values.len())
+        );
+        let mut query = sqlx::query_as::<_, Known>(&sql);
+        for v in values {
+            query = query.bind(*v);
+        }
+        out.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// [`resolve_customer`] with the rows found by phone and by BSUID already
+/// read; also says whether it wrote to the customers' rows.
+pub async fn resolve_customer_from(
+    conn: &mut AnyConnection,
+    contact: &channels::Contact,
+    phone: Option<&str>,
+    by_phone: Option<Known>,
+    by_bsuid: Option<Known>,
+    now: i64,
+) -> Result<Option<(String, bool)>> {
+    use crate::whatsapp::identity::{Resolution, resolve};
+    let bsuid = contact.bsuid.as_deref();
     let Some(resolution) = resolve(phone, bsuid, by_phone, by_bsuid) else {
         return Ok(None);
+    };
+    let wrote = match &resolution {
+        Resolution::New { .. } | Resolution::Link { .. } => true,
+        Resolution::Known {
+            add_phone, add_bsuid, ..
+        } => *add_phone || *add_bsuid,
     };
     let id = match &resolution {
         Resolution::New { address } => {
@@ -765,7 +829,7 @@ pub async fn resolve_customer(
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            return Ok(Some(address.clone()));
+            return Ok(Some((address.clone(), true)));
         }
         Resolution::Known {
             id,
@@ -823,7 +887,7 @@ pub async fn resolve_customer(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(Some(resolution.address().to_string()))
+    Ok(Some((resolution.address().to_string(), wrote)))
 }
 
 /// A customer's new number (and BSUID) replaces the old on their row, so the

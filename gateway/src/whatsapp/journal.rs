@@ -30,7 +30,7 @@ use crate::store::{Store, StoreError};
 
 pub const SOURCE: &str = "whatsapp";
 /// Bodies processed per round; their messages share the pipeline's group commits.
-const ROUND: i64 = 64;
+const ROUND: i64 = 256;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// Rounds a body whose message the store refuses is tried before it is set aside.
 pub const MAX_ATTEMPTS: i64 = 3;

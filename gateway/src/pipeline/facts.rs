@@ -1,0 +1,315 @@
+//! The read phase of a batch: what accepting its messages needs to know,
+//! read with one query per kind of fact for the whole batch before any of it
+//! is written (each statement costs a round trip to the store, which is what
+//! bounded the pipeline, not the work in it).
+//!
+//! A later message of the batch must see what an earlier one wrote (the
+//! second message of a new chat joins the conversation the first opened). So
+//! each message marks the customer, conversation and keys it wrote as
+//! touched, and a fact about something touched is read again inside the
+//! transaction, which holds those writes; everything else is answered from
+//! what the read phase found.
+
+use std::collections::{HashMap, HashSet};
+
+use channels::{ChannelKind, Inbound};
+use sqlx::AnyConnection;
+
+use crate::ids::ConversationId;
+use crate::store::StoreError;
+use crate::store::escalations::{self, OpenKinds};
+use crate::store::ingest::{self, ConversationCounts, ConversationHead, CustomerConversation, ExistingMessage};
+use crate::store::whatsapp;
+use crate::whatsapp::identity::Known;
+
+/// A message's idempotency key: channel, endpoint, external id.
+type MessageKey = (ChannelKind, String, String);
+
+#[derive(Default)]
+pub struct BatchFacts {
+    /// Every key of the batch: the message stored under it, if any (this
+    /// batch's own messages are added as they are stored).
+    stored: HashMap<MessageKey, Option<ExistingMessage>>,
+    /// WhatsApp customers by phone number and by business-scoped id, for every
+    /// identifier the batch names (`None`: nobody has it).
+    customers_by_phone: HashMap<String, Option<Known>>,
+    customers_by_bsuid: HashMap<String, Option<Known>>,
+    /// The open WhatsApp conversation of each (number, customer) the batch names.
+    whatsapp_open: HashMap<(String, String), Option<ConversationHead>>,
+    /// The conversation of each chat key the batch names.
+    chats: HashMap<String, Option<ConversationHead>>,
+    /// The conversations history counts, for each customer the batch names.
+    customers: HashMap<String, Vec<CustomerConversation>>,
+    /// History counts and open escalations of each conversation found above.
+    counts: HashMap<i64, ConversationCounts>,
+    escalations: HashMap<i64, OpenKinds>,
+    /// What this batch has written so far: facts about these are read again.
+    touched_addresses: HashSet<String>,
+    touched_conversations: HashSet<i64>,
+    touched_identifiers: HashSet<String>,
+    touched_chats: HashSet<String>,
+}
+
+impl BatchFacts {
+    /// The read phase: a handful of statements for the whole batch.
+    pub async fn read(conn: &mut AnyConnection, batch: &[&Inbound], now: i64) -> Result<Self, StoreError> {
+        let mut facts = BatchFacts::default();
+        facts.read_stored(conn, batch).await?;
+        let fresh: Vec<&Inbound> = batch
+            .iter()
+            .copied()
+            .filter(|i| facts.stored.get(&key(i)).is_some_and(Option::is_none))
+            .collect();
+
+        let phones = distinct(fresh.iter().filter_map(|i| whatsapp_phone(i)));
+        let bsuids = distinct(fresh.iter().filter_map(|i| whatsapp_bsuid(i)));
+        if !phones.is_empty() || !bsuids.is_empty() {
+            for p in &phones {
+                facts.customers_by_phone.insert(p.to_string(), None);
+            }
+            for b in &bsuids {
+                facts.customers_by_bsuid.insert(b.to_string(), None);
+            }
+            for known in whatsapp::customers_by(conn, &phones, &bsuids).await? {
+                if let Some(p) = known.phone.clone().filter(|p| facts.customers_by_phone.contains_key(p)) {
+                    facts.customers_by_phone.insert(p, Some(known.clone()));
+                }
+                if let Some(b) = known.bsuid.clone().filter(|b| facts.customers_by_bsuid.contains_key(b)) {
+                    facts.customers_by_bsuid.insert(b, Some(known));
+                }
+            }
+        }
+
+        // Conversations: by chat key, and a WhatsApp customer's open one.
+        let keys = distinct(fresh.iter().filter_map(|i| i.thread_hints.conversation_key.as_deref()));
+        for k in &keys {
+            facts.chats.insert(k.to_string(), None);
+        }
+        for (k, head) in ingest::conversations_by_chat_keys(conn, &keys).await? {
+            facts.chats.insert(k, Some(head));
+        }
+        let mut by_endpoint: HashMap<&str, Vec<&str>> = HashMap::new();
+        for i in &fresh {
+            if i.channel == ChannelKind::Whatsapp && i.thread_hints.conversation_key.is_none() {
+                by_endpoint
+                    .entry(i.endpoint.as_str())
+                    .or_default()
+                    .push(i.from.address.as_str());
+            }
+        }
+        for (endpoint, addresses) in by_endpoint {
+            let addresses = distinct(addresses.into_iter());
+            for a in &addresses {
+                facts.whatsapp_open.insert((endpoint.to_string(), a.to_string()), None);
+            }
+            // In id order: the newest open conversation of a customer wins.
+            for head in whatsapp::open_conversations_of(conn, endpoint, &addresses).await? {
+                facts
+                    .whatsapp_open
+                    .insert((endpoint.to_string(), head.customer_address.clone()), Some(head));
+            }
+        }
+
+        // History and escalations of the conversations found, and of the customers.
+        let addresses = distinct(fresh.iter().map(|i| i.from.address.as_str()));
+        for a in &addresses {
+            facts.customers.insert(a.to_string(), Vec::new());
+        }
+        for c in ingest::conversations_of_customers(conn, &addresses, ingest::history_since(now)).await? {
+            facts.customers.entry(c.customer_address.clone()).or_default().push(c);
+        }
+        let mut conversations: Vec<i64> = facts
+            .chats
+            .values()
+            .chain(facts.whatsapp_open.values())
+            .flatten()
+            .map(|h| h.id)
+            .collect();
+        conversations.sort_unstable();
+        conversations.dedup();
+        for (id, counts) in ingest::conversation_counts(conn, &conversations).await? {
+            facts.counts.insert(id, counts);
+        }
+        let mut open = escalations::open_kinds_of(conn, &conversations).await?;
+        for id in conversations {
+            facts.escalations.insert(id, open.remove(&id).unwrap_or_default());
+        }
+        Ok(facts)
+    }
+
+    async fn read_stored(&mut self, conn: &mut AnyConnection, batch: &[&Inbound]) -> Result<(), StoreError> {
+        let mut groups: HashMap<(ChannelKind, &str), Vec<&str>> = HashMap::new();
+        for i in batch {
+            self.stored.insert(key(i), None);
+            groups
+                .entry((i.channel, i.endpoint.as_str()))
+                .or_default()
+                .push(i.external_id.as_str());
+        }
+        for ((channel, endpoint), ids) in groups {
+            let ids = distinct(ids.into_iter());
+            for (external_id, existing) in ingest::find_messages(conn, channel.as_str(), endpoint, &ids).await? {
+                self.stored
+                    .insert((channel, endpoint.to_string(), external_id), Some(existing));
+            }
+        }
+        Ok(())
+    }
+
+    /// The message already stored under this one's key (before or earlier in this batch).
+    pub async fn stored(
+        &self,
+        conn: &mut AnyConnection,
+        inbound: &Inbound,
+    ) -> Result<Option<ExistingMessage>, StoreError> {
+        match self.stored.get(&key(inbound)) {
+            Some(found) => Ok(*found),
+            None => ingest::find_message(conn, inbound.channel.as_str(), &inbound.endpoint, &inbound.external_id).await,
+        }
+    }
+
+    /// Who a WhatsApp customer is (see [`whatsapp::resolve_customer`]).
+    pub async fn resolve_whatsapp_customer(
+        &mut self,
+        conn: &mut AnyConnection,
+        inbound: &Inbound,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let phone = whatsapp_phone(inbound);
+        let bsuid = whatsapp_bsuid(inbound);
+        let by_phone = match phone {
+            Some(p) => self.customer(conn, "phone", p).await?,
+            None => None,
+        };
+        let by_bsuid = match bsuid {
+            Some(b) => self.customer(conn, "bsuid", b).await?,
+            None => None,
+        };
+        let resolved = whatsapp::resolve_customer_from(conn, &inbound.contact, phone, by_phone, by_bsuid, now).await?;
+        Ok(resolved.map(|(address, wrote)| {
+            if wrote {
+                self.touched_identifiers
+                    .extend(phone.into_iter().chain(bsuid).map(str::to_string));
+            }
+            address
+        }))
+    }
+
+    async fn customer(&self, conn: &mut AnyConnection, column: &str, value: &str) -> Result<Option<Known>, StoreError> {
+        let read = match column {
+            "phone" => self.customers_by_phone.get(value),
+            _ => self.customers_by_bsuid.get(value),
+        };
+        match read {
+            Some(known) if !self.touched_identifiers.contains(value) => Ok(known.clone()),
+            _ => {
+                let (phones, bsuids): (&[&str], &[&str]) = match column {
+                    "phone" => (&[value], &[]),
+                    _ => (&[], &[value]),
+                };
+                Ok(whatsapp::customers_by(conn, phones, bsuids).await?.into_iter().next())
+            }
+        }
+    }
+
+    /// The conversation of a chat key.
+    pub async fn chat(&self, conn: &mut AnyConnection, key: &str) -> Result<Option<ConversationHead>, StoreError> {
+        match self.chats.get(key) {
+            Some(head) if !self.touched_chats.contains(key) => Ok(head.clone()),
+            _ => ingest::conversation_by_chat_key(conn, key).await,
+        }
+    }
+
+    /// The WhatsApp conversation a message continues: the one it replies to, else the customer's open one.
+    pub async fn whatsapp_conversation(
+        &self,
+        conn: &mut AnyConnection,
+        inbound: &Inbound,
+        customer: &str,
+    ) -> Result<Option<ConversationHead>, StoreError> {
+        let reply_to = inbound.thread_hints.reply_to_external.as_deref();
+        let read = self
+            .whatsapp_open
+            .get(&(inbound.endpoint.clone(), customer.to_string()));
+        match read {
+            Some(head) if reply_to.is_none() && !self.touched_addresses.contains(customer) => Ok(head.clone()),
+            _ => whatsapp::conversation_for(conn, &inbound.endpoint, customer, reply_to).await,
+        }
+    }
+
+    /// What triage's history conditions need for this customer and conversation.
+    pub async fn history(
+        &self,
+        conn: &mut AnyConnection,
+        customer: &str,
+        conversation: Option<ConversationId>,
+        now: i64,
+    ) -> Result<triage::History, StoreError> {
+        let current = conversation.map(|c| c.0).unwrap_or(-1);
+        let counts = match conversation {
+            None => Some(ConversationCounts::default()),
+            Some(c) if self.touched_conversations.contains(&c.0) => None,
+            Some(c) => self.counts.get(&c.0).copied(),
+        };
+        let customer_conversations = self
+            .customers
+            .get(customer)
+            .filter(|_| !self.touched_addresses.contains(customer));
+        match (counts, customer_conversations) {
+            (Some(counts), Some(list)) => {
+                let customer_counts = ingest::CustomerCounts::of(list, current, ingest::history_since(now));
+                ingest::history_from(conn, customer, current, customer_counts, counts, now).await
+            }
+            _ => ingest::history_facts(conn, customer, conversation, now).await,
+        }
+    }
+
+    /// The escalation kinds open on a conversation.
+    pub async fn open_escalations(
+        &self,
+        conn: &mut AnyConnection,
+        conversation: ConversationId,
+    ) -> Result<OpenKinds, StoreError> {
+        match self.escalations.get(&conversation.0) {
+            Some(open) if !self.touched_conversations.contains(&conversation.0) => Ok(open.clone()),
+            _ => escalations::open_kinds(conn, conversation).await,
+        }
+    }
+
+    /// A message was stored: later messages of the batch read again what it changed.
+    pub fn record(&mut self, inbound: &Inbound, customer: &str, stored: ExistingMessage) {
+        self.stored.insert(key(inbound), Some(stored));
+        // The customer as resolved: facts are looked up by it (a WhatsApp
+        // customer named by business-scoped id is filed under their number).
+        self.touched_addresses.insert(customer.to_string());
+        self.touched_conversations.insert(stored.conversation_id.0);
+        if let Some(k) = &inbound.thread_hints.conversation_key {
+            self.touched_chats.insert(k.clone());
+        }
+    }
+}
+
+fn key(inbound: &Inbound) -> MessageKey {
+    (inbound.channel, inbound.endpoint.clone(), inbound.external_id.clone())
+}
+
+/// The phone number a WhatsApp message names its sender by, without `+`.
+pub fn whatsapp_phone(inbound: &Inbound) -> Option<&str> {
+    if inbound.channel != ChannelKind::Whatsapp {
+        return None;
+    }
+    inbound.contact.phone.as_deref().map(|p| p.trim_start_matches('+'))
+}
+
+fn whatsapp_bsuid(inbound: &Inbound) -> Option<&str> {
+    if inbound.channel != ChannelKind::Whatsapp {
+        return None;
+    }
+    inbound.contact.bsuid.as_deref()
+}
+
+/// Each value once, in first-seen order.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(*v)).collect()
+}
