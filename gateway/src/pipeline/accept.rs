@@ -168,7 +168,8 @@ pub async fn accept(
     });
 
     // 4. Conversation: new, or updated with the more urgent of old and new outcomes.
-    let (conversation_id, new_conversation, priority, queue, language) = match &existing {
+    // `head`: the conversation as this message leaves it, for the batch's later messages.
+    let (conversation_id, new_conversation, priority, queue, language, head) = match &existing {
         Some(conv) => {
             let old = Priority::parse(&conv.priority).unwrap_or(Priority::Faq);
             let still_open = conv.status == "open";
@@ -194,7 +195,20 @@ pub async fn accept(
                     .await?;
             }
             let language = conv.language.clone().unwrap_or_else(|| answer_language(ctx, &verdict));
-            (id, false, priority, queue, language)
+            let head = if quiet {
+                conv.clone()
+            } else {
+                ConversationHead {
+                    status: "open".into(),
+                    priority: priority.as_str().into(),
+                    queue: queue.clone(),
+                    escalation,
+                    // The SLA step below ends any wait for the customer.
+                    awaiting_customer_since: None,
+                    ..conv.clone()
+                }
+            };
+            (id, false, priority, queue, language, head)
         }
         None => {
             let language = answer_language(ctx, &verdict);
@@ -216,7 +230,18 @@ pub async fn accept(
                 },
             )
             .await?;
-            (id, true, verdict.priority, verdict.queue.clone(), language)
+            let head = ConversationHead {
+                id: id.0,
+                status: "open".into(),
+                priority: verdict.priority.as_str().into(),
+                queue: verdict.queue.clone(),
+                escalation: verdict.escalation.as_str().into(),
+                customer_address: inbound.from.address.clone(),
+                language: Some(language.clone()),
+                first_response_at: None,
+                awaiting_customer_since: None,
+            };
+            (id, true, verdict.priority, verdict.queue.clone(), language, head)
         }
     };
 
@@ -276,8 +301,16 @@ pub async fn accept(
         }
     }
     if !quiet {
-        ingest::insert_verdict(conn, conversation_id, message_id, &verdict, ctx.now).await?;
-        ingest::upsert_queue_entry(conn, conversation_id, &queue, priority.rank(), Some(ctx.now)).await?;
+        // Written with the rest of the batch's (`pipeline/writes.rs`).
+        facts
+            .pending
+            .verdict(ingest::NewVerdict::new(conversation_id, message_id, &verdict, ctx.now)?);
+        facts.pending.queue(ingest::QueueEntry {
+            conversation: conversation_id,
+            queue: queue.clone(),
+            priority_rank: priority.rank(),
+            waiting_since: Some(ctx.now),
+        });
         timers_on_customer_message(conn, ctx, conversation_id, priority, existing.as_ref()).await?;
     }
     // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
@@ -316,6 +349,8 @@ pub async fn accept(
             || crate::store::email::acks_since(conn, &inbound.from.address, ctx.now - 3_600_000).await?
                 < ctx.mail.max_acks_per_hour);
     let ack = if ack_allowed {
+        // The backlog it counts includes this batch's queue entries.
+        facts.pending.flush(conn).await?;
         let load = super::eta::load(conn, &queue, priority.rank()).await?;
         let sla = ctx.sla.budget(priority, crate::sla::TimerKind::FirstResponse);
         let due = super::eta::estimate(ctx.now, &load, ctx.acks.minutes_per_conversation, sla);
@@ -355,6 +390,7 @@ pub async fn accept(
     };
 
     // Critical, after the acknowledgement so the customer reads that first: callback task, video room (its link to the customer), on-call out of hours.
+    let mut open_after = None;
     let escalation_outgoing = if quiet {
         0
     } else {
@@ -372,18 +408,27 @@ pub async fn accept(
         } else {
             facts.open_escalations(conn, conversation_id).await?
         };
-        crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict)
+        let outgoing = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict)
             .await?
-            .outgoing
+            .outgoing;
+        open_after = Some(open);
+        outgoing
     };
 
     facts.record(
         received,
-        &inbound.from.address,
-        ingest::ExistingMessage {
-            message_id,
-            conversation_id,
-            priority,
+        super::facts::Written {
+            customer: &inbound.from.address,
+            stored: ingest::ExistingMessage {
+                message_id,
+                conversation_id,
+                priority,
+            },
+            head,
+            new_conversation,
+            quiet,
+            open_escalations: open_after,
+            now: ctx.now,
         },
     );
 

@@ -161,6 +161,7 @@ impl Committer {
             }
             outcomes.push(outcome);
         }
+        facts.pending.flush(&mut tx).await?;
         tx.commit().await?;
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters

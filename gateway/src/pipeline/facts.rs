@@ -4,11 +4,11 @@
 //! bounded the pipeline, not the work in it).
 //!
 //! A later message of the batch must see what an earlier one wrote (the
-//! second message of a new chat joins the conversation the first opened). So
-//! each message marks the customer, conversation and keys it wrote as
-//! touched, and a fact about something touched is read again inside the
-//! transaction, which holds those writes; everything else is answered from
-//! what the read phase found.
+//! second message of a new chat joins the conversation the first opened): each
+//! message applies what it wrote to the facts in memory ([`BatchFacts::record`]).
+//! A fact the read phase did not cover (an email thread, a WhatsApp reply to
+//! a given message, a customer whose identifiers an earlier message changed)
+//! is read inside the transaction, which holds everything written so far.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +21,8 @@ use crate::store::escalations::{self, OpenKinds};
 use crate::store::ingest::{self, ConversationCounts, ConversationHead, CustomerConversation, ExistingMessage};
 use crate::store::whatsapp;
 use crate::whatsapp::identity::Known;
+
+use super::writes::PendingWrites;
 
 /// A message's idempotency key: channel, endpoint, external id.
 type MessageKey = (ChannelKind, String, String);
@@ -43,11 +45,10 @@ pub struct BatchFacts {
     /// History counts and open escalations of each conversation found above.
     counts: HashMap<i64, ConversationCounts>,
     escalations: HashMap<i64, OpenKinds>,
-    /// What this batch has written so far: facts about these are read again.
-    touched_addresses: HashSet<String>,
-    touched_conversations: HashSet<i64>,
+    /// Phone numbers and business-scoped ids whose rows this batch changed: read again.
     touched_identifiers: HashSet<String>,
-    touched_chats: HashSet<String>,
+    /// Verdicts and queue entries of this batch not written yet.
+    pub pending: PendingWrites,
 }
 
 impl BatchFacts {
@@ -215,8 +216,8 @@ impl BatchFacts {
     /// The conversation of a chat key.
     pub async fn chat(&self, conn: &mut AnyConnection, key: &str) -> Result<Option<ConversationHead>, StoreError> {
         match self.chats.get(key) {
-            Some(head) if !self.touched_chats.contains(key) => Ok(head.clone()),
-            _ => ingest::conversation_by_chat_key(conn, key).await,
+            Some(head) => Ok(head.clone()),
+            None => ingest::conversation_by_chat_key(conn, key).await,
         }
     }
 
@@ -232,14 +233,14 @@ impl BatchFacts {
             .whatsapp_open
             .get(&(inbound.endpoint.clone(), customer.to_string()));
         match read {
-            Some(head) if reply_to.is_none() && !self.touched_addresses.contains(customer) => Ok(head.clone()),
+            Some(head) if reply_to.is_none() => Ok(head.clone()),
             _ => whatsapp::conversation_for(conn, &inbound.endpoint, customer, reply_to).await,
         }
     }
 
     /// What triage's history conditions need for this customer and conversation.
     pub async fn history(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         customer: &str,
         conversation: Option<ConversationId>,
@@ -248,19 +249,22 @@ impl BatchFacts {
         let current = conversation.map(|c| c.0).unwrap_or(-1);
         let counts = match conversation {
             None => Some(ConversationCounts::default()),
-            Some(c) if self.touched_conversations.contains(&c.0) => None,
             Some(c) => self.counts.get(&c.0).copied(),
         };
-        let customer_conversations = self
-            .customers
-            .get(customer)
-            .filter(|_| !self.touched_addresses.contains(customer));
+        let customer_conversations = self.customers.get(customer);
         match (counts, customer_conversations) {
             (Some(counts), Some(list)) => {
                 let customer_counts = ingest::CustomerCounts::of(list, current, ingest::history_since(now));
+                // Earlier incidents are read from the verdicts.
+                if customer_counts.recent > 0 {
+                    self.pending.flush(conn).await?;
+                }
                 ingest::history_from(conn, customer, current, customer_counts, counts, now).await
             }
-            _ => ingest::history_facts(conn, customer, conversation, now).await,
+            _ => {
+                self.pending.flush(conn).await?;
+                ingest::history_facts(conn, customer, conversation, now).await
+            }
         }
     }
 
@@ -271,22 +275,84 @@ impl BatchFacts {
         conversation: ConversationId,
     ) -> Result<OpenKinds, StoreError> {
         match self.escalations.get(&conversation.0) {
-            Some(open) if !self.touched_conversations.contains(&conversation.0) => Ok(open.clone()),
-            _ => escalations::open_kinds(conn, conversation).await,
+            Some(open) => Ok(open.clone()),
+            None => escalations::open_kinds(conn, conversation).await,
         }
     }
 
-    /// A message was stored: later messages of the batch read again what it changed.
-    pub fn record(&mut self, inbound: &Inbound, customer: &str, stored: ExistingMessage) {
-        self.stored.insert(key(inbound), Some(stored));
-        // The customer as resolved: facts are looked up by it (a WhatsApp
-        // customer named by business-scoped id is filed under their number).
-        self.touched_addresses.insert(customer.to_string());
-        self.touched_conversations.insert(stored.conversation_id.0);
-        if let Some(k) = &inbound.thread_hints.conversation_key {
-            self.touched_chats.insert(k.clone());
+    /// A message was stored: what it wrote becomes what the batch's later
+    /// messages read. Only facts the read phase holds are updated (the others
+    /// are read from the transaction when asked).
+    pub fn record(&mut self, inbound: &Inbound, w: Written<'_>) {
+        self.stored.insert(key(inbound), Some(w.stored));
+        let id = w.head.id;
+        // A customer message more: counted, and unanswered.
+        let counts = if w.new_conversation {
+            Some(self.counts.entry(id).or_default())
+        } else {
+            self.counts.get_mut(&id)
+        };
+        if let Some(c) = counts {
+            c.earlier += 1;
+            c.unanswered += 1;
+            c.oldest_unanswered.get_or_insert(w.now);
+        }
+        if let Some(open) = w.open_escalations {
+            self.escalations.insert(id, open);
+        } else if w.new_conversation {
+            self.escalations.insert(id, OpenKinds::new());
+        }
+        if w.quiet {
+            return;
+        }
+        // The conversation is open now: the customer's history counts it so.
+        if let Some(list) = self.customers.get_mut(&w.head.customer_address) {
+            match list.iter_mut().find(|c| c.id == id) {
+                Some(c) => c.status = w.head.status.clone(),
+                None => list.push(CustomerConversation {
+                    customer_address: w.head.customer_address.clone(),
+                    id,
+                    status: w.head.status.clone(),
+                    // Not read before, so not created within the window (or new now).
+                    created_at: if w.new_conversation { w.now } else { i64::MIN },
+                }),
+            }
+        }
+        if let Some(k) = &inbound.thread_hints.conversation_key
+            && let Some(slot) = self.chats.get_mut(k)
+        {
+            *slot = Some(w.head.clone());
+        }
+        if inbound.channel == ChannelKind::Whatsapp
+            && inbound.thread_hints.conversation_key.is_none()
+            && w.head.customer_address == w.customer
+            && let Some(slot) = self
+                .whatsapp_open
+                .get_mut(&(inbound.endpoint.clone(), w.customer.to_string()))
+        {
+            // The newest open conversation stays the one a message finds (a
+            // reply to an older message may have reopened an older one).
+            if slot.as_ref().is_none_or(|h| h.id <= id) {
+                *slot = Some(w.head);
+            }
         }
     }
+}
+
+/// What accepting one message wrote, as [`BatchFacts::record`] applies it.
+pub struct Written<'a> {
+    /// The customer as resolved (a WhatsApp customer named by business-scoped
+    /// id is filed under their number).
+    pub customer: &'a str,
+    pub stored: ExistingMessage,
+    /// The conversation as the message left it.
+    pub head: ConversationHead,
+    pub new_conversation: bool,
+    /// Automatic mail on a known conversation: the message stored, nothing else changed.
+    pub quiet: bool,
+    /// The escalation kinds open after it, when the escalation step ran.
+    pub open_escalations: Option<OpenKinds>,
+    pub now: i64,
 }
 
 fn key(inbound: &Inbound) -> MessageKey {
@@ -312,4 +378,151 @@ fn whatsapp_bsuid(inbound: &Inbound) -> Option<&str> {
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = HashSet::new();
     values.filter(|v| seen.insert(*v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MessageId;
+    use channels::{Participant, ThreadHints};
+
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn chat_message(key: &str) -> Inbound {
+        Inbound {
+            channel: ChannelKind::Webchat,
+            endpoint: "site".into(),
+            external_id: format!("{key}:1"),
+            thread_hints: ThreadHints {
+                conversation_key: Some(key.into()),
+                ..ThreadHints::default()
+            },
+            from: Participant {
+                address: "visitor:c".into(),
+                name: None,
+            },
+            to: vec![],
+            cc: vec![],
+            contact: Default::default(),
+            subject: None,
+            text: "hello".into(),
+            quoted: None,
+            html: None,
+            attachments: vec![],
+            sent_at: None,
+            language: None,
+            auto: Default::default(),
+            raw_ref: None,
+            bounce: None,
+        }
+    }
+
+    fn head(id: i64, status: &str) -> ConversationHead {
+        ConversationHead {
+            id,
+            status: status.into(),
+            priority: "faq".into(),
+            queue: "level1".into(),
+            escalation: "none".into(),
+            customer_address: "visitor:c".into(),
+            language: None,
+            first_response_at: None,
+            awaiting_customer_since: None,
+        }
+    }
+
+    fn written(head: ConversationHead, new_conversation: bool, quiet: bool) -> Written<'static> {
+        Written {
+            customer: "visitor:c",
+            stored: ExistingMessage {
+                message_id: MessageId(100),
+                conversation_id: ConversationId(head.id),
+                priority: triage::Priority::Faq,
+            },
+            head,
+            new_conversation,
+            quiet,
+            open_escalations: None,
+            now: NOW,
+        }
+    }
+
+    fn customer_counts(facts: &BatchFacts, current: i64) -> ingest::CustomerCounts {
+        ingest::CustomerCounts::of(&facts.customers["visitor:c"], current, ingest::history_since(NOW))
+    }
+
+    #[test]
+    fn a_reopened_conversation_is_open_and_unanswered_for_the_next_message() {
+        let mut facts = BatchFacts::default();
+        facts.customers.insert(
+            "visitor:c".into(),
+            vec![CustomerConversation {
+                customer_address: "visitor:c".into(),
+                id: 5,
+                status: "resolved".into(),
+                created_at: NOW - 86_400_000,
+            }],
+        );
+        facts.counts.insert(
+            5,
+            ConversationCounts {
+                earlier: 2,
+                unanswered: 0,
+                answers: 1,
+                oldest_unanswered: None,
+            },
+        );
+        facts.record(&chat_message("k"), written(head(5, "open"), false, false));
+        assert_eq!(
+            customer_counts(&facts, 9),
+            ingest::CustomerCounts { open: 1, recent: 1 }
+        );
+        assert_eq!(
+            facts.counts[&5],
+            ConversationCounts {
+                earlier: 3,
+                unanswered: 1,
+                answers: 1,
+                oldest_unanswered: Some(NOW),
+            }
+        );
+    }
+
+    #[test]
+    fn a_new_conversation_is_found_by_its_key_and_counted_for_its_customer() {
+        let mut facts = BatchFacts::default();
+        facts.chats.insert("k".into(), None);
+        facts.customers.insert("visitor:c".into(), Vec::new());
+        facts.record(&chat_message("k"), written(head(7, "open"), true, false));
+        assert_eq!(facts.chats["k"].as_ref().map(|h| h.id), Some(7));
+        assert_eq!(
+            customer_counts(&facts, -1),
+            ingest::CustomerCounts { open: 1, recent: 1 }
+        );
+        assert_eq!(customer_counts(&facts, 7), ingest::CustomerCounts::default());
+        assert_eq!(facts.counts[&7].unanswered, 1);
+        assert_eq!(facts.escalations.get(&7), Some(&OpenKinds::new()));
+        assert!(
+            facts.stored[&key(&chat_message("k"))].is_some(),
+            "a later copy is a duplicate"
+        );
+    }
+
+    #[test]
+    fn automatic_mail_is_counted_but_reopens_nothing() {
+        let mut facts = BatchFacts::default();
+        facts.customers.insert(
+            "visitor:c".into(),
+            vec![CustomerConversation {
+                customer_address: "visitor:c".into(),
+                id: 5,
+                status: "resolved".into(),
+                created_at: NOW,
+            }],
+        );
+        facts.counts.insert(5, ConversationCounts::default());
+        facts.record(&chat_message("k"), written(head(5, "resolved"), false, true));
+        assert_eq!(customer_counts(&facts, 9).open, 0);
+        assert_eq!(facts.counts[&5].earlier, 1);
+    }
 }

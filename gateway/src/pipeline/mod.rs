@@ -13,6 +13,7 @@ mod committer;
 mod eta;
 mod facts;
 mod mail;
+mod writes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

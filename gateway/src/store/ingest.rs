@@ -438,28 +438,68 @@ pub async fn update_on_customer_message(
     Ok(())
 }
 
-pub async fn insert_verdict(
-    conn: &mut AnyConnection,
-    conversation: ConversationId,
-    message: MessageId,
-    verdict: &triage::Verdict,
-    now: i64,
-) -> Result<()> {
-    let detail = serde_json::to_string(verdict).map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO verdicts (conversation_id, message_id, priority, queue, escalation, detail, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(conversation.0)
-    .bind(message.0)
-    .bind(verdict.priority.as_str())
-    .bind(verdict.queue.as_str())
-    .bind(verdict.escalation.as_str())
-    .bind(detail)
-    .bind(now)
-    .execute(conn)
-    .await?;
+/// A verdict row to write.
+pub struct NewVerdict {
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    pub priority: &'static str,
+    pub queue: String,
+    pub escalation: &'static str,
+    /// The whole verdict, as JSON.
+    pub detail: String,
+    pub now: i64,
+}
+
+impl NewVerdict {
+    pub fn new(conversation: ConversationId, message: MessageId, verdict: &triage::Verdict, now: i64) -> Result<Self> {
+        Ok(NewVerdict {
+            conversation,
+            message,
+            priority: verdict.priority.as_str(),
+            queue: verdict.queue.clone(),
+            escalation: verdict.escalation.as_str(),
+            detail: serde_json::to_string(verdict).map_err(|e| super::StoreError::Corrupt(e.to_string()))?,
+            now,
+        })
+    }
+}
+
+/// Rows per multi-row statement: far below both backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// Writes verdicts, a few hundred per statement.
+pub async fn insert_verdicts(conn: &mut AnyConnection, rows: &[NewVerdict]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", super::placeholders(i * 7 + 1, 7)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO verdicts (conversation_id, message_id, priority, queue, escalation, detail, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(r.conversation.0)
+                .bind(r.message.0)
+                .bind(r.priority)
+                .bind(r.queue.clone())
+                .bind(r.escalation)
+                .bind(r.detail.clone())
+                .bind(r.now);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// A conversation's place in a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub conversation: ConversationId,
+    pub queue: String,
+    pub priority_rank: i64,
+    pub waiting_since: Option<i64>,
 }
 
 /// Puts the conversation in its queue; keeps the oldest unanswered time if it was waiting already.
@@ -470,16 +510,40 @@ pub async fn upsert_queue_entry(
     priority_rank: i64,
     waiting_since: Option<i64>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO queue_entries (conversation_id, queue, priority_rank, waiting_since) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (conversation_id) DO UPDATE SET queue = excluded.queue, priority_rank = excluded.priority_rank, \
-         waiting_since = COALESCE(queue_entries.waiting_since, excluded.waiting_since)",
+    upsert_queue_entries(
+        conn,
+        &[QueueEntry {
+            conversation,
+            queue: queue.to_string(),
+            priority_rank,
+            waiting_since,
+        }],
     )
-    .bind(conversation.0)
-    .bind(queue)
-    .bind(priority_rank)
-    .bind(waiting_since)
-    .execute(conn)
-    .await?;
+    .await
+}
+
+/// [`upsert_queue_entry`] for several conversations (each at most once), a
+/// few hundred per statement.
+pub async fn upsert_queue_entries(conn: &mut AnyConnection, entries: &[QueueEntry]) -> Result<()> {
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", super::placeholders(i * 4 + 1, 4)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO queue_entries (conversation_id, queue, priority_rank, waiting_since) VALUES {} \
+             ON CONFLICT (conversation_id) DO UPDATE SET queue = excluded.queue, priority_rank = excluded.priority_rank, \
+             waiting_since = COALESCE(queue_entries.waiting_since, excluded.waiting_since)",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for e in chunk {
+            query = query
+                .bind(e.conversation.0)
+                .bind(e.queue.clone())
+                .bind(e.priority_rank)
+                .bind(e.waiting_since);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }

@@ -238,6 +238,10 @@ async fn main() -> anyhow::Result<()> {
             );
             report("accepted_requests", total, started.elapsed(), latencies);
             // Accepted means durable in the journal; processing (pipeline, triage) follows.
+            // What was still waiting when the last POST was answered drains
+            // with the machine to itself: the pipeline's own rate.
+            let sending_done = std::time::Instant::now();
+            let mut left_after_sending = None;
             loop {
                 let ready: serde_json::Value = http
                     .get(format!("{url}/readyz"))
@@ -246,7 +250,9 @@ async fn main() -> anyhow::Result<()> {
                     .await?
                     .json()
                     .await?;
-                if ready["whatsapp_backlog"].as_i64().unwrap_or(0) == 0 {
+                let backlog = ready["whatsapp_backlog"].as_i64().unwrap_or(0);
+                left_after_sending.get_or_insert(backlog);
+                if backlog == 0 {
                     break;
                 }
                 if started.elapsed() > deadline {
@@ -261,6 +267,15 @@ async fn main() -> anyhow::Result<()> {
                 all.as_secs_f64(),
                 (total * per_post) as f64 / all.as_secs_f64()
             );
+            let left = usize::try_from(left_after_sending.unwrap_or(0)).unwrap_or(0) * per_post;
+            if left > 0 {
+                let drain = sending_done.elapsed();
+                println!(
+                    "drained: {left} messages still in the journal after the last POST, processed in {:.2}s ({:.0} messages/s)",
+                    drain.as_secs_f64(),
+                    left as f64 / drain.as_secs_f64()
+                );
+            }
         }
         Mode::Email {
             binary,
