@@ -60,14 +60,25 @@ impl TestApp {
     }
 
     /// Graceful stop; the data directory stays for a restart.
-    pub async fn stop(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
-        if let Some(stop) = self.stop.take() {
+    pub async fn stop(self) -> (PathBuf, Option<tempfile::TempDir>) {
+        let TestApp {
+            state,
+            data_dir,
+            _dir,
+            stop,
+            task,
+            ..
+        } = self;
+        // The committer ends when the last pipeline handle is gone: this
+        // state's is one (held, the gateway would wait its full grace period).
+        drop(state);
+        if let Some(stop) = stop {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
+        if let Some(task) = task {
             let _ = task.await;
         }
-        (self.data_dir.clone(), self._dir.take())
+        (data_dir, _dir)
     }
 }
 
