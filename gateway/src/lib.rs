@@ -28,3 +28,4 @@ pub mod triage_service;
 pub mod web;
 pub mod webchat;
 pub mod whatsapp;
+pub mod ws_buffers;

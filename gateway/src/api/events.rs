@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 async fn upgrade(State(state): State<AppState>, agent: CurrentAgent, ws: WebSocketUpgrade) -> Response {
     let events = state.events.subscribe();
     let revocations = state.revocations.subscribe();
-    ws.on_upgrade(move |socket| forward(socket, state, agent, events, revocations))
+    crate::ws_buffers::small_frames(ws).on_upgrade(move |socket| forward(socket, state, agent, events, revocations))
 }
 
 /// Whether the session is still in the store, unexpired, for an enabled agent.

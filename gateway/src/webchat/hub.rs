@@ -6,7 +6,13 @@ use std::sync::{Arc, Mutex};
 use channels::webchat::ServerFrame;
 use tokio::sync::mpsc;
 
-type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<ServerFrame>)>>;
+type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Push>)>>;
+
+/// A frame pushed to a conversation's sockets: shared, and one pointer wide
+/// in each socket's channel (whose first block of slots is allocated when the
+/// socket opens: with the frame itself in the slots, an idle socket held
+/// several kilobytes for nothing).
+pub type Push = std::sync::Arc<ServerFrame>;
 
 /// Sockets one conversation may have open at once (a visitor's tabs and
 /// devices); the total is bounded by the listener's connection limit.
@@ -49,7 +55,7 @@ impl Hub {
     }
 
     /// `None` when the conversation already has its share of sockets.
-    pub fn register(&self, key: &str, tx: mpsc::Sender<ServerFrame>) -> Option<Registration> {
+    pub fn register(&self, key: &str, tx: mpsc::Sender<Push>) -> Option<Registration> {
         let mut inner = self.lock();
         if inner
             .sockets
@@ -70,12 +76,13 @@ impl Hub {
 
     /// Sends the frame to every socket of the conversation; how many took it.
     pub fn push(&self, key: &str, frame: &ServerFrame) -> usize {
-        let senders: Vec<mpsc::Sender<ServerFrame>> = self
+        let senders: Vec<mpsc::Sender<Push>> = self
             .lock()
             .sockets
             .get(key)
             .map(|list| list.iter().map(|(_, tx)| tx.clone()).collect())
             .unwrap_or_default();
+        let frame = Push::new(frame.clone());
         senders.iter().filter(|tx| tx.try_send(frame.clone()).is_ok()).count()
     }
 
@@ -91,7 +98,7 @@ mod tests {
     #[test]
     fn one_conversation_holds_a_bounded_number_of_sockets() {
         let hub = Hub::default();
-        let socket = || mpsc::channel::<ServerFrame>(1).0;
+        let socket = || mpsc::channel::<Push>(1).0;
         let held: Vec<Registration> = (0..MAX_SOCKETS_PER_CONVERSATION)
             .filter_map(|_| hub.register("k", socket()))
             .collect();

@@ -68,8 +68,10 @@ impl Session {
         S: Sink<String> + Unpin,
         R: Stream<Item = SocketIn> + Unpin,
     {
-        let (push_tx, mut push_rx) = mpsc::channel::<ServerFrame>(64);
-        let Some(mut open) = self.wait_for_open(sink, stream).await else {
+        let (push_tx, mut push_rx) = mpsc::channel::<super::hub::Push>(64);
+        // The steps that talk to the store are boxed: an idle session's
+        // future is as large as its largest step, and thousands sit idle.
+        let Some(mut open) = Box::pin(self.wait_for_open(sink, stream)).await else {
             return;
         };
         let key = open.token.key();
@@ -86,14 +88,14 @@ impl Session {
             .await;
             return;
         };
-        match self.opened_frame(&open.token).await {
+        match Box::pin(self.opened_frame(&open.token)).await {
             Ok((frame, conversation)) => {
                 open.conversation = conversation;
                 if send(sink, &frame).await.is_err() {
                     return;
                 }
                 if let Some(id) = conversation
-                    && let Err(e) = self.store.outbox_deliver_waiting(id, self.clock.now_ms()).await
+                    && let Err(e) = Box::pin(self.store.outbox_deliver_waiting(id, self.clock.now_ms())).await
                 {
                     warn!(error = %e, "could not mark waiting replies delivered");
                 }
@@ -115,7 +117,7 @@ impl Session {
                 incoming = stream.next() => {
                     let Some(incoming) = incoming else { return };
                     idle.as_mut().reset(tokio::time::Instant::now() + self.idle_timeout);
-                    let reply = self.handle(&mut open, incoming).await;
+                    let reply = Box::pin(self.handle(&mut open, incoming)).await;
                     if let Some(frame) = reply
                         && send(sink, &frame).await.is_err()
                     {

@@ -59,7 +59,8 @@ async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocke
         file_link_ttl: Duration::from_secs(state.config.webchat.file_link_minutes.max(1) * 60),
         shutdown: state.shutdown.clone(),
     };
-    ws.max_message_size(SOCKET_MAX_MESSAGE)
+    crate::ws_buffers::small_frames(ws)
+        .max_message_size(SOCKET_MAX_MESSAGE)
         .on_upgrade(move |socket| serve_socket(session, socket))
 }
 

@@ -2,6 +2,7 @@
 //! and time; talks to loopback only.
 //!
 //!   sy-loadgen chat --url ws://127.0.0.1:8080/ws/chat --connections 64 --messages 200
+//!   sy-loadgen hold --url ws://127.0.0.1:8080/ws/chat --sockets 19000 --pid "$(pgrep -f 'switchyard serve')"
 //!   sy-loadgen whatsapp --url http://127.0.0.1:8080 --secret S --concurrency 32 --requests 20000 --per-post 10
 //!   sy-loadgen email --binary target/release/switchyard --mails 100 --backlog 1000
 //!
@@ -14,9 +15,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use e2e::Visitor;
+use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 #[derive(Parser)]
 #[command(about = "Measure message acceptance against a running gateway")]
@@ -38,6 +44,20 @@ enum Mode {
         connections: usize,
         #[arg(long, default_value_t = 200)]
         messages: usize,
+    },
+    /// Idle chat sessions held open: all answer a ping, and the gateway's
+    /// resident memory per socket is read from /proc.
+    Hold {
+        #[arg(long, default_value = "ws://127.0.0.1:8080/ws/chat")]
+        url: String,
+        #[arg(long, default_value_t = 1000)]
+        sockets: usize,
+        /// The gateway's process id (its memory is read from /proc/PID/status).
+        #[arg(long)]
+        pid: u32,
+        /// Sessions opened at once.
+        #[arg(long, default_value_t = 200)]
+        parallel: usize,
     },
     /// Signed WhatsApp webhook POSTs (closed loop per worker).
     Whatsapp {
@@ -83,6 +103,95 @@ const TEXTS: &[&str] = &[
     "Où trouver la notice de la presse P200 ? Merci",
     "Line 3 is down, error 117 on the spindle drive, please call back +33 6 12 34 56 78",
 ];
+
+/// The gateway's resident memory, bytes.
+fn resident(pid: u32) -> anyhow::Result<u64> {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading the gateway's /proc status")?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .context("no VmRSS in /proc status")?;
+    Ok(kb * 1024)
+}
+
+/// A widget that opened its session and then sits idle, with small buffers
+/// of its own (the load generator holds as many sockets as the gateway).
+async fn idle_session(url: &str) -> anyhow::Result<WebSocketStream<MaybeTlsStream<TcpStream>>> {
+    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false)
+        .await
+        .context("websocket connect")?;
+    ws.send(Message::Text(
+        json!({"type": "open", "prechat": {"name": "Idle Visitor"}, "lang": "fr"})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    expect_frame(&mut ws, "opened").await?;
+    Ok(ws)
+}
+
+async fn expect_frame(ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>, kind: &str) -> anyhow::Result<()> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .with_context(|| format!("no {kind} within 30 s"))?
+            .context("socket closed")??;
+        if let Message::Text(t) = msg
+            && serde_json::from_str::<serde_json::Value>(t.as_str())?["type"] == kind
+        {
+            return Ok(());
+        }
+    }
+}
+
+async fn hold(url: &str, sockets: usize, pid: u32, parallel: usize, deadline: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let before = resident(pid)?;
+    let mut held = Vec::with_capacity(sockets);
+    while held.len() < sockets {
+        let n = parallel.min(sockets - held.len());
+        let opened = futures_util::future::join_all((0..n).map(|_| idle_session(url))).await;
+        for ws in opened {
+            held.push(ws?);
+        }
+        if started.elapsed() > deadline {
+            bail!("{} of {sockets} sessions opened before the deadline", held.len());
+        }
+    }
+    let opened_in = started.elapsed();
+    // Every socket still answers: a ping each, all at once.
+    let pinged = Instant::now();
+    let answers = futures_util::future::join_all(held.iter_mut().map(|ws| async move {
+        ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+            .await?;
+        expect_frame(ws, "pong").await
+    }))
+    .await;
+    let failed = answers.iter().filter(|a| a.is_err()).count();
+    let ping_all = pinged.elapsed();
+    // Let the allocator settle, then read the gateway's memory with every socket idle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = resident(pid)?;
+    let per_socket = after.saturating_sub(before) as f64 / sockets as f64;
+    println!(
+        "sockets={sockets} opened in {:.2}s; all pinged in {:.0}ms, {failed} failed",
+        opened_in.as_secs_f64(),
+        ping_all.as_secs_f64() * 1e3
+    );
+    println!(
+        "gateway resident memory {:.0} MB before, {:.0} MB with the sockets held: {:.1} KB per socket",
+        before as f64 / 1e6,
+        after as f64 / 1e6,
+        per_socket / 1024.0
+    );
+    if failed > 0 {
+        bail!("{failed} sockets did not answer the ping");
+    }
+    Ok(())
+}
 
 fn loopback(url: &str) -> bool {
     [
@@ -167,6 +276,17 @@ async fn main() -> anyhow::Result<()> {
             let latencies = gather(tasks, started, deadline).await?;
             println!("connections={connections} messages_per_connection={messages}");
             report("accepted_messages", latencies.len(), started.elapsed(), latencies);
+        }
+        Mode::Hold {
+            url,
+            sockets,
+            pid,
+            parallel,
+        } => {
+            if !loopback(&url) {
+                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
+            }
+            hold(&url, sockets, pid, parallel.max(1), deadline).await?;
         }
         Mode::Whatsapp {
             url,
