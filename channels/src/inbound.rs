@@ -168,3 +168,34 @@ pub struct Inbound {
     #[serde(default)]
     pub bounce: Option<Bounce>,
 }
+
+impl Inbound {
+    /// A text from `from` and nothing else known yet: where tests and tools
+    /// building a message by hand start (each channel's normaliser fills in
+    /// the rest).
+    pub fn text(channel: ChannelKind, endpoint: &str, external_id: &str, from: &str, text: &str) -> Self {
+        Inbound {
+            channel,
+            endpoint: endpoint.into(),
+            external_id: external_id.into(),
+            thread_hints: ThreadHints::default(),
+            from: Participant {
+                address: from.into(),
+                name: None,
+            },
+            to: Vec::new(),
+            cc: Vec::new(),
+            contact: Contact::default(),
+            subject: None,
+            text: text.into(),
+            quoted: None,
+            html: None,
+            attachments: Vec::new(),
+            sent_at: None,
+            language: None,
+            auto: AutoFlags::default(),
+            raw_ref: None,
+            bounce: None,
+        }
+    }
+}

@@ -134,7 +134,6 @@ pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<Test
     })
 }
 
-/// An email as the pipeline receives it, for tests that submit directly.
 /// The conversation id in a ticket reference (`"SY-42"` → 42), or -1.
 pub fn ticket_id(ticket: &serde_json::Value) -> i64 {
     ticket
@@ -144,28 +143,9 @@ pub fn ticket_id(ticket: &serde_json::Value) -> i64 {
         .unwrap_or(-1)
 }
 
+/// An email as the pipeline receives it, for tests that submit directly.
 pub fn inbound_email(external_id: &str, from: &str, subject: &str, text: &str) -> channels::Inbound {
-    channels::Inbound {
-        channel: channels::ChannelKind::Email,
-        endpoint: "sav".into(),
-        external_id: external_id.into(),
-        thread_hints: Default::default(),
-        from: channels::Participant {
-            address: from.into(),
-            name: None,
-        },
-        to: vec![],
-        cc: vec![],
-        contact: Default::default(),
-        subject: Some(subject.into()),
-        text: text.into(),
-        quoted: None,
-        html: None,
-        attachments: vec![],
-        sent_at: None,
-        language: None,
-        auto: Default::default(),
-        raw_ref: None,
-        bounce: None,
-    }
+    let mut mail = channels::Inbound::text(channels::ChannelKind::Email, "sav", external_id, from, text);
+    mail.subject = Some(subject.into());
+    mail
 }

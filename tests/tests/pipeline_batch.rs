@@ -7,48 +7,31 @@
 
 use std::collections::HashMap;
 
-use channels::{ChannelKind, Contact, Inbound, Participant, ThreadHints};
+use channels::{ChannelKind, Contact, Inbound};
 use e2e::inbound_email;
 use futures_util::future::join_all;
 use gateway::ids::ConversationId;
 use gateway::pipeline::Accepted;
 
 fn whatsapp(external_id: &str, phone: Option<&str>, bsuid: Option<&str>, text: &str) -> Inbound {
-    let address = phone.or(bsuid).unwrap_or_default();
-    Inbound {
-        channel: ChannelKind::Whatsapp,
-        endpoint: "1000001".into(),
-        external_id: external_id.into(),
-        thread_hints: ThreadHints::default(),
-        from: Participant {
-            address: address.into(),
-            name: None,
-        },
-        to: vec![],
-        cc: vec![],
-        contact: Contact {
-            phone: phone.map(str::to_string),
-            bsuid: bsuid.map(str::to_string),
-            ..Contact::default()
-        },
-        subject: None,
-        text: text.into(),
-        quoted: None,
-        html: None,
-        attachments: vec![],
-        sent_at: None,
-        language: None,
-        auto: Default::default(),
-        raw_ref: None,
-        bounce: None,
-    }
+    let from = phone.or(bsuid).unwrap_or_default();
+    let mut m = Inbound::text(ChannelKind::Whatsapp, "1000001", external_id, from, text);
+    m.contact = Contact {
+        phone: phone.map(str::to_string),
+        bsuid: bsuid.map(str::to_string),
+        ..Contact::default()
+    };
+    m
 }
 
 fn chat(key: &str, client_id: &str, text: &str) -> Inbound {
-    let mut m = whatsapp(&format!("{key}:{client_id}"), None, None, text);
-    m.channel = ChannelKind::Webchat;
-    m.endpoint = "site".into();
-    m.from.address = format!("visitor:{key}");
+    let mut m = Inbound::text(
+        ChannelKind::Webchat,
+        "site",
+        &format!("{key}:{client_id}"),
+        &format!("visitor:{key}"),
+        text,
+    );
     m.thread_hints.conversation_key = Some(key.into());
     m
 }

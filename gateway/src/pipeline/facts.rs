@@ -384,37 +384,13 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 mod tests {
     use super::*;
     use crate::ids::MessageId;
-    use channels::{Participant, ThreadHints};
 
     const NOW: i64 = 1_790_000_000_000;
 
     fn chat_message(key: &str) -> Inbound {
-        Inbound {
-            channel: ChannelKind::Webchat,
-            endpoint: "site".into(),
-            external_id: format!("{key}:1"),
-            thread_hints: ThreadHints {
-                conversation_key: Some(key.into()),
-                ..ThreadHints::default()
-            },
-            from: Participant {
-                address: "visitor:c".into(),
-                name: None,
-            },
-            to: vec![],
-            cc: vec![],
-            contact: Default::default(),
-            subject: None,
-            text: "hello".into(),
-            quoted: None,
-            html: None,
-            attachments: vec![],
-            sent_at: None,
-            language: None,
-            auto: Default::default(),
-            raw_ref: None,
-            bounce: None,
-        }
+        let mut m = Inbound::text(ChannelKind::Webchat, "site", &format!("{key}:1"), "visitor:c", "hello");
+        m.thread_hints.conversation_key = Some(key.into());
+        m
     }
 
     fn head(id: i64, status: &str) -> ConversationHead {
