@@ -423,6 +423,16 @@ mod tests {
         }
     }
 
+    /// A conversation of the customer, resolved.
+    fn resolved(id: i64, created_at: i64) -> CustomerConversation {
+        CustomerConversation {
+            customer_address: "visitor:c".into(),
+            id,
+            status: "resolved".into(),
+            created_at,
+        }
+    }
+
     fn customer_counts(facts: &BatchFacts, current: i64) -> ingest::CustomerCounts {
         ingest::CustomerCounts::of(&facts.customers["visitor:c"], current, ingest::history_since(NOW))
     }
@@ -430,15 +440,9 @@ mod tests {
     #[test]
     fn a_reopened_conversation_is_open_and_unanswered_for_the_next_message() {
         let mut facts = BatchFacts::default();
-        facts.customers.insert(
-            "visitor:c".into(),
-            vec![CustomerConversation {
-                customer_address: "visitor:c".into(),
-                id: 5,
-                status: "resolved".into(),
-                created_at: NOW - 86_400_000,
-            }],
-        );
+        facts
+            .customers
+            .insert("visitor:c".into(), vec![resolved(5, NOW - 86_400_000)]);
         facts.counts.insert(
             5,
             ConversationCounts {
@@ -487,15 +491,7 @@ mod tests {
     #[test]
     fn automatic_mail_is_counted_but_reopens_nothing() {
         let mut facts = BatchFacts::default();
-        facts.customers.insert(
-            "visitor:c".into(),
-            vec![CustomerConversation {
-                customer_address: "visitor:c".into(),
-                id: 5,
-                status: "resolved".into(),
-                created_at: NOW,
-            }],
-        );
+        facts.customers.insert("visitor:c".into(), vec![resolved(5, NOW)]);
         facts.counts.insert(5, ConversationCounts::default());
         facts.record(&chat_message("k"), written(head(5, "resolved"), false, true));
         assert_eq!(customer_counts(&facts, 9).open, 0);
