@@ -142,10 +142,29 @@ async fn outcomes(
             priority: a.priority,
         });
     }
-    // Per conversation: its messages' texts in order, and the escalations open on it.
+    // Per conversation: its row, its messages' texts in order, and the escalations open on it.
     let mut conversations = Vec::new();
     for id in order {
-        let mut summary: Vec<String> = app
+        let c = app
+            .state
+            .store
+            .conversation_get(ConversationId(id.0))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("conversation {} is gone", id.0))?;
+        let mut summary = vec![format!(
+            "conversation {} {} {} {} {} {:?} {:?} {:?} {:?} {}",
+            c.customer_address,
+            c.status,
+            c.priority,
+            c.queue,
+            c.escalation,
+            c.customer_name,
+            c.customer_phone,
+            c.language,
+            c.waiting_since,
+            c.last_customer_at
+        )];
+        let messages: Vec<String> = app
             .state
             .store
             .messages(ConversationId(id.0), true)
@@ -160,6 +179,7 @@ async fn outcomes(
                 )
             })
             .collect();
+        summary.extend(messages);
         let mut kinds: Vec<String> = app
             .state
             .store
@@ -260,19 +280,39 @@ tags = ["insistent"]
 when = { unanswered_messages = 3 }
 "#;
 
-async fn app(dir: &std::path::Path) -> anyhow::Result<e2e::TestApp> {
+async fn app(dir: &std::path::Path, store: Option<&e2e::postgres::TestDatabase>) -> anyhow::Result<e2e::TestApp> {
     let rules = dir.join("rules.toml");
     std::fs::write(&rules, format!("{}\n{INSISTENT}", triage::rules::DEFAULT_RULES))?;
     let mut config = e2e::test_config(dir);
     config.triage.rules = rules;
+    if let Some(db) = store {
+        config.store.url = gateway::config::Secret::new(db.url.clone());
+    }
     e2e::spawn_app_with(config, gateway::clock::Clock::manual(1_790_000_000_000)).await
 }
 
 #[tokio::test]
 async fn a_batch_ends_as_its_messages_stored_one_at_a_time() -> anyhow::Result<()> {
+    batch_equals_one_at_a_time(false).await
+}
+
+#[tokio::test]
+async fn on_postgresql_too() -> anyhow::Result<()> {
+    batch_equals_one_at_a_time(true).await
+}
+
+async fn batch_equals_one_at_a_time(postgres: bool) -> anyhow::Result<()> {
+    let databases = if postgres {
+        Some((
+            e2e::postgres::TestDatabase::create().await?,
+            e2e::postgres::TestDatabase::create().await?,
+        ))
+    } else {
+        None
+    };
     let batch = || messages().into_iter().chain(later()).collect::<Vec<_>>();
     let dir = tempfile::tempdir()?;
-    let one_by_one = app(dir.path()).await?;
+    let one_by_one = app(dir.path(), databases.as_ref().map(|d| &d.0)).await?;
     let mut answers = Vec::new();
     for m in earlier().into_iter().chain(batch()) {
         answers.push(one_by_one.state.pipeline.submit(m).await);
@@ -282,7 +322,7 @@ async fn a_batch_ends_as_its_messages_stored_one_at_a_time() -> anyhow::Result<(
     // All submitted before the committer runs (this test's runtime has one
     // thread): one batch, one read phase.
     let dir = tempfile::tempdir()?;
-    let batched = app(dir.path()).await?;
+    let batched = app(dir.path(), databases.as_ref().map(|d| &d.1)).await?;
     let mut answers = Vec::new();
     for m in earlier() {
         answers.push(batched.state.pipeline.submit(m).await);
@@ -369,5 +409,9 @@ async fn a_batch_ends_as_its_messages_stored_one_at_a_time() -> anyhow::Result<(
     );
     one_by_one.stop().await;
     batched.stop().await;
+    if let Some((a, b)) = databases {
+        a.drop_database().await?;
+        b.drop_database().await?;
+    }
     Ok(())
 }
