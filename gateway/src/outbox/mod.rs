@@ -67,6 +67,20 @@ enum Loaded {
     Gone(OutboxItem),
 }
 
+/// The conversation and message whose delivery status changed.
+type Notice = (i64, i64);
+
+/// The delivery status the inbox shows for an outcome.
+fn status_of(recorded: &Recorded) -> &'static str {
+    match recorded {
+        Recorded::Delivered { .. } => "delivered",
+        Recorded::Sent { .. } => "sent",
+        Recorded::Waiting => "waiting",
+        Recorded::Retry { .. } => "retrying",
+        Recorded::Failed { .. } => "failed",
+    }
+}
+
 /// Claimed rows grouped by conversation, each group in outbox order.
 fn by_conversation(loaded: Vec<Loaded>) -> Vec<Vec<Loaded>> {
     let mut index: HashMap<i64, usize> = HashMap::new();
@@ -166,7 +180,7 @@ impl Worker {
             return Ok(Vec::new());
         }
         let groups = by_conversation(self.load(items).await?);
-        let mut outcomes: Vec<(OutboxId, Recorded)> = stream::iter(groups)
+        let mut done: Vec<(OutboxId, Recorded, Option<Notice>)> = stream::iter(groups)
             .map(|group| async move {
                 let mut out = Vec::with_capacity(group.len());
                 for entry in group {
@@ -176,13 +190,15 @@ impl Worker {
                                 Some(sender) => sender.send(&msg).await,
                                 None => Delivery::Permanent(format!("no sender for channel {:?}", msg.item.channel)),
                             };
-                            (OutboxId(msg.item.id), self.record(&msg.item, delivery))
+                            let notice = Some((msg.item.conversation_id, msg.item.message_id));
+                            (OutboxId(msg.item.id), self.record(&msg.item, delivery), notice)
                         }
                         Loaded::Gone(item) => (
                             OutboxId(item.id),
                             Recorded::Failed {
                                 error: "message or conversation no longer exists".into(),
                             },
+                            None,
                         ),
                     });
                 }
@@ -192,8 +208,23 @@ impl Worker {
             .flat_map(stream::iter)
             .collect()
             .await;
-        outcomes.sort_by_key(|(id, _)| id.0);
+        done.sort_by_key(|(id, _, _)| id.0);
+        let (outcomes, notices): (Vec<(OutboxId, Recorded)>, Vec<_>) = done
+            .into_iter()
+            .map(|(id, recorded, notice)| {
+                let notice = notice.map(|(c, m)| (c, m, status_of(&recorded)));
+                ((id, recorded), notice)
+            })
+            .unzip();
         self.store.outbox_record(&outcomes, self.clock.now_ms()).await?;
+        // Announced once stored: an inbox that reloads on the event reads the new status.
+        for (conversation, message, status) in notices.into_iter().flatten() {
+            self.events.publish(Event::DeliveryUpdated {
+                conversation,
+                message,
+                status: status.into(),
+            });
+        }
         Ok(outcomes)
     }
 
@@ -221,21 +252,10 @@ impl Worker {
                 }
             }
         };
-        let status = match &recorded {
-            Recorded::Delivered { .. } => "delivered",
-            Recorded::Sent { .. } => "sent",
-            Recorded::Waiting => "waiting",
-            Recorded::Retry { .. } => "retrying",
-            Recorded::Failed { .. } => "failed",
-        };
         if let Recorded::Failed { error } | Recorded::Retry { error, .. } = &recorded {
+            let status = status_of(&recorded);
             warn!(outbox = item.id, channel = %item.channel, attempts = item.attempts, %error, status, "delivery did not succeed");
         }
-        self.events.publish(Event::DeliveryUpdated {
-            conversation: item.conversation_id,
-            message: item.message_id,
-            status: status.into(),
-        });
         recorded
     }
 
