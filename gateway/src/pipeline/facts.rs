@@ -179,14 +179,14 @@ impl BatchFacts {
         let phone = whatsapp_phone(inbound);
         let bsuid = whatsapp_bsuid(inbound);
         let by_phone = match phone {
-            Some(p) => self.customer(conn, "phone", p).await?,
+            Some(p) => self.customer(conn, Identifier::Phone, p).await?,
             None => None,
         };
         let by_bsuid = match bsuid {
-            Some(b) => self.customer(conn, "bsuid", b).await?,
+            Some(b) => self.customer(conn, Identifier::Bsuid, b).await?,
             None => None,
         };
-        let resolved = whatsapp::resolve_customer_from(conn, &inbound.contact, phone, by_phone, by_bsuid, now).await?;
+        let resolved = whatsapp::resolve_customer(conn, &inbound.contact, phone, by_phone, by_bsuid, now).await?;
         Ok(resolved.map(|(address, wrote)| {
             if wrote {
                 self.touched_identifiers
@@ -196,20 +196,19 @@ impl BatchFacts {
         }))
     }
 
-    async fn customer(&self, conn: &mut AnyConnection, column: &str, value: &str) -> Result<Option<Known>, StoreError> {
-        let read = match column {
-            "phone" => self.customers_by_phone.get(value),
-            _ => self.customers_by_bsuid.get(value),
+    async fn customer(
+        &self,
+        conn: &mut AnyConnection,
+        by: Identifier,
+        value: &str,
+    ) -> Result<Option<Known>, StoreError> {
+        let (read, phones, bsuids): (_, &[&str], &[&str]) = match by {
+            Identifier::Phone => (self.customers_by_phone.get(value), &[value], &[]),
+            Identifier::Bsuid => (self.customers_by_bsuid.get(value), &[], &[value]),
         };
         match read {
             Some(known) if !self.touched_identifiers.contains(value) => Ok(known.clone()),
-            _ => {
-                let (phones, bsuids): (&[&str], &[&str]) = match column {
-                    "phone" => (&[value], &[]),
-                    _ => (&[], &[value]),
-                };
-                Ok(whatsapp::customers_by(conn, phones, bsuids).await?.into_iter().next())
-            }
+            _ => Ok(whatsapp::customers_by(conn, phones, bsuids).await?.into_iter().next()),
         }
     }
 
@@ -353,6 +352,13 @@ pub struct Written<'a> {
     /// The escalation kinds open after it, when the escalation step ran.
     pub open_escalations: Option<OpenKinds>,
     pub now: i64,
+}
+
+/// How a WhatsApp customer is named.
+#[derive(Clone, Copy)]
+enum Identifier {
+    Phone,
+    Bsuid,
 }
 
 fn key(inbound: &Inbound) -> MessageKey {

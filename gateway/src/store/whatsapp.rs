@@ -743,37 +743,6 @@ impl Store {
     }
 }
 
-/// The address a WhatsApp customer's conversations are keyed by, creating or
-/// linking their identity row. `None` when the message names nobody.
-pub async fn resolve_customer(
-    conn: &mut AnyConnection,
-    contact: &channels::Contact,
-    phone: Option<&str>,
-    now: i64,
-) -> Result<Option<String>> {
-    let bsuid = contact.bsuid.as_deref();
-    let by_phone = match phone {
-        Some(p) => customer_by(conn, "phone", p).await?,
-        None => None,
-    };
-    let by_bsuid = match bsuid {
-        Some(b) => customer_by(conn, "bsuid", b).await?,
-        None => None,
-    };
-    Ok(resolve_customer_from(conn, contact, phone, by_phone, by_bsuid, now)
-        .await?
-        .map(|(address, _)| address))
-}
-
-async fn customer_by(conn: &mut AnyConnection, column: &str, value: &str) -> Result<Option<Known>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT id, address, phone, bsuid FROM whatsapp_customers WHERE {column} = $1"
-    ))
-    .bind(value)
-    .fetch_optional(conn)
-    .await?)
-}
-
 /// The customers known by any of these phone numbers or business-scoped ids.
 pub async fn customers_by(conn: &mut AnyConnection, phones: &[&str], bsuids: &[&str]) -> Result<Vec<Known>> {
     let mut out = Vec::new();
@@ -794,9 +763,11 @@ pub async fn customers_by(conn: &mut AnyConnection, phones: &[&str], bsuids: &[&
     Ok(out)
 }
 
-/// [`resolve_customer`] with the rows found by phone and by BSUID already
-/// read; also says whether it wrote to the customers' rows.
-pub async fn resolve_customer_from(
+/// The address a WhatsApp customer's conversations are keyed by, creating or
+/// linking their identity row, from the rows found by phone and by BSUID
+/// ([`customers_by`]); also says whether it wrote to the customers' rows.
+/// `None` when the message names nobody.
+pub async fn resolve_customer(
     conn: &mut AnyConnection,
     contact: &channels::Contact,
     phone: Option<&str>,
