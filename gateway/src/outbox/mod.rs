@@ -351,3 +351,47 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gone(id: i64, conversation: i64) -> Loaded {
+        Loaded::Gone(OutboxItem {
+            id,
+            message_id: id,
+            conversation_id: conversation,
+            channel: "webchat".into(),
+            attempts: 1,
+            payload: None,
+        })
+    }
+
+    fn ids(groups: &[Vec<Loaded>]) -> Vec<Vec<i64>> {
+        groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|l| match l {
+                        Loaded::Ready(m) => m.item.id,
+                        Loaded::Gone(i) => i.id,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_conversation_is_one_group_in_outbox_order() {
+        // Sent concurrently group by group: a conversation's rows must never be split.
+        let groups = by_conversation(vec![
+            gone(1, 7),
+            gone(2, 8),
+            gone(3, 7),
+            gone(4, 9),
+            gone(5, 7),
+            gone(6, 8),
+        ]);
+        assert_eq!(ids(&groups), vec![vec![1, 3, 5], vec![2, 6], vec![4]]);
+    }
+}
