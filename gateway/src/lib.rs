@@ -18,6 +18,7 @@ pub mod ids;
 pub mod listener;
 pub mod outbox;
 pub mod pipeline;
+pub mod reports;
 pub mod server;
 pub mod signing;
 pub mod sla;

@@ -86,12 +86,12 @@ async fn caps_presence_balance_and_oldest_first() -> anyhow::Result<()> {
     let c5 = new_conversation(&s, 5).await?;
     assert!(assigner.run_once().await?.assigned.is_empty());
     // Anna resolves one: the oldest waiting is hers.
-    store.set_status(c[0], true, s.clock.now_ms()).await?;
+    store.set_status(c[0], true, None, s.clock.now_ms()).await?;
     assert_eq!(assigner.run_once().await?.assigned, vec![(c4, s.a)]);
     // Everyone away or offline: nothing is assigned.
     store.set_presence(s.a, "away", START).await?;
     store.set_presence(s.b, "offline", START).await?;
-    store.set_status(c[1], true, s.clock.now_ms()).await?;
+    store.set_status(c[1], true, None, s.clock.now_ms()).await?;
     assert!(assigner.run_once().await?.assigned.is_empty());
     let view = store.conversation_get(c5).await?.map(|c| c.assignee_id);
     assert_eq!(view, Some(None), "still waiting in the queue");

@@ -254,7 +254,7 @@ async fn an_agent_answer_meets_the_first_response_and_resolving_closes_the_rest(
         )
         .await?;
     assert_eq!(due(&gateway, id, "first_response").await?.0, "met");
-    gateway.state.store.set_status(id, true, clock.now_ms()).await?;
+    gateway.state.store.set_status(id, true, None, clock.now_ms()).await?;
     assert_eq!(due(&gateway, id, "resolution").await?.0, "met");
     clock.advance(100 * HOUR);
     assert!(gateway.sla_worker().fire_due().await?.is_empty());

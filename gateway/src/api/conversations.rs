@@ -407,11 +407,11 @@ async fn unassign(
 
 async fn resolve(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.set_status(id, true, now).await
+        s.store.set_status(id, true, Some(agent.id), now).await
     })
     .await
 }
@@ -459,11 +459,11 @@ async fn wait_for_customer(
 
 async fn reopen(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.set_status(id, false, now).await
+        s.store.set_status(id, false, Some(agent.id), now).await
     })
     .await
 }

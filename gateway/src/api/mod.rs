@@ -12,6 +12,7 @@ mod events;
 pub mod html_cache;
 mod message_html;
 mod queues;
+mod reports;
 mod whatsapp;
 
 use axum::Router;
@@ -29,5 +30,6 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(message_html::router())
         .merge(queues::router())
+        .merge(reports::router())
         .merge(whatsapp::router())
 }

@@ -8,9 +8,10 @@ use super::facts::BatchFacts;
 use super::mail::{self, MailPolicy};
 use super::{Accepted, IngestError, ack};
 use crate::ids::{ConversationId, MessageId};
+use crate::reports::facts::EventKind;
 use crate::store::ingest::{self, ConversationHead, NewConversation};
 use crate::store::messages::{self, Direction, NewAttachment, NewMessage};
-use crate::store::{StoreError, outbox, uploads, whatsapp};
+use crate::store::{StoreError, outbox, reporting, uploads, whatsapp};
 
 pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
@@ -193,6 +194,9 @@ pub async fn accept(
             if !quiet {
                 ingest::update_on_customer_message(conn, id, &placement, &inbound.contact, ctx.now, customer_at)
                     .await?;
+                if !still_open {
+                    reporting::record_event(conn, id, EventKind::Reopened, ctx.now, None, None).await?;
+                }
             }
             let language = conv.language.clone().unwrap_or_else(|| answer_language(ctx, &verdict));
             let head = if quiet {
@@ -384,6 +388,10 @@ pub async fn accept(
         )
         .await?;
         outbox::insert(conn, ack_id, conversation_id, channel, None, ctx.now).await?;
+        if let Some(faq) = ack::knowledge_answer(&verdict) {
+            let kind = EventKind::KnowledgeSent;
+            reporting::record_event(conn, conversation_id, kind, ctx.now, None, Some(&faq.id)).await?;
+        }
         Some(ack_id)
     } else {
         None

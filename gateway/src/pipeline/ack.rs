@@ -87,6 +87,16 @@ const IT: Texts = Texts {
     faq_check: "Risponde alla sua domanda? Altrimenti risponda a questo messaggio: un tecnico se ne occuperà.",
 };
 
+/// The knowledge-base answer the acknowledgement carries: one marked
+/// auto_send on a FAQ verdict goes out at once; the conversation stays
+/// queued, so a human checks it and takes over if the customer says no.
+pub fn knowledge_answer(verdict: &Verdict) -> Option<&triage::FaqMatch> {
+    verdict
+        .faq
+        .as_ref()
+        .filter(|f| f.auto_send && verdict.priority == Priority::Faq)
+}
+
 /// The acknowledgement. `eta` is the phrase of `super::eta` ("within 15 minutes",
 /// "before 14:30"); `template`, from `[[ack_templates]]`, replaces the opening
 /// sentences (placeholders `{ticket}` and `{eta}`); the questions about missing
@@ -108,13 +118,7 @@ pub fn text(verdict: &Verdict, language: &str, ticket: &str, eta: &str, template
         Some(template) => template.replace("{ticket}", ticket).replace("{eta}", eta),
         None => format!("{} {}", t.hello.replace("{ticket}", ticket), next.replace("{eta}", eta)),
     };
-    // A knowledge-base answer marked auto_send goes out at once; the conversation
-    // stays queued, so a human checks it and takes over if the customer says no.
-    if let Some(faq) = verdict
-        .faq
-        .as_ref()
-        .filter(|f| f.auto_send && verdict.priority == Priority::Faq)
-    {
+    if let Some(faq) = knowledge_answer(verdict) {
         out.push_str(&format!(
             "\n\n{}\n\n{}\n\n{}",
             t.faq_intro,

@@ -119,6 +119,12 @@ impl SlaPolicies {
             .unwrap_or(chrono_tz::Tz::UTC)
     }
 
+    /// The calendar reports count business time and days in: the first
+    /// configured one (the one customers are told times in), else `always`.
+    pub fn reporting_calendar(&self) -> &Calendar {
+        self.calendar(self.first_calendar.as_deref().unwrap_or("always"))
+    }
+
     /// A configured calendar by name (`always` included).
     pub fn calendar_named(&self, name: &str) -> Option<&Calendar> {
         self.calendars.get(name)

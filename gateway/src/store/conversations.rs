@@ -7,6 +7,7 @@ use super::messages::{self, Direction, NewMessage};
 use super::{Result, Store, outbox};
 use crate::dispatch::holding::{Actor, Refusal, may_change_holder};
 use crate::ids::{AgentId, ConversationId, MessageId};
+use crate::reports::facts::EventKind;
 
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct ConversationRow {
@@ -405,8 +406,15 @@ impl Store {
         Ok(())
     }
 
-    /// Resolved conversations leave their queue; reopened ones come back waiting.
-    pub async fn set_status(&self, id: ConversationId, resolved: bool, now: i64) -> Result<(), ChangeError> {
+    /// Resolved conversations leave their queue; reopened ones come back
+    /// waiting. A change of state is a reporting event, with who made it.
+    pub async fn set_status(
+        &self,
+        id: ConversationId,
+        resolved: bool,
+        agent: Option<AgentId>,
+        now: i64,
+    ) -> Result<(), ChangeError> {
         let mut tx = self.begin().await?;
         let conv: Option<(String, String)> = sqlx::query_as("SELECT queue, priority FROM conversations WHERE id = $1")
             .bind(id.0)
@@ -415,26 +423,43 @@ impl Store {
         let Some((queue, priority)) = conv else {
             return Err(ChangeError::NotFound);
         };
-        if resolved {
-            sqlx::query(
-                "UPDATE conversations SET status = 'resolved', resolved_at = $2, updated_at = $2 WHERE id = $1",
+        // Resolving a resolved conversation keeps its resolution time.
+        let changed = if resolved {
+            let changed = sqlx::query(
+                "UPDATE conversations SET status = 'resolved', resolved_at = $2, updated_at = $2 \
+                 WHERE id = $1 AND status <> 'resolved'",
             )
             .bind(id.0)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
             sqlx::query("DELETE FROM queue_entries WHERE conversation_id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
             super::sla::close(&mut tx, id, now).await?;
+            changed
         } else {
-            sqlx::query("UPDATE conversations SET status = 'open', resolved_at = NULL, updated_at = $2 WHERE id = $1")
-                .bind(id.0)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let changed = sqlx::query(
+                "UPDATE conversations SET status = 'open', resolved_at = NULL, updated_at = $2 \
+                 WHERE id = $1 AND status = 'resolved'",
+            )
+            .bind(id.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             super::ingest::upsert_queue_entry(&mut tx, id, &queue, priority_rank_of(&priority), Some(now)).await?;
+            changed
+        };
+        if changed == 1 {
+            let kind = if resolved {
+                EventKind::Resolved
+            } else {
+                EventKind::Reopened
+            };
+            super::reporting::record_event(&mut tx, id, kind, now, agent, None).await?;
         }
         tx.commit().await?;
         Ok(())

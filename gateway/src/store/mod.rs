@@ -15,6 +15,7 @@ pub mod journal;
 pub mod keys;
 pub mod messages;
 pub mod outbox;
+pub mod reporting;
 pub mod sla;
 pub mod uploads;
 pub mod whatsapp;

@@ -1,0 +1,262 @@
+//! `GET /api/v1/reports/…`: the hotline's figures for supervisors. Every
+//! route takes the same filters — `from`/`to` (local days, `to` included;
+//! default the last `days`, 7), `channel`, `priority`, `queue`, `agent` — so
+//! a figure, its drill-down and its CSV always count the same conversations.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::auth::CurrentAgent;
+use crate::reports::export::{self, ConversationRow, GroupRow};
+use crate::reports::facts::{ConversationFacts, Filter, TimerOutcome};
+use crate::reports::kpi::{self, Dimension};
+use crate::reports::period::Period;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reports/kpis", get(kpis))
+        .route("/api/v1/reports/conversations", get(conversations))
+        .route("/api/v1/reports/conversations.csv", get(conversations_csv))
+        .route("/api/v1/reports/groups.csv", get(groups_csv))
+        .route("/api/v1/reports/days.csv", get(days_csv))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    from: Option<String>,
+    to: Option<String>,
+    days: Option<i64>,
+    channel: Option<String>,
+    priority: Option<String>,
+    queue: Option<String>,
+    agent: Option<i64>,
+    /// Break the figures down by channel, priority, queue or agent.
+    by: Option<String>,
+    /// Drill-down: only the conversations behind this figure.
+    figure: Option<String>,
+}
+
+fn date(field: &'static str, s: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest("bad_period", format!("{field}: expected a date like 2026-11-30")))
+}
+
+/// The conversations behind a figure of the page (see `kpi.rs` for the definitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Figure {
+    Created,
+    Unanswered,
+    Resolved,
+    FirstContactResolved,
+    Reopened,
+    Escalated,
+    SelfServed,
+    SlaBreached,
+    Backlog,
+}
+
+impl Figure {
+    fn parse(s: &str) -> Option<Figure> {
+        Some(match s {
+            "created" => Figure::Created,
+            "unanswered" => Figure::Unanswered,
+            "resolved" => Figure::Resolved,
+            "first_contact_resolved" => Figure::FirstContactResolved,
+            "reopened" => Figure::Reopened,
+            "escalated" => Figure::Escalated,
+            "self_served" => Figure::SelfServed,
+            "sla_breached" => Figure::SlaBreached,
+            "backlog" => Figure::Backlog,
+            _ => return None,
+        })
+    }
+
+    /// Whether `c` counts in this figure over `period`, seen at `now`.
+    fn counts(self, c: &ConversationFacts, period: &Period, now: i64) -> bool {
+        if self == Figure::Backlog {
+            return c.open_at(period.end.min(now));
+        }
+        period.contains(c.created_at)
+            && match self {
+                Figure::Created | Figure::Backlog => true,
+                Figure::Unanswered => c.first_response_at.is_none(),
+                Figure::Resolved => c.first_resolved_at().is_some(),
+                Figure::FirstContactResolved => c.first_contact_resolved(),
+                Figure::Reopened => c.reopens() > 0,
+                Figure::Escalated => c.escalated(),
+                Figure::SelfServed => c.self_served(),
+                Figure::SlaBreached => {
+                    let at = period.end.min(now);
+                    c.timers.iter().any(|t| t.outcome(at) == TimerOutcome::Breached)
+                }
+            }
+    }
+}
+
+/// What a request asks for, checked.
+struct Request {
+    period: Period,
+    filter: Filter,
+    by: Option<Dimension>,
+    figure: Figure,
+}
+
+fn request(state: &AppState, agent: &CurrentAgent, p: Params) -> Result<Request, ApiError> {
+    if !agent.is_supervisor() {
+        return Err(ApiError::Forbidden("reports are for supervisors and admins".into()));
+    }
+    let tz = state.sla.reporting_calendar().time_zone();
+    let period = match (&p.from, &p.to) {
+        (Some(from), Some(to)) => Period::new(tz, date("from", from)?, date("to", to)?)
+            .map_err(|e| ApiError::BadRequest("bad_period", e.to_string()))?,
+        (None, None) => Period::last_days(tz, state.clock.now_ms(), p.days.unwrap_or(7)),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "bad_period",
+                "give both from and to, or neither".into(),
+            ));
+        }
+    };
+    let by = match p.by.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            Dimension::parse(s)
+                .ok_or_else(|| ApiError::BadRequest("bad_dimension", "by: channel, priority, queue or agent".into()))?,
+        ),
+    };
+    let figure = match p.figure.as_deref() {
+        None | Some("") => Figure::Created,
+        Some(s) => Figure::parse(s).ok_or_else(|| ApiError::BadRequest("bad_figure", format!("no figure {s:?}")))?,
+    };
+    let keep = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    Ok(Request {
+        period,
+        filter: Filter {
+            channel: keep(p.channel),
+            priority: keep(p.priority),
+            queue: keep(p.queue),
+            agent: p.agent,
+        },
+        by,
+        figure,
+    })
+}
+
+/// The facts of the filtered conversations that were open at some time
+/// from `start` to the period's end.
+async fn facts(state: &AppState, start: i64, r: &Request) -> Result<Vec<ConversationFacts>, ApiError> {
+    let mut rows = state.store.report_facts(start, r.period.end).await?;
+    rows.retain(|c| r.filter.accepts(c));
+    Ok(rows)
+}
+
+async fn kpis(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(p): Query<Params>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = request(&state, &agent, p)?;
+    let calendar = state.sla.reporting_calendar();
+    let tz = calendar.time_zone();
+    let previous = r.period.previous(tz);
+    let now = state.clock.now_ms();
+    // One read covers both periods.
+    let rows = facts(&state, previous.start, &r).await?;
+    let all: Vec<&ConversationFacts> = rows.iter().collect();
+    let before: Vec<&ConversationFacts> = all.iter().copied().filter(|c| c.created_at < previous.end).collect();
+    let current = kpi::compute(&all, &r.period, calendar, now);
+    let earlier = kpi::compute(&before, &previous, calendar, now);
+    let groups = r.by.map(|d| kpi::by(d, &all, &r.period, calendar, now));
+    let span = |p: &Period| json!({"from": p.from.to_string(), "to": p.to.to_string(), "start": p.start, "end": p.end});
+    Ok(Json(json!({
+        "period": span(&r.period),
+        "previous_period": span(&previous),
+        "time_zone": tz.name(),
+        "calendar": calendar.name,
+        "kpis": current,
+        "previous": earlier,
+        "groups": groups,
+    })))
+}
+
+/// The rows behind a figure, one per conversation, oldest first.
+async fn rows(state: &AppState, r: &Request) -> Result<Vec<ConversationRow>, ApiError> {
+    let calendar = state.sla.reporting_calendar();
+    let now = state.clock.now_ms();
+    let facts = facts(state, r.period.start, r).await?;
+    Ok(facts
+        .iter()
+        .filter(|c| r.figure.counts(c, &r.period, now))
+        .map(|c| ConversationRow::of(c, calendar, r.period.end.min(now)))
+        .collect())
+}
+
+async fn conversations(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(p): Query<Params>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = request(&state, &agent, p)?;
+    let rows = rows(&state, &r).await?;
+    Ok(Json(json!({"rows": rows})))
+}
+
+fn csv_response(name: &str, r: &Request, body: Result<String, export::ExportError>) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let file = format!("switchyard-{name}-{}-{}.csv", r.period.from, r.period.to);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn conversations_csv(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(p): Query<Params>,
+) -> Result<Response, ApiError> {
+    let r = request(&state, &agent, p)?;
+    let rows = rows(&state, &r).await?;
+    csv_response("conversations", &r, export::csv(&rows, export::CONVERSATION_HEADER))
+}
+
+async fn groups_csv(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(p): Query<Params>,
+) -> Result<Response, ApiError> {
+    let r = request(&state, &agent, p)?;
+    let by = r.by.unwrap_or(Dimension::Agent);
+    let calendar = state.sla.reporting_calendar();
+    let facts = facts(&state, r.period.start, &r).await?;
+    let all: Vec<&ConversationFacts> = facts.iter().collect();
+    let groups = kpi::by(by, &all, &r.period, calendar, state.clock.now_ms());
+    let rows: Vec<GroupRow> = groups.iter().map(GroupRow::of).collect();
+    csv_response("groups", &r, export::csv(&rows, export::GROUP_HEADER))
+}
+
+async fn days_csv(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(p): Query<Params>,
+) -> Result<Response, ApiError> {
+    let r = request(&state, &agent, p)?;
+    let calendar = state.sla.reporting_calendar();
+    let facts = facts(&state, r.period.start, &r).await?;
+    let all: Vec<&ConversationFacts> = facts.iter().collect();
+    let k = kpi::compute(&all, &r.period, calendar, state.clock.now_ms());
+    csv_response("days", &r, export::csv(&k.days, export::DAY_HEADER))
+}
