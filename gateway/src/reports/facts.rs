@@ -141,6 +141,39 @@ impl ConversationFacts {
         }
     }
 
+    /// The spans `[from, to)` it was open, in order; the last one has no end
+    /// (`i64::MAX`) while it is open. Agrees with [`Self::open_at`].
+    pub fn open_spans(&self) -> Vec<(i64, i64)> {
+        let mut spans = Vec::new();
+        let mut from = Some(self.created_at);
+        let mut saw_event = false;
+        for e in &self.events {
+            match (e.kind, from) {
+                (EventKind::Resolved, Some(f)) => {
+                    saw_event = true;
+                    if e.at >= f {
+                        spans.push((f, e.at.max(self.created_at)));
+                    }
+                    from = None;
+                }
+                (EventKind::Reopened, None) => {
+                    saw_event = true;
+                    from = Some(e.at.max(self.created_at));
+                }
+                _ => {}
+            }
+        }
+        if let Some(f) = from {
+            let end = match self.resolved_at {
+                Some(r) if !saw_event && !self.open => r,
+                _ => i64::MAX,
+            };
+            spans.push((f, end));
+        }
+        spans.retain(|(a, b)| b > a);
+        spans
+    }
+
     /// First-contact resolution: resolved with at most one reply from a
     /// person and never reopened.
     pub fn first_contact_resolved(&self) -> bool {
@@ -227,6 +260,32 @@ pub(crate) mod tests {
         assert_eq!(c.first_resolved_at(), Some(200));
         assert_eq!(c.reopens(), 1);
         assert!(!c.first_contact_resolved(), "reopened");
+    }
+
+    #[test]
+    fn open_spans_agree_with_open_at() {
+        let mut reopened = conversation(1, 100);
+        reopened.events = vec![
+            event(EventKind::Resolved, 200),
+            event(EventKind::Reopened, 300),
+            event(EventKind::Resolved, 400),
+            event(EventKind::Reopened, 500),
+        ];
+        let mut legacy = conversation(2, 100);
+        legacy.open = false;
+        legacy.resolved_at = Some(250);
+        let mut knowledge = conversation(3, 100);
+        knowledge.events = vec![event(EventKind::KnowledgeSent, 100), event(EventKind::Resolved, 100)];
+        knowledge.open = false;
+        let open = conversation(4, 150);
+        for c in [&reopened, &legacy, &knowledge, &open] {
+            let spans = c.open_spans();
+            for t in (0..700).step_by(10) {
+                let in_span = spans.iter().any(|&(a, b)| a <= t && t < b);
+                assert_eq!(in_span, c.open_at(t), "conversation {} at {t}: {spans:?}", c.id);
+            }
+        }
+        assert_eq!(reopened.open_spans(), [(100, 200), (300, 400), (500, i64::MAX)]);
     }
 
     #[test]
