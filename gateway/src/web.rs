@@ -26,6 +26,7 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
     ("list.js", include_str!("../web/inbox/list.js")),
     ("live.js", include_str!("../web/inbox/live.js")),
     ("queues.js", include_str!("../web/inbox/queues.js")),
+    ("reports.js", include_str!("../web/inbox/reports.js")),
 ];
 
 /// No inline script anywhere: scripts come from this origin only.

@@ -355,3 +355,56 @@ test("the inbox stays usable on a tablet", async () => {
   assert.equal(status, 200, "the new password works");
   await tablet.context().close();
 });
+
+test("a supervisor sees how the hotline did, changes the period and opens the conversations behind a figure", async () => {
+  // An agent has no reports page.
+  assert.equal(await alice.locator("#reports-button").isVisible(), false, "agents see no Reports button");
+
+  const boss = await newPage(browser);
+  await login(boss, "ADMIN");
+  await boss.locator("#reports-button").click();
+  const reports = boss.locator("#reports");
+  await reports.waitFor();
+  assert.equal(await boss.evaluate(() => location.hash), "#reports");
+  assert.equal(await boss.locator("#list").isVisible(), false, "the page replaces the three columns");
+
+  // What the page shows is what the API computed, and this run's conversations are in it.
+  const api = await boss.evaluate(async () => (await fetch("/api/v1/reports/kpis")).json());
+  assert.ok(api.kpis.volume >= 2, "the chat and the email of the earlier flows: " + api.kpis.volume);
+  const volume = reports.locator('.card[data-figure="volume"] .card-value');
+  await volume.filter({ hasText: String(api.kpis.volume) }).waitFor();
+  assert.equal(await reports.locator(".chart svg rect.bar").count(), 7, "one bar a day");
+  const today = api.kpis.days[6];
+  assert.equal(await reports.locator(`.chart rect.bar[data-date="${today.date}"]`).count(), 1);
+  await screenshot(boss, "reports");
+
+  // Another period: the chart and the figures follow.
+  await reports.locator('button[data-preset="30"]').click();
+  await boss.waitForFunction(() => document.querySelectorAll("#reports .chart rect.bar").length === 30);
+  await reports.locator('input[name="from"]').fill("2020-01-06");
+  await reports.locator('input[name="to"]').fill("2020-01-12");
+  await reports.locator('input[name="to"]').dispatchEvent("change");
+  await reports.locator('.card[data-figure="volume"] .card-value', { hasText: /^0$/ }).waitFor();
+  assert.equal(await reports.locator(".chart svg rect.bar").count(), 7);
+  assert.match(await reports.locator(".period-summary").innerText(), /2020-01-06 to 2020-01-12/);
+
+  // Back to the last week, broken down by channel, then the conversations behind the volume.
+  await reports.locator('button[data-preset="7"]').click();
+  await volume.filter({ hasText: String(api.kpis.volume) }).waitFor();
+  await reports.locator('select[name="by"]').selectOption("channel");
+  await reports.locator("table.groups tbody tr").first().waitFor();
+  assert.ok(await reports.locator('table.groups tr[data-key="email"]').count() === 1, "an email row");
+  await reports.locator('.card[data-figure="volume"]').click();
+  const rows = reports.locator(".drill table.drill-rows tbody tr");
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), api.kpis.volume);
+  const csv = await reports.locator(".drill a", { hasText: "CSV" }).getAttribute("href");
+  assert.match(csv, /figure=created/);
+  const ticket = reports.locator(".drill a", { hasText: new RegExp(`^SY-${emailConversation}$`) });
+  await ticket.click();
+  await boss.locator("#conversation .conv-title h2", { hasText: process.env.SY_EMAIL_SUBJECT }).waitFor();
+  assert.equal(await reports.isVisible(), false, "opening a conversation leaves the reports page");
+  assert.equal(await boss.evaluate(() => location.hash), "#c/" + emailConversation);
+  assertNoProblems(boss);
+  await boss.context().close();
+});

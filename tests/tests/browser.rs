@@ -145,6 +145,8 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
     .env("SY_ALICE_PASSWORD", "alice-password-1")
     .env("SY_BOB_USER", "bob")
     .env("SY_BOB_PASSWORD", "bob-password-12")
+    .env("SY_ADMIN_USER", "admin")
+    .env("SY_ADMIN_PASSWORD", ADMIN_PASSWORD)
     .env("SY_EMAIL_SUBJECT", SUBJECT)
     .env("SY_EMAIL_FROM", CUSTOMER)
     .env("SY_EMAIL_CC", COLLEAGUE)
@@ -197,6 +199,7 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
         "inbox-email.png",
         "inbox-tablet.png",
         "login-failed.png",
+        "reports.png",
     ] {
         assert!(artifacts.join(shot).exists(), "{shot} saved");
     }

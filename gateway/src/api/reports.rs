@@ -185,6 +185,7 @@ async fn kpis(
         "kpis": current,
         "previous": earlier,
         "groups": groups,
+        "definitions": kpi::DEFINITIONS.iter().map(|(term, meaning)| json!({"term": term, "meaning": meaning})).collect::<Vec<_>>(),
     })))
 }
 

@@ -1,28 +1,6 @@
 //! The hotline's figures over a period, from the facts of its conversations.
 //! Pure: the same rows, period, calendar and instant give the same figures.
-//!
-//! Definitions (the reports page shows them too):
-//! - The **cohort** is the conversations created in the period; every rate
-//!   and time below is over the cohort.
-//! - **First response time**: creation to the first public reply of a
-//!   person; acknowledgements and knowledge answers are not replies.
-//!   Calendar time, and business time in the hotline's calendar.
-//! - **Resolution time**: creation to the first resolution.
-//! - **First-contact resolution**: resolved with at most one reply from a
-//!   person, and never reopened; over the resolved conversations.
-//! - **Reopen rate**: reopened at least once; over the resolved ones.
-//! - **Backlog**: open at the period's end (or now, if sooner); its age is
-//!   counted from creation. Also at each day's end.
-//! - **SLA compliance** per target: met / (met + breached), as of the
-//!   period's end; met after the due time, or still running past it, is
-//!   breached. Timers still running in time, or stopped unmet (resolved
-//!   before a reply was due), count in neither.
-//! - **Escalation rate**: with a callback or video escalation; callback
-//!   outcomes as recorded by agents.
-//! - **Self-service**: resolved after a knowledge answer with no reply from a
-//!   person. **Knowledge rate**: a knowledge answer was sent.
-//! - Median and p90 are nearest-rank: the smallest value with at least half
-//!   (90 %) of the values at or below it.
+//! Their definitions are [`DEFINITIONS`], which the reports page shows.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +9,48 @@ use serde::Serialize;
 use super::facts::{ConversationFacts, TimerOutcome};
 use super::period::{Period, local_day};
 use crate::sla::{Calendar, TimerKind};
+
+/// What each figure means, as the reports page states it.
+pub const DEFINITIONS: &[(&str, &str)] = &[
+    (
+        "Conversations",
+        "Created in the period. Every rate and time below is over these conversations.",
+    ),
+    (
+        "First response",
+        "From creation to the first public reply of a person (an agent, or the WhatsApp Business app); \
+         acknowledgements and knowledge answers are not replies. In calendar time and in business time \
+         (the hotline's calendar: opening hours, breaks and holidays).",
+    ),
+    ("Resolution", "From creation to the first resolution."),
+    (
+        "First-contact resolution",
+        "Resolved with at most one reply from a person, and never reopened; over the resolved conversations.",
+    ),
+    ("Reopened", "Reopened at least once; over the resolved conversations."),
+    (
+        "Backlog",
+        "Open at the period's end (or now, if sooner); its age counts from creation. Also at each day's end.",
+    ),
+    (
+        "SLA met",
+        "Per target: met / (met + breached), as of the period's end. Met after the due time, or still running \
+         past it, is breached; still running in time, or stopped unmet (resolved before a reply was due), counts \
+         in neither.",
+    ),
+    (
+        "Escalated",
+        "With a callback or a video escalation; callback outcomes as recorded by agents.",
+    ),
+    (
+        "Self-service",
+        "Resolved after a knowledge answer, with no reply from a person. Knowledge rate: a knowledge answer was sent.",
+    ),
+    (
+        "Median, p90",
+        "Nearest rank: the smallest value with at least half (90 %) of the values at or below it.",
+    ),
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Durations {

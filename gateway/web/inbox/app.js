@@ -8,6 +8,7 @@ import { connectLive } from "./live.js";
 import { renderQueues, sortQueues } from "./queues.js";
 import { renderList } from "./list.js";
 import { ConversationView } from "./conversation.js";
+import { ReportsView } from "./reports.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +26,7 @@ const state = {
 };
 
 let conversation = null;
+let reports = null;
 
 // ---- session ----------------------------------------------------------------
 
@@ -140,9 +142,13 @@ async function start(agent) {
   state.agents = agents.agents || [];
   const mine = state.agents.find((a) => a.id === agent.id);
   if (mine) $("presence").value = mine.presence;
+  const supervisor = agent.role === "supervisor" || agent.role === "admin";
+  $("reports-button").hidden = !supervisor;
+  reports = supervisor ? new ReportsView($("reports"), { onOpenConversation: open }) : null;
   readHash();
   await refreshLists();
   if (state.openId != null) conversation.show(state.openId);
+  if (state.reporting) showReports(true);
   if (!state.live) {
     state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
   }
@@ -156,15 +162,33 @@ function liveState(s) {
 
 // ---- lists --------------------------------------------------------------------
 
+// The reports page replaces the three columns (supervisors and admins).
+function showReports(on) {
+  state.reporting = Boolean(on && reports);
+  $("app").classList.toggle("reporting", state.reporting);
+  $("reports").hidden = !state.reporting;
+  if (state.reporting) {
+    state.openId = null;
+    if (location.hash !== "#reports") history.replaceState(null, "", "#reports");
+    reports.load();
+  } else {
+    writeHash();
+  }
+}
+
+$("reports-button").addEventListener("click", () => showReports(!state.reporting));
+
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
+  state.reporting = kind === "reports";
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: decodeURIComponent(value) };
   state.openId = kind === "c" && /^\d+$/.test(value || "") ? Number(value) : state.openId ?? null;
 }
 
 function writeHash() {
+  if (state.reporting) return;
   const view = state.openId != null ? "c/" + state.openId
     : state.view.kind === "mine" ? "mine" : "queue/" + encodeURIComponent(state.view.name);
   if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
@@ -218,6 +242,7 @@ function selectView(view) {
 }
 
 function open(id) {
+  if (state.reporting) showReports(false);
   state.openId = id;
   draw();
   conversation.show(id);
@@ -335,6 +360,7 @@ window.addEventListener("hashchange", () => {
   const before = state.openId;
   state.openId = null;
   readHash();
+  if (state.reporting !== $("app").classList.contains("reporting")) showReports(state.reporting);
   if (state.openId != null && state.openId !== before) conversation.show(state.openId);
   refreshLists();
 });
