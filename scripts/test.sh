@@ -44,6 +44,12 @@ if ! "$SWITCHYARD_TEST_PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
   apt_install python3 python3-aiosmtpd
 fi
 
+# Intervention reports: poppler's pdftotext and pdftoppm read the PDFs back.
+if [ ! -x /usr/bin/pdftotext ] || [ ! -x /usr/bin/pdftoppm ]; then
+  log "installing poppler-utils (PDF reports)"
+  apt_install poppler-utils
+fi
+
 # Browser flows (tests/tests/browser.rs): Debian's chromium driven by npm's
 # playwright-core, pinned in tests/browser/package-lock.json.
 if [ ! -x /usr/bin/chromium ]; then

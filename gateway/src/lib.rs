@@ -15,6 +15,7 @@ pub mod escalation;
 pub mod events;
 pub mod health;
 pub mod ids;
+pub mod intervention;
 pub mod listener;
 pub mod outbox;
 pub mod pipeline;

@@ -356,6 +356,39 @@ test("the inbox stays usable on a tablet", async () => {
   await tablet.context().close();
 });
 
+test("resolving offers the intervention report, which the agent validates and sends as a PDF", async () => {
+  await alice.goto(BASE + "/inbox#c/" + emailConversation);
+  const view = alice.locator("#conversation");
+  await view.locator("button.resolve").waitFor();
+  await view.locator("button.resolve").click();
+  await view.locator(".offer-report button.write-report").click();
+  const dialog = alice.locator("#report-dialog");
+  await dialog.locator(".report-status", { hasText: "Proposed from the thread" }).waitFor();
+  // Proposed from the thread: the customer's own words, the expert's reply.
+  assert.match(await dialog.locator("textarea[name=symptom]").inputValue(), /convoyeur 3 fait un bruit anormal/);
+  assert.match(await dialog.locator("textarea[name=actions]").inputValue(), /vidéo du convoyeur/);
+  await dialog.locator("textarea[name=diagnosis]").fill("Roulement du rouleau de tête usé.");
+  // Validating needs a result: the server says so and the dialog shows it.
+  await dialog.locator("textarea[name=result]").fill("");
+  await dialog.locator("button.report-validate").click();
+  await dialog.locator(".report-error", { hasText: "result" }).waitFor();
+  await dialog.locator("textarea[name=result]").fill("Roulement remplacé, bruit disparu.");
+  await dialog.locator("button.report-validate").click();
+  await dialog.locator('.report-status[data-status="validated"]', { hasText: "Validated by Alice" }).waitFor();
+  const pdf = await alice.evaluate(async (href) => {
+    const r = await fetch(href);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return { type: r.headers.get("content-type"), head: String.fromCharCode(...bytes.slice(0, 5)) };
+  }, await dialog.locator("a.report-pdf").getAttribute("href"));
+  assert.deepEqual(pdf, { type: "application/pdf", head: "%PDF-" });
+  await screenshot(alice, "report-editor");
+  await dialog.locator("button.report-send").click();
+  await alice.locator("#toast", { hasText: "Report sent to the customer" }).waitFor();
+  // The PDF leaves as a reply in the thread; tests/tests/browser.rs checks what the SMTP sink got.
+  await view.locator(".msg.out", { hasText: "rapport d'intervention" }).waitFor();
+  assertNoProblems(alice);
+});
+
 test("a supervisor sees how the hotline did, changes the period and opens the conversations behind a figure", async () => {
   // An agent has no reports page.
   assert.equal(await alice.locator("#reports-button").isVisible(), false, "agents see no Reports button");

@@ -7,6 +7,7 @@ mod child;
 pub mod graph_stub;
 pub mod mail;
 pub mod mail_bench;
+pub mod pdf;
 pub mod postgres;
 mod visitor;
 

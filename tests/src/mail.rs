@@ -326,6 +326,27 @@ impl Received {
             .and_then(|m| m.subject().map(str::to_string))
     }
 
+    /// Attached files: name, content type, bytes.
+    pub fn attachments(&self) -> Vec<(String, String, Vec<u8>)> {
+        use mail_parser::MimeHeaders;
+        let Some(m) = mail_parser::MessageParser::default().parse(self.raw.as_bytes()) else {
+            return Vec::new();
+        };
+        m.attachments()
+            .map(|a| {
+                let kind = a
+                    .content_type()
+                    .map(|t| format!("{}/{}", t.ctype(), t.subtype().unwrap_or_default()))
+                    .unwrap_or_default();
+                (
+                    a.attachment_name().unwrap_or_default().to_string(),
+                    kind,
+                    a.contents().to_vec(),
+                )
+            })
+            .collect()
+    }
+
     /// A header's value, unfolded.
     pub fn header(&self, name: &'static str) -> Option<String> {
         let message = mail_parser::MessageParser::default().parse(self.raw.as_bytes())?;

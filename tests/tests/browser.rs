@@ -186,6 +186,21 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
         "threaded under the customer's mail: {:?}",
         reply.header("References")
     );
+    // The intervention report Alice validated in the browser, mailed in the thread as a PDF.
+    let report = sink
+        .wait_for("the report mail", |r| r.text().contains("rapport d'intervention"))
+        .await?;
+    let pdf = report
+        .attachments()
+        .into_iter()
+        .find(|(_, kind, _)| kind == "application/pdf")
+        .context("the report mail carries the PDF")?;
+    assert_eq!(pdf.0, format!("rapport-SY-{email_conversation}.pdf"));
+    let path = e2e::pdf::artifacts_dir()?.join("browser-report.pdf");
+    std::fs::write(&path, &pdf.2)?;
+    let text = e2e::pdf::text(&path)?;
+    assert!(text.contains("Roulement remplacé, bruit disparu."), "{text}");
+    assert!(text.contains("Validé par Alice"), "{text}");
     let view: Value = admin.ok(&format!("/api/v1/conversations/{email_conversation}")).await?;
     assert!(
         view["messages"]
@@ -200,6 +215,7 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
         "inbox-tablet.png",
         "login-failed.png",
         "reports.png",
+        "report-editor.png",
     ] {
         assert!(artifacts.join(shot).exists(), "{shot} saved");
     }

@@ -998,3 +998,70 @@ async fn a_critical_mail_out_of_hours_emails_the_on_call_contact() -> anyhow::Re
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_validated_intervention_report_is_mailed_in_the_thread_as_a_pdf() -> anyhow::Result<()> {
+    let (dovecot, sink, _dir, config) = mail_servers().await?;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    dovecot
+        .append(
+            "INBOX",
+            Mail {
+                subject: "Convoyeur 4 : arrêts répétés",
+                id: "report@client-plant.test",
+                body: "Bonjour,\nle convoyeur 4 s'arrête plusieurs fois par jour, code W12.\nJean Dupont",
+                ..Default::default()
+            }
+            .raw()
+            .as_bytes(),
+        )
+        .await?;
+    let id = conversation_of(&agent, "jean@client-plant.test", "Convoyeur 4 : arrêts répétés").await?;
+    let proposed = agent.ok(&format!("/api/v1/conversations/{id}/report")).await?;
+    let mut content = proposed["report"]["content"].clone();
+    assert_eq!(content["fault_codes"], json!(["W12"]), "{content}");
+    content["result"] = json!("Courroie retendue, plus d'arrêt depuis 48 h.");
+    let (status, body) = agent
+        .post(&format!("/api/v1/conversations/{id}/report/send"), json!({}))
+        .await?;
+    assert_eq!(status, 409, "a draft is not sent: {body}");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/report/validate"),
+            json!({"content": content, "version": 0}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = agent
+        .post(&format!("/api/v1/conversations/{id}/report/send"), json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+
+    let mail = sink
+        .wait_for("the report mail", |r| r.text().contains("rapport d'intervention"))
+        .await?;
+    assert!(mail.rcpt_tos.contains(&"jean@client-plant.test".to_string()));
+    assert!(
+        mail.header("In-Reply-To")
+            .unwrap_or_default()
+            .contains("report@client-plant.test"),
+        "threaded under the customer's mail"
+    );
+    let attachments = mail.attachments();
+    let (name, kind, bytes) = attachments
+        .iter()
+        .find(|(_, kind, _)| kind == "application/pdf")
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no PDF attached: {attachments:?}"))?;
+    assert_eq!(name, format!("rapport-SY-{id}.pdf"));
+    assert_eq!(kind, "application/pdf");
+    let path = e2e::pdf::artifacts_dir()?.join("mailed-report.pdf");
+    std::fs::write(&path, &bytes)?;
+    let text = e2e::pdf::text(&path)?;
+    assert!(text.contains("Codes défaut : W12"), "{text}");
+    assert!(text.contains("Courroie retendue"), "{text}");
+    assert!(text.contains("Validé par Administrator"), "{text}");
+    app.stop().await;
+    Ok(())
+}

@@ -1527,3 +1527,192 @@ async fn a_customer_who_changes_number_keeps_their_conversation_and_is_answered_
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_photo_and_a_fault_code_become_a_validated_pdf_report_sent_as_a_document() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let sha = stub.add_media("media-e17", "image/jpeg", b"\xff\xd8\xff\xe0 photo of the E17 screen");
+    signed(
+        &app.base(),
+        &notification(
+            vec![
+                msg(
+                    "wamid.r1",
+                    "text",
+                    json!({"body": "Presse P200 arrêtée sur la ligne 2, code E17 affiché"}),
+                ),
+                msg(
+                    "wamid.r2",
+                    "image",
+                    json!({"id": "media-e17", "mime_type": "image/jpeg", "sha256": sha, "caption": "écran défaut"}),
+                ),
+            ],
+            vec![],
+        ),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    let id = c["conversation"]["id"].as_i64().unwrap_or_default();
+    let ticket = format!("SY-{id}");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "Vérifiez le capteur de porte 3, nous vous rappelons."}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+
+    // Proposed from the thread: the fault code, the photo, the people, the customer's words.
+    let proposed = agent.ok(&format!("/api/v1/conversations/{id}/report")).await?;
+    let report = &proposed["report"];
+    assert_eq!(report["status"], "proposed");
+    assert_eq!(report["version"], 0);
+    let content = &report["content"];
+    assert_eq!(content["language"], "fr");
+    assert_eq!(content["fault_codes"], json!(["E17"]));
+    assert_eq!(content["photos"].as_array().map(Vec::len), Some(1), "{content}");
+    assert!(content["symptom"].as_str().is_some_and(|s| s.contains("code E17")));
+    assert!(
+        content["actions"]
+            .as_str()
+            .is_some_and(|s| s.contains("capteur de porte 3"))
+    );
+    assert!(
+        content["people"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p == "Administrator"))
+    );
+    assert!(
+        content["diagnosis"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Classé critical"))
+    );
+
+    // The expert corrects it and saves a draft; validating needs a result.
+    let mut edited = content.clone();
+    edited["diagnosis"] = json!("Capteur de porte 3 défectueux : la sécurité coupait le cycle.");
+    edited["actions"] = json!("Capteur remplacé par le technicien du site, guidé en vidéo.");
+    edited["result"] = json!("");
+    edited["recommendations"] = json!("Contrôler les capteurs de porte tous les six mois.");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/report/validate"),
+            json!({"content": edited, "version": 0}),
+        )
+        .await?;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_report")),
+        "{body}"
+    );
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/report"),
+            json!({"content": edited, "version": 0}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["report"]["version"].as_i64(), body["report"]["status"].as_str()),
+        (Some(1), Some("draft"))
+    );
+    // A save based on an older version is refused, not lost in silence.
+    let (status, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/report"),
+            json!({"content": edited, "version": 0}),
+        )
+        .await?;
+    assert_eq!(status, 409);
+    edited["result"] = json!("Ligne repartie à 10 h 40, production normale.");
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/report/validate"),
+            json!({"content": edited, "version": 1}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["report"]["status"], "validated");
+    assert_eq!(body["report"]["validated_by"], "Administrator");
+    let versions = agent.ok(&format!("/api/v1/conversations/{id}/report/versions")).await?;
+    let history: Vec<(i64, String, String)> = versions["versions"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|v| {
+                    let s = |f: &str| v[f].as_str().unwrap_or("").to_string();
+                    (v["version"].as_i64().unwrap_or(0), s("status"), s("agent"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        history,
+        [
+            (1, "draft".to_string(), "Administrator".to_string()),
+            (2, "validated".to_string(), "Administrator".to_string())
+        ]
+    );
+
+    // The PDF: its text as a reader extracts it, and its first page as a picture under target/reports/.
+    let response = agent
+        .http
+        .get(format!("{}/api/v1/conversations/{id}/report.pdf", app.base()))
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains(&format!("rapport-{ticket}.pdf")))
+    );
+    let bytes = response.bytes().await?;
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = e2e::pdf::artifacts_dir()?;
+    let path = dir.join("whatsapp-report.pdf");
+    std::fs::write(&path, &bytes)?;
+    let text = e2e::pdf::text(&path)?;
+    for expected in [
+        "Rapport d'intervention",
+        "Validé par Administrator",
+        "Codes défaut : E17",
+        "Diagnostic",
+        "Capteur de porte 3 défectueux",
+        "Ligne repartie à 10 h 40",
+        "Chronologie",
+        "Intervenants",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in the PDF's text:\n{text}");
+    }
+    let png = e2e::pdf::first_page_png(&path, &dir.join("whatsapp-report"))?;
+    assert!(std::fs::metadata(&png)?.len() > 5_000, "a page with text on it");
+    let markdown = agent
+        .http
+        .get(format!("{}/api/v1/conversations/{id}/report.md", app.base()))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        markdown.contains("## Diagnostic\n\nCapteur de porte 3 défectueux"),
+        "{markdown}"
+    );
+
+    // Sent on the customer's own channel: a PDF document on WhatsApp.
+    let (status, body) = agent
+        .post(&format!("/api/v1/conversations/{id}/report/send"), json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let sent = sent_where(&stub, |s| s["type"] == "document").await;
+    assert_eq!(sent["document"]["filename"], format!("rapport-{ticket}.pdf"));
+    assert!(
+        sent["document"]["caption"]
+            .as_str()
+            .is_some_and(|c| c.contains("rapport d'intervention")),
+        "{sent}"
+    );
+    app.stop().await;
+    Ok(())
+}

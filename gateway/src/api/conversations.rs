@@ -192,7 +192,7 @@ async fn participant(
     Ok(Json(json!({"participants": state.store.participants(id).await?})))
 }
 
-fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_json::Value> {
+pub(super) fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_json::Value> {
     let rank = |v: &serde_json::Value| {
         v["priority"]
             .as_str()
@@ -222,6 +222,25 @@ struct Reply {
     /// Email only: recipients of this reply, replacing the customer (To) and the participants (Cc).
     to: Option<Vec<String>>,
     cc: Option<Vec<String>>,
+}
+
+/// A reply with files the gateway made (a report), through the same checks
+/// as one typed in the inbox.
+pub(super) async fn reply_with_files(
+    state: AppState,
+    agent: CurrentAgent,
+    id: ConversationId,
+    text: String,
+    attachments: Vec<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = Reply {
+        text,
+        buttons: Vec::new(),
+        attachments,
+        to: None,
+        cc: None,
+    };
+    reply(State(state), agent, Path(id.0), ApiJson(body)).await
 }
 
 /// A file an agent will attach to a reply.

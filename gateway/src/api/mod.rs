@@ -10,6 +10,7 @@ pub mod error;
 mod escalations;
 mod events;
 pub mod html_cache;
+mod interventions;
 mod message_html;
 mod queues;
 mod reports;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(conversations::router())
         .merge(escalations::router())
+        .merge(interventions::router())
         .merge(events::router())
         .merge(message_html::router())
         .merge(queues::router())

@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod email;
 pub mod escalations;
 pub mod ingest;
+pub mod interventions;
 pub mod journal;
 pub mod keys;
 pub mod messages;

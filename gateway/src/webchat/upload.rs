@@ -135,6 +135,11 @@ async fn upload(
 /// Streams a file to the content-addressed store and records it as an upload
 /// of `owner_key` (a visitor's conversation key, or `agent:<id>`); only that
 /// owner can attach it to a message.
+/// An upload's id: 128 random bits, hex.
+pub fn new_upload_id() -> String {
+    ConversationToken::generate().key()[..32].to_string()
+}
+
 pub async fn receive_upload(
     state: &AppState,
     owner_key: &str,
@@ -157,7 +162,7 @@ pub async fn receive_upload(
             BlobError::Interrupted(m) => ApiError::BadRequest("upload_interrupted", m),
             BlobError::Io(e) => ApiError::Internal(e.to_string()),
         })?;
-    let id = ConversationToken::generate().key()[..32].to_string();
+    let id = new_upload_id();
     let name = name.map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
     let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
     let mut tx = state.store.begin().await?;

@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { h, clear, icon, clock, duration, bytes, priorityBadge, slaBadge, toast, CHANNEL_NAMES } from "./dom.js";
 import { customerLabel } from "./list.js";
 import { Composer } from "./composer.js";
+import { ReportEditor } from "./report.js";
 
 const FIELD_LABELS = [
   ["models", "Machine"],
@@ -42,6 +43,16 @@ export class ConversationView {
     this.data = null;
     this.composer = null;
     this.loading = null;
+    this.reports = null;
+    // Set when this agent resolved the conversation: the header offers the report.
+    this.offerReport = false;
+  }
+
+  openReport() {
+    if (this.id == null) return;
+    this.reports = this.reports || new ReportEditor();
+    this.offerReport = false;
+    this.reports.open(this.id);
   }
 
   clear() {
@@ -54,6 +65,7 @@ export class ConversationView {
   async show(id) {
     if (this.id !== id) {
       this.id = id;
+      this.offerReport = false;
       this.data = null;
       this.composer = null;
       clear(this.container).append(h("p", { class: "empty" }, "Loading…"));
@@ -152,9 +164,14 @@ export class ConversationView {
         open ? transferSelect : null,
         open ? h("button", { type: "button", class: "ghost escalate-callback", onclick: () => this.escalate("callback") }, icon("phone", "callback"), "Callback") : null,
         open ? h("button", { type: "button", class: "ghost escalate-visio", onclick: () => this.escalate("visio") }, icon("video", "video"), "Video") : null,
+        h("button", { type: "button", class: "ghost report-open", title: "Intervention report", onclick: () => this.openReport() }, "Report"),
         open
           ? h("button", { type: "button", class: "resolve", title: "Resolve (e)", onclick: () => this.act("resolve") }, "Resolve")
-          : h("button", { type: "button", class: "reopen", title: "Reopen (e)", onclick: () => this.act("reopen") }, "Reopen"))
+          : h("button", { type: "button", class: "reopen", title: "Reopen (e)", onclick: () => this.act("reopen") }, "Reopen")),
+      !open && this.offerReport
+        ? h("p", { class: "offer-report" }, "Resolved. Leave a record the customer and the next expert can read: ",
+          h("button", { type: "button", class: "write-report", onclick: () => this.openReport() }, "Write the intervention report"))
+        : null
     );
   }
 
@@ -329,6 +346,7 @@ export class ConversationView {
     if (this.id == null) return;
     try {
       await api.post(`/api/v1/conversations/${this.id}/${action}`, body);
+      if (action === "resolve") this.offerReport = true;
       this.afterChange();
     } catch (e) {
       if (e.status !== 401) toast(e.message, "error");

@@ -1,0 +1,305 @@
+//! A conversation's intervention report: proposed from the thread, edited and
+//! validated by the expert, versioned, downloaded as Markdown or PDF, and
+//! sent to the customer on their own channel as a PDF.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::conversations::{agent_owner, conversation_or_404, deciding_verdict, reply_with_files};
+use super::error::{ApiError, ApiJson};
+use crate::auth::CurrentAgent;
+use crate::blobs::BlobError;
+use crate::ids::ConversationId;
+use crate::intervention::content::{EscalationTime, Known, KnownAttachment, KnownMessage};
+use crate::intervention::document::{Validation, blocks};
+use crate::intervention::{ReportContent, markdown, pdf, prefill};
+use crate::state::AppState;
+use crate::store::interventions::{ReportStatus, StoredReport};
+use crate::store::uploads::{self, NewUpload};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conversations/{id}/report", get(current).post(save))
+        .route("/api/v1/conversations/{id}/report/validate", post(validate))
+        .route("/api/v1/conversations/{id}/report/versions", get(versions))
+        .route("/api/v1/conversations/{id}/report/send", post(send))
+        .route("/api/v1/conversations/{id}/report.md", get(as_markdown))
+        .route("/api/v1/conversations/{id}/report.pdf", get(as_pdf))
+}
+
+/// What Switchyard proposes for this conversation, from what it holds.
+async fn proposal(state: &AppState, id: ConversationId) -> Result<ReportContent, ApiError> {
+    let c = conversation_or_404(state, id).await?;
+    let messages = state.store.messages(id, false).await?;
+    let attachments = state.store.attachments(id).await?;
+    let verdicts = state.store.verdicts(id).await?;
+    let verdict: Option<triage::Verdict> =
+        deciding_verdict(&verdicts).and_then(|v| serde_json::from_value(v.clone()).ok());
+    let escalations: Vec<EscalationTime> = state
+        .store
+        .escalations_of(id)
+        .await?
+        .into_iter()
+        .map(|e| EscalationTime {
+            kind: e.kind,
+            at: e.created_at,
+            outcome: e.outcome,
+        })
+        .collect();
+    // What the customer and the experts said; acknowledgements are the gateway's, not theirs.
+    let known_messages: Vec<KnownMessage<'_>> = messages
+        .iter()
+        .filter(|m| m.deleted_at.is_none() && m.auto.is_none() && m.author_kind != "system")
+        .map(|m| KnownMessage {
+            customer: m.direction == "in",
+            author: m.author_name.as_deref(),
+            body: &m.body,
+            at: m.created_at,
+        })
+        .collect();
+    let known_attachments: Vec<KnownAttachment<'_>> = attachments
+        .iter()
+        .map(|a| KnownAttachment {
+            id: a.id,
+            name: a.name.as_deref(),
+            content_type: &a.content_type,
+        })
+        .collect();
+    let ticket = id.ticket();
+    Ok(prefill(&Known {
+        ticket: &ticket,
+        subject: c.subject.as_deref(),
+        language: c.language.as_deref(),
+        customer_name: c.customer_name.as_deref(),
+        customer_company: c.customer_company.as_deref(),
+        customer_address: &c.customer_address,
+        machine_serial: c.machine_serial.as_deref(),
+        opened: c.created_at,
+        first_response: c.first_response_at,
+        resolved: c.resolved_at,
+        messages: &known_messages,
+        attachments: &known_attachments,
+        verdict: verdict.as_ref(),
+        escalations: &escalations,
+    }))
+}
+
+fn view(report: &StoredReport) -> serde_json::Value {
+    json!({
+        "status": report.status,
+        "version": report.version,
+        "content": report.content,
+        "updated_by": report.updated_by,
+        "updated_at": report.updated_at,
+        "validated_by": report.validated_by,
+        "validated_at": report.validated_at,
+    })
+}
+
+async fn current(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    match state.store.report_get(id).await? {
+        Some(report) => Ok(Json(json!({"report": view(&report)}))),
+        // Nothing saved yet: the proposal, version 0.
+        None => Ok(Json(json!({"report": {
+            "status": "proposed",
+            "version": 0,
+            "content": proposal(&state, id).await?,
+        }}))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Save {
+    content: ReportContent,
+    /// The version the agent edited (0: the proposal).
+    version: i64,
+}
+
+async fn store_version(
+    state: &AppState,
+    agent: &CurrentAgent,
+    id: ConversationId,
+    body: Save,
+    status: ReportStatus,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let checked = match status {
+        ReportStatus::Draft => body.content.check(),
+        ReportStatus::Validated => body.content.check_complete(),
+    };
+    checked.map_err(|e| ApiError::BadRequest("bad_report", e.to_string()))?;
+    let now = state.clock.now_ms();
+    state
+        .store
+        .report_save(id, &body.content, status, body.version, agent.id, now)
+        .await
+        .map_err(|e| match e {
+            crate::store::conversations::ChangeError::Changed => {
+                ApiError::Conflict("someone saved this report meanwhile; reload it and apply your changes".into())
+            }
+            other => other.into(),
+        })?;
+    let report = state.store.report_get(id).await?.ok_or(ApiError::NotFound("report"))?;
+    Ok(Json(json!({"report": view(&report)})))
+}
+
+async fn save(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Save>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    store_version(&state, &agent, ConversationId(id), body, ReportStatus::Draft).await
+}
+
+/// "The tool proposes, the expert validates": a validated version names its expert.
+async fn validate(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Save>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    store_version(&state, &agent, ConversationId(id), body, ReportStatus::Validated).await
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    conversation_or_404(&state, id).await?;
+    Ok(Json(json!({"versions": state.store.report_versions(id).await?})))
+}
+
+/// The saved report (or the proposal) as blocks' input: content and validation.
+async fn document_of(state: &AppState, id: ConversationId) -> Result<(ReportContent, Option<(String, i64)>), ApiError> {
+    match state.store.report_get(id).await? {
+        Some(r) => {
+            let validation = match (r.status.as_str(), r.validated_by, r.validated_at) {
+                ("validated", Some(by), Some(at)) => Some((by, at)),
+                _ => None,
+            };
+            Ok((r.content, validation))
+        }
+        None => Ok((proposal(state, id).await?, None)),
+    }
+}
+
+fn file_name(content: &ReportContent, id: ConversationId, extension: &str) -> String {
+    let stem = if content.language == "fr" { "rapport" } else { "report" };
+    format!("{stem}-{}.{extension}", id.ticket())
+}
+
+async fn as_markdown(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let id = ConversationId(id);
+    let (content, validation) = document_of(&state, id).await?;
+    let v = validation.as_ref().map(|(by, at)| Validation { by, at: *at });
+    let text = markdown::render(&blocks(&content, v.as_ref(), state.sla.display_tz()));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file_name(&content, id, "md")),
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// The PDF, built off the async threads (fonts and layout are CPU work).
+async fn pdf_of(state: &AppState, id: ConversationId) -> Result<(ReportContent, Vec<u8>), ApiError> {
+    let (content, validation) = document_of(state, id).await?;
+    let tz = state.sla.display_tz();
+    let for_render = content.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let v = validation.as_ref().map(|(by, at)| Validation { by, at: *at });
+        pdf::render(&blocks(&for_render, v.as_ref(), tz), &for_render.title)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((content, bytes))
+}
+
+async fn as_pdf(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let id = ConversationId(id);
+    let (content, bytes) = pdf_of(&state, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file_name(&content, id, "pdf")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The validated report as a PDF reply on the customer's own channel.
+async fn send(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    let report = state.store.report_get(id).await?;
+    if report
+        .as_ref()
+        .is_none_or(|r| r.status != ReportStatus::Validated.as_str())
+    {
+        return Err(ApiError::Conflict("validate the report before sending it".into()));
+    }
+    let (content, bytes) = pdf_of(&state, id).await?;
+    let stored = state
+        .blobs
+        .put_bytes(&bytes, usize::MAX)
+        .await
+        .map_err(|e: BlobError| ApiError::Internal(e.to_string()))?;
+    let upload_id = crate::webchat::new_upload_id();
+    let owner = agent_owner(&agent);
+    let name = file_name(&content, id, "pdf");
+    let mut tx = state.store.begin().await?;
+    uploads::insert(
+        &mut tx,
+        &NewUpload {
+            id: &upload_id,
+            owner_key: &owner,
+            sha256: &stored.sha256,
+            size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+            content_type: "application/pdf",
+            name: Some(&name),
+            now: state.clock.now_ms(),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    let text = if content.language == "fr" {
+        format!("Veuillez trouver ci-joint le rapport d'intervention {}.", id.ticket())
+    } else {
+        format!("Please find attached the intervention report for {}.", id.ticket())
+    };
+    reply_with_files(state, agent, id, text, vec![upload_id]).await
+}
