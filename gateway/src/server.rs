@@ -55,8 +55,17 @@ impl Gateway {
         let events = Events::new();
         let hub = Hub::default();
         let outbox_wake = OutboxWake::new();
-        let triage = TriageService::start(&config.triage, Directory::new(&config.accounts), clock.clone())
-            .context("loading the triage rules and knowledge base")?;
+        let published = store
+            .knowledge_published()
+            .await
+            .context("reading the published knowledge entries")?;
+        let triage = TriageService::start(
+            &config.triage,
+            Directory::new(&config.accounts),
+            clock.clone(),
+            published,
+        )
+        .context("loading the triage rules and knowledge base")?;
         let assign_wake = Arc::new(tokio::sync::Notify::new());
         let dispatch = Dispatch::new(events.clone(), outbox_wake.clone(), assign_wake.clone());
         let mail_policy = MailPolicy {

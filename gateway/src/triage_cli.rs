@@ -53,7 +53,8 @@ fn engine(rules: Option<&Path>, kb: Option<&Path>) -> anyhow::Result<Engine> {
         knowledge_base: kb.map(Path::to_path_buf).unwrap_or_default(),
         ..TriageConfig::default()
     };
-    crate::triage_service::load_engine(&config).map_err(anyhow::Error::msg)
+    // The files only: entries published from the inbox live in the gateway's store.
+    crate::triage_service::load_engine(&config, &[]).map_err(anyhow::Error::msg)
 }
 
 /// Scores the rules on a labelled JSON Lines file. False when a line could not be read

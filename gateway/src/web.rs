@@ -23,6 +23,7 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
     ("composer.js", include_str!("../web/inbox/composer.js")),
     ("conversation.js", include_str!("../web/inbox/conversation.js")),
     ("dom.js", include_str!("../web/inbox/dom.js")),
+    ("knowledge.js", include_str!("../web/inbox/knowledge.js")),
     ("list.js", include_str!("../web/inbox/list.js")),
     ("live.js", include_str!("../web/inbox/live.js")),
     ("queues.js", include_str!("../web/inbox/queues.js")),

@@ -382,6 +382,9 @@ test("resolving offers the intervention report, which the agent validates and se
   }, await dialog.locator("a.report-pdf").getAttribute("href"));
   assert.deepEqual(pdf, { type: "application/pdf", head: "%PDF-" });
   await screenshot(alice, "report-editor");
+  // The resolution, proposed as a knowledge answer for a supervisor to publish.
+  await dialog.locator("button.report-knowledge").click();
+  await alice.locator("#toast", { hasText: "proposed" }).waitFor();
   await dialog.locator("button.report-send").click();
   await alice.locator("#toast", { hasText: "Report sent to the customer" }).waitFor();
   // The PDF leaves as a reply in the thread; tests/tests/browser.rs checks what the SMTP sink got.
@@ -438,6 +441,22 @@ test("a supervisor sees how the hotline did, changes the period and opens the co
   await boss.locator("#conversation .conv-title h2", { hasText: process.env.SY_EMAIL_SUBJECT }).waitFor();
   assert.equal(await reports.isVisible(), false, "opening a conversation leaves the reports page");
   assert.equal(await boss.evaluate(() => location.hash), "#c/" + emailConversation);
+
+  // Knowledge: the entry Alice proposed, edited and published by the supervisor.
+  await boss.locator("#knowledge-button").click();
+  const knowledge = boss.locator("#knowledge");
+  const row = knowledge.locator(`tr[data-entry="sy-${emailConversation}"]`);
+  await row.waitFor();
+  assert.equal(await row.getAttribute("data-status"), "draft");
+  await row.locator("button.edit-entry").click();
+  const form = knowledge.locator("form.knowledge-form");
+  assert.match(await form.locator("textarea[name=answer]").inputValue(), /Roulement remplacé, bruit disparu/);
+  await form.locator("textarea[name=questions]").fill("le convoyeur fait un bruit anormal\ncomment changer le roulement du rouleau de tête");
+  await form.locator("button.knowledge-publish").click();
+  await knowledge.locator(`tr[data-entry="sy-${emailConversation}"][data-status="published"]`).waitFor();
+  const status = await boss.evaluate(async () => (await fetch("/api/v1/knowledge")).json());
+  const published = status.entries.find((e) => e.status === "published");
+  assert.deepEqual(published.draft.questions, ["le convoyeur fait un bruit anormal", "comment changer le roulement du rouleau de tête"]);
   assertNoProblems(boss);
   await boss.context().close();
 });

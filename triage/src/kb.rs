@@ -287,12 +287,17 @@ impl KnowledgeBase {
         }
     }
 
-    /// The small demo knowledge base that ships with the binary.
-    pub fn builtin() -> Self {
-        let files: Vec<(String, String)> = DEFAULT_KB
+    /// The shipped entries as `(file name, content)`, for adding to.
+    pub fn builtin_files() -> Vec<(String, String)> {
+        DEFAULT_KB
             .iter()
             .map(|(name, content)| ((*name).to_string(), (*content).to_string()))
-            .collect();
+            .collect()
+    }
+
+    /// The small demo knowledge base that ships with the binary.
+    pub fn builtin() -> Self {
+        let files = Self::builtin_files();
         match KnowledgeBase::from_files(&files, DEFAULT_THRESHOLD) {
             Ok(kb) => kb,
             // Shipped entries are tested; a failure is a build defect, not input.

@@ -11,6 +11,7 @@ mod escalations;
 mod events;
 pub mod html_cache;
 mod interventions;
+mod knowledge;
 mod message_html;
 mod queues;
 mod reports;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(escalations::router())
         .merge(interventions::router())
+        .merge(knowledge::router())
         .merge(events::router())
         .merge(message_html::router())
         .merge(queues::router())

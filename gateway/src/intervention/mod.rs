@@ -5,6 +5,7 @@
 
 pub mod content;
 pub mod document;
+pub mod knowledge;
 pub mod markdown;
 pub mod pdf;
 

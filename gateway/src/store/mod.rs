@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod interventions;
 pub mod journal;
 pub mod keys;
+pub mod knowledge;
 pub mod messages;
 pub mod outbox;
 pub mod reporting;

@@ -43,16 +43,18 @@ fn kb_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     Ok(files)
 }
 
-/// Builds an engine from the configured files, or says everything that is wrong.
-pub fn load(config: &TriageConfig) -> Result<Engine, String> {
+/// Builds an engine from the configured files and the entries published from
+/// the inbox (`(name, Markdown source)`, validated like files), or says
+/// everything that is wrong.
+pub fn load(config: &TriageConfig, published: &[(String, String)]) -> Result<Engine, String> {
     let rules = if config.rules.as_os_str().is_empty() {
         RuleSet::builtin()
     } else {
         let source = std::fs::read_to_string(&config.rules).map_err(|e| format!("{}: {e}", config.rules.display()))?;
         RuleSet::parse(&source).map_err(|e| format!("{}:\n{e}", config.rules.display()))?
     };
-    let kb = if config.knowledge_base.as_os_str().is_empty() {
-        KnowledgeBase::builtin()
+    let (mut files, threshold) = if config.knowledge_base.as_os_str().is_empty() {
+        (KnowledgeBase::builtin_files(), triage::kb::DEFAULT_THRESHOLD)
     } else {
         let dir = &config.knowledge_base;
         let mut files = Vec::new();
@@ -60,8 +62,10 @@ pub fn load(config: &TriageConfig) -> Result<Engine, String> {
             let content = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             files.push((path.display().to_string(), content));
         }
-        KnowledgeBase::from_files(&files, config.faq_threshold)
-            .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?
+        (files, config.faq_threshold)
     };
+    files.extend(published.iter().cloned());
+    let kb = KnowledgeBase::from_files(&files, threshold)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
     Ok(Engine::new(rules, kb))
 }

@@ -45,6 +45,8 @@ pub struct TriageService {
     status: RwLock<TriageStatus>,
     fingerprint: RwLock<Fingerprint>,
     reloading: std::sync::Mutex<()>,
+    /// Knowledge entries published from the inbox, as `(name, Markdown source)`.
+    published: RwLock<Vec<(String, String)>>,
     pub directory: Directory,
     pub hours: BusinessHours,
     clock: Clock,
@@ -52,16 +54,23 @@ pub struct TriageService {
 
 impl TriageService {
     /// Loads everything; at start-up a broken file is an error (nothing to fall back on).
-    pub fn start(config: &TriageConfig, directory: Directory, clock: Clock) -> anyhow::Result<Arc<TriageService>> {
+    /// `published`: the knowledge entries published from the inbox.
+    pub fn start(
+        config: &TriageConfig,
+        directory: Directory,
+        clock: Clock,
+        published: Vec<(String, String)>,
+    ) -> anyhow::Result<Arc<TriageService>> {
         let hours = BusinessHours::parse(config).map_err(anyhow::Error::msg)?;
         let fingerprint = loader::fingerprint(config);
-        let engine = loader::load(config).map_err(anyhow::Error::msg)?;
+        let engine = loader::load(config, &published).map_err(anyhow::Error::msg)?;
         let service = TriageService {
             config: config.clone(),
             status: RwLock::new(TriageStatus::default()),
             engine: RwLock::new(Arc::new(engine)),
             fingerprint: RwLock::new(fingerprint),
             reloading: std::sync::Mutex::new(()),
+            published: RwLock::new(published),
             directory,
             hours,
             clock,
@@ -99,7 +108,12 @@ impl TriageService {
             .fingerprint
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = fingerprint;
-        match loader::load(&self.config) {
+        let published = self
+            .published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match loader::load(&self.config, &published) {
             Ok(engine) => {
                 *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
                 self.record_loaded();
@@ -114,6 +128,21 @@ impl TriageService {
                 Err(e)
             }
         }
+    }
+
+    /// Replaces the published knowledge entries; the engine that answers
+    /// with them is in force when this returns. Entries that do not validate
+    /// change nothing and say why. Blocking: call it off the async runtime.
+    pub fn set_published(&self, published: Vec<(String, String)>) -> Result<(), String> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let engine = loader::load(&self.config, &published)?;
+        *self
+            .published
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = published;
+        *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+        self.record_loaded();
+        Ok(())
     }
 
     fn record_loaded(&self) {

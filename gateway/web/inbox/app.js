@@ -9,6 +9,7 @@ import { renderQueues, sortQueues } from "./queues.js";
 import { renderList } from "./list.js";
 import { ConversationView } from "./conversation.js";
 import { ReportsView } from "./reports.js";
+import { KnowledgeView } from "./knowledge.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,7 +27,8 @@ const state = {
 };
 
 let conversation = null;
-let reports = null;
+// Supervisors' pages that replace the three columns: name -> view.
+let pages = {};
 
 // ---- session ----------------------------------------------------------------
 
@@ -144,11 +146,15 @@ async function start(agent) {
   if (mine) $("presence").value = mine.presence;
   const supervisor = agent.role === "supervisor" || agent.role === "admin";
   $("reports-button").hidden = !supervisor;
-  reports = supervisor ? new ReportsView($("reports"), { onOpenConversation: open }) : null;
+  $("knowledge-button").hidden = !supervisor;
+  pages = supervisor ? {
+    reports: new ReportsView($("reports"), { onOpenConversation: open }),
+    knowledge: new KnowledgeView($("knowledge"), { onOpenConversation: open }),
+  } : {};
   readHash();
   await refreshLists();
   if (state.openId != null) conversation.show(state.openId);
-  if (state.reporting) showReports(true);
+  if (state.page) showPage(state.page);
   if (!state.live) {
     state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
   }
@@ -162,33 +168,34 @@ function liveState(s) {
 
 // ---- lists --------------------------------------------------------------------
 
-// The reports page replaces the three columns (supervisors and admins).
-function showReports(on) {
-  state.reporting = Boolean(on && reports);
-  $("app").classList.toggle("reporting", state.reporting);
-  $("reports").hidden = !state.reporting;
-  if (state.reporting) {
+// A supervisors' page (reports, knowledge) replaces the three columns.
+function showPage(name) {
+  state.page = name && pages[name] ? name : null;
+  $("app").classList.toggle("reporting", state.page !== null);
+  for (const id of Object.keys(pages)) $(id).hidden = id !== state.page;
+  if (state.page) {
     state.openId = null;
-    if (location.hash !== "#reports") history.replaceState(null, "", "#reports");
-    reports.load();
+    if (location.hash !== "#" + state.page) history.replaceState(null, "", "#" + state.page);
+    pages[state.page].load();
   } else {
     writeHash();
   }
 }
 
-$("reports-button").addEventListener("click", () => showReports(!state.reporting));
+$("reports-button").addEventListener("click", () => showPage(state.page === "reports" ? null : "reports"));
+$("knowledge-button").addEventListener("click", () => showPage(state.page === "knowledge" ? null : "knowledge"));
 
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
-  state.reporting = kind === "reports";
+  state.page = kind === "reports" || kind === "knowledge" ? kind : null;
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: decodeURIComponent(value) };
   state.openId = kind === "c" && /^\d+$/.test(value || "") ? Number(value) : state.openId ?? null;
 }
 
 function writeHash() {
-  if (state.reporting) return;
+  if (state.page) return;
   const view = state.openId != null ? "c/" + state.openId
     : state.view.kind === "mine" ? "mine" : "queue/" + encodeURIComponent(state.view.name);
   if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
@@ -242,7 +249,7 @@ function selectView(view) {
 }
 
 function open(id) {
-  if (state.reporting) showReports(false);
+  if (state.page) showPage(null);
   state.openId = id;
   draw();
   conversation.show(id);
@@ -360,7 +367,7 @@ window.addEventListener("hashchange", () => {
   const before = state.openId;
   state.openId = null;
   readHash();
-  if (state.reporting !== $("app").classList.contains("reporting")) showReports(state.reporting);
+  if ((state.page !== null) !== $("app").classList.contains("reporting")) showPage(state.page);
   if (state.openId != null && state.openId !== before) conversation.show(state.openId);
   refreshLists();
 });

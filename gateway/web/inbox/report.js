@@ -84,6 +84,8 @@ export class ReportEditor {
         h("button", { type: "button", class: "ghost report-send", disabled: this.report.status !== "validated",
           title: "Send the PDF to the customer on their channel", onclick: () => this.send() }, "Send to customer"),
         h("button", { type: "button", class: "ghost report-versions", onclick: () => this.versions() }, "Versions"),
+        h("button", { type: "button", class: "ghost report-knowledge", disabled: this.report.status !== "validated",
+          title: "Propose the resolution as a knowledge-base answer (a supervisor publishes it)", onclick: () => this.propose() }, "Propose as knowledge"),
         h("button", { type: "button", class: "ghost", onclick: () => this.dialog.close() }, "Close")),
       h("ol", { class: "report-history", hidden: true }));
     clear(this.dialog).append(this.form);
@@ -118,6 +120,15 @@ export class ReportEditor {
       await api.post(`/api/v1/conversations/${this.conversation}/report/send`);
       toast("Report sent to the customer");
       this.dialog.close();
+    } catch (e) {
+      if (e.status !== 401) this.form.querySelector(".report-error").textContent = e.message;
+    }
+  }
+
+  async propose() {
+    try {
+      const data = await api.post(`/api/v1/conversations/${this.conversation}/report/knowledge`);
+      toast(`Knowledge entry ${data.entry.id} proposed: a supervisor reviews and publishes it`);
     } catch (e) {
       if (e.status !== 401) this.form.querySelector(".report-error").textContent = e.message;
     }

@@ -1,0 +1,182 @@
+//! Capitalisation: a validated report becomes a draft knowledge entry, a
+//! supervisor edits and publishes it, and from then on the FAQ matcher
+//! answers with it — no restart, the same checks as the knowledge-base files.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::conversations::conversation_or_404;
+use super::error::{ApiError, ApiJson};
+use crate::auth::CurrentAgent;
+use crate::ids::ConversationId;
+use crate::intervention::knowledge::KnowledgeDraft;
+use crate::state::AppState;
+use crate::store::conversations::ChangeError;
+use crate::store::interventions::ReportStatus;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conversations/{id}/report/knowledge", post(from_report))
+        .route("/api/v1/knowledge", get(list))
+        .route("/api/v1/knowledge/{entry}", get(one).post(edit))
+        .route("/api/v1/knowledge/{entry}/publish", post(publish))
+        .route("/api/v1/knowledge/{entry}/retire", post(retire))
+}
+
+fn supervisors_only(agent: &CurrentAgent) -> Result<(), ApiError> {
+    if agent.is_supervisor() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("supervisors publish knowledge".into()))
+    }
+}
+
+/// A draft entry from the conversation's validated report.
+async fn from_report(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ConversationId(id);
+    let c = conversation_or_404(&state, id).await?;
+    let report = state.store.report_get(id).await?;
+    let Some(report) = report.filter(|r| r.status == ReportStatus::Validated.as_str()) else {
+        return Err(ApiError::Conflict(
+            "validate the report first: knowledge comes from validated reports".into(),
+        ));
+    };
+    let personal: Vec<&str> = [
+        c.customer_name.as_deref(),
+        c.customer_company.as_deref(),
+        c.customer_email.as_deref(),
+        c.customer_phone.as_deref(),
+        Some(c.customer_address.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let draft = KnowledgeDraft::from_report(&report.content, &personal);
+    let entry = state
+        .store
+        .knowledge_create(id, &draft, agent.id, state.clock.now_ms())
+        .await
+        .map_err(|e| match e {
+            ChangeError::Changed => ApiError::Conflict("this conversation's knowledge entry exists already".into()),
+            other => other.into(),
+        })?;
+    let entry = state
+        .store
+        .knowledge_get(&entry)
+        .await?
+        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    Ok(Json(json!({"entry": entry})))
+}
+
+async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(json!({"entries": state.store.knowledge_list().await?})))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(entry): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let entry = state
+        .store
+        .knowledge_get(&entry)
+        .await?
+        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    Ok(Json(json!({"entry": entry})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Edit {
+    draft: KnowledgeDraft,
+}
+
+/// Puts the published entries in force; the engine changes only if they all validate.
+async fn apply_published(state: &AppState) -> Result<(), ApiError> {
+    let published = state.store.knowledge_published().await?;
+    let triage = state.triage.clone();
+    tokio::task::spawn_blocking(move || triage.set_published(published))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::BadRequest("bad_entry", e))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(entry): Path<String>,
+    ApiJson(body): ApiJson<Edit>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    supervisors_only(&agent)?;
+    body.draft
+        .check(&entry)
+        .map_err(|e| ApiError::BadRequest("bad_entry", e))?;
+    let before = state
+        .store
+        .knowledge_get(&entry)
+        .await?
+        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    state
+        .store
+        .knowledge_update(&entry, &body.draft, state.clock.now_ms())
+        .await?;
+    // A published entry answers with its new text at once.
+    if before.status == "published" {
+        apply_published(&state).await?;
+    }
+    one(State(state), agent, Path(entry)).await
+}
+
+async fn set_status(
+    state: AppState,
+    agent: CurrentAgent,
+    entry: String,
+    status: &str,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    supervisors_only(&agent)?;
+    let before = state
+        .store
+        .knowledge_get(&entry)
+        .await?
+        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    if status == "published" {
+        before
+            .draft
+            .check(&entry)
+            .map_err(|e| ApiError::BadRequest("bad_entry", e))?;
+    }
+    let now = state.clock.now_ms();
+    state.store.knowledge_set_status(&entry, status, agent.id, now).await?;
+    if let Err(e) = apply_published(&state).await {
+        // The matcher refused it: the entry stays as it was.
+        state
+            .store
+            .knowledge_set_status(&entry, &before.status, agent.id, now)
+            .await?;
+        return Err(e);
+    }
+    one(State(state), agent, Path(entry)).await
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(entry): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    set_status(state, agent, entry, "published").await
+}
+
+async fn retire(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Path(entry): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    set_status(state, agent, entry, "retired").await
+}

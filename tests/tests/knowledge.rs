@@ -1,0 +1,188 @@
+//! Capitalisation end to end: a resolved case's validated report becomes a
+//! draft knowledge entry without the customer's details, a supervisor edits
+//! and publishes it, and the next customer who asks in other words gets that
+//! answer at once — and after a restart; its reuse is counted.
+
+use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with, test_config};
+use gateway::clock::Clock;
+use serde_json::{Value, json};
+
+async fn mail(app: &TestApp, id: &str, from: &str, subject: &str, text: &str) -> anyhow::Result<i64> {
+    let accepted = app
+        .state
+        .pipeline
+        .submit(e2e::inbound_email(id, from, subject, text))
+        .await?;
+    Ok(accepted.conversation_id.0)
+}
+
+/// The acknowledgement the customer got (the gateway's first outgoing message).
+async fn acknowledgement(agent: &AgentClient, id: i64) -> anyhow::Result<(String, Value)> {
+    let c = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let ack = c["messages"]
+        .as_array()
+        .and_then(|m| {
+            m.iter()
+                .find(|m| m["author_kind"] == "system" && m["direction"] == "out")
+        })
+        .and_then(|m| m["body"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    Ok((ack, c["verdict"]["faq"].clone()))
+}
+
+const ANSWER: &str = "Tension de courroie réglée à 40 N";
+
+#[tokio::test]
+async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().to_path_buf();
+    let app = spawn_app_with(test_config(&data_dir), Clock::system()).await?;
+    let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+
+    // The case: a recurring stop, answered, its report validated.
+    let case = mail(
+        &app,
+        "k1@x",
+        "jean.dupont@laiterie-test.fr",
+        "Convoyeur 4",
+        "Bonjour,\nle convoyeur 4 s'arrête plusieurs fois par jour, code W12. Appelez-moi au 06 12 34 56 78.\nJean Dupont",
+    )
+    .await?;
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/conversations/{case}/reply"),
+            json!({"text": "Vérifiez la tension de la courroie."}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let proposed = admin.ok(&format!("/api/v1/conversations/{case}/report")).await?;
+    let mut content = proposed["report"]["content"].clone();
+    content["diagnosis"] = json!("Courroie détendue.");
+    content["actions"] = json!(format!("{ANSWER}, contrôle à la jauge."));
+    content["result"] = json!("Plus d'arrêt depuis 48 h.");
+    let (status, body) = admin
+        .post(&format!("/api/v1/conversations/{case}/report/knowledge"), json!({}))
+        .await?;
+    assert_eq!(status, 409, "a draft report is not knowledge yet: {body}");
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/conversations/{case}/report/validate"),
+            json!({"content": content, "version": 0}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+
+    // The draft: the customer's words as questions, the resolution as the answer, no personal details.
+    let (status, body) = admin
+        .post(&format!("/api/v1/conversations/{case}/report/knowledge"), json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let entry = body["entry"].clone();
+    let id = entry["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(id, format!("sy-{case}"));
+    assert_eq!(entry["status"], "draft");
+    let draft = entry["draft"].clone();
+    let all = draft.to_string();
+    assert!(
+        all.contains("le convoyeur 4 s'arrête plusieurs fois par jour, code W12"),
+        "{draft}"
+    );
+    assert!(all.contains(ANSWER), "{draft}");
+    for private in ["Dupont", "06 12", "laiterie-test"] {
+        assert!(!all.contains(private), "{private} left in {draft}");
+    }
+
+    // An agent cannot publish; the supervisor edits (a question in other words, sent without a human) and publishes.
+    let (status, body) = admin
+        .post(
+            "/api/v1/agents",
+            json!({"username": "marie", "display_name": "Marie", "password": "a-long-password", "role": "agent"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let marie = AgentClient::login(&app.base(), "marie", "a-long-password").await?;
+    let (status, _) = marie
+        .post(&format!("/api/v1/knowledge/{id}/publish"), json!({}))
+        .await?;
+    assert_eq!(status, 403);
+    let mut edited = draft.clone();
+    let (Some(questions), Some(keywords)) = (
+        edited["questions"].as_array().cloned(),
+        edited["keywords"].as_array().cloned(),
+    ) else {
+        panic!("a draft has questions and keywords: {draft}")
+    };
+    edited["questions"] = json!(
+        [
+            questions,
+            vec![json!("comment régler la tension de la courroie du convoyeur")]
+        ]
+        .concat()
+    );
+    edited["keywords"] = json!([keywords, vec![json!("courroie")]].concat());
+    edited["auto_send"] = json!(true);
+    let (status, body) = admin
+        .post(&format!("/api/v1/knowledge/{id}"), json!({"draft": edited}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+
+    // Not published yet: the next question gets no such answer.
+    let before = mail(
+        &app,
+        "k2@x",
+        "achats@fromagerie-test.fr",
+        "Courroie",
+        "Bonjour, quelle tension faut-il donner à la courroie du convoyeur ?",
+    )
+    .await?;
+    let (ack, _) = acknowledgement(&admin, before).await?;
+    assert!(!ack.contains(ANSWER), "{ack}");
+
+    let kb_before = admin.ok("/api/v1/admin/triage").await?["triage"]["kb_entries"].as_i64();
+    assert!(kb_before.is_some_and(|n| n > 0), "the shipped entries are counted");
+    let (status, body) = admin
+        .post(&format!("/api/v1/knowledge/{id}/publish"), json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["entry"]["status"], "published");
+    assert_eq!(body["entry"]["published_by"], "Administrator");
+    let kb_after = admin.ok("/api/v1/admin/triage").await?["triage"]["kb_entries"].as_i64();
+    assert_eq!(kb_after, kb_before.map(|n| n + 1), "the matcher has it at once");
+
+    // Published: another customer, other words, gets the answer in the acknowledgement.
+    let after = mail(
+        &app,
+        "k3@x",
+        "maintenance@biscuiterie-test.fr",
+        "Réglage",
+        "Bonjour, comment régler la tension de la courroie sur notre convoyeur ?",
+    )
+    .await?;
+    let (ack, faq) = acknowledgement(&admin, after).await?;
+    assert_eq!(faq["id"], id.as_str(), "{faq}");
+    assert!(ack.contains(ANSWER), "{ack}");
+    let listed = admin.ok("/api/v1/knowledge").await?;
+    let entry = listed["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["id"] == id.as_str()).cloned())
+        .unwrap_or_default();
+    assert_eq!(entry["sent"], 1, "reuse counted: {entry}");
+
+    // After a restart the published entry still answers.
+    app.stop().await;
+    let app = spawn_app_with(test_config(&data_dir), Clock::system()).await?;
+    let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let again = mail(
+        &app,
+        "k4@x",
+        "atelier@conserverie-test.fr",
+        "Tension",
+        "Bonjour, comment régler la tension de la courroie du convoyeur ?",
+    )
+    .await?;
+    let (ack, _) = acknowledgement(&admin, again).await?;
+    assert!(ack.contains(ANSWER), "{ack}");
+    app.stop().await;
+    Ok(())
+}
