@@ -62,6 +62,10 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
     content["actions"] = json!(format!("{ANSWER}, contrôle à la jauge."));
     content["result"] = json!("Plus d'arrêt depuis 48 h.");
     let (status, body) = admin
+        .post(&format!("/api/v1/conversations/{case}/resolve"), json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = admin
         .post(&format!("/api/v1/conversations/{case}/report/knowledge"), json!({}))
         .await?;
     assert_eq!(status, 409, "a draft report is not knowledge yet: {body}");
@@ -183,6 +187,26 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
     .await?;
     let (ack, _) = acknowledgement(&admin, again).await?;
     assert!(ack.contains(ANSWER), "{ack}");
+
+    // The figures: the case's resolution is linked to knowledge, and the entry was reused twice.
+    let kpis = admin.ok("/api/v1/reports/kpis?days=2").await?;
+    let k = &kpis["kpis"];
+    assert_eq!(k["knowledge_reused"], 2, "{k}");
+    assert_eq!(
+        (
+            k["knowledge_linked"]["count"].as_i64(),
+            k["knowledge_linked"]["of"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    let reused = admin
+        .ok("/api/v1/reports/conversations?days=2&figure=knowledge_reused")
+        .await?;
+    let tickets: Vec<&str> = reused["rows"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["ticket"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(tickets, [format!("SY-{after}"), format!("SY-{again}")]);
     app.stop().await;
     Ok(())
 }

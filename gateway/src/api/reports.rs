@@ -15,7 +15,7 @@ use serde_json::json;
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
 use crate::reports::export::{self, ConversationRow, GroupRow};
-use crate::reports::facts::{ConversationFacts, Filter, TimerOutcome};
+use crate::reports::facts::{ConversationFacts, EventKind, Filter, TimerOutcome};
 use crate::reports::kpi::{self, Dimension};
 use crate::reports::period::Period;
 use crate::state::AppState;
@@ -62,6 +62,9 @@ enum Figure {
     SelfServed,
     SlaBreached,
     Backlog,
+    KnowledgeLinked,
+    /// An answer sent or suggested from an entry written from a resolved case.
+    KnowledgeReused,
 }
 
 impl Figure {
@@ -76,6 +79,8 @@ impl Figure {
             "self_served" => Figure::SelfServed,
             "sla_breached" => Figure::SlaBreached,
             "backlog" => Figure::Backlog,
+            "knowledge_linked" => Figure::KnowledgeLinked,
+            "knowledge_reused" => Figure::KnowledgeReused,
             _ => return None,
         })
     }
@@ -94,6 +99,11 @@ impl Figure {
                 Figure::Reopened => c.reopens() > 0,
                 Figure::Escalated => c.escalated(),
                 Figure::SelfServed => c.self_served(),
+                Figure::KnowledgeLinked => c.first_resolved_at().is_some() && c.knowledge_linked(),
+                Figure::KnowledgeReused => c
+                    .events
+                    .iter()
+                    .any(|e| e.from_case && matches!(e.kind, EventKind::KnowledgeSent | EventKind::KnowledgeSuggested)),
                 Figure::SlaBreached => {
                     let at = period.end.min(now);
                     c.timers.iter().any(|t| t.outcome(at) == TimerOutcome::Breached)

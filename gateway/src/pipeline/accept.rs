@@ -388,14 +388,21 @@ pub async fn accept(
         )
         .await?;
         outbox::insert(conn, ack_id, conversation_id, channel, None, ctx.now).await?;
-        if let Some(faq) = ack::knowledge_answer(&verdict) {
-            let kind = EventKind::KnowledgeSent;
-            reporting::record_event(conn, conversation_id, kind, ctx.now, None, Some(&faq.id)).await?;
-        }
         Some(ack_id)
     } else {
         None
     };
+    // Knowledge in use: an answer sent with the acknowledgement, or one the
+    // agent is shown to check and send (a draft entry, or no acknowledgement).
+    if let Some(faq) = verdict.faq.as_ref().filter(|_| !quiet) {
+        let sent = ack.is_some() && ack::knowledge_answer(&verdict).is_some();
+        let kind = if sent {
+            EventKind::KnowledgeSent
+        } else {
+            EventKind::KnowledgeSuggested
+        };
+        reporting::record_event(conn, conversation_id, kind, ctx.now, None, Some(&faq.id)).await?;
+    }
 
     // Critical, after the acknowledgement so the customer reads that first: callback task, video room (its link to the customer), on-call out of hours.
     let mut open_after = None;

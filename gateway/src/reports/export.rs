@@ -215,6 +215,7 @@ mod tests {
         c.events = vec![Event {
             kind: EventKind::Resolved,
             at: 3 * 3_600_000,
+            from_case: false,
         }];
         c.escalations = vec![EscalationFact {
             kind: "callback".into(),

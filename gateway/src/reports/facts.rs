@@ -13,6 +13,10 @@ pub enum EventKind {
     Reopened,
     /// A knowledge-base answer went to the customer without a human.
     KnowledgeSent,
+    /// A knowledge-base answer was shown to the agent to check and send.
+    KnowledgeSuggested,
+    /// The conversation's resolution became a knowledge entry.
+    KnowledgeCreated,
 }
 
 impl EventKind {
@@ -21,6 +25,8 @@ impl EventKind {
             EventKind::Resolved => "resolved",
             EventKind::Reopened => "reopened",
             EventKind::KnowledgeSent => "knowledge_sent",
+            EventKind::KnowledgeSuggested => "knowledge_suggested",
+            EventKind::KnowledgeCreated => "knowledge_created",
         }
     }
 
@@ -29,6 +35,8 @@ impl EventKind {
             "resolved" => EventKind::Resolved,
             "reopened" => EventKind::Reopened,
             "knowledge_sent" => EventKind::KnowledgeSent,
+            "knowledge_suggested" => EventKind::KnowledgeSuggested,
+            "knowledge_created" => EventKind::KnowledgeCreated,
             _ => return None,
         })
     }
@@ -38,6 +46,9 @@ impl EventKind {
 pub struct Event {
     pub kind: EventKind,
     pub at: i64,
+    /// A knowledge event whose entry was written from a resolved case
+    /// (rather than shipped or configured as a file): its reuse.
+    pub from_case: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +134,16 @@ impl ConversationFacts {
 
     pub fn knowledge_sent(&self) -> bool {
         self.events.iter().any(|e| e.kind == EventKind::KnowledgeSent)
+    }
+
+    /// Knowledge took part: an answer sent or suggested, or an entry written from it.
+    pub fn knowledge_linked(&self) -> bool {
+        self.events.iter().any(|e| {
+            matches!(
+                e.kind,
+                EventKind::KnowledgeSent | EventKind::KnowledgeSuggested | EventKind::KnowledgeCreated
+            )
+        })
     }
 
     /// Whether it was open at instant `t`: created by then, and not resolved
@@ -239,7 +260,11 @@ pub(crate) mod tests {
     }
 
     fn event(kind: EventKind, at: i64) -> Event {
-        Event { kind, at }
+        Event {
+            kind,
+            at,
+            from_case: false,
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::facts::{ConversationFacts, TimerOutcome};
+use super::facts::{ConversationFacts, EventKind, TimerOutcome};
 use super::period::{Period, local_day};
 use crate::sla::{Calendar, TimerKind};
 
@@ -44,7 +44,13 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ),
     (
         "Self-service",
-        "Resolved after a knowledge answer, with no reply from a person. Knowledge rate: a knowledge answer was sent.",
+        "Resolved after a knowledge answer, with no reply from a person.",
+    ),
+    (
+        "Knowledge",
+        "Sent: a knowledge answer went with the acknowledgement. Suggested: one was shown to the agent to check. \
+         Linked: resolved conversations knowledge took part in (an answer sent or suggested, or an entry written \
+         from them). Reused: answers sent or suggested in the period from entries written from resolved cases.",
     ),
     (
         "Median, p90",
@@ -180,6 +186,12 @@ pub struct Kpis {
     pub callback_outcomes: BTreeMap<String, usize>,
     pub self_service: Rate,
     pub knowledge_sent: Rate,
+    pub knowledge_suggested: Rate,
+    /// Resolved conversations knowledge took part in (an answer sent or
+    /// suggested, or an entry written from them).
+    pub knowledge_linked: Rate,
+    /// Answers sent or suggested in the period from entries written from resolved cases.
+    pub knowledge_reused: usize,
     pub days: Vec<Day>,
 }
 
@@ -254,6 +266,20 @@ pub fn compute(rows: &[&ConversationFacts], period: &Period, calendar: &Calendar
         callback_outcomes,
         self_service: Rate::new(count(&ConversationFacts::self_served), volume),
         knowledge_sent: Rate::new(count(&ConversationFacts::knowledge_sent), volume),
+        knowledge_suggested: Rate::new(
+            count(&|c: &ConversationFacts| c.events.iter().any(|e| e.kind == EventKind::KnowledgeSuggested)),
+            volume,
+        ),
+        knowledge_linked: Rate::new(resolved.iter().filter(|c| c.knowledge_linked()).count(), resolved.len()),
+        knowledge_reused: rows
+            .iter()
+            .flat_map(|c| &c.events)
+            .filter(|e| {
+                e.from_case
+                    && period.contains(e.at)
+                    && matches!(e.kind, EventKind::KnowledgeSent | EventKind::KnowledgeSuggested)
+            })
+            .count(),
         days: days(rows, period, calendar, now),
     }
 }
@@ -451,6 +477,7 @@ mod tests {
         Event {
             kind: EventKind::Resolved,
             at,
+            from_case: false,
         }
     }
 
@@ -476,6 +503,7 @@ mod tests {
             Event {
                 kind: EventKind::Reopened,
                 at: paris(23, 9, 0),
+                from_case: false,
             },
             resolved(paris(23, 10, 0)),
         ];
@@ -509,6 +537,7 @@ mod tests {
             Event {
                 kind: EventKind::KnowledgeSent,
                 at: paris(25, 10, 0),
+                from_case: false,
             },
             resolved(paris(25, 10, 30)),
         ];
@@ -588,6 +617,9 @@ mod tests {
         assert_eq!(k.callback_outcomes.get("reached"), Some(&1));
         assert_eq!(k.callback_outcomes.get("pending"), Some(&1));
         assert_eq!((k.self_service.count, k.knowledge_sent.count), (1, 1));
+        // C4's answer is the only knowledge; it came with the shipped entries, not from a case.
+        assert_eq!((k.knowledge_linked.count, k.knowledge_linked.of), (1, 3));
+        assert_eq!((k.knowledge_suggested.count, k.knowledge_reused), (0, 0));
         // Each day: created, resolutions (C2 twice), open at the day's end (C5 throughout).
         let days: Vec<(usize, usize, Option<usize>)> =
             k.days.iter().map(|d| (d.created, d.resolved, d.open_at_end)).collect();
@@ -628,6 +660,30 @@ mod tests {
         assert_eq!(volumes, [("email", 3), ("webchat", 1), ("whatsapp", 1)]);
         let whatsapp = groups.iter().find(|g| g.key == "whatsapp").map(|g| &g.kpis);
         assert_eq!(whatsapp.map(|k| k.escalated.count), Some(1));
+    }
+
+    #[test]
+    fn an_entry_written_from_a_case_counts_its_reuse_in_the_period_it_answered() {
+        let mut rows = week();
+        // C6 (Wednesday) got a suggestion from an entry written from a resolved case.
+        rows[5].events.push(Event {
+            kind: EventKind::KnowledgeSuggested,
+            at: paris(23, 12, 30),
+            from_case: true,
+        });
+        // C2's resolution became an entry.
+        rows[1].events.push(Event {
+            kind: EventKind::KnowledgeCreated,
+            at: paris(23, 11, 0),
+            from_case: true,
+        });
+        let refs: Vec<&ConversationFacts> = rows.iter().collect();
+        let k = compute(&refs, &december(21, 27), &office(), paris(28, 9, 0));
+        assert_eq!(k.knowledge_reused, 1, "a creation is not a reuse");
+        assert_eq!(k.knowledge_suggested.count, 1);
+        assert_eq!((k.knowledge_linked.count, k.knowledge_linked.of), (2, 3), "C2 and C4");
+        let before = compute(&refs, &december(14, 20), &office(), paris(28, 9, 0));
+        assert_eq!(before.knowledge_reused, 0);
     }
 
     #[test]

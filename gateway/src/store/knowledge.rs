@@ -7,6 +7,7 @@ use super::conversations::ChangeError;
 use super::{Result, Store, StoreError};
 use crate::ids::{AgentId, ConversationId};
 use crate::intervention::knowledge::KnowledgeDraft;
+use crate::reports::facts::EventKind;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KnowledgeEntry {
@@ -56,9 +57,17 @@ fn entry(l: Line) -> Result<KnowledgeEntry> {
     })
 }
 
+/// Entries written from reports are named for their conversation.
+const FROM_CASE: &str = "sy-";
+
 /// The id of the entry written from a conversation's report.
 pub fn entry_id(conversation: ConversationId) -> String {
-    format!("sy-{}", conversation.0)
+    format!("{FROM_CASE}{}", conversation.0)
+}
+
+/// Whether an entry id is one written from a resolved case.
+pub fn is_from_case(id: &str) -> bool {
+    id.strip_prefix(FROM_CASE).is_some_and(|n| n.parse::<i64>().is_ok())
 }
 
 impl Store {
@@ -72,6 +81,7 @@ impl Store {
     ) -> Result<String, ChangeError> {
         let id = entry_id(conversation);
         let json = serde_json::to_string(draft).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO knowledge_entries (id, conversation_id, status, draft, created_by, created_at, updated_at) \
              VALUES ($1, $2, 'draft', $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
@@ -81,12 +91,15 @@ impl Store {
         .bind(&json)
         .bind(agent.0)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if inserted == 0 {
             return Err(ChangeError::Changed);
         }
+        let created = EventKind::KnowledgeCreated;
+        super::reporting::record_event(&mut tx, conversation, created, now, Some(agent), Some(&id)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 

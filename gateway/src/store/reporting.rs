@@ -100,17 +100,18 @@ impl Store {
             });
         }
 
-        let events: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
-            "SELECT e.conversation_id, e.kind, e.at FROM conversation_events e \
+        let events: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(&format!(
+            "SELECT e.conversation_id, e.kind, e.at, e.detail FROM conversation_events e \
              JOIN conversations c ON c.id = e.conversation_id WHERE {IN_WINDOW} ORDER BY e.at, e.id"
         ))
         .bind(start)
         .bind(end)
         .fetch_all(self.reader())
         .await?;
-        for (id, kind, at) in events {
+        for (id, kind, at, detail) in events {
             if let (Some(&i), Some(kind)) = (index.get(&id), EventKind::parse(&kind)) {
-                out[i].events.push(Event { kind, at });
+                let from_case = detail.is_some_and(|d| super::knowledge::is_from_case(&d));
+                out[i].events.push(Event { kind, at, from_case });
             }
         }
 

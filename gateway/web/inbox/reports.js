@@ -37,6 +37,8 @@ const FIGURES = [
   { id: "sla", label: "SLA first response met", value: (k) => slaOf(k, "first_response"), show: percent, figure: "sla_breached" },
   { id: "escalated", label: "Escalated", value: (k) => k.escalated.rate, show: percent, figure: "escalated" },
   { id: "self-service", label: "Self-service", value: (k) => k.self_service.rate, show: percent, figure: "self_served" },
+  { id: "knowledge-linked", label: "Knowledge linked", value: (k) => k.knowledge_linked.rate, show: percent, figure: "knowledge_linked" },
+  { id: "knowledge-reused", label: "Knowledge reused", value: (k) => k.knowledge_reused, show: count, figure: "knowledge_reused" },
 ];
 
 export class ReportsView {
