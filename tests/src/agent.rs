@@ -75,4 +75,54 @@ impl AgentClient {
         }
         Ok(body)
     }
+
+    /// A file the API serves: its bytes and the name its Content-Disposition gives.
+    pub async fn download(&self, path: &str) -> anyhow::Result<Download> {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = r.status().as_u16();
+        if status != 200 {
+            bail!("GET {path}: {status}");
+        }
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let content_type = header("content-type");
+        let disposition = header("content-disposition");
+        let file_name = disposition
+            .split("filename=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        Ok(Download {
+            content_type,
+            file_name,
+            bytes: r.bytes().await?.to_vec(),
+        })
+    }
+
+    /// Creates an account (the caller must be an admin).
+    pub async fn create_agent(&self, username: &str, name: &str, password: &str, role: &str) -> anyhow::Result<()> {
+        let (status, body) = self
+            .post(
+                "/api/v1/agents",
+                json!({"username": username, "display_name": name, "password": password, "role": role}),
+            )
+            .await?;
+        if status != 200 {
+            bail!("creating {username}: {status} {body}");
+        }
+        Ok(())
+    }
+}
+
+/// What [`AgentClient::download`] got.
+pub struct Download {
+    pub content_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }

@@ -19,13 +19,61 @@ use gateway::config::{Config, Secret};
 use gateway::server::Gateway;
 use tokio::sync::oneshot;
 
-pub use agent::AgentClient;
+pub use agent::{AgentClient, Download};
 pub use child::ChildServer;
 pub use visitor::Visitor;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// Shows `/readyz` details (`server.health_token`) to the tests and the load generator.
 pub const HEALTH_TOKEN: &str = "health-token-for-tests";
+
+/// Paris local time as Unix ms (0 for a time that does not exist there).
+pub fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+    use chrono::TimeZone;
+    chrono_tz::Europe::Paris
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+/// The test configuration with an office calendar (weekdays 08:00–12:00 and
+/// 13:30–17:30 in Paris, Christmas 2026 off) and service levels: important
+/// answered within 2 business hours (resolved within 16), critical within 15
+/// minutes around the clock (resolved within 4 hours).
+pub fn office_sla_config(data_dir: &std::path::Path) -> Config {
+    use gateway::config::{CalendarConfig, SlaPolicyConfig};
+    let mut c = test_config(data_dir);
+    let slots = vec!["08:00-12:00".to_string(), "13:30-17:30".to_string()];
+    c.sla.calendars = vec![CalendarConfig {
+        name: "office".into(),
+        time_zone: "Europe/Paris".into(),
+        monday: slots.clone(),
+        tuesday: slots.clone(),
+        wednesday: slots.clone(),
+        thursday: slots.clone(),
+        friday: slots,
+        holidays: vec!["2026-12-25".into()],
+        ..Default::default()
+    }];
+    c.sla.policies = vec![
+        SlaPolicyConfig {
+            priority: "important".into(),
+            calendar: "office".into(),
+            first_response_minutes: 120,
+            next_response_minutes: 240,
+            resolution_minutes: 960,
+        },
+        SlaPolicyConfig {
+            priority: "critical".into(),
+            calendar: "always".into(),
+            first_response_minutes: 15,
+            next_response_minutes: 30,
+            resolution_minutes: 240,
+        },
+    ];
+    c
+}
 
 /// `/readyz` with its details, as monitoring sees it.
 pub async fn readiness(base: &str) -> anyhow::Result<(u16, serde_json::Value)> {

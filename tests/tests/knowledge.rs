@@ -98,13 +98,7 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
     }
 
     // An agent cannot publish; the supervisor edits (a question in other words, sent without a human) and publishes.
-    let (status, body) = admin
-        .post(
-            "/api/v1/agents",
-            json!({"username": "marie", "display_name": "Marie", "password": "a-long-password", "role": "agent"}),
-        )
-        .await?;
-    assert_eq!(status, 200, "{body}");
+    admin.create_agent("marie", "Marie", "a-long-password", "agent").await?;
     let marie = AgentClient::login(&app.base(), "marie", "a-long-password").await?;
     let (status, _) = marie
         .post(&format!("/api/v1/knowledge/{id}/publish"), json!({}))

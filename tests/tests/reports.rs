@@ -5,55 +5,20 @@
 //! drill-downs, and the CSV row for row equal to the JSON. On SQLite and
 //! PostgreSQL.
 
-use chrono::TimeZone;
-use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with, test_config};
+use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with};
 use gateway::clock::Clock;
-use gateway::config::{CalendarConfig, Config, SlaPolicyConfig};
+use gateway::config::Config;
 use serde_json::{Value, json};
 
 const MINUTE: i64 = 60_000;
 
 /// Paris local time, November–December 2026.
 fn paris(m: u32, d: u32, h: u32, min: u32) -> i64 {
-    chrono_tz::Europe::Paris
-        .with_ymd_and_hms(2026, m, d, h, min, 0)
-        .single()
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_default()
+    e2e::paris(2026, m, d, h, min)
 }
 
-/// Weekdays 08:00–12:00 and 13:30–17:30 in Paris; important answered within
-/// 2 business hours, critical within 15 minutes around the clock.
 fn config(dir: &std::path::Path) -> Config {
-    let mut c = test_config(dir);
-    let slots = vec!["08:00-12:00".to_string(), "13:30-17:30".to_string()];
-    c.sla.calendars = vec![CalendarConfig {
-        name: "office".into(),
-        time_zone: "Europe/Paris".into(),
-        monday: slots.clone(),
-        tuesday: slots.clone(),
-        wednesday: slots.clone(),
-        thursday: slots.clone(),
-        friday: slots,
-        ..Default::default()
-    }];
-    c.sla.policies = vec![
-        SlaPolicyConfig {
-            priority: "important".into(),
-            calendar: "office".into(),
-            first_response_minutes: 120,
-            next_response_minutes: 240,
-            resolution_minutes: 960,
-        },
-        SlaPolicyConfig {
-            priority: "critical".into(),
-            calendar: "always".into(),
-            first_response_minutes: 15,
-            next_response_minutes: 30,
-            resolution_minutes: 240,
-        },
-    ];
-    c
+    e2e::office_sla_config(dir)
 }
 
 /// Moves the manual clock forward to `t`.
@@ -316,20 +281,12 @@ async fn check_the_week(app: &TestApp, clock: &Clock) -> anyhow::Result<()> {
 
     // The CSV holds the JSON's rows, field for field.
     let json_rows = agent.ok(&format!("/api/v1/reports/conversations?{WEEK}")).await?;
-    let response = agent
-        .http
-        .get(format!("{}/api/v1/reports/conversations.csv?{WEEK}", app.base()))
-        .send()
+    let csv_file = agent
+        .download(&format!("/api/v1/reports/conversations.csv?{WEEK}"))
         .await?;
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(
-        response
-            .headers()
-            .get("content-disposition")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("switchyard-conversations-2026-11-30-2026-12-06.csv"))
-    );
-    let body = response.text().await?;
+    assert_eq!(csv_file.file_name, "switchyard-conversations-2026-11-30-2026-12-06.csv");
+    assert_eq!(csv_file.content_type, "text/csv; charset=utf-8");
+    let body = String::from_utf8(csv_file.bytes)?;
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
@@ -348,21 +305,14 @@ async fn check_the_week(app: &TestApp, clock: &Clock) -> anyhow::Result<()> {
     }
     assert_eq!(rows[1]["first_response_business_minutes"], 60, "B across lunch");
     assert_eq!(rows[1]["reopens"], 1);
-    let days = agent
-        .http
-        .get(format!("{}/api/v1/reports/days.csv?{WEEK}", app.base()))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let days = String::from_utf8(agent.download(&format!("/api/v1/reports/days.csv?{WEEK}")).await?.bytes)?;
     assert_eq!(days.lines().nth(1), Some("2026-11-30,2,2,0"));
-    let groups = agent
-        .http
-        .get(format!("{}/api/v1/reports/groups.csv?{WEEK}&by=channel", app.base()))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let groups = String::from_utf8(
+        agent
+            .download(&format!("/api/v1/reports/groups.csv?{WEEK}&by=channel"))
+            .await?
+            .bytes,
+    )?;
     assert!(
         groups
             .lines()
@@ -402,13 +352,7 @@ async fn reports_are_for_supervisors_and_a_bad_period_is_explained() -> anyhow::
     let dir = tempfile::tempdir()?;
     let app = spawn_app_with(config(dir.path()), Clock::system()).await?;
     let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
-    let (status, body) = admin
-        .post(
-            "/api/v1/agents",
-            json!({"username": "marie", "display_name": "Marie", "password": "a-long-password", "role": "agent"}),
-        )
-        .await?;
-    assert_eq!(status, 200, "{body}");
+    admin.create_agent("marie", "Marie", "a-long-password", "agent").await?;
     let marie = AgentClient::login(&app.base(), "marie", "a-long-password").await?;
     let (status, body) = marie.get("/api/v1/reports/kpis").await?;
     assert_eq!(status, 403, "{body}");

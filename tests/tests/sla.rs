@@ -3,10 +3,9 @@
 //! after a restart), and the state the API shows.
 
 use channels::Inbound;
-use chrono::TimeZone;
-use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with, test_config};
+use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with};
 use gateway::clock::Clock;
-use gateway::config::{CalendarConfig, Config, SlaPolicyConfig};
+use gateway::config::Config;
 use gateway::ids::{AgentId, ConversationId};
 use gateway::server::Gateway;
 use gateway::store::conversations::AgentMessage;
@@ -16,45 +15,10 @@ use serde_json::json;
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 
-fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
-    chrono_tz::Europe::Paris
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .single()
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_default()
-}
+use e2e::paris;
 
 fn config(dir: &std::path::Path) -> Config {
-    let mut c = test_config(dir);
-    let slots = vec!["08:00-12:00".to_string(), "13:30-17:30".to_string()];
-    c.sla.calendars = vec![CalendarConfig {
-        name: "office".into(),
-        time_zone: "Europe/Paris".into(),
-        monday: slots.clone(),
-        tuesday: slots.clone(),
-        wednesday: slots.clone(),
-        thursday: slots.clone(),
-        friday: slots,
-        holidays: vec!["2026-12-25".into()],
-        ..Default::default()
-    }];
-    c.sla.policies = vec![
-        SlaPolicyConfig {
-            priority: "important".into(),
-            calendar: "office".into(),
-            first_response_minutes: 120,
-            next_response_minutes: 240,
-            resolution_minutes: 960,
-        },
-        SlaPolicyConfig {
-            priority: "critical".into(),
-            calendar: "always".into(),
-            first_response_minutes: 15,
-            next_response_minutes: 30,
-            resolution_minutes: 240,
-        },
-    ];
-    c
+    e2e::office_sla_config(dir)
 }
 
 fn mail(id: &str, from: &str, text: &str) -> Inbound {

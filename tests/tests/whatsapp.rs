@@ -1655,20 +1655,12 @@ async fn a_photo_and_a_fault_code_become_a_validated_pdf_report_sent_as_a_docume
     );
 
     // The PDF: its text as a reader extracts it, and its first page as a picture under target/reports/.
-    let response = agent
-        .http
-        .get(format!("{}/api/v1/conversations/{id}/report.pdf", app.base()))
-        .send()
+    let pdf = agent
+        .download(&format!("/api/v1/conversations/{id}/report.pdf"))
         .await?;
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(
-        response
-            .headers()
-            .get("content-disposition")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains(&format!("rapport-{ticket}.pdf")))
-    );
-    let bytes = response.bytes().await?;
+    assert_eq!(pdf.content_type, "application/pdf");
+    assert_eq!(pdf.file_name, format!("rapport-{ticket}.pdf"));
+    let bytes = pdf.bytes;
     assert!(bytes.starts_with(b"%PDF-"));
     let dir = e2e::pdf::artifacts_dir()?;
     let path = dir.join("whatsapp-report.pdf");
@@ -1688,13 +1680,12 @@ async fn a_photo_and_a_fault_code_become_a_validated_pdf_report_sent_as_a_docume
     }
     let png = e2e::pdf::first_page_png(&path, &dir.join("whatsapp-report"))?;
     assert!(std::fs::metadata(&png)?.len() > 5_000, "a page with text on it");
-    let markdown = agent
-        .http
-        .get(format!("{}/api/v1/conversations/{id}/report.md", app.base()))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let markdown = String::from_utf8(
+        agent
+            .download(&format!("/api/v1/conversations/{id}/report.md"))
+            .await?
+            .bytes,
+    )?;
     assert!(
         markdown.contains("## Diagnostic\n\nCapteur de porte 3 défectueux"),
         "{markdown}"

@@ -428,10 +428,7 @@ pub fn by(
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
     use super::*;
-    use crate::config::CalendarConfig;
     use crate::reports::facts::tests::conversation;
     use crate::reports::facts::{EscalationFact, Event, EventKind, TimerFact};
 
@@ -439,28 +436,11 @@ mod tests {
 
     /// Paris local time in December 2026.
     fn paris(day: u32, h: u32, m: u32) -> i64 {
-        chrono_tz::Europe::Paris
-            .with_ymd_and_hms(2026, 12, day, h, m, 0)
-            .single()
-            .map_or(0, |t| t.timestamp_millis())
+        crate::sla::calendar::tests::paris(2026, 12, day, h, m)
     }
 
-    /// Weekdays 08:00–12:00 and 13:30–17:30 in Paris, Christmas off.
     fn office() -> Calendar {
-        let slots = vec!["08:00-12:00".to_string(), "13:30-17:30".to_string()];
-        let config = CalendarConfig {
-            name: "office".into(),
-            time_zone: "Europe/Paris".into(),
-            monday: slots.clone(),
-            tuesday: slots.clone(),
-            wednesday: slots.clone(),
-            thursday: slots.clone(),
-            friday: slots,
-            saturday: vec![],
-            sunday: vec![],
-            holidays: vec!["2026-12-25".into()],
-        };
-        Calendar::parse(&config).unwrap_or_else(|e| panic!("{e}"))
+        crate::sla::calendar::tests::office()
     }
 
     fn timer(kind: TimerKind, met_at: Option<i64>, breached_at: Option<i64>) -> TimerFact {

@@ -182,10 +182,11 @@ impl Calendar {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn office() -> Calendar {
+    /// Weekdays 08:00–12:00 and 13:30–17:30 in Paris, Christmas 2026 off.
+    pub(crate) fn office() -> Calendar {
         let slots = vec!["08:00-12:00".to_string(), "13:30-17:30".to_string()];
         let c = CalendarConfig {
             name: "office".into(),
@@ -205,7 +206,7 @@ mod tests {
         }
     }
 
-    fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+    pub(crate) fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
         chrono_tz::Europe::Paris
             .with_ymd_and_hms(y, m, d, h, min, 0)
             .single()

@@ -3,7 +3,7 @@
 //! resolution in business time — persisted, paused while waiting for the
 //! customer, and fired once by the worker even across restarts.
 
-mod calendar;
+pub(crate) mod calendar;
 mod policy;
 mod state;
 mod worker;
