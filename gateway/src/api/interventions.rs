@@ -3,8 +3,7 @@
 //! sent to the customer on their own channel as a PDF.
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -210,17 +209,11 @@ async fn as_markdown(
     let (content, validation) = document_of(&state, id).await?;
     let v = validation.as_ref().map(|(by, at)| Validation { by, at: *at });
     let text = markdown::render(&blocks(&content, v.as_ref(), state.sla.display_tz()));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file_name(&content, id, "md")),
-            ),
-        ],
+    Ok(super::attachment(
+        "text/markdown; charset=utf-8",
+        &file_name(&content, id, "md"),
         text,
-    )
-        .into_response())
+    ))
 }
 
 /// The PDF, built off the async threads (fonts and layout are CPU work).
@@ -245,17 +238,11 @@ async fn as_pdf(
 ) -> Result<Response, ApiError> {
     let id = ConversationId(id);
     let (content, bytes) = pdf_of(&state, id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file_name(&content, id, "pdf")),
-            ),
-        ],
+    Ok(super::attachment(
+        "application/pdf",
+        &file_name(&content, id, "pdf"),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// The validated report as a PDF reply on the customer's own channel.

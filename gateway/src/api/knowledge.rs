@@ -26,6 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/knowledge/{entry}/retire", post(retire))
 }
 
+async fn entry_or_404(state: &AppState, entry: &str) -> Result<crate::store::knowledge::KnowledgeEntry, ApiError> {
+    state
+        .store
+        .knowledge_get(entry)
+        .await?
+        .ok_or(ApiError::NotFound("knowledge entry"))
+}
+
 fn supervisors_only(agent: &CurrentAgent) -> Result<(), ApiError> {
     if agent.is_supervisor() {
         Ok(())
@@ -67,11 +75,7 @@ async fn from_report(
             ChangeError::Changed => ApiError::Conflict("this conversation's knowledge entry exists already".into()),
             other => other.into(),
         })?;
-    let entry = state
-        .store
-        .knowledge_get(&entry)
-        .await?
-        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    let entry = entry_or_404(&state, &entry).await?;
     Ok(Json(json!({"entry": entry})))
 }
 
@@ -84,11 +88,7 @@ async fn one(
     _agent: CurrentAgent,
     Path(entry): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let entry = state
-        .store
-        .knowledge_get(&entry)
-        .await?
-        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    let entry = entry_or_404(&state, &entry).await?;
     Ok(Json(json!({"entry": entry})))
 }
 
@@ -118,11 +118,7 @@ async fn edit(
     body.draft
         .check(&entry)
         .map_err(|e| ApiError::BadRequest("bad_entry", e))?;
-    let before = state
-        .store
-        .knowledge_get(&entry)
-        .await?
-        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    let before = entry_or_404(&state, &entry).await?;
     state
         .store
         .knowledge_update(&entry, &body.draft, state.clock.now_ms())
@@ -141,11 +137,7 @@ async fn set_status(
     status: &str,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     supervisors_only(&agent)?;
-    let before = state
-        .store
-        .knowledge_get(&entry)
-        .await?
-        .ok_or(ApiError::NotFound("knowledge entry"))?;
+    let before = entry_or_404(&state, &entry).await?;
     if status == "published" {
         before
             .draft

@@ -18,8 +18,25 @@ mod reports;
 mod whatsapp;
 
 use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
+
+/// A file to download: its type and the name a browser saves it under.
+pub(crate) fn attachment(content_type: &str, file_name: &str, body: impl IntoResponse) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()

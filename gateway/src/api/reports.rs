@@ -4,8 +4,7 @@
 //! a figure, its drill-down and its CSV always count the same conversations.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -224,14 +223,7 @@ async fn conversations(
 fn csv_response(name: &str, r: &Request, body: Result<String, export::ExportError>) -> Result<Response, ApiError> {
     let body = body.map_err(|e| ApiError::Internal(e.to_string()))?;
     let file = format!("switchyard-{name}-{}-{}.csv", r.period.from, r.period.to);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::attachment("text/csv; charset=utf-8", &file, body))
 }
 
 async fn conversations_csv(
