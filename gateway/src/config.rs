@@ -29,6 +29,36 @@ pub struct Config {
     pub ack_templates: Vec<AckTemplate>,
     /// Replies agents insert by typing `/keyword` in the inbox; built-in ones when empty.
     pub canned_replies: Vec<CannedReply>,
+    pub reports: ReportsConfig,
+}
+
+/// The weekly summary mail: last week's figures against the week before.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    /// Who gets it (needs `[email]`); none: no mail.
+    pub weekly_recipients: Vec<String>,
+    /// The day it leaves, in the reporting calendar's time zone (`monday`…`sunday`).
+    pub weekly_day: String,
+    /// The hour it leaves that day (0–23).
+    pub weekly_hour: u32,
+    /// `fr` or `en`.
+    pub language: String,
+    /// The inbox's address as supervisors open it, linked from the mail
+    /// (e.g. `https://support.example.com/inbox`); empty: no link.
+    pub inbox_url: String,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            weekly_recipients: Vec::new(),
+            weekly_day: "monday".into(),
+            weekly_hour: 7,
+            language: "en".into(),
+            inbox_url: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -38,7 +38,51 @@ pub struct Gateway {
     committer: tokio::task::JoinHandle<()>,
 }
 
+/// The SMTP transport of `[email]`.
+fn smtp_client(e: &crate::config::EmailConfig) -> anyhow::Result<SmtpClient> {
+    SmtpClient::new(&SmtpSettings {
+        host: e.smtp.host.clone(),
+        port: e.smtp.port,
+        security: email::security(e.smtp.security),
+        user: e.smtp.user.clone(),
+        password: e.smtp.password.expose().to_string(),
+        timeout: Duration::from_secs(e.smtp.timeout_secs.max(1)),
+        pool_size: e.smtp.pool_size,
+    })
+    .context("SMTP transport")
+}
+
 impl Gateway {
+    /// The weekly summary mailer, when `[reports] weekly_recipients` and `[email]` are set.
+    pub fn weekly_mailer(&self) -> anyhow::Result<Option<crate::reports::mailer::WeeklyMailer>> {
+        let config = &self.state.config;
+        let r = &config.reports;
+        if r.weekly_recipients.is_empty() {
+            return Ok(None);
+        }
+        if !config.email.enabled {
+            anyhow::bail!("reports.weekly_recipients needs [email] enabled to send the summary");
+        }
+        let day = crate::reports::weekly::weekday(&r.weekly_day)
+            .with_context(|| format!("reports.weekly_day {:?}: use monday … sunday", r.weekly_day))?;
+        Ok(Some(crate::reports::mailer::WeeklyMailer {
+            store: self.state.store.clone(),
+            smtp: smtp_client(&config.email)?,
+            from: channels::Participant {
+                address: config.email.address.trim().to_lowercase(),
+                name: Some(config.email.display_name.clone()).filter(|n| !n.is_empty()),
+            },
+            recipients: r.weekly_recipients.clone(),
+            day,
+            hour: r.weekly_hour.min(23),
+            language: r.language.clone(),
+            inbox_url: r.inbox_url.clone(),
+            sla: self.state.sla.clone(),
+            retry: config.outbox.clone(),
+            clock: self.state.clock.clone(),
+        }))
+    }
+
     /// Opens the store (running migrations) and starts the committer.
     pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Gateway> {
         let data_dir = &config.server.data_dir;
@@ -173,16 +217,7 @@ impl Gateway {
         };
         if config.email.enabled {
             let e = &config.email;
-            let smtp = SmtpClient::new(&SmtpSettings {
-                host: e.smtp.host.clone(),
-                port: e.smtp.port,
-                security: email::security(e.smtp.security),
-                user: e.smtp.user.clone(),
-                password: e.smtp.password.expose().to_string(),
-                timeout: Duration::from_secs(e.smtp.timeout_secs.max(1)),
-                pool_size: e.smtp.pool_size,
-            })
-            .context("SMTP transport")?;
+            let smtp = smtp_client(e)?;
             if e.address.is_empty() {
                 anyhow::bail!("email.address (the SAV address replies come from) must be set when email is enabled");
             }
@@ -402,6 +437,9 @@ impl Gateway {
             .media_worker()
             .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
         let sweeper = tokio::spawn(self.upload_sweeper().run(self.state.shutdown.clone()));
+        let weekly = self
+            .weekly_mailer()?
+            .map(|m| tokio::spawn(m.run(self.state.shutdown.clone())));
         let readers: Vec<_> = self
             .mailbox_readers()
             .into_iter()
@@ -438,6 +476,9 @@ impl Gateway {
         let _ = tokio::time::timeout(Duration::from_secs(10), sla_worker).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), assigner).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), sweeper).await;
+        if let Some(weekly) = weekly {
+            let _ = tokio::time::timeout(Duration::from_secs(10), weekly).await;
+        }
         if let Some(journal) = journal {
             let _ = tokio::time::timeout(Duration::from_secs(10), journal).await;
         }

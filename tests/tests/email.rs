@@ -1065,3 +1065,94 @@ async fn a_validated_intervention_report_is_mailed_in_the_thread_as_a_pdf() -> a
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_weekly_summary_is_mailed_once_when_due_and_retried_when_smtp_fails() -> anyhow::Result<()> {
+    let (_dovecot, sink, dir, mut config) = mail_servers().await?;
+    config.sla = e2e::office_sla_config(dir.path()).sla;
+    config.reports.weekly_recipients = vec!["direction@maker.test".into()];
+    config.reports.weekly_day = "monday".into();
+    config.reports.weekly_hour = 7;
+    config.reports.language = "fr".into();
+    config.reports.inbox_url = "https://support.maker.test/inbox".into();
+    // Tuesday 1 December 2026, 10:00 in Paris: two conversations this week.
+    let clock = Clock::manual(e2e::paris(2026, 12, 1, 10, 0));
+    let gateway = gateway::server::Gateway::start(config, clock.clone()).await?;
+    for (id, from) in [("w1@x", "a@client-plant.test"), ("w2@x", "b@client-plant.test")] {
+        gateway
+            .state
+            .pipeline
+            .submit(e2e::inbound_email(
+                id,
+                from,
+                "Presse",
+                "La presse fait des rebuts depuis ce matin.",
+            ))
+            .await?;
+    }
+    let Some(mailer) = gateway.weekly_mailer()? else {
+        anyhow::bail!("recipients are configured: a mailer runs")
+    };
+    // Started on a Tuesday: last week's summary (23–29 November) is due already.
+    let turn = mailer.tick().await?;
+    assert_eq!((turn.queued.as_deref(), turn.sent), (Some("2026-11-23"), 1));
+
+    // Sunday evening: this week is not over for the mail's purposes yet.
+    clock.advance(e2e::paris(2026, 12, 6, 20, 0) - clock.now_ms());
+    let turn = mailer.tick().await?;
+    assert_eq!((turn.queued, turn.sent), (None, 0));
+
+    // Monday 07:05, but the SMTP server is down: queued once, kept, retried later.
+    clock.advance(e2e::paris(2026, 12, 7, 7, 5) - clock.now_ms());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut down = mailer.clone();
+    down.smtp = channels::email::SmtpClient::new(&channels::email::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: closed,
+        security: channels::email::Security::Plain,
+        user: String::new(),
+        password: String::new(),
+        timeout: std::time::Duration::from_secs(2),
+        pool_size: 1,
+    })?;
+    let turn = down.tick().await?;
+    assert_eq!(
+        (turn.queued.as_deref(), turn.sent, turn.failed),
+        (Some("2026-11-30"), 0, 1)
+    );
+    // Another node (or the same after a restart) queues nothing twice, and waits for the retry time.
+    let turn = mailer.tick().await?;
+    assert_eq!((turn.queued, turn.sent, turn.failed), (None, 0, 0));
+    clock.advance(60_000);
+    let turn = mailer.tick().await?;
+    assert_eq!((turn.queued, turn.sent), (None, 1));
+
+    let summary = sink
+        .wait_for("the weekly summary", |r| {
+            r.rcpt_tos.contains(&"direction@maker.test".to_string())
+                && r.subject().is_some_and(|s| s.contains("2026-11-30"))
+        })
+        .await?;
+    assert_eq!(
+        summary.subject().as_deref(),
+        Some("Switchyard — semaine du 2026-11-30 au 2026-12-06")
+    );
+    let text = summary.text();
+    assert!(text.contains("- Conversations: 2 (avant: 0)"), "{text}");
+    assert!(text.contains("- Sans réponse: 2 (avant: 0)"), "{text}");
+    assert!(text.contains("https://support.maker.test/inbox#reports"), "{text}");
+    assert_eq!(
+        summary.header("Auto-Submitted").as_deref(),
+        Some("auto-generated"),
+        "an automatic mail says so"
+    );
+    let turn = mailer.tick().await?;
+    assert_eq!((turn.queued, turn.sent), (None, 0), "sent once");
+    let weekly = sink
+        .received()
+        .into_iter()
+        .filter(|r| r.rcpt_tos.contains(&"direction@maker.test".to_string()))
+        .count();
+    assert_eq!(weekly, 2, "one mail a week");
+    Ok(())
+}

@@ -20,7 +20,7 @@ pub use normalise::{
     MailPart, Normalised, Options, is_safe_content_id, normalise, sanitize_html, sanitize_html_resolving_cid,
 };
 pub use quote::{Split, cut_html, split_text};
-pub use smtp::{ComposeError, OutgoingFile, OutgoingMail, SendError, SmtpClient, SmtpSettings, compose};
+pub use smtp::{AutoSubmitted, ComposeError, OutgoingFile, OutgoingMail, SendError, SmtpClient, SmtpSettings, compose};
 
 /// Built-in patterns are literals covered by tests: a failure is a bug, not input.
 fn compile(re: &str) -> Regex {

@@ -53,6 +53,17 @@ pub struct OutgoingFile {
     pub bytes: Vec<u8>,
 }
 
+/// The `Auto-Submitted` a mail carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoSubmitted {
+    /// Written by a person.
+    No,
+    /// In answer to a mail (an acknowledgement): `auto-replied`.
+    Replied,
+    /// On a schedule, answering nothing (a weekly summary): `auto-generated`.
+    Generated,
+}
+
 pub struct OutgoingMail<'a> {
     pub from: &'a Participant,
     pub to: &'a [Participant],
@@ -65,8 +76,8 @@ pub struct OutgoingMail<'a> {
     pub in_reply_to: Option<&'a str>,
     /// Oldest first, without brackets.
     pub references: &'a [String],
-    /// Acknowledgements and other automatic mail: `Auto-Submitted: auto-replied`.
-    pub automatic: bool,
+    /// Acknowledgements and other automatic mail say so (RFC 3834).
+    pub automatic: AutoSubmitted,
     /// Our loop header's value, recognised when the mail comes back.
     pub loop_value: &'a str,
 }
@@ -118,8 +129,13 @@ pub fn compose(mail: &OutgoingMail<'_>) -> Result<Message, ComposeError> {
         let chain: Vec<String> = mail.references.iter().map(|r| ids::bracket(r)).collect();
         builder = builder.references(chain.join(" "));
     }
-    if mail.automatic {
-        builder = builder.raw_header(raw_header("Auto-Submitted", "auto-replied"));
+    let auto = match mail.automatic {
+        AutoSubmitted::No => None,
+        AutoSubmitted::Replied => Some("auto-replied"),
+        AutoSubmitted::Generated => Some("auto-generated"),
+    };
+    if let Some(value) = auto {
+        builder = builder.raw_header(raw_header("Auto-Submitted", value));
         builder = builder.raw_header(raw_header("X-Auto-Response-Suppress", "All"));
     }
     builder = builder.raw_header(raw_header(LOOP_HEADER, mail.loop_value));
@@ -214,7 +230,7 @@ mod tests {
             message_id: "sy.9.4@maker.test",
             in_reply_to: Some("b@y"),
             references: &refs,
-            automatic: true,
+            automatic: AutoSubmitted::Replied,
             loop_value: "node-1",
         });
         let Ok(message) = message else {
@@ -251,7 +267,7 @@ mod tests {
                 message_id: "m@x",
                 in_reply_to: None,
                 references: &[],
-                automatic: false,
+                automatic: AutoSubmitted::No,
                 loop_value: "n",
             })
         };

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use channels::Participant;
-use channels::email::{OutgoingFile, OutgoingMail, SmtpClient, compose, subject};
+use channels::email::{AutoSubmitted, OutgoingFile, OutgoingMail, SmtpClient, compose, subject};
 use serde::{Deserialize, Serialize};
 
 use crate::blobs::Blobs;
@@ -162,7 +162,11 @@ impl ChannelSender for EmailSender {
             message_id: &message_id,
             in_reply_to,
             references: &references,
-            automatic,
+            automatic: if automatic {
+                AutoSubmitted::Replied
+            } else {
+                AutoSubmitted::No
+            },
             loop_value: &self.loop_id,
         });
         let mail = match mail {

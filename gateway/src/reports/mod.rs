@@ -6,4 +6,6 @@
 pub mod export;
 pub mod facts;
 pub mod kpi;
+pub mod mailer;
 pub mod period;
+pub mod weekly;

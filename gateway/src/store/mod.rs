@@ -15,6 +15,7 @@ pub mod interventions;
 pub mod journal;
 pub mod keys;
 pub mod knowledge;
+pub mod mailings;
 pub mod messages;
 pub mod outbox;
 pub mod reporting;
