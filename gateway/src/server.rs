@@ -374,6 +374,10 @@ impl Gateway {
             media_wake: wa.media_wake.clone(),
             backlog: wa.backlog.clone(),
             heartbeat: self.state.health.journal.clone(),
+            triage: self.state.triage.clone(),
+            escalation: self.state.escalation.clone(),
+            outbox_wake: self.state.outbox_wake.clone(),
+            assign_wake: self.state.assign_wake.clone(),
         })
     }
 

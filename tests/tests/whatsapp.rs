@@ -1707,3 +1707,78 @@ async fn a_photo_and_a_fault_code_become_a_validated_pdf_report_sent_as_a_docume
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_edit_that_reports_a_stopped_line_raises_the_conversation_and_escalates_it() -> anyhow::Result<()> {
+    let (app, _stub, agent, _dir) = start().await?;
+    let base = app.base();
+    signed(
+        &base,
+        &notification(
+            vec![msg(
+                "wamid.q1",
+                "text",
+                json!({"body": "Bonjour, où trouver la notice de la presse ?"}),
+            )],
+            vec![],
+        ),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(c["conversation"]["priority"], "faq", "{}", c["conversation"]);
+    assert_eq!(c["escalations"].as_array().map(Vec::len), Some(0));
+
+    // The customer corrects the message: the line is stopped.
+    let edit = |id: &str, text: &str| {
+        msg(
+            id,
+            "edit",
+            json!({"original_message_id": "wamid.q1", "message": {"type": "text", "text": {"body": text}}}),
+        )
+    };
+    signed(
+        &base,
+        &notification(
+            vec![edit("wamid.q2", "La ligne 2 est arrêtée, plus rien ne sort, code E17")],
+            vec![],
+        ),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(c["conversation"]["priority"], "critical", "{}", c["conversation"]);
+    assert_eq!(c["verdicts"].as_array().map(Vec::len), Some(2), "both readings kept");
+    assert_eq!(c["verdict"]["fields"]["fault_codes"], json!(["E17"]));
+    let callback = c["escalations"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"] == "callback").cloned())
+        .unwrap_or_default();
+    assert_eq!(callback["phone"], format!("+{CUSTOMER}"), "{}", c["escalations"]);
+    let queues = agent.ok("/api/v1/queues").await?;
+    let critical = queues["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "critical").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        critical["open"], 1,
+        "re-queued where critical conversations wait: {queues}"
+    );
+
+    // A later edit that sounds calmer does not lower it: an agent decides that.
+    signed(
+        &base,
+        &notification(vec![edit("wamid.q3", "Merci, c'est reparti")], vec![]),
+    )
+    .await?;
+    let c = whatsapp_conversation(&agent).await?;
+    assert_eq!(c["conversation"]["priority"], "critical");
+    assert_eq!(c["verdicts"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        c["escalations"]
+            .as_array()
+            .map(|e| e.iter().filter(|e| e["kind"] == "callback").count()),
+        Some(1),
+        "no second callback"
+    );
+    app.stop().await;
+    Ok(())
+}

@@ -24,6 +24,7 @@ use tracing::{debug, error, warn};
 use crate::clock::Clock;
 use crate::config::WhatsappConfig;
 use crate::events::{Event, Events};
+use crate::ids::{ConversationId, MessageId};
 use crate::pipeline::{IngestError, Pipeline};
 use crate::store::whatsapp::{self, Receipt};
 use crate::store::{Store, StoreError};
@@ -131,6 +132,11 @@ pub struct JournalProcessor {
     pub media_wake: Arc<Notify>,
     pub backlog: Backlog,
     pub heartbeat: crate::health::Heartbeat,
+    /// For triaging an edited message again (`revision.rs`).
+    pub triage: Arc<crate::triage_service::TriageService>,
+    pub escalation: crate::escalation::EscalationPolicy,
+    pub outbox_wake: crate::outbox::OutboxWake,
+    pub assign_wake: Arc<Notify>,
 }
 
 /// What one round did.
@@ -291,8 +297,21 @@ impl JournalProcessor {
             whatsapp::set_reaction(&mut tx, &r.target, &r.from, r.emoji.as_deref(), &r.external_id, r.at).await?;
         }
         let mut revised = Vec::new();
+        let mut retriaged = super::revision::Retriaged::default();
+        let retriage = super::revision::Retriage {
+            triage: &self.triage,
+            escalation: &self.escalation,
+            now,
+        };
         for r in &revisions {
             if let Some(changed) = whatsapp::apply_revision(&mut tx, r).await? {
+                if let Some(text) = &r.text {
+                    let (conversation, message) = (ConversationId(changed.0), MessageId(changed.1));
+                    let outcome =
+                        super::revision::retriage_edit(&mut tx, &retriage, conversation, message, text).await?;
+                    retriaged.raised |= outcome.raised;
+                    retriaged.outgoing += outcome.outgoing;
+                }
                 revised.push(changed);
             }
         }
@@ -380,6 +399,12 @@ impl JournalProcessor {
         self.backlog.add(-((ids.len() + aside.len()) as i64));
         for (conversation, _message) in revised {
             self.events.publish(Event::ConversationUpdated { conversation });
+        }
+        if retriaged.outgoing > 0 {
+            self.outbox_wake.notify();
+        }
+        if retriaged.raised {
+            self.assign_wake.notify_one();
         }
         for a in applied {
             self.events.publish(Event::DeliveryUpdated {

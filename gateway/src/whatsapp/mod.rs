@@ -6,6 +6,7 @@ mod journal;
 mod media;
 mod pacer;
 pub mod read_marks;
+mod revision;
 mod sender;
 mod webhook;
 
