@@ -1469,6 +1469,13 @@ async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyh
         "{}",
         notes[0]
     );
+    // In the escalation panel: one call, its outcome and length, whatever the replays.
+    let calls = c["calls"].as_array().cloned().unwrap_or_default();
+    assert_eq!(calls.len(), 1, "{}", c["calls"]);
+    assert_eq!(calls[0]["call_id"], "wacid.1");
+    assert_eq!(calls[0]["direction"], "from_customer");
+    assert_eq!(calls[0]["status"], "completed");
+    assert_eq!(calls[0]["duration_secs"], 192);
     let who = &c["whatsapp"]["customer"];
     assert_eq!(who["bsuid"], "FR.444", "{who}");
     assert_eq!(who["username"], "@jean-luc");

@@ -106,6 +106,11 @@ async fn open(
     let reactions = state.store.reactions(id).await?;
     let participants = state.store.participants(id).await?;
     let escalations = state.store.escalations_of(id).await?;
+    let calls = if conversation.channel == "whatsapp" {
+        state.store.whatsapp_calls(id).await?
+    } else {
+        Vec::new()
+    };
     let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
     Ok(Json(json!({
         "conversation": conversation,
@@ -123,6 +128,8 @@ async fn open(
         "sla": sla,
         // Callback tasks (number, slot, outcome) and video rooms.
         "escalations": escalations,
+        // WhatsApp calls with the customer: direction, status, duration.
+        "calls": calls,
     })))
 }
 

@@ -252,7 +252,55 @@ pub async fn record_call(
         },
     )
     .await?;
+    // The call as one row: its first event opens it, the next ones update it.
+    let status = if call.status.is_empty() {
+        if call.event == "connect" {
+            "ringing".to_string()
+        } else {
+            call.event.to_lowercase()
+        }
+    } else {
+        call.status.to_lowercase()
+    };
+    sqlx::query(
+        "INSERT INTO whatsapp_calls (call_id, conversation_id, direction, status, duration_secs, started_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (call_id) DO UPDATE SET status = excluded.status, \
+         duration_secs = COALESCE(excluded.duration_secs, whatsapp_calls.duration_secs), updated_at = excluded.updated_at",
+    )
+    .bind(&call.id)
+    .bind(conversation)
+    .bind(if call.direction.eq_ignore_ascii_case("BUSINESS_INITIATED") { "to_customer" } else { "from_customer" })
+    .bind(&status)
+    .bind(call.duration_secs)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
     Ok(Some((conversation, message.0)))
+}
+
+/// A WhatsApp call as the escalation panel shows it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct CallRow {
+    pub call_id: String,
+    /// `from_customer` or `to_customer`.
+    pub direction: String,
+    pub status: String,
+    pub duration_secs: Option<i64>,
+    pub started_at: i64,
+    pub updated_at: i64,
+}
+
+impl super::Store {
+    /// The WhatsApp calls of a conversation, oldest first.
+    pub async fn whatsapp_calls(&self, conversation: ConversationId) -> Result<Vec<CallRow>> {
+        Ok(sqlx::query_as(
+            "SELECT call_id, direction, status, duration_secs, started_at, updated_at FROM whatsapp_calls \
+             WHERE conversation_id = $1 ORDER BY started_at, call_id",
+        )
+        .bind(conversation.0)
+        .fetch_all(self.reader())
+        .await?)
+    }
 }
 
 /// A message the business sent from the WhatsApp Business app: stored in the

@@ -276,9 +276,10 @@ export class ConversationView {
           (p.name ? p.name + " " : "") + "<" + p.address + "> ", h("span", { class: "muted" }, p.role))))));
     }
 
-    if (d.escalations && d.escalations.length) {
+    const calls = d.calls || [];
+    if ((d.escalations && d.escalations.length) || calls.length) {
       side.append(h("section", { class: "escalations" }, h("h3", {}, "Escalations"),
-        h("ul", {}, d.escalations.map((e) => this.escalation(e)))));
+        h("ul", {}, (d.escalations || []).map((e) => this.escalation(e)), calls.map((c) => call(c)))));
     }
   }
 
@@ -357,6 +358,15 @@ export class ConversationView {
     this.refresh();
     this.ctx.onChanged();
   }
+}
+
+/** A WhatsApp call with the customer, beside the escalations. */
+function call(c) {
+  const who = c.direction === "to_customer" ? "call to the customer" : "call from the customer";
+  const length = c.duration_secs != null ? " · " + Math.floor(c.duration_secs / 60) + " min " + (c.duration_secs % 60) + " s" : "";
+  return h("li", { class: "call", dataset: { kind: "call", status: c.status } },
+    icon("whatsapp", "WhatsApp"), " WhatsApp " + who + " · " + c.status + length,
+    h("div", { class: "muted" }, clock(c.started_at)));
 }
 
 function slaRemaining(sla) {
