@@ -35,6 +35,20 @@ pub enum Event {
         kind: String,
         due_at: i64,
     },
+    /// A channel account needs an admin (a WhatsApp ban, a violation, a
+    /// quality drop): shown to supervisors and admins only.
+    ChannelAlert {
+        channel: String,
+        title: String,
+        endpoint: String,
+    },
+}
+
+impl Event {
+    /// Whether an agent without supervisor rights receives it.
+    pub fn for_agents(&self) -> bool {
+        !matches!(self, Event::ChannelAlert { .. })
+    }
 }
 
 #[derive(Clone)]

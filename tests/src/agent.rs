@@ -105,6 +105,18 @@ impl AgentClient {
         })
     }
 
+    /// The live events websocket of this session.
+    pub async fn events(&self) -> anyhow::Result<EventSocket> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url: reqwest::Url = self.base.parse()?;
+        let cookies = reqwest::cookie::CookieStore::cookies(self.jar.as_ref(), &url)
+            .and_then(|c| c.to_str().ok().map(str::to_string))
+            .unwrap_or_default();
+        let mut request = format!("{}/api/v1/events", self.base.replace("http://", "ws://")).into_client_request()?;
+        request.headers_mut().insert("cookie", cookies.parse()?);
+        Ok(tokio_tungstenite::connect_async(request).await?.0)
+    }
+
     /// Creates an account (the caller must be an admin).
     pub async fn create_agent(&self, username: &str, name: &str, password: &str, role: &str) -> anyhow::Result<()> {
         let (status, body) = self
@@ -117,6 +129,29 @@ impl AgentClient {
             bail!("creating {username}: {status} {body}");
         }
         Ok(())
+    }
+}
+
+pub type EventSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next live event whose `type` is one of `types` (10 s at most), skipping others.
+pub async fn next_event(socket: &mut EventSocket, types: &[&str]) -> anyhow::Result<Value> {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .with_context(|| format!("no {types:?} event within 10 s"))?;
+        let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = frame else {
+            if frame.is_none() {
+                bail!("the events socket closed");
+            }
+            continue;
+        };
+        let event: Value = serde_json::from_str(&text)?;
+        if types.iter().any(|t| event["type"] == *t) {
+            return Ok(event);
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use gateway::config::{Config, Secret};
 use gateway::server::Gateway;
 use tokio::sync::oneshot;
 
-pub use agent::{AgentClient, Download};
+pub use agent::{AgentClient, Download, EventSocket, next_event};
 pub use child::ChildServer;
 pub use visitor::Visitor;
 

@@ -10,7 +10,6 @@ use gateway::config::Secret;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_e2e-switchyard");
 
@@ -86,19 +85,6 @@ async fn create_agent(admin: &AgentClient, username: &str, role: &str) -> anyhow
         .await?;
     anyhow::ensure!(status == 200, "creating {username}: {status} {body}");
     Ok((body["id"].as_i64().unwrap_or_default(), password))
-}
-
-async fn events_socket(
-    agent: &AgentClient,
-    base: &str,
-) -> anyhow::Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>> {
-    let url: reqwest::Url = base.parse()?;
-    let cookies = reqwest::cookie::CookieStore::cookies(agent.jar.as_ref(), &url)
-        .and_then(|c| c.to_str().ok().map(str::to_string))
-        .unwrap_or_default();
-    let mut request = format!("{}/api/v1/events", base.replace("http://", "ws://")).into_client_request()?;
-    request.headers_mut().insert("cookie", cookies.parse()?);
-    Ok(tokio_tungstenite::connect_async(request).await?.0)
 }
 
 /// The close code the server ends the socket with (None: it stayed open for 10 s).
@@ -356,7 +342,7 @@ async fn sessions_end_on_password_change_logout_and_disable() -> anyhow::Result<
     let (bob_id, password) = create_agent(&admin, "bob", "agent").await?;
     let laptop = AgentClient::login(&base, "bob", &password).await?;
     let stolen = AgentClient::login(&base, "bob", &password).await?;
-    let mut stolen_events = events_socket(&stolen, &base).await?;
+    let mut stolen_events = stolen.events().await?;
 
     // A password change ends every other session, and their sockets, at once.
     let (status, body) = laptop
@@ -372,13 +358,13 @@ async fn sessions_end_on_password_change_logout_and_disable() -> anyhow::Result<
     assert_eq!(laptop.get("/api/v1/me").await?.0, 200, "the one that changed it stays");
 
     // Logout closes that session's socket.
-    let mut laptop_events = events_socket(&laptop, &base).await?;
+    let mut laptop_events = laptop.events().await?;
     assert_eq!(laptop.post("/api/v1/auth/logout", json!({})).await?.0, 200);
     assert_eq!(close_code(&mut laptop_events).await, Some(4401));
 
     // An admin disables the account: sessions end, no new login.
     let tablet = AgentClient::login(&base, "bob", "bob-new-password-2").await?;
-    let mut tablet_events = events_socket(&tablet, &base).await?;
+    let mut tablet_events = tablet.events().await?;
     let (status, body) = admin
         .post(&format!("/api/v1/agents/{bob_id}/disable"), json!({}))
         .await?;

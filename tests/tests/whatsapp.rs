@@ -1450,10 +1450,29 @@ async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyh
                    "timestamp": now_secs().to_string(), "status": "COMPLETED", "duration": 192}]}}]}]});
     signed(&base, calls.to_string().as_bytes()).await?;
     signed(&base, calls.to_string().as_bytes()).await?;
+    // Watching live: the admin, and an agent without supervisor rights.
+    agent.create_agent("marie", "Marie", "a-long-password", "agent").await?;
+    let marie = AgentClient::login(&base, "marie", "a-long-password").await?;
+    let mut admin_live = agent.events().await?;
+    let mut agent_live = marie.events().await?;
     let ban = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "account_update",
         "value": {"event": "ACCOUNT_VIOLATION", "violation_info": {"violation_type": "SCAM"}}}]}]});
     signed(&base, ban.to_string().as_bytes()).await?;
     settled(&base).await?;
+    let alert = e2e::next_event(&mut admin_live, &["channel_alert"]).await?;
+    assert_eq!(alert["channel"], "whatsapp");
+    assert_eq!(alert["title"], "account_update: ACCOUNT_VIOLATION");
+    // The agent's socket goes on with conversation events, and never had the alert before them.
+    signed(
+        &base,
+        &from_user("FR.444", Some(CUSTOMER), "Jean-Luc", "wamid.k2", "Toujours là ?"),
+    )
+    .await?;
+    let next = e2e::next_event(&mut agent_live, &["channel_alert", "message_added"]).await?;
+    assert_eq!(
+        next["type"], "message_added",
+        "agents do not get account alerts: {next}"
+    );
 
     let c = whatsapp_conversation(&agent).await?;
     let notes: Vec<&Value> = c["messages"]

@@ -190,6 +190,9 @@ pub struct Notification {
     pub number_changes: Vec<NumberChange>,
     /// Value-level errors and anything this code could not read.
     pub errors: Vec<ValueError>,
+    /// Account and number events an admin must act on (a ban, a violation, a
+    /// quality drop, a partner removed); also in `errors`, for the record.
+    pub account_alerts: Vec<ValueError>,
     /// Webhook fields recorded, not applied.
     pub information: Vec<Information>,
 }
@@ -321,12 +324,14 @@ pub fn parse_notification(raw: &[u8]) -> Result<Notification, NotificationError>
                 ];
                 if SERIOUS.contains(&event.as_str()) {
                     // Bans, violations, quality drops, a partner removed: an admin must act.
-                    out.errors.push(ValueError {
+                    let alert = ValueError {
                         endpoint: endpoint.clone(),
                         code: None,
                         title: format!("{field}: {event}"),
                         details: value.to_string().chars().take(2000).collect(),
-                    });
+                    };
+                    out.account_alerts.push(alert.clone());
+                    out.errors.push(alert);
                     continue;
                 }
             }

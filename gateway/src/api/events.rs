@@ -76,6 +76,7 @@ async fn forward(
             }
             event = events.recv() => {
                 let text = match event {
+                    Ok(event) if !event.for_agents() && !agent.is_supervisor() => continue,
                     Ok(event) => serde_json::to_string(&event).unwrap_or_default(),
                     // Missed events: the screen reloads its lists.
                     Err(RecvError::Lagged(n)) => format!(r#"{{"type":"resync","missed":{n}}}"#),

@@ -182,6 +182,7 @@ impl JournalProcessor {
         let mut calls = Vec::new();
         let mut number_changes = Vec::new();
         let mut information = Vec::new();
+        let mut alerts = Vec::new();
         for (id, key, n) in notifications {
             let Notification {
                 messages: m,
@@ -194,8 +195,10 @@ impl JournalProcessor {
                 calls: c,
                 number_changes: nc,
                 errors: e,
+                account_alerts: a,
                 information: i,
             } = n;
+            alerts.extend(a);
             messages.extend(m.into_iter().map(|m| (id, m)));
             reactions.extend(r);
             statuses.extend(s);
@@ -402,6 +405,14 @@ impl JournalProcessor {
         }
         if retriaged.outgoing > 0 {
             self.outbox_wake.notify();
+        }
+        // Recorded above as channel errors; told to the admins watching now.
+        for a in alerts {
+            self.events.publish(Event::ChannelAlert {
+                channel: "whatsapp".into(),
+                title: a.title,
+                endpoint: a.endpoint,
+            });
         }
         if retriaged.raised {
             self.assign_wake.notify_one();

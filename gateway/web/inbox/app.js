@@ -3,7 +3,7 @@
 // or a new login comes back to the same place.
 
 import { api, login, currentAgent, whenExpired } from "./api.js";
-import { toast } from "./dom.js";
+import { h, toast } from "./dom.js";
 import { connectLive } from "./live.js";
 import { renderQueues, sortQueues } from "./queues.js";
 import { renderList } from "./list.js";
@@ -279,8 +279,22 @@ function onEvent(event) {
     clearTimeout(conversationTimer);
     conversationTimer = setTimeout(() => conversation.refresh(), 100);
   }
+  if (event.type === "channel_alert") showChannelAlert(event);
   if (event.type === "conversation_created" && event.priority === "critical") alertCritical(event);
   if (event.type === "sla_breached") alertCritical(event);
+}
+
+// A channel account needs an admin (supervisors and admins get these only):
+// a banner that stays until dismissed; the details are in the channel errors.
+function showChannelAlert(event) {
+  const box = $("alerts");
+  const text = (event.channel === "whatsapp" ? "WhatsApp account: " : event.channel + ": ") + event.title +
+    (event.endpoint ? " (number " + event.endpoint + ")" : "") + " — details in GET /api/v1/admin/channel-errors.";
+  const item = h("p", { class: "channel-alert" }, text, " ",
+    h("button", { type: "button", class: "ghost", onclick: () => { item.remove(); box.hidden = !box.childElementCount; } }, "Dismiss"));
+  box.append(item);
+  box.hidden = false;
+  alertCritical({ type: "sla_breached", conversation: "" });
 }
 
 // A short two-tone chime through Web Audio (no sound file to ship), and a
