@@ -1,7 +1,8 @@
 //! Capitalisation end to end: a resolved case's validated report becomes a
 //! draft knowledge entry without the customer's details, a supervisor edits
 //! and publishes it, and the next customer who asks in other words gets that
-//! answer at once — and after a restart; its reuse is counted.
+//! answer at once — and after a restart; its reuse is counted. The same
+//! statements (report versions, entries, the weekly mail queue) on PostgreSQL.
 
 use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with, test_config};
 use gateway::clock::Clock;
@@ -203,4 +204,88 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
     assert_eq!(tickets, [format!("SY-{after}"), format!("SY-{again}")]);
     app.stop().await;
     Ok(())
+}
+
+/// The same statements on PostgreSQL: report versions, knowledge entries and
+/// their publication, the weekly mail queue.
+#[tokio::test]
+async fn reports_knowledge_and_mailings_on_postgres() -> anyhow::Result<()> {
+    let (app, db) = e2e::spawn_app_pg().await?;
+    let outcome = async {
+        let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+        let case = mail(
+            &app,
+            "pg1@x",
+            "jean.dupont@laiterie-test.fr",
+            "Convoyeur 4",
+            "Bonjour,\nle convoyeur 4 s'arrête plusieurs fois par jour, code W12.",
+        )
+        .await?;
+        let proposed = admin.ok(&format!("/api/v1/conversations/{case}/report")).await?;
+        let mut content = proposed["report"]["content"].clone();
+        content["result"] = json!(format!("{ANSWER}."));
+        let (status, body) = admin
+            .post(
+                &format!("/api/v1/conversations/{case}/report"),
+                json!({"content": content, "version": 0}),
+            )
+            .await?;
+        anyhow::ensure!(status == 200, "{body}");
+        let (status, _) = admin
+            .post(
+                &format!("/api/v1/conversations/{case}/report"),
+                json!({"content": content, "version": 0}),
+            )
+            .await?;
+        anyhow::ensure!(status == 409, "a stale save is refused on PostgreSQL too");
+        let (status, body) = admin
+            .post(
+                &format!("/api/v1/conversations/{case}/report/validate"),
+                json!({"content": content, "version": 1}),
+            )
+            .await?;
+        anyhow::ensure!(
+            status == 200 && body["report"]["validated_by"] == "Administrator",
+            "{body}"
+        );
+        let versions = admin
+            .ok(&format!("/api/v1/conversations/{case}/report/versions"))
+            .await?;
+        anyhow::ensure!(versions["versions"].as_array().map(Vec::len) == Some(2), "{versions}");
+        let (status, body) = admin
+            .post(&format!("/api/v1/conversations/{case}/report/knowledge"), json!({}))
+            .await?;
+        anyhow::ensure!(status == 200, "{body}");
+        let id = body["entry"]["id"].as_str().unwrap_or_default().to_string();
+        let (status, body) = admin
+            .post(&format!("/api/v1/knowledge/{id}/publish"), json!({}))
+            .await?;
+        anyhow::ensure!(status == 200 && body["entry"]["status"] == "published", "{body}");
+        let kpis = admin.ok("/api/v1/reports/kpis?days=2").await?;
+        anyhow::ensure!(kpis["kpis"]["volume"] == 1, "{kpis}");
+        let store = &app.state.store;
+        anyhow::ensure!(
+            store
+                .mailing_queue("2026-11-30", &["a@b.c".into()], "s", "b", 1)
+                .await?
+        );
+        anyhow::ensure!(
+            !store
+                .mailing_queue("2026-11-30", &["a@b.c".into()], "s", "b", 2)
+                .await?,
+            "once a week"
+        );
+        anyhow::ensure!(store.mailings_due(5).await?.len() == 1);
+        store
+            .mailing_record("2026-11-30", Err(("down".into(), Some(100))), 5)
+            .await?;
+        anyhow::ensure!(store.mailings_due(50).await?.is_empty(), "waits for its retry time");
+        store.mailing_record("2026-11-30", Ok(()), 100).await?;
+        anyhow::ensure!(store.mailings_due(1_000).await?.is_empty(), "sent");
+        anyhow::Ok(())
+    }
+    .await;
+    app.stop().await;
+    db.drop_database().await?;
+    outcome
 }
