@@ -204,6 +204,17 @@ mod tests {
     }
 
     #[test]
+    fn characters_the_font_lacks_do_not_stop_the_document() {
+        let blocks = vec![
+            Block::Title("Rapport — SY-2 🔥".into()),
+            Block::Section("Symptôme", "机器停止 — Maschine steht still 🛑 \u{200b}\u{0}".into()),
+        ];
+        let pdf = render(&blocks, "SY-2 🔥").unwrap_or_else(|e| panic!("{e}"));
+        let parsed = lopdf::Document::load_mem(&pdf).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.get_pages().len(), 1);
+    }
+
+    #[test]
     fn a_long_report_is_a_pdf_of_several_pages() {
         let blocks = vec![
             Block::Title("Rapport d'intervention — SY-1".into()),
