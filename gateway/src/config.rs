@@ -619,7 +619,8 @@ pub struct SlaConfig {
     pub check_secs: u64,
     /// A running timer is "at risk" once less than this share of its budget is left.
     pub at_risk_ratio: f64,
-    /// POSTed a JSON notice of every breach, for the supervisor (retried through the outbox).
+    /// POSTed a JSON notice of every breach (retried through the outbox) and of every
+    /// channel account alert (a WhatsApp ban, violation, quality drop; retried as a notice).
     pub supervisor_webhook: String,
 }
 

@@ -17,6 +17,7 @@ pub mod health;
 pub mod ids;
 pub mod intervention;
 pub mod listener;
+pub mod notices;
 pub mod outbox;
 pub mod pipeline;
 pub mod reports;

@@ -53,7 +53,7 @@ fn smtp_client(e: &crate::config::EmailConfig) -> anyhow::Result<SmtpClient> {
 }
 
 impl Gateway {
-    /// The weekly summary mailer, when `[reports] weekly_recipients` and `[email]` are set.
+    /// The weekly summary, when `[reports] weekly_recipients` and `[email]` are set.
     pub fn weekly_mailer(&self) -> anyhow::Result<Option<crate::reports::mailer::WeeklyMailer>> {
         let config = &self.state.config;
         let r = &config.reports;
@@ -67,20 +67,41 @@ impl Gateway {
             .with_context(|| format!("reports.weekly_day {:?}: use monday … sunday", r.weekly_day))?;
         Ok(Some(crate::reports::mailer::WeeklyMailer {
             store: self.state.store.clone(),
-            smtp: smtp_client(&config.email)?,
-            from: channels::Participant {
-                address: config.email.address.trim().to_lowercase(),
-                name: Some(config.email.display_name.clone()).filter(|n| !n.is_empty()),
-            },
             recipients: r.weekly_recipients.clone(),
             day,
             hour: r.weekly_hour.min(23),
             language: r.language.clone(),
             inbox_url: r.inbox_url.clone(),
             sla: self.state.sla.clone(),
+            clock: self.state.clock.clone(),
+            notices: self.state.notice_wake.clone(),
+        }))
+    }
+
+    /// Delivers the notices that belong to no conversation (weekly mail, supervisor webhook).
+    pub fn notice_worker(&self) -> anyhow::Result<crate::notices::NoticeWorker> {
+        let config = &self.state.config;
+        let smtp = if config.email.enabled {
+            let from = channels::Participant {
+                address: config.email.address.trim().to_lowercase(),
+                name: Some(config.email.display_name.clone()).filter(|n| !n.is_empty()),
+            };
+            Some((smtp_client(&config.email)?, from))
+        } else {
+            None
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.escalation.webhook_timeout_secs.max(1)))
+            .build()
+            .context("webhook client")?;
+        Ok(crate::notices::NoticeWorker {
+            store: self.state.store.clone(),
+            smtp,
+            http,
             retry: config.outbox.clone(),
             clock: self.state.clock.clone(),
-        }))
+            wake: self.state.notice_wake.clone(),
+        })
     }
 
     /// Opens the store (running migrations) and starts the committer.
@@ -283,6 +304,7 @@ impl Gateway {
             revocations: crate::auth::Revocations::default(),
             sla,
             assign_wake,
+            notice_wake: Arc::new(tokio::sync::Notify::new()),
             escalation,
         };
         Ok(Gateway {
@@ -378,6 +400,8 @@ impl Gateway {
             escalation: self.state.escalation.clone(),
             outbox_wake: self.state.outbox_wake.clone(),
             assign_wake: self.state.assign_wake.clone(),
+            supervisor_webhook: self.state.config.sla.supervisor_webhook.clone(),
+            notice_wake: self.state.notice_wake.clone(),
         })
     }
 
@@ -444,6 +468,7 @@ impl Gateway {
         let weekly = self
             .weekly_mailer()?
             .map(|m| tokio::spawn(m.run(self.state.shutdown.clone())));
+        let notices = tokio::spawn(self.notice_worker()?.run(self.state.shutdown.clone()));
         let readers: Vec<_> = self
             .mailbox_readers()
             .into_iter()
@@ -483,6 +508,7 @@ impl Gateway {
         if let Some(weekly) = weekly {
             let _ = tokio::time::timeout(Duration::from_secs(10), weekly).await;
         }
+        let _ = tokio::time::timeout(Duration::from_secs(10), notices).await;
         if let Some(journal) = journal {
             let _ = tokio::time::timeout(Duration::from_secs(10), journal).await;
         }

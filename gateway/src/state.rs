@@ -43,6 +43,8 @@ pub struct AppState {
     pub sla: Arc<crate::sla::SlaPolicies>,
     /// Wakes the assigner (an agent came online, capacity freed).
     pub assign_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the worker of notices that belong to no conversation.
+    pub notice_wake: Arc<tokio::sync::Notify>,
     pub escalation: crate::escalation::EscalationPolicy,
 }
 

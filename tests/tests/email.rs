@@ -1093,39 +1093,40 @@ async fn the_weekly_summary_is_mailed_once_when_due_and_retried_when_smtp_fails(
     let Some(mailer) = gateway.weekly_mailer()? else {
         anyhow::bail!("recipients are configured: a mailer runs")
     };
+    let notices = gateway.notice_worker()?;
     // Started on a Tuesday: last week's summary (23–29 November) is due already.
-    let turn = mailer.tick().await?;
-    assert_eq!((turn.queued.as_deref(), turn.sent), (Some("2026-11-23"), 1));
+    assert_eq!(mailer.tick().await?.as_deref(), Some("2026-11-23"));
+    assert_eq!(notices.deliver_due().await?.sent, 1);
 
     // Sunday evening: this week is not over for the mail's purposes yet.
     clock.advance(e2e::paris(2026, 12, 6, 20, 0) - clock.now_ms());
-    let turn = mailer.tick().await?;
-    assert_eq!((turn.queued, turn.sent), (None, 0));
+    assert_eq!(mailer.tick().await?, None);
 
     // Monday 07:05, but the SMTP server is down: queued once, kept, retried later.
     clock.advance(e2e::paris(2026, 12, 7, 7, 5) - clock.now_ms());
+    assert_eq!(mailer.tick().await?.as_deref(), Some("2026-11-30"));
     let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut down = mailer.clone();
-    down.smtp = channels::email::SmtpClient::new(&channels::email::SmtpSettings {
-        host: "127.0.0.1".into(),
-        port: closed,
-        security: channels::email::Security::Plain,
-        user: String::new(),
-        password: String::new(),
-        timeout: std::time::Duration::from_secs(2),
-        pool_size: 1,
-    })?;
-    let turn = down.tick().await?;
-    assert_eq!(
-        (turn.queued.as_deref(), turn.sent, turn.failed),
-        (Some("2026-11-30"), 0, 1)
-    );
+    let mut down = notices.clone();
+    let from = notices.smtp.as_ref().map(|(_, from)| from.clone()).unwrap_or_default();
+    down.smtp = Some((
+        channels::email::SmtpClient::new(&channels::email::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: closed,
+            security: channels::email::Security::Plain,
+            user: String::new(),
+            password: String::new(),
+            timeout: std::time::Duration::from_secs(2),
+            pool_size: 1,
+        })?,
+        from,
+    ));
+    let turn = down.deliver_due().await?;
+    assert_eq!((turn.sent, turn.failed), (0, 1));
     // Another node (or the same after a restart) queues nothing twice, and waits for the retry time.
-    let turn = mailer.tick().await?;
-    assert_eq!((turn.queued, turn.sent, turn.failed), (None, 0, 0));
+    assert_eq!(mailer.tick().await?, None);
+    assert_eq!(notices.deliver_due().await?.sent, 0);
     clock.advance(60_000);
-    let turn = mailer.tick().await?;
-    assert_eq!((turn.queued, turn.sent), (None, 1));
+    assert_eq!(notices.deliver_due().await?.sent, 1);
 
     let summary = sink
         .wait_for("the weekly summary", |r| {
@@ -1146,8 +1147,8 @@ async fn the_weekly_summary_is_mailed_once_when_due_and_retried_when_smtp_fails(
         Some("auto-generated"),
         "an automatic mail says so"
     );
-    let turn = mailer.tick().await?;
-    assert_eq!((turn.queued, turn.sent), (None, 0), "sent once");
+    assert_eq!(mailer.tick().await?, None, "queued once");
+    assert_eq!(notices.deliver_due().await?.sent, 0, "sent once");
     let weekly = sink
         .received()
         .into_iter()

@@ -5,11 +5,8 @@
 //! out of hours; the agent records the call's outcome. The same during
 //! business hours notifies nobody. An agent escalates an important one in one action.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Json;
-use axum::routing::post;
 use chrono::TimeZone;
 use e2e::graph_stub::{GraphStub, TOKEN};
 use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with, test_config};
@@ -31,27 +28,9 @@ fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
 }
 
 /// A local on-call endpoint that records what it is sent.
-async fn on_call_server() -> anyhow::Result<(String, Arc<Mutex<Vec<Value>>>)> {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let store = received.clone();
-    let app = axum::Router::new().route(
-        "/oncall",
-        post(move |Json(body): Json<Value>| {
-            let store = store.clone();
-            async move {
-                if let Ok(mut r) = store.lock() {
-                    r.push(body);
-                }
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/oncall", listener.local_addr()?);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((url, received))
+async fn on_call_server() -> anyhow::Result<(String, e2e::webhook::WebhookReceiver)> {
+    let receiver = e2e::webhook::WebhookReceiver::start().await?;
+    Ok((receiver.url.clone(), receiver))
 }
 
 fn config(dir: &std::path::Path, stub: &GraphStub, on_call: &str) -> Config {
@@ -165,10 +144,7 @@ async fn a_critical_whatsapp_message_out_of_hours_escalates_end_to_end() -> anyh
     .await?;
     assert_eq!(sent["to"], "33612345678");
     // Out of hours: the on-call webhook got the summary.
-    let call = eventually("the on-call webhook", || {
-        calls.lock().ok().and_then(|c| c.first().cloned())
-    })
-    .await?;
+    let call = eventually("the on-call webhook", || calls.received().first().cloned()).await?;
     assert_eq!(call["event"], "critical_out_of_hours");
     assert_eq!(call["callback_number"], "+33612345678");
     assert_eq!(call["fault_codes"], json!(["E17"]));
@@ -251,11 +227,7 @@ async fn a_critical_whatsapp_message_out_of_hours_escalates_end_to_end() -> anyh
             .find(|s| s["text"]["body"].as_str().is_some_and(|b| b.contains(&room2)))
     })
     .await?;
-    assert_eq!(
-        calls.lock().map(|c| c.len()).unwrap_or_default(),
-        1,
-        "in hours: no on-call"
-    );
+    assert_eq!(calls.received().len(), 1, "in hours: no on-call");
     app.stop().await;
     Ok(())
 }

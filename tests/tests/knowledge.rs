@@ -2,7 +2,7 @@
 //! draft knowledge entry without the customer's details, a supervisor edits
 //! and publishes it, and the next customer who asks in other words gets that
 //! answer at once — and after a restart; its reuse is counted. The same
-//! statements (report versions, entries, the weekly mail queue) on PostgreSQL.
+//! statements (report versions, entries, the notice queue) on PostgreSQL.
 
 use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with, test_config};
 use gateway::clock::Clock;
@@ -209,7 +209,7 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
 /// The same statements on PostgreSQL: report versions, knowledge entries and
 /// their publication, the weekly mail queue.
 #[tokio::test]
-async fn reports_knowledge_and_mailings_on_postgres() -> anyhow::Result<()> {
+async fn reports_knowledge_and_notices_on_postgres() -> anyhow::Result<()> {
     let (app, db) = e2e::spawn_app_pg().await?;
     let outcome = async {
         let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
@@ -264,24 +264,23 @@ async fn reports_knowledge_and_mailings_on_postgres() -> anyhow::Result<()> {
         let kpis = admin.ok("/api/v1/reports/kpis?days=2").await?;
         anyhow::ensure!(kpis["kpis"]["volume"] == 1, "{kpis}");
         let store = &app.state.store;
-        anyhow::ensure!(
-            store
-                .mailing_queue("2026-11-30", &["a@b.c".into()], "s", "b", 1)
-                .await?
-        );
-        anyhow::ensure!(
-            !store
-                .mailing_queue("2026-11-30", &["a@b.c".into()], "s", "b", 2)
-                .await?,
-            "once a week"
-        );
-        anyhow::ensure!(store.mailings_due(5).await?.len() == 1);
+        let notice = |now| gateway::store::notices::NewNotice {
+            key: "weekly:2026-11-30",
+            kind: gateway::store::notices::NoticeKind::Mail,
+            target: "[\"a@b.c\"]",
+            subject: "s",
+            body: "b",
+            now,
+        };
+        anyhow::ensure!(store.notice_queue(&notice(1)).await?);
+        anyhow::ensure!(!store.notice_queue(&notice(2)).await?, "once a week");
+        anyhow::ensure!(store.notices_due(5, 10).await?.len() == 1);
         store
-            .mailing_record("2026-11-30", Err(("down".into(), Some(100))), 5)
+            .notice_record("weekly:2026-11-30", Err(("down".into(), Some(100))), 5)
             .await?;
-        anyhow::ensure!(store.mailings_due(50).await?.is_empty(), "waits for its retry time");
-        store.mailing_record("2026-11-30", Ok(()), 100).await?;
-        anyhow::ensure!(store.mailings_due(1_000).await?.is_empty(), "sent");
+        anyhow::ensure!(store.notices_due(50, 10).await?.is_empty(), "waits for its retry time");
+        store.notice_record("weekly:2026-11-30", Ok(()), 100).await?;
+        anyhow::ensure!(store.notices_due(1_000, 10).await?.is_empty(), "sent");
         anyhow::Ok(())
     }
     .await;

@@ -1437,7 +1437,13 @@ async fn paused_templates_and_marketing_to_customers_who_stopped_it_are_refused(
 
 #[tokio::test]
 async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyhow::Result<()> {
-    let (app, _stub, agent, _dir) = start().await?;
+    let stub = GraphStub::start().await?;
+    let supervisors = e2e::webhook::WebhookReceiver::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.sla.supervisor_webhook = supervisors.url.clone();
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
     let base = app.base();
     signed(
         &base,
@@ -1462,6 +1468,16 @@ async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyh
     let alert = e2e::next_event(&mut admin_live, &["channel_alert"]).await?;
     assert_eq!(alert["channel"], "whatsapp");
     assert_eq!(alert["title"], "account_update: ACCOUNT_VIOLATION");
+    // And to the supervisor webhook, once, whatever the redeliveries.
+    signed(&base, ban.to_string().as_bytes()).await?;
+    let posted = supervisors
+        .wait_for("the account alert", |b| b["event"] == "channel_alert")
+        .await?;
+    assert_eq!(posted["title"], "account_update: ACCOUNT_VIOLATION");
+    assert!(
+        posted["details"].as_str().is_some_and(|d| d.contains("SCAM")),
+        "{posted}"
+    );
     // The agent's socket goes on with conversation events, and never had the alert before them.
     signed(
         &base,
@@ -1472,6 +1488,15 @@ async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyh
     assert_eq!(
         next["type"], "message_added",
         "agents do not get account alerts: {next}"
+    );
+    assert_eq!(
+        supervisors
+            .received()
+            .iter()
+            .filter(|b| b["event"] == "channel_alert")
+            .count(),
+        1,
+        "a redelivered body alerts once"
     );
 
     let c = whatsapp_conversation(&agent).await?;

@@ -9,4 +9,4 @@ mod open;
 mod webhook;
 
 pub use open::{Context, EscalationPolicy, Opened, open_for_verdict, request};
-pub use webhook::WebhookSender;
+pub use webhook::{WebhookSender, post_json};

@@ -31,13 +31,18 @@ impl ChannelSender for WebhookSender {
         let Some(url) = payload["url"].as_str() else {
             return Delivery::Permanent("the webhook row names no URL".into());
         };
-        match self.http.post(url).json(&payload["body"]).send().await {
-            Ok(r) if r.status().is_success() => Delivery::Delivered { external_id: None },
-            Ok(r) if r.status().is_client_error() && r.status().as_u16() != 408 && r.status().as_u16() != 429 => {
-                Delivery::Permanent(format!("on-call webhook answered {}", r.status()))
-            }
-            Ok(r) => Delivery::Transient(format!("on-call webhook answered {}", r.status())),
-            Err(e) => Delivery::Transient(format!("on-call webhook: {e}")),
+        post_json(&self.http, url, &payload["body"], "on-call webhook").await
+    }
+}
+
+/// POSTs `body` to `url`: 2xx delivers, 4xx (but 408/429) stops, the rest retries.
+pub async fn post_json(http: &reqwest::Client, url: &str, body: &serde_json::Value, what: &str) -> Delivery {
+    match http.post(url).json(body).send().await {
+        Ok(r) if r.status().is_success() => Delivery::Delivered { external_id: None },
+        Ok(r) if r.status().is_client_error() && r.status().as_u16() != 408 && r.status().as_u16() != 429 => {
+            Delivery::Permanent(format!("{what} answered {}", r.status()))
         }
+        Ok(r) => Delivery::Transient(format!("{what} answered {}", r.status())),
+        Err(e) => Delivery::Transient(format!("{what}: {e}")),
     }
 }

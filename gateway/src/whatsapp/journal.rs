@@ -137,6 +137,9 @@ pub struct JournalProcessor {
     pub escalation: crate::escalation::EscalationPolicy,
     pub outbox_wake: crate::outbox::OutboxWake,
     pub assign_wake: Arc<Notify>,
+    /// Account alerts are POSTed here too (`sla.supervisor_webhook`), when set.
+    pub supervisor_webhook: String,
+    pub notice_wake: Arc<Notify>,
 }
 
 /// What one round did.
@@ -198,7 +201,7 @@ impl JournalProcessor {
                 account_alerts: a,
                 information: i,
             } = n;
-            alerts.extend(a);
+            alerts.extend(a.into_iter().enumerate().map(|(i, a)| (format!("alert:{key}:{i}"), a)));
             messages.extend(m.into_iter().map(|m| (id, m)));
             reactions.extend(r);
             statuses.extend(s);
@@ -390,7 +393,33 @@ impl JournalProcessor {
             )
             .await?;
         }
+        // Account alerts leave for the supervisor webhook once (keyed by body and position).
+        let mut noticed = false;
+        if !self.supervisor_webhook.is_empty() {
+            for (key, a) in &alerts {
+                let body = serde_json::json!({
+                    "event": "channel_alert",
+                    "channel": "whatsapp",
+                    "title": a.title,
+                    "endpoint": a.endpoint,
+                    "details": a.details,
+                })
+                .to_string();
+                let notice = crate::store::notices::NewNotice {
+                    key,
+                    kind: crate::store::notices::NoticeKind::Webhook,
+                    target: &self.supervisor_webhook,
+                    subject: &a.title,
+                    body: &body,
+                    now,
+                };
+                noticed |= crate::store::notices::queue(&mut tx, &notice).await?;
+            }
+        }
         tx.commit().await?;
+        if noticed {
+            self.notice_wake.notify_one();
+        }
         let aside: Vec<i64> = set_aside.iter().map(|(id, _)| *id).collect();
         let ids: Vec<i64> = rows
             .iter()
@@ -407,7 +436,7 @@ impl JournalProcessor {
             self.outbox_wake.notify();
         }
         // Recorded above as channel errors; told to the admins watching now.
-        for a in alerts {
+        for (_, a) in alerts {
             self.events.publish(Event::ChannelAlert {
                 channel: "whatsapp".into(),
                 title: a.title,
