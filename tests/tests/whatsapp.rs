@@ -139,6 +139,15 @@ async fn signed(base: &str, body: &[u8]) -> anyhow::Result<u16> {
     post(base, body, Some(sign(body))).await
 }
 
+/// The customer sends one text message (signed, processed before this returns).
+async fn customer_writes(base: &str, wamid: &str, text: &str) -> anyhow::Result<u16> {
+    signed(
+        base,
+        &notification(vec![msg(wamid, "text", json!({ "body": text }))], vec![]),
+    )
+    .await
+}
+
 async fn whatsapp_conversation(agent: &AgentClient) -> anyhow::Result<Value> {
     let list = agent.ok("/api/v1/conversations?limit=100").await?;
     let id = list["conversations"]
@@ -1210,22 +1219,8 @@ async fn a_critical_message_from_a_customer_without_a_number_asks_for_one_then_o
 async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() -> anyhow::Result<()> {
     let (app, _stub, agent, _dir) = start().await?;
     let base = app.base();
-    signed(
-        &base,
-        &notification(
-            vec![msg("wamid.e1", "text", json!({"body": "Code E-217 sur la ligne 3"}))],
-            vec![],
-        ),
-    )
-    .await?;
-    signed(
-        &base,
-        &notification(
-            vec![msg("wamid.e2", "text", json!({"body": "Mon mot de passe est 1234"}))],
-            vec![],
-        ),
-    )
-    .await?;
+    customer_writes(&base, "wamid.e1", "Code E-217 sur la ligne 3").await?;
+    customer_writes(&base, "wamid.e2", "Mon mot de passe est 1234").await?;
     // The customer corrects the first message and deletes the second (Meta's edit and revoke shapes).
     let edit = msg(
         "wamid.e3",
@@ -1331,18 +1326,7 @@ async fn edits_deletions_forms_and_other_fields_change_what_the_inbox_shows() ->
 async fn what_the_business_writes_from_the_business_app_joins_the_conversation_as_an_answer() -> anyhow::Result<()> {
     let (app, _stub, agent, _dir) = start().await?;
     let base = app.base();
-    signed(
-        &base,
-        &notification(
-            vec![msg(
-                "wamid.q1",
-                "text",
-                json!({"body": "Où est la notice de la P200 ?"}),
-            )],
-            vec![],
-        ),
-    )
-    .await?;
+    customer_writes(&base, "wamid.q1", "Où est la notice de la P200 ?").await?;
     settled(&base).await?;
     let before = whatsapp_conversation(&agent).await?;
     assert!(before["conversation"]["first_response_at"].is_null(), "{before}");
@@ -1380,11 +1364,7 @@ async fn what_the_business_writes_from_the_business_app_joins_the_conversation_a
 async fn paused_templates_and_marketing_to_customers_who_stopped_it_are_refused() -> anyhow::Result<()> {
     let (app, stub, agent, _dir) = start().await?;
     let base = app.base();
-    signed(
-        &base,
-        &notification(vec![msg("wamid.t1", "text", json!({"body": "Bonjour"}))], vec![]),
-    )
-    .await?;
+    customer_writes(&base, "wamid.t1", "Bonjour").await?;
     // Meta pauses the follow-up template (quality), and the customer stops marketing messages.
     let events = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
         {"field": "message_template_status_update", "value": {"event": "PAUSED", "message_template_id": 1,
@@ -1543,11 +1523,7 @@ async fn calls_account_bans_and_the_customers_identity_reach_the_inbox() -> anyh
 async fn a_customer_who_changes_number_keeps_their_conversation_and_is_answered_on_the_new_one() -> anyhow::Result<()> {
     let (app, stub, agent, _dir) = start().await?;
     let base = app.base();
-    signed(
-        &base,
-        &notification(vec![msg("wamid.n1", "text", json!({"body": "Bonjour"}))], vec![]),
-    )
-    .await?;
+    customer_writes(&base, "wamid.n1", "Bonjour").await?;
     let change = msg(
         "wamid.n2",
         "system",
@@ -1763,18 +1739,7 @@ async fn a_photo_and_a_fault_code_become_a_validated_pdf_report_sent_as_a_docume
 async fn an_edit_that_reports_a_stopped_line_raises_the_conversation_and_escalates_it() -> anyhow::Result<()> {
     let (app, _stub, agent, _dir) = start().await?;
     let base = app.base();
-    signed(
-        &base,
-        &notification(
-            vec![msg(
-                "wamid.q1",
-                "text",
-                json!({"body": "Bonjour, où trouver la notice de la presse ?"}),
-            )],
-            vec![],
-        ),
-    )
-    .await?;
+    customer_writes(&base, "wamid.q1", "Bonjour, où trouver la notice de la presse ?").await?;
     let c = whatsapp_conversation(&agent).await?;
     assert_eq!(c["conversation"]["priority"], "faq", "{}", c["conversation"]);
     assert_eq!(c["escalations"].as_array().map(Vec::len), Some(0));
