@@ -286,6 +286,10 @@ pub struct WhatsappConfig {
     pub recipient_interval_secs: u64,
     /// Warn agents this many minutes before the 24-hour window closes.
     pub window_warning_minutes: i64,
+    /// A configured template (no parameters) with Meta's contact-request
+    /// button: how an agent's callback asks a customer with no known number
+    /// for one once the 24-hour window is closed. Empty: such a callback is refused.
+    pub contact_request_template: String,
     /// Largest media downloaded, per kind, in bytes.
     pub max_image_bytes: usize,
     pub max_audio_bytes: usize,
@@ -336,6 +340,7 @@ impl Default for WhatsappConfig {
             recipient_burst: 45,
             recipient_interval_secs: 6,
             window_warning_minutes: 60,
+            contact_request_template: String::new(),
             max_image_bytes: 5 * 1024 * 1024,
             max_audio_bytes: 16 * 1024 * 1024,
             max_video_bytes: 16 * 1024 * 1024,

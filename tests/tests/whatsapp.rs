@@ -1798,3 +1798,105 @@ async fn an_edit_that_reports_a_stopped_line_raises_the_conversation_and_escalat
     app.stop().await;
     Ok(())
 }
+
+/// The notification of `from_user`, sent `hours` ago.
+fn from_user_hours_ago(bsuid: &str, name: &str, id: &str, text: &str, hours: i64) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&from_user(bsuid, None, name, id, text)).unwrap_or_default();
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+        json!((now_secs() - hours * 3600).to_string());
+    body.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn an_agents_callback_without_a_number_asks_the_customer_in_words_or_with_the_contact_request_template()
+-> anyhow::Result<()> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.whatsapp.templates.push(WhatsappTemplate {
+        name: "contact_request".into(),
+        language: "fr".into(),
+        parameters: 0,
+        description: "Pour qu'un expert vous rappelle, partagez votre numéro avec le bouton ci-dessous.".into(),
+        category: "utility".into(),
+    });
+    let app = spawn_app_with(config.clone(), Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let base = app.base();
+
+    // Inside the window, a customer known by user id only: asked in words, no callback to "+FR…".
+    signed(
+        &base,
+        &from_user("FR.501", None, "Alice", "wamid.c1", "Bonjour, la presse vibre"),
+    )
+    .await?;
+    let id = conversation_of(&agent, "FR.501").await?[0]["id"].clone();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/escalate"),
+            json!({"kind": "callback"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["asked_for_number"], true);
+    let kinds: Vec<&str> = body["escalations"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(kinds, ["number_request"], "no callback without a number: {body}");
+    let asked = sent_where(&stub, |s| s["recipient"] == "FR.501" && s["type"] == "text").await;
+    assert!(
+        asked["text"]["body"].as_str().is_some_and(|t| t.contains("numéro")),
+        "{asked}"
+    );
+
+    // Outside the window, without a contact-request template: refused, with what to do.
+    signed(
+        &base,
+        &from_user_hours_ago("DE.502", "Bernd", "wamid.c2", "Die Presse vibriert", 30),
+    )
+    .await?;
+    let late = conversation_of(&agent, "DE.502").await?[0]["id"].clone();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{late}/escalate"),
+            json!({"kind": "callback"}),
+        )
+        .await?;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("contact_request_template"))
+    );
+    app.stop().await;
+
+    // With the template configured: it goes, and the number it brings opens the callback.
+    config.whatsapp.contact_request_template = "contact_request".into();
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let base = app.base();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{late}/escalate"),
+            json!({"kind": "callback"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["asked_for_number"], true);
+    let template = sent_where(&stub, |s| s["recipient"] == "DE.502" && s["type"] == "template").await;
+    assert_eq!(template["template"]["name"], "contact_request", "{template}");
+    signed(
+        &base,
+        &from_user("DE.502", Some("4915112345678"), "Bernd", "wamid.c3", "+49 151 12345678"),
+    )
+    .await?;
+    let c = agent.ok(&format!("/api/v1/conversations/{late}")).await?;
+    let callback = c["escalations"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"] == "callback").cloned())
+        .unwrap_or_default();
+    assert_eq!(callback["phone"], "+4915112345678", "{}", c["escalations"]);
+    app.stop().await;
+    Ok(())
+}

@@ -64,11 +64,19 @@ async fn escalate(
     };
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
-    let phone = body
-        .phone
-        .filter(|p| !p.trim().is_empty())
-        .or(conversation.customer_phone.clone())
-        .or_else(|| (conversation.channel == "whatsapp").then(|| format!("+{}", conversation.customer_address)));
+    let whatsapp = conversation.channel == "whatsapp";
+    // A WhatsApp address is a number only when Meta gave one: a customer
+    // known by their business-scoped id alone has none to call.
+    let known = match conversation.customer_phone.clone() {
+        Some(p) => Some(p),
+        None if whatsapp => state
+            .store
+            .whatsapp_phone_for(&conversation.customer_address)
+            .await?
+            .map(|p| if p.starts_with('+') { p } else { format!("+{p}") }),
+        None => None,
+    };
+    let phone = body.phone.clone().filter(|p| !p.trim().is_empty()).or(known);
     let policy = state.escalation.clone();
     let language = conversation
         .language
@@ -84,8 +92,36 @@ async fn escalate(
         ticket: id.ticket(),
         now,
     };
+    // No number to call on WhatsApp: ask the customer for one (in words inside
+    // the 24-hour window, with the contact-request template after it); the
+    // callback opens when the number comes.
+    let ask = callback && phone.is_none() && whatsapp;
+    if ask && now >= conversation.last_customer_at + crate::whatsapp::WINDOW_MS {
+        let template = state
+            .whatsapp
+            .as_ref()
+            .map(|wa| wa.config.contact_request_template.clone())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Conflict(
+                    "no number is known and the 24-hour window is closed: configure \
+                     whatsapp.contact_request_template, or type the number"
+                        .into(),
+                )
+            })?;
+        let _sent = super::whatsapp::send_template(state.clone(), agent.clone(), id, &template).await?;
+        let mut tx = state.store.begin().await?;
+        crate::escalation::note_number_request(&mut tx, &ctx).await?;
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
+    }
     let mut tx = state.store.begin().await?;
-    let opened = crate::escalation::request(
+    let asked = if ask && now < conversation.last_customer_at + crate::whatsapp::WINDOW_MS {
+        crate::escalation::ask_number(&mut tx, &ctx).await?
+    } else {
+        0
+    };
+    let callback = callback && !ask;
+    let mut opened = crate::escalation::request(
         &mut tx,
         &ctx,
         callback,
@@ -95,11 +131,8 @@ async fn escalate(
         Some(agent.id),
     )
     .await?;
-    let kind = if callback && visio {
-        "callback+visio"
-    } else {
-        body.kind.as_str()
-    };
+    opened.outgoing += asked;
+    let kind = body.kind.as_str();
     sqlx::query("UPDATE conversations SET escalation = $2, updated_at = $3 WHERE id = $1")
         .bind(id.0)
         .bind(kind)
@@ -114,6 +147,8 @@ async fn escalate(
     state.events.publish(Event::ConversationUpdated { conversation: id.0 });
     Ok(Json(json!({
         "opened": opened.escalations,
+        // The customer was asked for a number: the callback opens when it comes.
+        "asked_for_number": ask,
         "escalations": state.store.escalations_of(id).await?,
     })))
 }

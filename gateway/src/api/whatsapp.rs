@@ -91,6 +91,20 @@ struct TemplateRequest {
 }
 
 /// An approved WhatsApp template: the only thing that may go outside the 24-hour window.
+/// Sends a configured template with no parameters (the contact request), through the same checks.
+pub(super) async fn send_template(
+    state: AppState,
+    agent: CurrentAgent,
+    id: ConversationId,
+    name: &str,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = TemplateRequest {
+        name: name.to_string(),
+        parameters: Vec::new(),
+    };
+    template(State(state), agent, Path(id.0), ApiJson(body)).await
+}
+
 async fn template(
     State(state): State<AppState>,
     agent: CurrentAgent,

@@ -165,14 +165,27 @@ pub async fn open_for_verdict(
 /// The escalation kind that records we asked a customer for their number.
 pub const NUMBER_REQUEST: &str = "number_request";
 
-/// Asks the customer for a phone number (once while the request is open).
-async fn ask_for_number(
+/// Asks the customer for a phone number in words (once while the request is
+/// open); the callback opens when the number comes. Inside the 24-hour window.
+pub async fn ask_number(conn: &mut AnyConnection, ctx: &Context<'_>) -> Result<usize, StoreError> {
+    let mut open = escalations::open_kinds(conn, ctx.conversation).await?;
+    ask_for_number(conn, ctx, &mut open).await
+}
+
+/// Records that the customer was asked for a number by other means (a
+/// template's contact-request button); false when a request is open already.
+pub async fn note_number_request(conn: &mut AnyConnection, ctx: &Context<'_>) -> Result<bool, StoreError> {
+    let mut open = escalations::open_kinds(conn, ctx.conversation).await?;
+    open_number_request(conn, ctx, &mut open).await
+}
+
+async fn open_number_request(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,
     open: &mut OpenKinds,
-) -> Result<usize, StoreError> {
+) -> Result<bool, StoreError> {
     if !open.insert(NUMBER_REQUEST.to_string()) {
-        return Ok(0);
+        return Ok(false);
     }
     escalations::insert(
         conn,
@@ -187,6 +200,18 @@ async fn ask_for_number(
         },
     )
     .await?;
+    Ok(true)
+}
+
+/// Asks the customer for a phone number (once while the request is open).
+async fn ask_for_number(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    open: &mut OpenKinds,
+) -> Result<usize, StoreError> {
+    if !open_number_request(conn, ctx, open).await? {
+        return Ok(0);
+    }
     let message = messages::insert_system(
         conn,
         &messages::SystemMessage {
