@@ -825,6 +825,68 @@ async fn an_oversized_mail_is_read_by_its_headers_and_the_mailbox_goes_on() -> a
     Ok(())
 }
 
+/// A 200 MB mail at the default size limit (64 MB): read by its headers, kept
+/// on the server, the mails after it ingested, and the chat answering all along.
+#[tokio::test]
+async fn a_200_mb_mail_is_read_by_its_headers_while_the_other_channels_flow() -> anyhow::Result<()> {
+    let (dovecot, _sink, _dir, config) = mail_servers().await?;
+    assert_eq!(config.email.max_mail_bytes, 64 * 1024 * 1024, "the default limit");
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let line = "2026-12-02 10:41:07 presse P200 cycle 41233 capteur porte 3 OK pression 182 bar\n";
+    let log = line.repeat(200 * 1024 * 1024 / line.len());
+    let big = Mail {
+        subject: "Journal machine 200 Mo",
+        id: "huge@client-plant.test",
+        body: &log,
+        ..Default::default()
+    };
+    let raw = big.raw();
+    drop(log);
+    assert!(raw.len() > 200 * 1024 * 1024);
+    let append = dovecot.append("INBOX", raw.as_bytes());
+    // While the mail arrives and is looked at, a chat visitor is answered.
+    let chat = async {
+        let (mut visitor, _) = e2e::Visitor::open(&app.ws_url(), None).await?;
+        let ack = visitor.message("1", "La presse P200 est arrêtée, code E42").await?;
+        anyhow::ensure!(
+            ack["conversation"].as_str().is_some_and(|t| t.starts_with("SY-")),
+            "{ack}"
+        );
+        anyhow::Ok(())
+    };
+    let (appended, chatted) = tokio::join!(append, chat);
+    appended?;
+    chatted?;
+    drop(raw);
+    let small = Mail {
+        from: "Paul Martin <paul@client-plant.test>",
+        subject: "Presse bloquée",
+        id: "after-huge@client-plant.test",
+        body: "La presse P200 est bloquée, défaut E42.",
+        ..Default::default()
+    };
+    dovecot.append("INBOX", small.raw().as_bytes()).await?;
+    conversation_of(&agent, "paul@client-plant.test", "Presse bloquée").await?;
+    let id = conversation_of(&agent, "jean@client-plant.test", "Journal machine 200 Mo").await?;
+    let view = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let message = &view["messages"][0];
+    let quoted = message["quoted"].as_str().unwrap_or_default();
+    assert!(
+        quoted.contains("over the 65536 KB limit") || quoted.contains("limit: only its headers were read"),
+        "{message}"
+    );
+    assert!(
+        !message.to_string().contains("capteur porte 3 OK"),
+        "the body was not downloaded"
+    );
+    // Kept on the server whole, filed with the others in the processed folder.
+    let folder = &app.state.config.email.mailboxes[0].processed_folder;
+    assert_eq!(dovecot.count(folder).await?, 2, "both mails filed in {folder}");
+    app.stop().await;
+    Ok(())
+}
+
 /// A mail PostgreSQL cannot store (its text decodes to a NUL character) in
 /// the same round as a good one: the good one is stored, the bad one is filed
 /// with a channel error for the admin, and the mailbox goes on.
