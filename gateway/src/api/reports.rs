@@ -181,9 +181,7 @@ async fn kpis(
     // One read covers both periods.
     let rows = facts(&state, previous.start, &r).await?;
     let all: Vec<&ConversationFacts> = rows.iter().collect();
-    let before: Vec<&ConversationFacts> = all.iter().copied().filter(|c| c.created_at < previous.end).collect();
-    let current = kpi::compute(&all, &r.period, calendar, now);
-    let earlier = kpi::compute(&before, &previous, calendar, now);
+    let (current, earlier) = kpi::with_previous(&all, &r.period, &previous, calendar, now);
     let groups = r.by.map(|d| kpi::by(d, &all, &r.period, calendar, now));
     let span = |p: &Period| json!({"from": p.from.to_string(), "to": p.to.to_string(), "start": p.start, "end": p.end});
     Ok(Json(json!({

@@ -284,6 +284,22 @@ pub fn compute(rows: &[&ConversationFacts], period: &Period, calendar: &Calendar
     }
 }
 
+/// The figures of `period` and of `previous`, the period before it, from the
+/// rows of both (those created before `previous` ends make its figures).
+pub fn with_previous(
+    rows: &[&ConversationFacts],
+    period: &Period,
+    previous: &Period,
+    calendar: &Calendar,
+    now: i64,
+) -> (Kpis, Kpis) {
+    let earlier: Vec<&ConversationFacts> = rows.iter().copied().filter(|c| c.created_at < previous.end).collect();
+    (
+        compute(rows, period, calendar, now),
+        compute(&earlier, previous, calendar, now),
+    )
+}
+
 fn backlog(rows: &[&ConversationFacts], at: i64) -> Backlog {
     let ages: Vec<i64> = rows
         .iter()

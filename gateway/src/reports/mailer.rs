@@ -56,9 +56,7 @@ impl WeeklyMailer {
         let before = week.previous(tz);
         let rows = self.store.report_facts(before.start, week.end).await?;
         let all: Vec<&ConversationFacts> = rows.iter().collect();
-        let earlier: Vec<&ConversationFacts> = all.iter().copied().filter(|c| c.created_at < before.end).collect();
-        let k = kpi::compute(&all, &week, calendar, now);
-        let p = kpi::compute(&earlier, &before, calendar, now);
+        let (k, p) = kpi::with_previous(&all, &week, &before, calendar, now);
         let (subject, body) = weekly::summary(&week, &k, &p, &self.language, &self.inbox_url);
         let target = serde_json::to_string(&self.recipients).unwrap_or_else(|_| "[]".into());
         let queued = self
