@@ -10,6 +10,7 @@ pub mod mail_bench;
 pub mod pdf;
 pub mod postgres;
 mod visitor;
+pub mod wa;
 pub mod webhook;
 
 use std::net::SocketAddr;

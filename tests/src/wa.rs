@@ -1,0 +1,119 @@
+//! WhatsApp as Meta sends it: the gateway's WhatsApp configuration for
+//! tests, signed notifications, and posting them until they are processed.
+
+use std::time::Duration;
+
+use gateway::config::{Config, Secret, WhatsappNumber, WhatsappTemplate};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::graph_stub::{GraphStub, TOKEN};
+use crate::test_config;
+
+pub const PNID: &str = "106540352242922";
+pub const SECRET: &str = "app-secret-for-tests";
+pub const CUSTOMER: &str = "33612345678";
+
+pub fn wa_config(dir: &std::path::Path, stub: &GraphStub) -> Config {
+    let mut config = test_config(dir);
+    let wa = &mut config.whatsapp;
+    wa.enabled = true;
+    wa.verify_token = Secret::new("verify-me");
+    wa.app_secret = Secret::new(SECRET);
+    wa.access_token = Secret::new(TOKEN);
+    wa.graph_url = stub.url();
+    wa.media_retry_base_ms = 50;
+    wa.numbers = vec![WhatsappNumber {
+        phone_number_id: PNID.into(),
+        name: "SAV".into(),
+        language: "fr".into(),
+    }];
+    wa.templates = vec![
+        WhatsappTemplate {
+            name: "sav_followup".into(),
+            language: "fr".into(),
+            parameters: 1,
+            description: "Bonjour {{1}}, nous revenons vers vous.".into(),
+            category: "utility".into(),
+        },
+        WhatsappTemplate {
+            name: "maintenance_offer".into(),
+            language: "fr".into(),
+            parameters: 0,
+            description: "Profitez de notre offre de maintenance préventive.".into(),
+            category: "marketing".into(),
+        },
+    ];
+    config.outbox.retry_base_secs = 1;
+    config
+}
+
+pub fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap_or_else(|_| panic!("any key"));
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn notification(messages: Vec<Value>, statuses: Vec<Value>) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33186950001", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Jean-Luc Martin"}, "wa_id": CUSTOMER}],
+        "messages": messages, "statuses": statuses}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+pub fn msg(id: &str, kind: &str, payload: Value) -> Value {
+    let mut m = json!({"from": CUSTOMER, "id": id, "timestamp": now_secs().to_string(), "type": kind});
+    m[kind] = payload;
+    m
+}
+
+pub async fn post(base: &str, body: &[u8], signature: Option<String>) -> anyhow::Result<u16> {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(sig) = signature {
+        request = request.header("x-hub-signature-256", sig);
+    }
+    let status = request.send().await?.status().as_u16();
+    if status == 200 {
+        settled(base).await?;
+    }
+    Ok(status)
+}
+
+/// Waits until every accepted notification is processed (the journal is empty).
+pub async fn settled(base: &str) -> anyhow::Result<()> {
+    for _ in 0..400 {
+        let (_, ready) = crate::readiness(base).await?;
+        if ready["whatsapp_backlog"] == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("accepted notifications were not processed within 10 s")
+}
+
+pub async fn signed(base: &str, body: &[u8]) -> anyhow::Result<u16> {
+    post(base, body, Some(sign(body))).await
+}
+
+/// The customer sends one text message (signed, processed before this returns).
+pub async fn customer_writes(base: &str, wamid: &str, text: &str) -> anyhow::Result<u16> {
+    signed(
+        base,
+        &notification(vec![msg(wamid, "text", json!({ "body": text }))], vec![]),
+    )
+    .await
+}
