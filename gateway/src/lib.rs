@@ -21,6 +21,7 @@ pub mod notices;
 pub mod outbox;
 pub mod pipeline;
 pub mod reports;
+pub mod search;
 pub mod server;
 pub mod signing;
 pub mod sla;

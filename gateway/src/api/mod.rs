@@ -6,15 +6,18 @@ mod agents;
 mod auth;
 mod canned;
 mod conversations;
+mod customers;
 pub mod error;
 mod escalations;
 mod events;
 pub mod html_cache;
 mod interventions;
 mod knowledge;
+mod machines;
 mod message_html;
 mod queues;
 mod reports;
+mod search;
 mod whatsapp;
 
 use axum::Router;
@@ -45,12 +48,15 @@ pub fn router() -> Router<AppState> {
         .merge(canned::router())
         .merge(agents::router())
         .merge(conversations::router())
+        .merge(customers::router())
         .merge(escalations::router())
         .merge(interventions::router())
         .merge(knowledge::router())
+        .merge(machines::router())
         .merge(events::router())
         .merge(message_html::router())
         .merge(queues::router())
         .merge(reports::router())
+        .merge(search::router())
         .merge(whatsapp::router())
 }

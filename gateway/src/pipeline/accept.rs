@@ -309,6 +309,12 @@ pub async fn accept(
         facts
             .pending
             .verdict(ingest::NewVerdict::new(conversation_id, message_id, &verdict, ctx.now)?);
+        facts.pending.mentions(
+            conversation_id,
+            message_id,
+            crate::search::mentions::of_message(&verdict.fields, &inbound.contact),
+            ctx.now,
+        );
         facts.pending.queue(ingest::QueueEntry {
             conversation: conversation_id,
             queue: queue.clone(),

@@ -1,5 +1,5 @@
 //! The write phase of a batch, for the rows no later step of the batch reads
-//! back as it goes: verdicts and queue entries, held in memory and written a
+//! back as it goes: verdicts, queue entries and fact mentions, held in memory and written a
 //! few hundred per statement. Whatever would read those tables first writes
 //! what is pending ([`PendingWrites::flush`]), and the batch flushes before it
 //! commits, so the transaction holds the same rows as if each had been written
@@ -7,19 +7,32 @@
 
 use sqlx::AnyConnection;
 
+use crate::ids::{ConversationId, MessageId};
+use crate::search::mentions::Mention;
 use crate::store::StoreError;
-use crate::store::ingest::{self, NewVerdict, QueueEntry};
+use crate::store::ingest::{self, NewMention, NewVerdict, QueueEntry};
 
 #[derive(Default)]
 pub struct PendingWrites {
     verdicts: Vec<NewVerdict>,
     /// One entry per conversation, in the order they were first queued.
     queue: Vec<QueueEntry>,
+    mentions: Vec<NewMention>,
 }
 
 impl PendingWrites {
     pub fn verdict(&mut self, row: NewVerdict) {
         self.verdicts.push(row);
+    }
+
+    /// The codes a message mentions, for search and the machine's history.
+    pub fn mentions(&mut self, conversation: ConversationId, message: MessageId, found: Vec<Mention>, now: i64) {
+        self.mentions.extend(found.into_iter().map(|mention| NewMention {
+            conversation,
+            message,
+            mention,
+            now,
+        }));
     }
 
     /// Queues a conversation, as [`ingest::upsert_queue_entry`] would: the
@@ -40,6 +53,10 @@ impl PendingWrites {
         if !self.queue.is_empty() {
             ingest::upsert_queue_entries(conn, &self.queue).await?;
             self.queue.clear();
+        }
+        if !self.mentions.is_empty() {
+            ingest::insert_mentions(conn, &self.mentions).await?;
+            self.mentions.clear();
         }
         Ok(())
     }

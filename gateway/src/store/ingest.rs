@@ -493,6 +493,38 @@ pub async fn insert_verdicts(conn: &mut AnyConnection, rows: &[NewVerdict]) -> R
     Ok(())
 }
 
+/// A code a message mentioned (`search::mentions`).
+pub struct NewMention {
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    pub mention: crate::search::mentions::Mention,
+    pub now: i64,
+}
+
+pub async fn insert_mentions(conn: &mut AnyConnection, rows: &[NewMention]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", super::placeholders(i * 6 + 1, 6)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO fact_mentions (conversation_id, message_id, kind, value, norm, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(r.conversation.0)
+                .bind(r.message.0)
+                .bind(r.mention.kind)
+                .bind(r.mention.value.clone())
+                .bind(r.mention.norm.clone())
+                .bind(r.now);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A conversation's place in a queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEntry {

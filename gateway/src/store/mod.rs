@@ -19,6 +19,7 @@ pub mod messages;
 pub mod notices;
 pub mod outbox;
 pub mod reporting;
+pub mod search;
 pub mod sla;
 pub mod uploads;
 pub mod whatsapp;

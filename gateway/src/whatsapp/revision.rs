@@ -72,6 +72,18 @@ pub async fn retriage_edit(
         business_hours: r.triage.hours.is_open(r.now),
     });
     ingest::insert_verdicts(conn, &[NewVerdict::new(conversation, message, &verdict, r.now)?]).await?;
+    // What the edit mentions is findable too (the first text's mentions stay: it was sent).
+    let mentions: Vec<ingest::NewMention> =
+        crate::search::mentions::of_message(&verdict.fields, &channels::Contact::default())
+            .into_iter()
+            .map(|mention| ingest::NewMention {
+                conversation,
+                message,
+                mention,
+                now: r.now,
+            })
+            .collect();
+    ingest::insert_mentions(conn, &mentions).await?;
     let was = Priority::parse(&head.priority).unwrap_or(Priority::Faq);
     if head.status != "open" || verdict.by_default() || verdict.priority <= was {
         return Ok(Retriaged::default());
