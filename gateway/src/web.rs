@@ -22,13 +22,16 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
     ("app.js", include_str!("../web/inbox/app.js")),
     ("composer.js", include_str!("../web/inbox/composer.js")),
     ("conversation.js", include_str!("../web/inbox/conversation.js")),
+    ("customer.js", include_str!("../web/inbox/customer.js")),
     ("dom.js", include_str!("../web/inbox/dom.js")),
     ("knowledge.js", include_str!("../web/inbox/knowledge.js")),
     ("list.js", include_str!("../web/inbox/list.js")),
     ("live.js", include_str!("../web/inbox/live.js")),
+    ("machine.js", include_str!("../web/inbox/machine.js")),
     ("queues.js", include_str!("../web/inbox/queues.js")),
     ("report.js", include_str!("../web/inbox/report.js")),
     ("reports.js", include_str!("../web/inbox/reports.js")),
+    ("search.js", include_str!("../web/inbox/search.js")),
 ];
 
 /// No inline script anywhere: scripts come from this origin only.

@@ -460,3 +460,50 @@ test("a supervisor sees how the hotline did, changes the period and opens the co
   assertNoProblems(boss);
   await boss.context().close();
 });
+
+test("an agent searches a fault code however written, opens the result and goes to the machine and the customer", async () => {
+  // A customer on the widget gives the serial in the form and the code in the text.
+  const customer = await newPage(browser);
+  await customer.goto(BASE + "/");
+  await customer.locator(".launcher").click();
+  await customer.locator("form.prechat input[name=name]").fill("Inès Moreau");
+  await customer.locator("form.prechat input[name=email]").fill("ines.moreau@cartonnerie.fr");
+  await customer.locator("form.prechat input[name=machine_serial]").fill("SN-7788");
+  await customer.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await customer.locator("textarea").fill("La plieuse-colleuse affiche le défaut F-042 à chaque démarrage");
+  await customer.locator("textarea").press("Enter");
+  await customer.locator(".msg.customer:not(.pending)", { hasText: "F-042" }).waitFor();
+
+  // "/" focuses the search box; the code typed without its dash and accents dropped still finds it.
+  await alice.evaluate(() => document.activeElement && document.activeElement.blur());
+  await alice.keyboard.press("/");
+  assert.equal(await alice.evaluate(() => document.activeElement.id), "search");
+  await alice.keyboard.type("f042 plieuse");
+  await alice.keyboard.press("Enter");
+  await alice.locator("#list-title", { hasText: "Search: f042 plieuse" }).waitFor();
+  const result = alice.locator("#list-items .item[data-search-result]").first();
+  await result.waitFor();
+  assert.deepEqual(await result.locator(".snippet mark").allInnerTexts(), ["plieuse", "F-042"]);
+  assert.match(await alice.evaluate(() => location.hash), /^#search\//);
+
+  // The result opens like a queue item; the serial in the facts opens the machine's history.
+  await result.click();
+  const view = alice.locator("#conversation");
+  await view.locator(".msg.in", { hasText: "F-042" }).waitFor();
+  await view.locator('[data-field="serials"] button', { hasText: "SN-7788" }).click();
+  const machine = view.locator('.machine-page[data-machine-page="SN7788"]');
+  await machine.waitFor();
+  assert.equal(await alice.evaluate(() => location.hash), "#machine/SN-7788");
+  await machine.locator(".timeline li", { hasText: "F-042" }).waitFor();
+
+  // From the machine to its customer: every identity and conversation of theirs.
+  await machine.locator(".timeline button.muted").first().click();
+  const page = view.locator(".customer-page");
+  await page.waitFor();
+  await page.locator(".page-head h2", { hasText: "Inès Moreau" }).waitFor();
+  assert.match(await page.locator("dd").nth(1).innerText(), /ines\.moreau@cartonnerie\.fr/);
+  await page.locator('.machines button[data-serial="SN-7788"]').waitFor();
+  await screenshot(alice, "customer-page");
+  assertNoProblems(alice);
+  await customer.context().close();
+});

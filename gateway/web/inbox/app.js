@@ -1,12 +1,15 @@
 // The inbox: login, the three columns, live updates, keyboard shortcuts.
-// The address bar keeps the view (#queue/critical, #mine, #c/42) so a reload
-// or a new login comes back to the same place.
+// The address bar keeps the view (#queue/critical, #mine, #c/42, #search/E301,
+// #customer/…, #machine/…) so a reload or a new login comes back to the same place.
 
 import { api, login, currentAgent, whenExpired } from "./api.js";
 import { h, toast } from "./dom.js";
 import { connectLive } from "./live.js";
 import { renderQueues, sortQueues } from "./queues.js";
 import { renderList } from "./list.js";
+import { renderResults } from "./search.js";
+import { showCustomer } from "./customer.js";
+import { showMachine } from "./machine.js";
 import { ConversationView } from "./conversation.js";
 import { ReportsView } from "./reports.js";
 import { KnowledgeView } from "./knowledge.js";
@@ -135,6 +138,9 @@ async function start(agent) {
     queues: () => state.queues,
     canned: () => state.canned,
     onChanged: () => refreshLists(),
+    onCustomer: openCustomer,
+    onMachine: openMachine,
+    onSearch: runSearch,
   });
   const [canned, agents] = await Promise.all([
     api.get("/api/v1/canned-replies").catch(() => ({ canned_replies: [] })),
@@ -154,6 +160,7 @@ async function start(agent) {
   readHash();
   await refreshLists();
   if (state.openId != null) conversation.show(state.openId);
+  else if (state.side) drawSide();
   if (state.page) showPage(state.page);
   if (!state.live) {
     state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
@@ -189,31 +196,47 @@ function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
   state.page = kind === "reports" || kind === "knowledge" ? kind : null;
+  const arg = value ? decodeURIComponent(hash.slice(kind.length + 1)) : "";
   if (kind === "mine") state.view = { kind: "mine" };
-  else if (kind === "queue" && value) state.view = { kind: "queue", name: decodeURIComponent(value) };
+  else if (kind === "queue" && value) state.view = { kind: "queue", name: arg };
+  else if (kind === "search" && arg) state.view = { kind: "search", q: arg };
+  state.side = (kind === "customer" || kind === "machine") && arg ? { kind, arg } : null;
   state.openId = kind === "c" && /^\d+$/.test(value || "") ? Number(value) : state.openId ?? null;
 }
 
 function writeHash() {
   if (state.page) return;
   const view = state.openId != null ? "c/" + state.openId
-    : state.view.kind === "mine" ? "mine" : "queue/" + encodeURIComponent(state.view.name);
+    : state.side ? state.side.kind + "/" + encodeURIComponent(state.side.arg)
+    : state.view.kind === "mine" ? "mine"
+    : state.view.kind === "search" ? "search/" + encodeURIComponent(state.view.q)
+    : "queue/" + encodeURIComponent(state.view.name);
   if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
 }
 
 async function refreshLists() {
   const params = new URLSearchParams({ status: state.status });
-  if (state.view.kind === "mine") params.set("mine", "true");
+  const searching = state.view.kind === "search";
+  if (searching) params.set("q", state.view.q);
+  else if (state.view.kind === "mine") params.set("mine", "true");
   else params.set("queue", state.view.name);
   try {
     const [queues, list] = await Promise.all([
       api.get("/api/v1/queues"),
-      api.get("/api/v1/conversations?" + params),
+      api.get((searching ? "/api/v1/search?" : "/api/v1/conversations?") + params),
     ]);
     state.queues = sortQueues(queues.queues);
-    state.conversations = list.conversations;
+    state.found = searching ? list : null;
+    state.conversations = searching ? list.results.map((r) => r.conversation) : list.conversations;
     state.mineCount = queues.mine;
   } catch (e) {
+    if (searching && e.status === 400) {
+      state.found = { results: [], customers: [], found: 0 };
+      state.conversations = [];
+      draw();
+      toast(e.message, "error");
+      return;
+    }
     if (e.status !== 401) toast(e.message, "error");
     return;
   }
@@ -226,7 +249,14 @@ async function refreshLists() {
 
 function draw() {
   renderQueues($("queues"), { queues: state.queues, mineCount: state.mineCount, selected: state.view, onSelect: selectView });
-  $("list-title").textContent = state.view.kind === "mine" ? "My conversations" : state.view.name;
+  $("list-title").textContent = state.view.kind === "mine" ? "My conversations"
+    : state.view.kind === "search" ? "Search: " + state.view.q : state.view.name;
+  $("search").value = state.view.kind === "search" ? state.view.q : $("search").value;
+  if (state.view.kind === "search" && state.found) {
+    renderResults($("list-items"), { found: state.found, selectedId: state.openId, me: state.me, onOpen: open, onCustomer: openCustomer });
+    writeHash();
+    return;
+  }
   const queue = state.view.kind === "queue" && state.status === "open" ? state.queues.find((q) => q.name === state.view.name) : null;
   renderList($("list-items"), {
     conversations: state.conversations,
@@ -251,9 +281,57 @@ function selectView(view) {
 function open(id) {
   if (state.page) showPage(null);
   state.openId = id;
+  state.side = null;
   draw();
   conversation.show(id);
 }
+
+// Search from the box, a fault code or anywhere else: the results replace the list.
+function runSearch(q) {
+  q = (q || "").trim();
+  if (!q) return;
+  if (state.page) showPage(null);
+  state.view = { kind: "search", q };
+  $("search").value = q;
+  refreshLists();
+}
+
+// The customer and machine pages take the place of the conversation.
+function openCustomer(address) {
+  openSide({ kind: "customer", arg: address });
+}
+
+function openMachine(serial) {
+  openSide({ kind: "machine", arg: serial });
+}
+
+function openSide(side) {
+  if (state.page) showPage(null);
+  state.openId = null;
+  state.side = side;
+  conversation.id = null;
+  drawSide();
+  draw();
+}
+
+function drawSide() {
+  const side = state.side;
+  if (!side) return;
+  const container = $("conversation");
+  if (side.kind === "customer") {
+    showCustomer(container, side.arg, { onOpen: open, onMachine: openMachine, onChanged: openCustomer });
+  } else {
+    showMachine(container, side.arg, { onOpen: open, onCustomer: openCustomer, onSearch: runSearch });
+  }
+}
+
+$("search-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  runSearch($("search").value);
+});
+$("search").addEventListener("keydown", (e) => {
+  if (e.key === "Escape") e.target.blur();
+});
 
 $("status-filter").addEventListener("change", (e) => {
   state.status = e.target.value;
@@ -366,6 +444,7 @@ document.addEventListener("keydown", (e) => {
     case "c": if (c) conversation.claim(); break;
     case "e": if (c) conversation.act(c.status === "resolved" ? "reopen" : "resolve"); break;
     case "?": $("help").showModal(); break;
+    case "/": $("search").focus(); $("search").select(); break;
     default: {
       const n = Number(e.key);
       if (n >= 1 && n <= 9 && state.queues[n - 1]) selectView({ kind: "queue", name: state.queues[n - 1].name });
@@ -379,8 +458,10 @@ $("help-button").addEventListener("click", () => $("help").showModal());
 
 window.addEventListener("hashchange", () => {
   const before = state.openId;
+  const beforeSide = state.side && state.side.kind + "/" + state.side.arg;
   state.openId = null;
   readHash();
+  if (state.side && state.side.kind + "/" + state.side.arg !== beforeSide) drawSide();
   if ((state.page !== null) !== $("app").classList.contains("reporting")) showPage(state.page);
   if (state.openId != null && state.openId !== before) conversation.show(state.openId);
   refreshLists();

@@ -38,7 +38,7 @@ function whatsappIdentity(w) {
 export class ConversationView {
   constructor(container, ctx) {
     this.container = container;
-    this.ctx = ctx; // { me, agents(), queues(), canned(), onChanged() }
+    this.ctx = ctx; // { me, agents(), queues(), canned(), onChanged(), onCustomer(), onMachine(), onSearch() }
     this.id = null;
     this.data = null;
     this.composer = null;
@@ -148,7 +148,8 @@ export class ConversationView {
         slaBadge(d.sla && d.sla.state, slaRemaining(d.sla)),
         c.status === "resolved" ? h("span", { class: "badge resolved" }, "resolved") : null),
       h("div", { class: "conv-who" },
-        h("b", {}, customerLabel(c)),
+        h("button", { type: "button", class: "link customer-link", title: "Everything this customer sent, on every channel",
+          onclick: () => this.ctx.onCustomer(c.customer_address) }, h("b", {}, customerLabel(c))),
         c.customer_company ? " · " + c.customer_company : "",
         " · " + (CHANNEL_NAMES[c.channel] || c.channel) + " " + c.customer_address,
         d.whatsapp && d.whatsapp.customer ? whatsappIdentity(d.whatsapp.customer) : "",
@@ -255,7 +256,12 @@ export class ConversationView {
     for (const [key, label] of FIELD_LABELS) {
       const values = [...(f[key] || [])];
       if (key === "serials" && c.machine_serial && !values.includes(c.machine_serial)) values.push(c.machine_serial);
-      facts.append(h("dt", {}, label), h("dd", { dataset: { field: key } }, values.length ? values.join(", ") : "—"));
+      // A serial opens the machine's history; a code searches every conversation that has it.
+      const go = key === "serials" ? (v) => this.ctx.onMachine(v) : key === "fault_codes" ? (v) => this.ctx.onSearch(v) : null;
+      const shown = !values.length ? "—"
+        : go ? values.map((v, i) => [i ? ", " : "", h("button", { type: "button", class: "link", dataset: { value: v }, onclick: () => go(v) }, v)])
+          : values.join(", ");
+      facts.append(h("dt", {}, label), h("dd", { dataset: { field: key } }, shown));
     }
     facts.append(h("dt", {}, "Impact"), h("dd", { dataset: { field: "impact" } }, f.impact || "—"));
     facts.append(h("dt", {}, "Photos"), h("dd", { dataset: { field: "photos" } }, String(f.photos || 0) + (f.documents ? " · " + f.documents + " documents" : "")));

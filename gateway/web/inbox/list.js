@@ -13,36 +13,37 @@ export function renderList(container, { conversations, total, selectedId, me, on
     container.append(h("li", { class: "empty" }, "Nothing here."));
     return;
   }
-  const now = Date.now();
-  for (const c of conversations) {
-    const waiting = c.waiting_since != null ? now - c.waiting_since : null;
-    const assignee = c.assignee_id == null ? "unassigned" : c.assignee_id === me.id ? "you" : c.assignee_name || "agent " + c.assignee_id;
-    container.append(
-      h("li", {
-        class: "item" + (c.id === selectedId ? " selected" : "") + (c.status === "resolved" ? " resolved" : ""),
-        role: "option",
-        tabindex: "-1",
-        "aria-selected": c.id === selectedId ? "true" : "false",
-        dataset: { id: c.id, priority: c.priority },
-        onclick: () => onOpen(c.id),
-      },
-      h("div", { class: "item-top" },
-        icon(c.channel, CHANNEL_NAMES[c.channel] || c.channel),
-        h("span", { class: "customer" }, customerLabel(c)),
-        c.customer_company ? h("span", { class: "company" }, c.customer_company) : null,
-        h("span", { class: "spacer" }),
-        priorityBadge(c.priority)),
-      h("div", { class: "subject" }, c.subject || c.preview || "(no text)"),
-      h("div", { class: "item-bottom" },
-        waiting != null
-          ? h("span", { class: "waiting", title: "waiting for an answer" }, "waiting " + duration(waiting))
-          : h("span", { class: "muted" }, c.status === "resolved" ? "resolved" : "answered"),
-        slaBadge(c.sla_state),
-        h("span", { class: "spacer" }),
-        h("span", { class: "assignee" + (c.assignee_id == null ? " none" : "") }, assignee)))
-    );
-  }
+  for (const c of conversations) container.append(conversationItem(c, { selectedId, me, onOpen }));
   if (total != null && total > conversations.length) {
     container.append(h("li", { class: "more muted" }, `${conversations.length} of ${total} shown: the most urgent and longest waiting first.`));
   }
+}
+
+/** One conversation as a list item; `extra` nodes go under it (a search snippet). */
+export function conversationItem(c, { selectedId, me, onOpen }, ...extra) {
+  const waiting = c.waiting_since != null ? Date.now() - c.waiting_since : null;
+  const assignee = c.assignee_id == null ? "unassigned" : c.assignee_id === me.id ? "you" : c.assignee_name || "agent " + c.assignee_id;
+  return h("li", {
+    class: "item" + (c.id === selectedId ? " selected" : "") + (c.status === "resolved" ? " resolved" : ""),
+    role: "option",
+    tabindex: "-1",
+    "aria-selected": c.id === selectedId ? "true" : "false",
+    dataset: { id: c.id, priority: c.priority },
+    onclick: () => onOpen(c.id),
+  },
+  h("div", { class: "item-top" },
+    icon(c.channel, CHANNEL_NAMES[c.channel] || c.channel),
+    h("span", { class: "customer" }, customerLabel(c)),
+    c.customer_company ? h("span", { class: "company" }, c.customer_company) : null,
+    h("span", { class: "spacer" }),
+    priorityBadge(c.priority)),
+  h("div", { class: "subject" }, c.subject || c.preview || "(no text)"),
+  ...extra,
+  h("div", { class: "item-bottom" },
+    waiting != null
+      ? h("span", { class: "waiting", title: "waiting for an answer" }, "waiting " + duration(waiting))
+      : h("span", { class: "muted" }, c.status === "resolved" ? "resolved" : "answered"),
+    slaBadge(c.sla_state),
+    h("span", { class: "spacer" }),
+    h("span", { class: "assignee" + (c.assignee_id == null ? " none" : "") }, assignee)));
 }
