@@ -186,10 +186,12 @@ impl Store {
                 sql
             }
             (Dialect::Postgres, _, Some(ts)) => {
+                // Materialised for the same reason as the customers' statement below.
                 let mut sql = Sql::new(
-                    "SELECT a.message_id, m.conversation_id FROM attachments a \
-                     JOIN messages m ON m.id = a.message_id JOIN conversations c ON c.id = m.conversation_id \
-                     WHERE sy_doc(a.name, NULL, NULL) @@ to_tsquery('sy_search', $1)",
+                    "WITH hits AS MATERIALIZED (SELECT id FROM attachments \
+                     WHERE sy_doc(name, NULL, NULL) @@ to_tsquery('sy_search', $1)) \
+                     SELECT a.message_id, m.conversation_id FROM hits JOIN attachments a ON a.id = hits.id \
+                     JOIN messages m ON m.id = a.message_id JOIN conversations c ON c.id = m.conversation_id WHERE 1 = 1",
                 );
                 sql.binds.push(Bind::Text(ts));
                 sql
@@ -217,9 +219,13 @@ impl Store {
             );
             if phone {
                 sql.and("x.kind = 'phone' AND x.norm = ?", Bind::Text(norm));
-            } else if norm.chars().count() >= 4 {
-                // PostgreSQL answers the LIKE from the trigram index; SQLite scans the (small) table.
+            } else if norm.chars().count() >= 4 && self.dialect == Dialect::Postgres {
+                // Inside a longer code too (`0417` in `22-0417`), from the trigram index.
                 sql.and("x.kind <> 'phone' AND x.norm LIKE ?", Bind::Text(format!("%{norm}%")));
+            } else if norm.chars().count() >= 4 {
+                // SQLite has no trigram index: the code and the longer codes it starts, from the b-tree.
+                sql.and("x.kind <> 'phone' AND x.norm >= ?", Bind::Text(norm.clone()));
+                sql.and("x.norm < ?", Bind::Text(format!("{norm}\u{10FFFF}")));
             } else {
                 sql.and("x.kind <> 'phone' AND x.norm = ?", Bind::Text(norm));
             }
@@ -240,9 +246,13 @@ impl Store {
                 sql
             }
             (Dialect::Postgres, _, Some(ts)) => {
+                // Materialised: with ORDER BY … LIMIT the planner would rather walk the
+                // primary key backwards computing the document of every row, which
+                // reads the whole table when no customer matches.
                 let mut sql = Sql::new(
-                    "SELECT id FROM conversations WHERE sy_customer_doc(customer_name, customer_address, \
-                     customer_email, customer_phone, customer_company) @@ to_tsquery('sy_search', $1)",
+                    "WITH hits AS MATERIALIZED (SELECT id FROM conversations WHERE sy_customer_doc(customer_name, \
+                     customer_address, customer_email, customer_phone, customer_company) @@ to_tsquery('sy_search', $1)) \
+                     SELECT id FROM hits WHERE 1 = 1",
                 );
                 sql.binds.push(Bind::Text(ts));
                 sql

@@ -215,11 +215,11 @@ function writeHash() {
 }
 
 async function refreshLists() {
-  const params = new URLSearchParams({ status: state.status });
   const searching = state.view.kind === "search";
-  if (searching) params.set("q", state.view.q);
-  else if (state.view.kind === "mine") params.set("mine", "true");
-  else params.set("queue", state.view.name);
+  // A search looks at every conversation, open or resolved: "have we seen this before?"
+  const params = new URLSearchParams(searching ? { q: state.view.q } : { status: state.status });
+  if (!searching && state.view.kind === "mine") params.set("mine", "true");
+  else if (!searching) params.set("queue", state.view.name);
   try {
     const [queues, list] = await Promise.all([
       api.get("/api/v1/queues"),
@@ -252,6 +252,8 @@ function draw() {
   $("list-title").textContent = state.view.kind === "mine" ? "My conversations"
     : state.view.kind === "search" ? "Search: " + state.view.q : state.view.name;
   $("search").value = state.view.kind === "search" ? state.view.q : $("search").value;
+  // A search covers open and resolved conversations alike.
+  $("status-filter").hidden = state.view.kind === "search";
   if (state.view.kind === "search" && state.found) {
     renderResults($("list-items"), { found: state.found, selectedId: state.openId, me: state.me, onOpen: open, onCustomer: openCustomer });
     writeHash();
