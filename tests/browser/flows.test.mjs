@@ -484,6 +484,11 @@ test("an agent searches a fault code however written, opens the result and goes 
   const result = alice.locator("#list-items .item[data-search-result]").first();
   await result.waitFor();
   assert.deepEqual(await result.locator(".snippet mark").allInnerTexts(), ["plieuse", "F-042"]);
+  // Narrowed to another channel, nothing; back to every channel, the result again.
+  await alice.locator('#search-filters select[name="channel"]').selectOption("email");
+  await alice.locator("#list-items .empty", { hasText: "Nothing found" }).waitFor();
+  await alice.locator('#search-filters select[name="channel"]').selectOption("");
+  await result.waitFor();
 
   // The result opens like a queue item; the serial in the facts opens the machine's history.
   await result.click();

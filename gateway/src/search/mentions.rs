@@ -16,6 +16,8 @@ pub const MODEL: &str = "model";
 pub const FAULT_CODE: &str = "fault_code";
 pub const FIRMWARE: &str = "firmware";
 pub const PHONE: &str = "phone";
+/// A WhatsApp business-scoped user id: what names a customer without a number.
+pub const WHATSAPP_ID: &str = "whatsapp_id";
 
 /// The mentions of a message, each code once.
 pub fn of_message(fields: &triage::Fields, contact: &channels::Contact) -> Vec<Mention> {
@@ -43,6 +45,7 @@ pub fn of_message(fields: &triage::Fields, contact: &channels::Contact) -> Vec<M
     fields.firmware.iter().for_each(|v| push(FIRMWARE, v));
     fields.phones.iter().for_each(|v| push(PHONE, v));
     contact.phone.iter().for_each(|v| push(PHONE, v));
+    contact.bsuid.iter().for_each(|v| push(WHATSAPP_ID, v));
     out
 }
 
@@ -61,11 +64,20 @@ mod tests {
         let contact = channels::Contact {
             machine_serial: Some("sn4471".into()),
             phone: Some("+33612345678".into()),
+            bsuid: Some("FR.13491208655302741918".into()),
             ..Default::default()
         };
         let m = of_message(&fields, &contact);
         let kinds: Vec<(&str, &str)> = m.iter().map(|m| (m.kind, m.norm.as_str())).collect();
-        assert_eq!(kinds, [(SERIAL, "SN4471"), (FAULT_CODE, "E301"), (PHONE, "612345678")]);
+        assert_eq!(
+            kinds,
+            [
+                (SERIAL, "SN4471"),
+                (FAULT_CODE, "E301"),
+                (PHONE, "612345678"),
+                (WHATSAPP_ID, "FR13491208655302741918")
+            ]
+        );
         assert_eq!(m[0].value, "SN-4471", "the first spelling is kept as written");
     }
 }

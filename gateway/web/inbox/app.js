@@ -218,6 +218,11 @@ async function refreshLists() {
   const searching = state.view.kind === "search";
   // A search looks at every conversation, open or resolved: "have we seen this before?"
   const params = new URLSearchParams(searching ? { q: state.view.q } : { status: state.status });
+  if (searching) {
+    const f = $("search-filters").elements;
+    for (const name of ["channel", "priority", "queue", "status", "from", "to"]) if (f[name].value) params.set(name, f[name].value);
+    if (f.mine.checked) params.set("assignee", state.me.id);
+  }
   if (!searching && state.view.kind === "mine") params.set("mine", "true");
   else if (!searching) params.set("queue", state.view.name);
   try {
@@ -251,9 +256,18 @@ function draw() {
   renderQueues($("queues"), { queues: state.queues, mineCount: state.mineCount, selected: state.view, onSelect: selectView });
   $("list-title").textContent = state.view.kind === "mine" ? "My conversations"
     : state.view.kind === "search" ? "Search: " + state.view.q : state.view.name;
+  $("list-title").classList.toggle("search-title", state.view.kind === "search");
   $("search").value = state.view.kind === "search" ? state.view.q : $("search").value;
-  // A search covers open and resolved conversations alike.
+  // A search covers open and resolved conversations alike, unless narrowed.
   $("status-filter").hidden = state.view.kind === "search";
+  $("search-filters").hidden = state.view.kind !== "search";
+  const queueFilter = $("search-filters").elements.queue;
+  if (queueFilter.options.length !== state.queues.length + 1) {
+    const chosen = queueFilter.value;
+    while (queueFilter.options.length > 1) queueFilter.remove(1);
+    for (const q of state.queues) queueFilter.append(h("option", { value: q.name }, q.name));
+    queueFilter.value = chosen;
+  }
   if (state.view.kind === "search" && state.found) {
     renderResults($("list-items"), { found: state.found, selectedId: state.openId, me: state.me, onOpen: open, onCustomer: openCustomer });
     writeHash();
@@ -331,6 +345,8 @@ $("search-form").addEventListener("submit", (e) => {
   e.preventDefault();
   runSearch($("search").value);
 });
+$("search-filters").addEventListener("change", () => refreshLists());
+$("search-filters").addEventListener("submit", (e) => e.preventDefault());
 $("search").addEventListener("keydown", (e) => {
   if (e.key === "Escape") e.target.blur();
 });
