@@ -45,8 +45,14 @@ CREATE TRIGGER customers_fts_insert AFTER INSERT ON conversations BEGIN
     INSERT INTO customers_fts (rowid, customer_name, customer_address, customer_email, customer_phone, customer_company)
         VALUES (new.id, new.customer_name, new.customer_address, new.customer_email, new.customer_phone, new.customer_company);
 END;
+-- Every customer message sets these columns (COALESCE keeps what was known):
+-- the index is only touched when one really changed.
 CREATE TRIGGER customers_fts_update
-AFTER UPDATE OF customer_name, customer_address, customer_email, customer_phone, customer_company ON conversations BEGIN
+AFTER UPDATE OF customer_name, customer_address, customer_email, customer_phone, customer_company ON conversations
+WHEN old.customer_name IS NOT new.customer_name OR old.customer_address IS NOT new.customer_address
+  OR old.customer_email IS NOT new.customer_email OR old.customer_phone IS NOT new.customer_phone
+  OR old.customer_company IS NOT new.customer_company
+BEGIN
     INSERT INTO customers_fts (customers_fts, rowid, customer_name, customer_address, customer_email, customer_phone, customer_company)
         VALUES ('delete', old.id, old.customer_name, old.customer_address, old.customer_email, old.customer_phone, old.customer_company);
     INSERT INTO customers_fts (rowid, customer_name, customer_address, customer_email, customer_phone, customer_company)

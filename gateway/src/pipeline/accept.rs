@@ -309,10 +309,18 @@ pub async fn accept(
         facts
             .pending
             .verdict(ingest::NewVerdict::new(conversation_id, message_id, &verdict, ctx.now)?);
+        // What the channel says of the customer (their number, the serial of the
+        // pre-chat form) is the same on every message: it is written once, with the conversation.
+        let no_contact = channels::Contact::default();
+        let contact = if new_conversation {
+            &inbound.contact
+        } else {
+            &no_contact
+        };
         facts.pending.mentions(
             conversation_id,
             message_id,
-            crate::search::mentions::of_message(&verdict.fields, &inbound.contact),
+            crate::search::mentions::of_message(&verdict.fields, contact),
             ctx.now,
         );
         facts.pending.queue(ingest::QueueEntry {
