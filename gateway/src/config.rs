@@ -30,6 +30,78 @@ pub struct Config {
     /// Replies agents insert by typing `/keyword` in the inbox; built-in ones when empty.
     pub canned_replies: Vec<CannedReply>,
     pub reports: ReportsConfig,
+    pub level1: Level1Config,
+}
+
+/// Level 1's questions on the widget and WhatsApp: which facts each queue
+/// needs, asked one at a time (`machine`, `serial`, `fault_code`, `impact`,
+/// `photo`, `callback_number`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Level1Config {
+    pub enabled: bool,
+    /// Unanswered questions after which Level 1 stops asking.
+    pub max_unanswered: u32,
+    /// What a critical conversation is asked (it is escalated at once, whatever the answers).
+    pub critical: Vec<String>,
+    /// Per queue; a queue not listed is asked nothing.
+    pub needs: Vec<Level1Needs>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level1Needs {
+    pub queue: String,
+    pub facts: Vec<String>,
+}
+
+impl Default for Level1Config {
+    fn default() -> Self {
+        let policy = crate::level1::Policy::default();
+        let names = |f: &[crate::level1::Fact]| f.iter().map(|f| f.as_str().to_string()).collect();
+        Level1Config {
+            enabled: policy.enabled,
+            max_unanswered: policy.max_unanswered,
+            critical: names(&policy.critical),
+            needs: policy
+                .needs
+                .iter()
+                .map(|(queue, facts)| Level1Needs {
+                    queue: queue.clone(),
+                    facts: names(facts),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Level1Config {
+    /// The policy, or the first fact name that is not one.
+    pub fn policy(&self) -> Result<crate::level1::Policy, String> {
+        use crate::level1::Fact;
+        let facts = |names: &[String]| -> Result<Vec<Fact>, String> {
+            names
+                .iter()
+                .map(|n| {
+                    Fact::parse(n).ok_or_else(|| {
+                        format!(
+                            "level1: unknown fact {n:?} (machine, serial, fault_code, impact, photo, callback_number)"
+                        )
+                    })
+                })
+                .collect()
+        };
+        Ok(crate::level1::Policy {
+            enabled: self.enabled,
+            max_unanswered: self.max_unanswered.max(1),
+            critical: facts(&self.critical)?,
+            needs: self
+                .needs
+                .iter()
+                .map(|n| Ok((n.queue.clone(), facts(&n.facts)?)))
+                .collect::<Result<_, String>>()?,
+        })
+    }
 }
 
 /// The weekly summary mail: last week's figures against the week before.

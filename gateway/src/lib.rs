@@ -16,6 +16,7 @@ pub mod events;
 pub mod health;
 pub mod ids;
 pub mod intervention;
+pub mod level1;
 pub mod listener;
 pub mod notices;
 pub mod outbox;

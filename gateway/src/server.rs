@@ -176,6 +176,7 @@ impl Gateway {
             minutes_per_conversation: config.dispatch.minutes_per_conversation.max(1),
             templates: config.ack_templates.clone(),
         })
+        .with_level1(config.level1.policy().map_err(anyhow::Error::msg)?)
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();

@@ -52,6 +52,8 @@
     ".pending{opacity:.6}.failed{background:#b3261e;cursor:pointer}",
     ".msg img{max-width:100%;border-radius:6px;display:block;margin-top:4px}",
     ".msg a{color:inherit}",
+    ".chips{display:flex;flex-wrap:wrap;gap:6px;justify-content:flex-end}",
+    ".chip{border:1px solid " + color + ";color:" + color + ";background:#fff;border-radius:14px;padding:4px 10px;font:inherit;font-size:13px;cursor:pointer}",
     ".typing{font-size:12px;color:#5b6775;padding:2px 14px;min-height:18px}",
     ".compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dde3ea;align-items:flex-end}",
     ".compose textarea{flex:1;resize:none;border:1px solid #c9d2dc;border-radius:8px;padding:8px;font-size:14px;height:40px;max-height:120px}",
@@ -212,7 +214,31 @@
     });
     shown[m.id] = node;
     log.appendChild(node);
+    // Quick answers to a question: a tap sends the answer (or opens the photo
+    // picker); the chips go once one is used or the visitor writes anything.
+    if ((m.choices || []).length && m.author !== "customer") {
+      clearChips();
+      chips = el("div", "chips");
+      m.choices.forEach(function (c) {
+        var b = el("button", "chip", c.title);
+        b.type = "button";
+        b.setAttribute("data-choice", c.id);
+        b.addEventListener("click", function () {
+          clearChips();
+          if (c.photo) fileInput.click();
+          else queueMessage(c.title, [], null);
+        });
+        chips.appendChild(b);
+      });
+      log.appendChild(chips);
+    }
     log.scrollTop = log.scrollHeight;
+  }
+
+  var chips = null;
+  function clearChips() {
+    if (chips && chips.parentNode) chips.parentNode.removeChild(chips);
+    chips = null;
   }
 
   function send(frame) {
@@ -310,6 +336,7 @@
   }
 
   function queueMessage(text, attachments, preview) {
+    clearChips();
     var clientId = "c" + Date.now().toString(36) + "-" + (seq++) + "-" + Math.random().toString(36).slice(2, 8);
     var node = el("div", "msg customer pending");
     node.appendChild(el("small", null, T.you));

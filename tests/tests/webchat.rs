@@ -39,8 +39,17 @@ async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
     let auto_text = auto["text"].as_str().unwrap_or_default();
     assert!(auto_text.contains("priorité critique"), "{auto_text}");
     assert!(
-        auto_text.contains("numéro de série"),
-        "asks for the serial: {auto_text}"
+        !auto_text.contains("numéro de série"),
+        "on the widget Level 1 asks one question at a time, not a list in the acknowledgement: {auto_text}"
+    );
+    // Critical: escalated at once, and asked only for a number to call back (the visitor gave none).
+    let question = visitor
+        .expect_message(|m| m["author"] == "system" && m["text"].as_str().is_some_and(|t| t.contains("rappeler")))
+        .await?;
+    assert_eq!(
+        question["choices"],
+        Value::Null,
+        "a number has no quick answer: {question}"
     );
 
     let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
@@ -71,8 +80,8 @@ async fn chat_round_trip(app: TestApp) -> anyhow::Result<()> {
     let messages = detail["messages"].as_array().cloned().unwrap_or_default();
     assert_eq!(
         messages.len(),
-        3,
-        "customer message, acknowledgement, video-room link: {messages:?}"
+        4,
+        "customer message, acknowledgement, video-room link, Level 1's question: {messages:?}"
     );
     // Critical: a callback task and a video room, whose link the visitor got after the acknowledgement.
     let kinds: Vec<&str> = detail["escalations"]

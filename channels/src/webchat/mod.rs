@@ -6,7 +6,8 @@ mod normalise;
 mod token;
 
 pub use frames::{
-    ClientFrame, FrameError, HistoryAttachment, HistoryItem, MAX_FRAME_BYTES, Prechat, ServerFrame, parse_client_frame,
+    Choice, ClientFrame, FrameError, HistoryAttachment, HistoryItem, MAX_FRAME_BYTES, Prechat, ServerFrame,
+    parse_client_frame,
 };
 pub use normalise::to_inbound;
 pub use token::{ConversationToken, TokenError};

@@ -112,6 +112,7 @@ async fn open(
         Vec::new()
     };
     let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
+    let qualification = state.store.qualification(id).await?;
     Ok(Json(json!({
         "conversation": conversation,
         "ticket": id.ticket(),
@@ -130,6 +131,8 @@ async fn open(
         "escalations": escalations,
         // WhatsApp calls with the customer: direction, status, duration.
         "calls": calls,
+        // Level 1's questions: what is known, what is asked, why it stopped.
+        "qualification": qualification,
     })))
 }
 

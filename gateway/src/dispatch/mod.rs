@@ -59,6 +59,14 @@ impl Dispatch {
             if s.escalation_outgoing > 0 {
                 wake = true;
             }
+            if let Some(question) = s.question {
+                self.events.publish(Event::MessageAdded {
+                    conversation,
+                    message: question.0,
+                    direction: "out".into(),
+                });
+                wake = true;
+            }
             if let Some(ack) = s.ack {
                 self.events.publish(Event::MessageAdded {
                     conversation,

@@ -27,6 +27,21 @@ impl WebchatSender {
     }
 }
 
+/// The quick answers a Level 1 question carries (`{"kind": "choices", "choices": […]}`).
+fn choices(payload: Option<&str>) -> Vec<channels::webchat::Choice> {
+    #[derive(serde::Deserialize)]
+    struct Choices {
+        kind: String,
+        #[serde(default)]
+        choices: Vec<channels::webchat::Choice>,
+    }
+    payload
+        .and_then(|p| serde_json::from_str::<Choices>(p).ok())
+        .filter(|c| c.kind == "choices")
+        .map(|c| c.choices)
+        .unwrap_or_default()
+}
+
 #[async_trait]
 impl ChannelSender for WebchatSender {
     async fn send(&self, msg: &OutgoingMessage) -> Delivery {
@@ -37,7 +52,9 @@ impl ChannelSender for WebchatSender {
             signer: &self.signer,
             expires_ms: self.clock.now_ms() + self.link_ttl_ms,
         };
-        let frame = ServerFrame::Message(history_item(&msg.message, &msg.attachments, &links));
+        let mut item = history_item(&msg.message, &msg.attachments, &links);
+        item.choices = choices(msg.item.payload.as_deref());
+        let frame = ServerFrame::Message(item);
         if self.hub.push(key, &frame) > 0 {
             Delivery::Delivered { external_id: None }
         } else {

@@ -20,6 +20,7 @@ pub struct Ctx<'a> {
     pub sla: &'a crate::sla::SlaPolicies,
     pub escalation: &'a crate::escalation::EscalationPolicy,
     pub acks: &'a AckSettings,
+    pub level1: &'a crate::level1::Policy,
     pub now: i64,
 }
 
@@ -50,6 +51,8 @@ pub struct Stored {
     pub bounced: Option<(ConversationId, MessageId)>,
     /// Rows the escalation queued in the outbox (room link, on-call notices).
     pub escalation_outgoing: usize,
+    /// Level 1's next question to the customer, when one was queued.
+    pub question: Option<MessageId>,
 }
 
 /// The outer error aborts the whole batch (nothing committed); the inner one
@@ -80,6 +83,7 @@ pub async fn accept(
             ack: None,
             bounced: None,
             escalation_outgoing: 0,
+            question: None,
         }));
     }
 
@@ -379,7 +383,9 @@ pub async fn accept(
             .iter()
             .find(|t| t.priority == priority.as_str() && t.language == language)
             .map(|t| t.text.as_str());
-        let body = ack::text(&verdict, &language, &conversation_id.ticket(), &eta, template);
+        // Where Level 1 asks one question at a time, the acknowledgement does not list them all.
+        let ask_all = !super::qualify::asks_on(ctx.level1, inbound.channel);
+        let body = ack::text(&verdict, &language, &conversation_id.ticket(), &eta, template, ask_all);
         let ack_id = messages::insert(
             conn,
             &NewMessage {
@@ -444,6 +450,26 @@ pub async fn accept(
         outgoing
     };
 
+    // Level 1's next question, after the acknowledgement and the escalation's messages.
+    let question = if quiet || inbound.auto.any() {
+        None
+    } else {
+        super::qualify::step(
+            conn,
+            ctx.level1,
+            &super::qualify::Step {
+                conversation: conversation_id,
+                new_conversation,
+                inbound,
+                verdict: &verdict,
+                queue: &queue,
+                language: &language,
+                now: ctx.now,
+            },
+        )
+        .await?
+    };
+
     facts.record(
         received,
         super::facts::Written {
@@ -473,6 +499,7 @@ pub async fn accept(
         ack,
         bounced,
         escalation_outgoing,
+        question,
     }))
 }
 

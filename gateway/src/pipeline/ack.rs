@@ -101,7 +101,15 @@ pub fn knowledge_answer(verdict: &Verdict) -> Option<&triage::FaqMatch> {
 /// "before 14:30"); `template`, from `[[ack_templates]]`, replaces the opening
 /// sentences (placeholders `{ticket}` and `{eta}`); the questions about missing
 /// facts and an automatic FAQ answer follow either way.
-pub fn text(verdict: &Verdict, language: &str, ticket: &str, eta: &str, template: Option<&str>) -> String {
+/// `ask_all`: the missing facts are listed here (email), not asked one at a time by Level 1.
+pub fn text(
+    verdict: &Verdict,
+    language: &str,
+    ticket: &str,
+    eta: &str,
+    template: Option<&str>,
+    ask_all: bool,
+) -> String {
     let t = match language {
         "fr" => &FR,
         "de" => &DE,
@@ -126,7 +134,7 @@ pub fn text(verdict: &Verdict, language: &str, ticket: &str, eta: &str, template
             t.faq_check
         ));
     }
-    if !verdict.ask_for.is_empty() {
+    if ask_all && !verdict.ask_for.is_empty() {
         let items: Vec<&str> = verdict
             .ask_for
             .iter()

@@ -23,6 +23,7 @@ pub struct Committer {
     sla: Arc<crate::sla::SlaPolicies>,
     escalation: crate::escalation::EscalationPolicy,
     acks: super::accept::AckSettings,
+    level1: crate::level1::Policy,
     counters: Arc<super::Counters>,
 }
 
@@ -38,6 +39,7 @@ impl Committer {
             sla: Arc::new(crate::sla::SlaPolicies::default()),
             escalation: crate::escalation::EscalationPolicy::default(),
             acks: super::accept::AckSettings::default(),
+            level1: crate::level1::Policy::default(),
             counters: Arc::default(),
         }
     }
@@ -45,6 +47,12 @@ impl Committer {
     /// Acknowledgement templates and the handling time behind the answer time they promise.
     pub fn with_acks(mut self, acks: super::accept::AckSettings) -> Self {
         self.acks = acks;
+        self
+    }
+
+    /// Which facts Level 1 asks for, per queue.
+    pub fn with_level1(mut self, level1: crate::level1::Policy) -> Self {
+        self.level1 = level1;
         self
     }
 
@@ -148,6 +156,7 @@ impl Committer {
             sla: &self.sla,
             escalation: &self.escalation,
             acks: &self.acks,
+            level1: &self.level1,
             now,
         };
         let mut tx = self.store.begin().await?;

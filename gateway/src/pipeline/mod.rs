@@ -13,6 +13,7 @@ mod committer;
 mod eta;
 mod facts;
 mod mail;
+mod qualify;
 mod writes;
 
 use std::sync::Arc;

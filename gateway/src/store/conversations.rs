@@ -340,6 +340,8 @@ impl Store {
         }
         if direction == Direction::Out {
             outbox::insert(&mut tx, message, id, &channel, payload, now).await?;
+            // A human has the conversation: Level 1 asks nothing more.
+            super::qualifications::stop_for_agent(&mut tx, id, now).await?;
             sqlx::query(
                 "UPDATE conversations SET first_response_at = COALESCE(first_response_at, $2), updated_at = $2 WHERE id = $1",
             )

@@ -18,6 +18,7 @@ pub mod knowledge;
 pub mod messages;
 pub mod notices;
 pub mod outbox;
+pub mod qualifications;
 pub mod reporting;
 pub mod search;
 pub mod sla;

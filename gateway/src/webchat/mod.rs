@@ -47,5 +47,6 @@ pub fn history_item(m: &MessageRow, attachments: &[AttachmentRow], links: &FileL
             .collect(),
         at: m.created_at,
         client_id: m.client_id.clone(),
+        choices: Vec::new(),
     }
 }

@@ -265,7 +265,14 @@ export class ConversationView {
     }
     facts.append(h("dt", {}, "Impact"), h("dd", { dataset: { field: "impact" } }, f.impact || "—"));
     facts.append(h("dt", {}, "Photos"), h("dd", { dataset: { field: "photos" } }, String(f.photos || 0) + (f.documents ? " · " + f.documents + " documents" : "")));
-    side.append(h("section", {}, h("h3", {}, "Facts"), facts,
+    const q = d.qualification;
+    const FACT_NAMES = { machine: "machine", serial: "serial", fault_code: "fault code", impact: "impact", photo: "photo", callback_number: "callback number" };
+    const level1 = q ? h("p", { class: "level1", dataset: { asked: q.asked || "", stopped: q.stopped || "" } },
+      "Level 1: ",
+      q.asked ? "asked for the " + FACT_NAMES[q.asked] + "; " : "",
+      "known: " + (q.known.map((f) => FACT_NAMES[f]).join(", ") || "nothing yet"),
+      q.stopped ? " — stopped (" + { complete: "everything known", agent: "an agent answered", unanswered: "questions unanswered" }[q.stopped] + ")" : "") : null;
+    side.append(h("section", {}, h("h3", {}, "Facts"), facts, level1,
       v && v.ask_for && v.ask_for.length ? h("p", { class: "missing" }, "Asked the customer for: " + v.ask_for.map((x) => x.replace("_", " ")).join(", ")) : null));
 
     if (d.sla && d.sla.timers && d.sla.timers.length) {
