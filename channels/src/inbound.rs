@@ -199,3 +199,57 @@ impl Inbound {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_name_goes_to_the_store_and_back() {
+        for kind in [ChannelKind::Email, ChannelKind::Webchat, ChannelKind::Whatsapp] {
+            assert_eq!(ChannelKind::parse(kind.as_str()), Some(kind));
+            // The store and the serialised form say the same name.
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::json!(kind.as_str())));
+        }
+        assert_eq!(ChannelKind::as_str(ChannelKind::Whatsapp), "whatsapp");
+        assert_eq!(ChannelKind::parse("sms"), None);
+    }
+
+    #[test]
+    fn any_one_flag_makes_a_mail_automatic() {
+        assert!(!AutoFlags::default().any());
+        let each = [
+            AutoFlags {
+                auto_reply: true,
+                ..AutoFlags::default()
+            },
+            AutoFlags {
+                bounce: true,
+                ..AutoFlags::default()
+            },
+            AutoFlags {
+                list: true,
+                ..AutoFlags::default()
+            },
+            AutoFlags {
+                own: true,
+                ..AutoFlags::default()
+            },
+        ];
+        for flags in each {
+            assert!(flags.any(), "{flags:?}");
+        }
+    }
+
+    #[test]
+    fn a_bounce_says_for_whom_and_why() {
+        let b = Bounce {
+            original_message_id: None,
+            status: Some("5.1.1".into()),
+            diagnostic: Some("user unknown".into()),
+            recipient: Some("gone@example.test".into()),
+        };
+        assert_eq!(b.reason(), "bounced for gone@example.test status 5.1.1 (user unknown)");
+        assert_eq!(Bounce::default().reason(), "bounced");
+    }
+}

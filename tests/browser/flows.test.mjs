@@ -511,3 +511,40 @@ test("an agent searches a fault code however written, opens the result and goes 
   assertNoProblems(alice);
   await customer.context().close();
 });
+
+test("Level 1 on the widget: a chip answers the machine question, the photo chip opens the picker, the inbox shows what is known", async () => {
+  const customer = await newPage(browser);
+  await customer.goto(BASE + "/");
+  await customer.locator(".launcher").click();
+  await customer.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await customer.locator("textarea").fill("Notre machine fait un bruit anormal depuis hier");
+  await customer.locator("textarea").press("Enter");
+
+  // One question at a time, each with its quick answers.
+  await customer.locator(".chips button", { hasText: "Je ne sais pas" }).click();
+  await customer.locator(".msg.customer:not(.pending)", { hasText: "Je ne sais pas" }).waitFor();
+  await customer.locator(".chips button", { hasText: "Aucun code affiché" }).click();
+  // The photo chip opens the file picker; the photo goes as the answer.
+  const chooser = customer.waitForEvent("filechooser");
+  await customer.locator(".chips button", { hasText: "Envoyer une photo" }).click();
+  await (await chooser).setFiles({ name: "bruit.png", mimeType: "image/png", buffer: photo() });
+  await customer.locator(".msg.customer:not(.pending) img").last().waitFor();
+  assert.equal(await customer.locator(".chips").count(), 0, "no question left open");
+
+  // The agent sees what Level 1 gathered.
+  const id = await alice.evaluate(async () => {
+    const r = await fetch("/api/v1/conversations?queue=experts&limit=100");
+    const data = await r.json();
+    const found = data.conversations.find((c) => (c.preview || "").startsWith("Notre machine fait un bruit"));
+    return found && found.id;
+  });
+  assert.ok(id, "the conversation is in the experts' queue");
+  await alice.goto(BASE + "/inbox#c/" + id);
+  const level1 = alice.locator("#conversation .level1");
+  await level1.waitFor();
+  assert.equal(await level1.getAttribute("data-stopped"), "complete");
+  assert.match(await level1.innerText(), /machine.*fault code.*photo|photo/);
+  await screenshot(customer, "widget-level1");
+  assertNoProblems(customer);
+  await customer.context().close();
+});
