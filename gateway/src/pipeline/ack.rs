@@ -153,3 +153,75 @@ pub fn text(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use triage::{Escalation, FaqMatch};
+
+    fn verdict(priority: Priority, auto_send: bool) -> Verdict {
+        Verdict {
+            priority,
+            queue: "n1".into(),
+            escalation: Escalation::None,
+            ack_template: String::new(),
+            rules: Vec::new(),
+            fields: triage::Fields::default(),
+            ask_for: vec![MissingField::Machine, MissingField::FaultCode],
+            tags: Vec::new(),
+            language: Some("en".into()),
+            faq: Some(FaqMatch {
+                id: "reset-counter".into(),
+                score: 0.9,
+                auto_send,
+                title: None,
+                answer: "Hold the reset key for five seconds.".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_knowledge_answer_goes_out_only_when_marked_so_and_only_on_a_faq_verdict() {
+        let sent = text(&verdict(Priority::Faq, true), "en", "SY-1", "today", None, false);
+        assert!(sent.contains("Hold the reset key"), "{sent}");
+        for (v, why) in [
+            (
+                verdict(Priority::Faq, false),
+                "not marked auto_send: a draft for an agent",
+            ),
+            (
+                verdict(Priority::Important, true),
+                "an important problem is not answered by the FAQ",
+            ),
+        ] {
+            let t = text(&v, "en", "SY-1", "today", None, false);
+            assert!(!t.contains("Hold the reset key"), "{why}: {t}");
+            assert_eq!(knowledge_answer(&v), None, "{why}");
+        }
+    }
+
+    #[test]
+    fn the_missing_facts_are_listed_only_where_level_1_does_not_ask_them() {
+        let v = verdict(Priority::Important, false);
+        let listed = text(&v, "en", "SY-7", "within 15 minutes", None, true);
+        assert!(
+            listed.contains(EN.machine) && listed.contains(EN.fault_code),
+            "{listed}"
+        );
+        assert!(
+            listed.contains("SY-7") && listed.contains("within 15 minutes"),
+            "{listed}"
+        );
+        let asked_one_by_one = text(&v, "en", "SY-7", "within 15 minutes", None, false);
+        assert!(!asked_one_by_one.contains(EN.fault_code), "{asked_one_by_one}");
+    }
+
+    #[test]
+    fn each_language_answers_in_its_own_words_and_others_in_english() {
+        let v = verdict(Priority::Important, false);
+        for (language, t) in [("fr", &FR), ("de", &DE), ("es", &ES), ("it", &IT), ("pt", &EN)] {
+            let ack = text(&v, language, "SY-3", "-", None, true);
+            assert!(ack.contains(t.fault_code) && ack.contains(t.ask), "{language}: {ack}");
+        }
+    }
+}
