@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::graph_stub::{GraphStub, TOKEN};
-use crate::test_config;
+use crate::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with, test_config};
 
 pub const PNID: &str = "106540352242922";
 pub const SECRET: &str = "app-secret-for-tests";
@@ -116,4 +116,24 @@ pub async fn customer_writes(base: &str, wamid: &str, text: &str) -> anyhow::Res
         &notification(vec![msg(wamid, "text", json!({ "body": text }))], vec![]),
     )
     .await
+}
+
+/// A gateway with WhatsApp on (against `stub`), an admin logged in, and the data directory to keep.
+pub async fn start() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let app = spawn_app_with(wa_config(dir.path(), &stub), gateway::clock::Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    Ok((app, stub, agent, dir))
+}
+
+/// The first WhatsApp conversation, as `GET /conversations/{id}` shows it.
+pub async fn whatsapp_conversation(agent: &AgentClient) -> anyhow::Result<Value> {
+    let list = agent.ok("/api/v1/conversations?limit=100").await?;
+    let id = list["conversations"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["channel"] == "whatsapp"))
+        .map(|c| c["id"].clone())
+        .ok_or_else(|| anyhow::anyhow!("no WhatsApp conversation: {list}"))?;
+    agent.ok(&format!("/api/v1/conversations/{id}")).await
 }

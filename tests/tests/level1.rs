@@ -4,10 +4,8 @@
 //! escalates at once and asks only for a number, an agent's reply or two
 //! unanswered questions stop it. Email gets one list in the acknowledgement.
 
-use e2e::graph_stub::GraphStub;
-use e2e::wa::{customer_writes, wa_config};
-use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, Visitor, spawn_app_with};
-use gateway::clock::Clock;
+use e2e::wa::{customer_writes, start};
+use e2e::{AgentClient, Visitor};
 use serde_json::{Value, json};
 
 /// The next message from Switchyard that carries a question (quick answers, or the callback number).
@@ -33,14 +31,6 @@ fn titles(q: &Value) -> Vec<String> {
 
 async fn qualification(agent: &AgentClient, conversation: i64) -> anyhow::Result<Value> {
     Ok(agent.ok(&format!("/api/v1/conversations/{conversation}")).await?["qualification"].clone())
-}
-
-async fn start() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let app = spawn_app_with(wa_config(dir.path(), &stub), Clock::system()).await?;
-    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
-    Ok((app, stub, agent, dir))
 }
 
 #[tokio::test]

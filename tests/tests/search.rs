@@ -125,12 +125,9 @@ async fn seed(app: &TestApp, stub: &GraphStub, agent: &AgentClient) -> anyhow::R
     )
     .await?;
     anyhow::ensure!(status == 200, "webhook: {status}");
-    let list = agent.ok("/api/v1/conversations?limit=100").await?;
-    let whatsapp = list["conversations"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["channel"] == "whatsapp"))
-        .and_then(|c| c["id"].as_i64())
-        .ok_or_else(|| anyhow::anyhow!("no WhatsApp conversation: {list}"))?;
+    let whatsapp = e2e::wa::whatsapp_conversation(agent).await?["conversation"]["id"]
+        .as_i64()
+        .unwrap_or(-1);
     Ok(Seeded {
         press,
         leak_new,

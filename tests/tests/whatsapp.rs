@@ -6,7 +6,8 @@ use std::time::Duration;
 use e2e::graph_stub::{GraphStub, TOKEN};
 use e2e::postgres::TestDatabase;
 use e2e::wa::{
-    CUSTOMER, PNID, SECRET, customer_writes, msg, notification, now_secs, post, settled, sign, signed, wa_config,
+    CUSTOMER, PNID, SECRET, customer_writes, msg, notification, now_secs, post, settled, sign, signed, start,
+    wa_config, whatsapp_conversation,
 };
 use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, TestApp, spawn_app_with};
 use gateway::clock::Clock;
@@ -27,30 +28,12 @@ async fn start_on_postgres() -> anyhow::Result<(TestApp, GraphStub, AgentClient,
     Ok((app, stub, agent, dir, db))
 }
 
-async fn start() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let app = spawn_app_with(wa_config(dir.path(), &stub), Clock::system()).await?;
-    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
-    Ok((app, stub, agent, dir))
-}
-
 fn receipt(id: &str, status: &str, errors: Option<Value>) -> Value {
     let mut s = json!({"id": id, "status": status, "timestamp": now_secs().to_string(), "recipient_id": CUSTOMER});
     if let Some(e) = errors {
         s["errors"] = e;
     }
     s
-}
-
-async fn whatsapp_conversation(agent: &AgentClient) -> anyhow::Result<Value> {
-    let list = agent.ok("/api/v1/conversations?limit=100").await?;
-    let id = list["conversations"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["channel"] == "whatsapp"))
-        .map(|c| c["id"].clone())
-        .ok_or_else(|| anyhow::anyhow!("no WhatsApp conversation: {list}"))?;
-    agent.ok(&format!("/api/v1/conversations/{id}")).await
 }
 
 /// Polls until `pred` holds on the conversation (bounded: 10 s).

@@ -44,7 +44,8 @@ struct Params {
     figure: Option<String>,
 }
 
-fn date(field: &'static str, s: &str) -> Result<NaiveDate, ApiError> {
+/// A local day of a period (`2026-11-30`); shared with search's period filter.
+pub(super) fn date(field: &'static str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest("bad_period", format!("{field}: expected a date like 2026-11-30")))
 }

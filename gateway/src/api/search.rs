@@ -5,11 +5,12 @@
 use axum::extract::{Query as Params, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::reports::date;
 use crate::auth::CurrentAgent;
 use crate::reports::period::day_start;
 use crate::search::Query;
@@ -40,23 +41,18 @@ struct SearchParams {
     limit: Option<usize>,
 }
 
-fn day(field: &'static str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::BadRequest("bad_period", format!("{field}: expected a date like 2026-11-30")))
-}
-
 fn filters(state: &AppState, p: &SearchParams) -> Result<Filters, ApiError> {
     let tz = state.sla.reporting_calendar().time_zone();
     let from = p
         .from
         .as_deref()
         .filter(|s| !s.is_empty())
-        .map(|s| day("from", s))
+        .map(|s| date("from", s))
         .transpose()?;
     let to =
         p.to.as_deref()
             .filter(|s| !s.is_empty())
-            .map(|s| day("to", s))
+            .map(|s| date("to", s))
             .transpose()?;
     let to = to
         .map(|d| {
