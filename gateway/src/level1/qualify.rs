@@ -222,6 +222,20 @@ mod tests {
     }
 
     #[test]
+    fn names_go_to_the_store_and_back() {
+        for fact in ALL {
+            assert_eq!(Fact::parse(fact.as_str()), Some(fact));
+        }
+        for stop in [Stop::Complete, Stop::Agent, Stop::Unanswered] {
+            assert_eq!(Stop::parse(stop.as_str()), Some(stop));
+        }
+        assert_eq!(Fact::parse("colour"), None);
+        assert_eq!(Stop::parse(""), None);
+        assert_eq!(Fact::CallbackNumber.as_str(), "callback_number");
+        assert_eq!(Stop::Unanswered.as_str(), "unanswered");
+    }
+
+    #[test]
     fn a_critical_conversation_is_only_asked_for_a_number() {
         let policy = Policy::default();
         assert_eq!(policy.needs("experts", true), [Fact::CallbackNumber]);
