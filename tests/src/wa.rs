@@ -137,3 +137,21 @@ pub async fn whatsapp_conversation(agent: &AgentClient) -> anyhow::Result<Value>
         .ok_or_else(|| anyhow::anyhow!("no WhatsApp conversation: {list}"))?;
     agent.ok(&format!("/api/v1/conversations/{id}")).await
 }
+
+/// The same gateway on a fresh PostgreSQL database (dropped by the caller).
+pub async fn start_on_postgres() -> anyhow::Result<(
+    TestApp,
+    GraphStub,
+    AgentClient,
+    tempfile::TempDir,
+    crate::postgres::TestDatabase,
+)> {
+    let db = crate::postgres::TestDatabase::create().await?;
+    let stub = GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = wa_config(dir.path(), &stub);
+    config.store.url = Secret::new(db.url.clone());
+    let app = spawn_app_with(config, gateway::clock::Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    Ok((app, stub, agent, dir, db))
+}

@@ -6,11 +6,8 @@
 use channels::{AttachmentRef, AttachmentSource, ChannelKind, Inbound, ThreadHints};
 use e2e::Visitor;
 use e2e::graph_stub::GraphStub;
-use e2e::postgres::TestDatabase;
-use e2e::wa::{msg, notification, signed, wa_config};
-use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, spawn_app_with};
-use gateway::clock::Clock;
-use gateway::config::Secret;
+use e2e::wa::{msg, notification, signed};
+use e2e::{ADMIN_PASSWORD, AgentClient, TestApp};
 use serde_json::{Value, json};
 
 struct Seeded {
@@ -353,9 +350,7 @@ async fn customer_merge(agent: &AgentClient, s: &Seeded) -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn search_customer_and_machine_pages_on_sqlite() -> anyhow::Result<()> {
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let app = spawn_app_with(wa_config(dir.path(), &stub), Clock::system()).await?;
+    let (app, stub, _agent, _dir) = e2e::wa::start().await?;
     scenario(&app, &stub).await?;
     app.stop().await;
     Ok(())
@@ -363,12 +358,7 @@ async fn search_customer_and_machine_pages_on_sqlite() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn search_customer_and_machine_pages_on_postgres() -> anyhow::Result<()> {
-    let db = TestDatabase::create().await?;
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = wa_config(dir.path(), &stub);
-    config.store.url = Secret::new(db.url.clone());
-    let app = spawn_app_with(config, Clock::system()).await?;
+    let (app, stub, _agent, _dir, db) = e2e::wa::start_on_postgres().await?;
     let outcome = scenario(&app, &stub).await;
     app.stop().await;
     db.drop_database().await?;

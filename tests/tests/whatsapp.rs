@@ -4,29 +4,16 @@
 use std::time::Duration;
 
 use e2e::graph_stub::{GraphStub, TOKEN};
-use e2e::postgres::TestDatabase;
 use e2e::wa::{
     CUSTOMER, PNID, SECRET, customer_writes, msg, notification, now_secs, post, settled, sign, signed, start,
-    wa_config, whatsapp_conversation,
+    start_on_postgres, wa_config, whatsapp_conversation,
 };
-use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, TestApp, spawn_app_with};
+use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, spawn_app_with};
 use gateway::clock::Clock;
-use gateway::config::{Secret, WhatsappTemplate};
+use gateway::config::WhatsappTemplate;
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_e2e-switchyard");
-
-/// The gateway on a fresh PostgreSQL database (dropped by the caller).
-async fn start_on_postgres() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir, TestDatabase)> {
-    let db = TestDatabase::create().await?;
-    let stub = GraphStub::start().await?;
-    let dir = tempfile::tempdir()?;
-    let mut config = wa_config(dir.path(), &stub);
-    config.store.url = Secret::new(db.url.clone());
-    let app = spawn_app_with(config, Clock::system()).await?;
-    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
-    Ok((app, stub, agent, dir, db))
-}
 
 fn receipt(id: &str, status: &str, errors: Option<Value>) -> Value {
     let mut s = json!({"id": id, "status": status, "timestamp": now_secs().to_string(), "recipient_id": CUSTOMER});
