@@ -1,10 +1,11 @@
 //! Level 1 asks the customer for what the experts need, one question at a
 //! time, on the widget (chips) and on WhatsApp (reply buttons); a quick
-//! answer that declines moves on, an answer that reveals a stopped line
+//! answer that declines moves on (nothing is asked once WhatsApp's 24-hour
+//! window has closed), an answer that reveals a stopped line
 //! escalates at once and asks only for a number, an agent's reply or two
 //! unanswered questions stop it. Email gets one list in the acknowledgement.
 
-use e2e::wa::{customer_writes, start};
+use e2e::wa::{customer_writes, msg, notification, now_secs, signed, start, whatsapp_conversation};
 use e2e::{AgentClient, Visitor};
 use serde_json::{Value, json};
 
@@ -129,6 +130,27 @@ async fn two_unanswered_questions_stop_the_questions() -> anyhow::Result<()> {
 #[tokio::test]
 async fn whatsapp_asks_with_reply_buttons_and_email_gets_one_list() -> anyhow::Result<()> {
     let (app, stub, agent, _dir) = start().await?;
+    // Delivered 30 hours late: the 24-hour window is closed, no question is queued.
+    let mut late = msg(
+        "wamid.late",
+        "text",
+        json!({"body": "Notre machine fait un bruit anormal"}),
+    );
+    late["timestamp"] = json!((now_secs() - 30 * 3600).to_string());
+    assert_eq!(signed(&app.base(), &notification(vec![late], vec![])).await?, 200);
+    let conversation = whatsapp_conversation(&agent).await?;
+    let questions: Vec<&Value> = conversation["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["body"].as_str().is_some_and(|b| b.contains("Sur quelle machine")))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(questions.is_empty(), "{conversation}");
+    assert_eq!(conversation["qualification"], Value::Null);
+
+    // Written now: asked at once, with reply buttons.
     let status = customer_writes(&app.base(), "wamid.l1", "Notre machine fait un bruit anormal").await?;
     assert_eq!(status, 200);
     let mut buttons = Value::Null;

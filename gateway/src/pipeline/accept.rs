@@ -464,6 +464,7 @@ pub async fn accept(
                 verdict: &verdict,
                 queue: &queue,
                 language: &language,
+                customer_at,
                 now: ctx.now,
             },
         )

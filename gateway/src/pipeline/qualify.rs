@@ -21,6 +21,8 @@ pub struct Step<'a> {
     pub verdict: &'a triage::Verdict,
     pub queue: &'a str,
     pub language: &'a str,
+    /// When the customer sent it, by the channel's clock.
+    pub customer_at: i64,
     pub now: i64,
 }
 
@@ -85,6 +87,11 @@ fn payload(channel: ChannelKind, q: &Question) -> Option<String> {
 pub async fn step(conn: &mut AnyConnection, policy: &Policy, s: &Step<'_>) -> Result<Option<MessageId>> {
     let channel = s.inbound.channel;
     if !asks_on(policy, channel) {
+        return Ok(None);
+    }
+    // A WhatsApp message delivered late, after its 24-hour window closed: a
+    // free-form question could not leave, so none is asked.
+    if channel == ChannelKind::Whatsapp && s.now - s.customer_at >= crate::whatsapp::WINDOW_MS {
         return Ok(None);
     }
     let critical = s.verdict.priority == triage::Priority::Critical;
