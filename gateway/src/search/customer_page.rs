@@ -183,20 +183,7 @@ mod tests {
         }
     }
 
-    fn mention(conversation_id: i64, kind: &str, value: &str, at: i64) -> Mention {
-        Mention {
-            conversation_id,
-            message_id: None,
-            kind: kind.into(),
-            value: value.into(),
-            norm: if kind == PHONE {
-                code::phone_key(value).unwrap_or_default()
-            } else {
-                code::normalise(value)
-            },
-            created_at: at,
-        }
-    }
+    use crate::search::mentions::stored as mention;
 
     #[test]
     fn a_merged_customer_shows_every_identity_and_each_detail_once() {

@@ -50,16 +50,7 @@ pub fn build(key: &str, mentions: &[Mention]) -> History {
 mod tests {
     use super::*;
 
-    fn mention(conversation_id: i64, kind: &str, value: &str, at: i64) -> Mention {
-        Mention {
-            conversation_id,
-            message_id: None,
-            kind: kind.into(),
-            value: value.into(),
-            norm: crate::search::code::normalise(value),
-            created_at: at,
-        }
-    }
+    use crate::search::mentions::stored as mention;
 
     #[test]
     fn gathers_spellings_codes_and_models_in_time_order() {

@@ -19,16 +19,33 @@ pub const PHONE: &str = "phone";
 /// A WhatsApp business-scoped user id: what names a customer without a number.
 pub const WHATSAPP_ID: &str = "whatsapp_id";
 
+/// The form a mention of this kind is compared in; none when it holds nothing to compare.
+fn norm(kind: &str, value: &str) -> Option<String> {
+    if kind == PHONE {
+        code::phone_key(value)
+    } else {
+        Some(code::normalise(value)).filter(|n| !n.is_empty())
+    }
+}
+
+/// A stored mention, as the store would read it back (for the pages' tests).
+#[cfg(test)]
+pub fn stored(conversation_id: i64, kind: &str, value: &str, at: i64) -> crate::store::search::Mention {
+    crate::store::search::Mention {
+        conversation_id,
+        message_id: None,
+        kind: kind.into(),
+        value: value.into(),
+        norm: norm(kind, value).unwrap_or_default(),
+        created_at: at,
+    }
+}
+
 /// The mentions of a message, each code once.
 pub fn of_message(fields: &triage::Fields, contact: &channels::Contact) -> Vec<Mention> {
     let mut out: Vec<Mention> = Vec::new();
     let mut push = |kind: &'static str, value: &str| {
-        let norm = if kind == PHONE {
-            code::phone_key(value)
-        } else {
-            Some(code::normalise(value)).filter(|n| !n.is_empty())
-        };
-        if let Some(norm) = norm
+        if let Some(norm) = norm(kind, value)
             && !out.iter().any(|m| m.kind == kind && m.norm == norm)
         {
             out.push(Mention {

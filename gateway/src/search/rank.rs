@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::highlight::{self, Segment};
-use super::query::{Query, Term};
+use super::query::Query;
 
 /// Where a term was found, weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,11 +104,6 @@ pub fn score(message: Option<&MessageMatch>, extras: &Extras) -> f64 {
         .map(|(exact, _, _)| if *exact { FACT_EXACT } else { FACT_PARTIAL })
         .sum();
     message.map_or(0.0, |m| m.score) + facts + if extras.customer { CUSTOMER } else { 0.0 }
-}
-
-/// True when the query holds a code, whose exact facts should outrank prose.
-pub fn has_codes(query: &Query) -> bool {
-    query.terms.iter().any(|t| matches!(t, Term::Code { .. }))
 }
 
 #[cfg(test)]

@@ -467,15 +467,21 @@ impl NewVerdict {
 /// Rows per multi-row statement: far below both backends' parameter limits.
 const ROWS_PER_STATEMENT: usize = 400;
 
+/// `($1, $2), ($3, $4)`: the VALUES list of a multi-row INSERT.
+fn rows_of_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|i| format!("({})", super::placeholders(i * columns + 1, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Writes verdicts, a few hundred per statement.
 pub async fn insert_verdicts(conn: &mut AnyConnection, rows: &[NewVerdict]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", super::placeholders(i * 7 + 1, 7)))
-            .collect();
+        let values = rows_of_placeholders(chunk.len(), 7);
         let sql = format!(
             "INSERT INTO verdicts (conversation_id, message_id, priority, queue, escalation, detail, created_at) VALUES {}",
-            values.join(", ")
+            values
         );
         let mut query = sqlx::query(&sql);
         for r in chunk {
@@ -503,12 +509,10 @@ pub struct NewMention {
 
 pub async fn insert_mentions(conn: &mut AnyConnection, rows: &[NewMention]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", super::placeholders(i * 6 + 1, 6)))
-            .collect();
+        let values = rows_of_placeholders(chunk.len(), 6);
         let sql = format!(
             "INSERT INTO fact_mentions (conversation_id, message_id, kind, value, norm, created_at) VALUES {}",
-            values.join(", ")
+            values
         );
         let mut query = sqlx::query(&sql);
         for r in chunk {
@@ -558,14 +562,12 @@ pub async fn upsert_queue_entry(
 /// few hundred per statement.
 pub async fn upsert_queue_entries(conn: &mut AnyConnection, entries: &[QueueEntry]) -> Result<()> {
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", super::placeholders(i * 4 + 1, 4)))
-            .collect();
+        let values = rows_of_placeholders(chunk.len(), 4);
         let sql = format!(
             "INSERT INTO queue_entries (conversation_id, queue, priority_rank, waiting_since) VALUES {} \
              ON CONFLICT (conversation_id) DO UPDATE SET queue = excluded.queue, priority_rank = excluded.priority_rank, \
              waiting_since = COALESCE(queue_entries.waiting_since, excluded.waiting_since)",
-            values.join(", ")
+            values
         );
         let mut query = sqlx::query(&sql);
         for e in chunk {
