@@ -81,20 +81,42 @@ async fn the_widget_asks_one_question_at_a_time_and_a_stopped_line_escalates_at_
     assert_eq!(state["asked"], "callback_number", "{state}");
     assert_eq!(state["unanswered"], 1, "the photo question went unanswered: {state}");
 
-    // An agent answers: Level 1 asks nothing more.
+    visitor.close().await;
+    app.stop().await;
+    Ok(())
+}
+
+/// An agent's reply ends the questions while facts are still missing: the
+/// customer's next message, which answers nothing, gets no question.
+#[tokio::test]
+async fn an_agents_reply_stops_the_questions() -> anyhow::Result<()> {
+    let (app, _stub, agent, _dir) = start().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let ack = visitor
+        .message("c1", "Bonjour, notre machine fait un bruit anormal depuis hier")
+        .await?;
+    let conversation = e2e::ticket_id(&ack["conversation"]);
+    question(&mut visitor).await?;
     let (status, body) = agent
         .post(
             &format!("/api/v1/conversations/{conversation}/reply"),
-            json!({"text": "Nous vous appelons."}),
+            json!({"text": "Je regarde votre dossier."}),
         )
         .await?;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(qualification(&agent, conversation).await?["stopped"], "agent");
+    let state = qualification(&agent, conversation).await?;
+    assert_eq!(state["stopped"], "agent", "{state}");
+    assert_eq!(state["asked"], Value::Null, "{state}");
     visitor.expect_message(|m| m["author"] == "agent").await?;
-    visitor.message("c5", "Merci, au 06 12 34 56 78").await?;
+    // Not an answer to the machine question: without the agent it would be counted
+    // unanswered and the fault code asked next.
+    visitor.message("c2", "D'accord, merci").await?;
     let messages = agent.ok(&format!("/api/v1/conversations/{conversation}")).await?["messages"].clone();
     let last = messages.as_array().and_then(|m| m.last()).cloned().unwrap_or_default();
-    assert_eq!(last["direction"], "in", "no question after the agent's reply: {last}");
+    assert_eq!(
+        last["body"], "D'accord, merci",
+        "no question after the agent's reply: {messages}"
+    );
     visitor.close().await;
     app.stop().await;
     Ok(())
