@@ -31,6 +31,55 @@ pub struct Config {
     pub canned_replies: Vec<CannedReply>,
     pub reports: ReportsConfig,
     pub level1: Level1Config,
+    pub feedback: FeedbackConfig,
+}
+
+/// What follows an answer: "did this solve it?" after a knowledge answer,
+/// the satisfaction question after a resolution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedbackConfig {
+    /// Minutes a conversation answered from the knowledge base waits for the
+    /// customer's verdict before an agent is offered it; 0: offered at once.
+    pub knowledge_wait_minutes: u32,
+    /// Ask whether the customer is satisfied once a conversation is resolved.
+    pub satisfaction: bool,
+    /// Ask also when the customer resolved it themselves ("yes, solved").
+    pub after_self_service: bool,
+    /// A bad rating reopens the conversation (bad ratings are always listed for supervisors).
+    pub reopen_on_bad: bool,
+    /// Days a mail's one-click links stay valid.
+    pub link_days: u32,
+}
+
+impl Default for FeedbackConfig {
+    fn default() -> Self {
+        let d = crate::feedback::Settings::default();
+        FeedbackConfig {
+            knowledge_wait_minutes: u32::try_from(d.knowledge_wait_ms / 60_000).unwrap_or(30),
+            satisfaction: d.satisfaction,
+            after_self_service: d.after_self_service,
+            reopen_on_bad: d.reopen_on_bad,
+            link_days: 14,
+        }
+    }
+}
+
+impl FeedbackConfig {
+    /// The settings, mail links pointing at `public_url` and signed by `signer`.
+    pub fn settings(&self, public_url: &str, signer: &crate::signing::Signer) -> crate::feedback::Settings {
+        crate::feedback::Settings {
+            knowledge_wait_ms: i64::from(self.knowledge_wait_minutes) * 60_000,
+            satisfaction: self.satisfaction,
+            after_self_service: self.after_self_service,
+            reopen_on_bad: self.reopen_on_bad,
+            links: Some(crate::feedback::Links {
+                base: public_url.trim_end_matches('/').to_string(),
+                signer: signer.clone(),
+                ttl_ms: i64::from(self.link_days.max(1)) * 86_400_000,
+            }),
+        }
+    }
 }
 
 /// Level 1's questions on the widget and WhatsApp: which facts each queue
@@ -157,6 +206,19 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Bearer token that shows `/readyz` details to monitoring; admins always see them.
     pub health_token: Secret,
+    /// The gateway's address as customers reach it (`https://support.example.com`),
+    /// for the one-click links in mail; empty: `http://` and the listen address.
+    pub public_url: String,
+}
+
+impl ServerConfig {
+    pub fn public_url(&self) -> String {
+        if self.public_url.trim().is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim().trim_end_matches('/').to_string()
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -172,6 +234,7 @@ impl Default for ServerConfig {
             max_connections_per_address: 256,
             trusted_proxies: Vec::new(),
             health_token: Secret::default(),
+            public_url: String::new(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod email;
 pub mod escalation;
 pub mod events;
+pub mod feedback;
 pub mod health;
 pub mod ids;
 pub mod intervention;

@@ -162,6 +162,7 @@ impl Gateway {
             on_call_webhook: config.escalation.on_call_webhook.clone(),
             on_call_email: config.escalation.on_call_email.clone(),
         };
+        let feedback = config.feedback.settings(&config.server.public_url(), &signer);
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),
@@ -177,6 +178,7 @@ impl Gateway {
             templates: config.ack_templates.clone(),
         })
         .with_level1(config.level1.policy().map_err(anyhow::Error::msg)?)
+        .with_feedback(feedback.clone())
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
@@ -307,6 +309,7 @@ impl Gateway {
             assign_wake,
             notice_wake: Arc::new(tokio::sync::Notify::new()),
             escalation,
+            feedback,
         };
         Ok(Gateway {
             state,

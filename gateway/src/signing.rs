@@ -89,6 +89,46 @@ impl Signer {
         let want = self.tag("chat-file", &[&attachment.to_be_bytes(), &expires_ms.to_be_bytes()]);
         bool::from(sent.as_slice().ct_eq(&want))
     }
+
+    /// `?exp=…&sig=…` for a customer's one-click answer in a mail (`answer`
+    /// names it: `solved`, `good`…): valid for that conversation and answer
+    /// until `expires_ms`. Single use is the store's business.
+    pub fn feedback_link_query(&self, conversation: i64, answer: &str, expires_ms: i64) -> String {
+        let sig = self.tag(
+            "feedback",
+            &[
+                &conversation.to_be_bytes(),
+                answer.as_bytes(),
+                &expires_ms.to_be_bytes(),
+            ],
+        );
+        format!("exp={expires_ms}&sig={}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    pub fn feedback_link_valid(
+        &self,
+        conversation: i64,
+        answer: &str,
+        expires_ms: i64,
+        sig: &str,
+        now_ms: i64,
+    ) -> bool {
+        if now_ms >= expires_ms {
+            return false;
+        }
+        let Ok(sent) = URL_SAFE_NO_PAD.decode(sig) else {
+            return false;
+        };
+        let want = self.tag(
+            "feedback",
+            &[
+                &conversation.to_be_bytes(),
+                answer.as_bytes(),
+                &expires_ms.to_be_bytes(),
+            ],
+        );
+        bool::from(sent.as_slice().ct_eq(&want))
+    }
 }
 
 #[cfg(test)]
@@ -115,5 +155,29 @@ mod tests {
         assert!(!signer.file_link_valid(43, 1_000, sig, 0), "another file");
         assert!(!signer.file_link_valid(42, 2_000, sig, 0), "a later expiry");
         assert!(!signer.file_link_valid(42, 1_000, "garbage!", 0));
+    }
+
+    #[test]
+    fn feedback_links_name_one_conversation_and_one_answer() {
+        let signer = Signer::new([7; 32]);
+        let query = signer.feedback_link_query(42, "good", 1_000);
+        let sig = query.split("sig=").nth(1).unwrap_or_default();
+        assert!(signer.feedback_link_valid(42, "good", 1_000, sig, 999));
+        assert!(
+            !signer.feedback_link_valid(42, "bad", 1_000, sig, 0),
+            "the other answer"
+        );
+        assert!(
+            !signer.feedback_link_valid(43, "good", 1_000, sig, 0),
+            "another conversation"
+        );
+        assert!(!signer.feedback_link_valid(42, "good", 1_000, sig, 1_000), "expired");
+        assert!(!signer.feedback_link_valid(42, "good", 2_000, sig, 0), "a later expiry");
+        let file = signer.file_link_query(42, 1_000);
+        let file_sig = file.split("sig=").nth(1).unwrap_or_default();
+        assert!(
+            !signer.feedback_link_valid(42, "", 1_000, file_sig, 0),
+            "a file link's signature"
+        );
     }
 }

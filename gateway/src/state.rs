@@ -46,6 +46,8 @@ pub struct AppState {
     /// Wakes the worker of notices that belong to no conversation.
     pub notice_wake: Arc<tokio::sync::Notify>,
     pub escalation: crate::escalation::EscalationPolicy,
+    /// Knowledge verdicts and the satisfaction question (`[feedback]`).
+    pub feedback: crate::feedback::Settings,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

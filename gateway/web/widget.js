@@ -22,13 +22,15 @@
       typing: "Un agent écrit…", failed: "Non envoyé — toucher pour réessayer", start: "Commencer",
       intro: "Quelques informations pour aller plus vite (facultatif) :", uploading: "Envoi du fichier…",
       tooLarge: "Fichier trop volumineux", name: "Nom", email: "E-mail", phone: "Téléphone", company: "Société",
-      machine_serial: "N° de série machine", you: "Vous", agent: "Agent", system: "Switchyard" },
+      machine_serial: "N° de série machine", you: "Vous", agent: "Agent", system: "Switchyard",
+      comment: "Un commentaire ? (facultatif)", rate: "Envoyer mon avis", thanks: "Merci pour votre avis." },
     en: { title: "Technical support", open: "Open chat", close: "Close", placeholder: "Describe the problem…",
       send: "Send", photo: "Attach a photo", connecting: "Connecting…", offline: "Offline — reconnecting…",
       typing: "An agent is typing…", failed: "Not sent — tap to retry", start: "Start",
       intro: "A few details to speed things up (optional):", uploading: "Uploading…",
       tooLarge: "File too large", name: "Name", email: "Email", phone: "Phone", company: "Company",
-      machine_serial: "Machine serial number", you: "You", agent: "Agent", system: "Switchyard" }
+      machine_serial: "Machine serial number", you: "You", agent: "Agent", system: "Switchyard",
+      comment: "Any comment? (optional)", rate: "Send my rating", thanks: "Thank you for your rating." }
   }[lang];
 
   var CSS = [
@@ -53,6 +55,7 @@
     ".msg img{max-width:100%;border-radius:6px;display:block;margin-top:4px}",
     ".msg a{color:inherit}",
     ".chips{display:flex;flex-wrap:wrap;gap:6px;justify-content:flex-end}",
+    ".rating{flex-direction:column;align-items:stretch}.rating textarea{font:inherit;min-height:48px}",
     ".chip{border:1px solid " + color + ";color:" + color + ";background:#fff;border-radius:14px;padding:4px 10px;font:inherit;font-size:13px;cursor:pointer}",
     ".typing{font-size:12px;color:#5b6775;padding:2px 14px;min-height:18px}",
     ".compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dde3ea;align-items:flex-end}",
@@ -226,6 +229,7 @@
         b.addEventListener("click", function () {
           clearChips();
           if (c.photo) fileInput.click();
+          else if (c.id === "feedback:good" || c.id === "feedback:bad") rating(c);
           else queueMessage(c.title, [], null);
         });
         chips.appendChild(b);
@@ -233,6 +237,29 @@
       log.appendChild(chips);
     }
     log.scrollTop = log.scrollHeight;
+  }
+
+  // The satisfaction question: the chosen rating, an optional comment, one
+  // "rate" frame (not a message: it must not reopen the conversation).
+  function rating(choice) {
+    chips = el("form", "chips rating");
+    chips.appendChild(el("div", null, choice.title));
+    var comment = el("textarea");
+    comment.placeholder = T.comment;
+    comment.maxLength = 2000;
+    comment.setAttribute("data-rating-comment", "");
+    chips.appendChild(comment);
+    var go = el("button", "chip", T.rate);
+    go.type = "submit";
+    chips.appendChild(go);
+    chips.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var frame = { type: "rate", rating: choice.id === "feedback:good" ? "good" : "bad" };
+      if (comment.value.trim()) frame.comment = comment.value.trim();
+      if (send(frame)) clearChips();
+    });
+    log.appendChild(chips);
+    comment.focus();
   }
 
   var chips = null;
@@ -288,6 +315,9 @@
       } else if (f.type === "message") {
         typing.textContent = "";
         render(f);
+      } else if (f.type === "rated") {
+        if (f.recorded) log.appendChild(el("div", "msg system", T.thanks));
+        log.scrollTop = log.scrollHeight;
       } else if (f.type === "typing") {
         typing.textContent = f.on ? T.typing : "";
       } else if (f.type === "error") {

@@ -7,6 +7,7 @@ const MAX_TEXT_CHARS: usize = 8_000;
 const MAX_CLIENT_ID_CHARS: usize = 64;
 const MAX_ATTACHMENTS: usize = 10;
 const MAX_PRECHAT_FIELD_CHARS: usize = 200;
+const MAX_COMMENT_CHARS: usize = 2_000;
 
 /// Optional facts the visitor gives before chatting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,11 @@ pub enum ClientFrame {
     },
     Typing {
         on: bool,
+    },
+    /// The visitor's answer to the satisfaction question, with an optional comment.
+    Rate {
+        good: bool,
+        comment: Option<String>,
     },
     Ping,
 }
@@ -93,6 +99,10 @@ pub enum ServerFrame {
     Message(HistoryItem),
     Typing {
         on: bool,
+    },
+    /// The rating was recorded (`recorded: false`: it was answered before, or never asked).
+    Rated {
+        recorded: bool,
     },
     Error {
         code: String,
@@ -160,6 +170,16 @@ struct MessageBody {
     text: String,
     #[serde(default)]
     attachments: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateBody {
+    #[serde(rename = "type")]
+    _type: String,
+    rating: String,
+    #[serde(default)]
+    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -234,6 +254,27 @@ pub fn parse_client_frame(raw: &str) -> Result<ClientFrame, FrameError> {
             let b: TypingBody = body("typing", value)?;
             Ok(ClientFrame::Typing { on: b.on })
         }
+        "rate" => {
+            let b: RateBody = body("rate", value)?;
+            let good = match b.rating.as_str() {
+                "good" => true,
+                "bad" => false,
+                _ => return Err(invalid("rate", "rating must be \"good\" or \"bad\"".into())),
+            };
+            if b.comment
+                .as_ref()
+                .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
+            {
+                return Err(invalid(
+                    "rate",
+                    format!("comment is longer than {MAX_COMMENT_CHARS} characters"),
+                ));
+            }
+            Ok(ClientFrame::Rate {
+                good,
+                comment: b.comment.filter(|c| !c.trim().is_empty()),
+            })
+        }
         "ping" => Ok(ClientFrame::Ping),
         other => Err(FrameError::UnknownType(other.chars().take(40).collect())),
     }
@@ -277,6 +318,20 @@ mod tests {
             Ok(ClientFrame::Typing { on: true })
         );
         assert_eq!(parse_client_frame(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping));
+        assert_eq!(
+            parse_client_frame(r#"{"type":"rate","rating":"bad","comment":"too slow"}"#),
+            Ok(ClientFrame::Rate {
+                good: false,
+                comment: Some("too slow".into())
+            })
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"rate","rating":"good","comment":"  "}"#),
+            Ok(ClientFrame::Rate {
+                good: true,
+                comment: None
+            })
+        );
     }
 
     #[test]
@@ -284,6 +339,7 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("not json", "malformed_frame"),
             ("[1,2]", "missing_type"),
+            (r#"{"type":"rate","rating":"5"}"#, "invalid_frame"),
             (r#"{"type":"launch_missiles"}"#, "unknown_type"),
             (r#"{"type":"message","text":"hi"}"#, "invalid_frame"),
             (r#"{"type":"message","client_id":"","text":"hi"}"#, "invalid_frame"),

@@ -113,6 +113,7 @@ async fn open(
     };
     let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
     let qualification = state.store.qualification(id).await?;
+    let feedback = state.store.conversation_feedback(id).await?;
     Ok(Json(json!({
         "conversation": conversation,
         "ticket": id.ticket(),
@@ -133,6 +134,8 @@ async fn open(
         "calls": calls,
         // Level 1's questions: what is known, what is asked, why it stopped.
         "qualification": qualification,
+        // The customer's verdict on a knowledge answer, and their satisfaction rating.
+        "feedback": feedback,
     })))
 }
 
@@ -439,10 +442,13 @@ async fn resolve(
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.set_status(id, true, Some(agent.id), now).await
+    let out = change(&state, ConversationId(id), |s, id, now| async move {
+        s.store.resolve(id, agent.id, &s.feedback, now).await
     })
-    .await
+    .await?;
+    // The satisfaction question may have been queued with the resolution.
+    state.outbox_wake.notify();
+    Ok(out)
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ mod customers;
 pub mod error;
 mod escalations;
 mod events;
+mod feedback;
 pub mod html_cache;
 mod interventions;
 mod knowledge;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(customers::router())
         .merge(escalations::router())
+        .merge(feedback::router())
         .merge(interventions::router())
         .merge(knowledge::router())
         .merge(machines::router())

@@ -65,6 +65,8 @@ enum Figure {
     KnowledgeLinked,
     /// An answer sent or suggested from an entry written from a resolved case.
     KnowledgeReused,
+    /// Rated "not satisfied": what supervisors look at.
+    RatedBad,
 }
 
 impl Figure {
@@ -81,6 +83,7 @@ impl Figure {
             "backlog" => Figure::Backlog,
             "knowledge_linked" => Figure::KnowledgeLinked,
             "knowledge_reused" => Figure::KnowledgeReused,
+            "rated_bad" => Figure::RatedBad,
             _ => return None,
         })
     }
@@ -99,6 +102,7 @@ impl Figure {
                 Figure::Reopened => c.reopens() > 0,
                 Figure::Escalated => c.escalated(),
                 Figure::SelfServed => c.self_served(),
+                Figure::RatedBad => c.rating == Some(false),
                 Figure::KnowledgeLinked => c.first_resolved_at().is_some() && c.knowledge_linked(),
                 Figure::KnowledgeReused => c
                     .events

@@ -67,6 +67,19 @@ impl Dispatch {
                 });
                 wake = true;
             }
+            if let Some(survey) = s.survey {
+                self.events.publish(Event::MessageAdded {
+                    conversation,
+                    message: survey.0,
+                    direction: "out".into(),
+                });
+                wake = true;
+            }
+            if s.answered {
+                // Resolved by the customer, or released to the agents by their "no".
+                self.events.publish(Event::ConversationUpdated { conversation });
+                self.assign_wake.notify_one();
+            }
             if let Some(ack) = s.ack {
                 self.events.publish(Event::MessageAdded {
                     conversation,

@@ -4,8 +4,12 @@
 //! leaves two questions unanswered, or when an agent writes); `questions`
 //! words them, with the quick answers a widget or WhatsApp shows. Pure: the
 //! state lives in `qualifications` (`store/qualifications.rs`), the step runs
-//! in the accept transaction (`pipeline/qualify.rs`).
+//! in the accept transaction (`pipeline/qualify.rs`). `feedback` words what
+//! follows an answer: "did this solve it?" after a knowledge answer, and the
+//! satisfaction question after a resolution (`pipeline/feedback.rs`,
+//! `store/feedback.rs`).
 
+pub mod feedback;
 pub mod qualify;
 pub mod questions;
 

@@ -21,6 +21,7 @@ pub struct Ctx<'a> {
     pub escalation: &'a crate::escalation::EscalationPolicy,
     pub acks: &'a AckSettings,
     pub level1: &'a crate::level1::Policy,
+    pub feedback: &'a crate::feedback::Settings,
     pub now: i64,
 }
 
@@ -51,8 +52,13 @@ pub struct Stored {
     pub bounced: Option<(ConversationId, MessageId)>,
     /// Rows the escalation queued in the outbox (room link, on-call notices).
     pub escalation_outgoing: usize,
-    /// Level 1's next question to the customer, when one was queued.
+    /// Level 1's next question to the customer, or "did this solve it?",
+    /// when one was queued.
     pub question: Option<MessageId>,
+    /// The satisfaction question, when a customer's "yes, solved" resolved it.
+    pub survey: Option<MessageId>,
+    /// The message answered a question (a verdict, a rating): the conversation may have changed.
+    pub answered: bool,
 }
 
 /// The outer error aborts the whole batch (nothing committed); the inner one
@@ -84,6 +90,8 @@ pub async fn accept(
             bounced: None,
             escalation_outgoing: 0,
             question: None,
+            survey: None,
+            answered: false,
         }));
     }
 
@@ -136,8 +144,14 @@ pub async fn accept(
 
     // 2. Thread.
     let (existing, thread_reason) = find_conversation(conn, ctx, facts, inbound).await?;
-    // Automatic mail on a known conversation is recorded, nothing more: no reopening, no re-queueing.
-    let quiet = inbound.auto.any() && existing.is_some();
+    // An answer to a question the conversation waits on ("yes, solved", a rating).
+    let answer = match &existing {
+        Some(conv) => super::feedback::recognise(conn, ConversationId(conv.id), inbound, ctx.now).await?,
+        None => None,
+    };
+    // Automatic mail on a known conversation is recorded, nothing more: no
+    // reopening, no re-queueing; nor is an answer that settles it.
+    let quiet = (inbound.auto.any() && existing.is_some()) || answer.is_some_and(super::feedback::settles);
     // The channel's own time when it has one (WhatsApp's 24-hour window counts from it), never the future.
     let customer_at = inbound.sent_at.map(|t| t.min(ctx.now)).unwrap_or(ctx.now);
 
@@ -362,6 +376,21 @@ pub async fn accept(
         }
     }
 
+    // The answer's effect, now that the message is stored: a resolution as
+    // self-service deletes the queue entry, so this batch's are written first.
+    let applied = match answer {
+        Some(answer) => {
+            facts.pending.flush(conn).await?;
+            let applied =
+                super::feedback::apply(conn, ctx.feedback, conversation_id, answer, inbound.channel, ctx.now).await?;
+            if applied.resolved {
+                facts.resolved(conversation_id);
+            }
+            applied
+        }
+        None => Default::default(),
+    };
+
     // 6. Acknowledgement, queued in the same transaction. Never to automatic mail,
     // and never more than a few an hour to one address (two auto-responders must not talk forever).
     let ack_allowed = new_conversation
@@ -385,7 +414,23 @@ pub async fn accept(
             .map(|t| t.text.as_str());
         // Where Level 1 asks one question at a time, the acknowledgement does not list them all.
         let ask_all = !super::qualify::asks_on(ctx.level1, inbound.channel);
-        let body = ack::text(&verdict, &language, &conversation_id.ticket(), &eta, template, ask_all);
+        let verdict_asked = super::feedback::asks_verdict(ctx.feedback, inbound.channel);
+        let mut body = ack::text(
+            &verdict,
+            &language,
+            &conversation_id.ticket(),
+            &eta,
+            template,
+            ask_all,
+            verdict_asked,
+        );
+        if ack::knowledge_answer(&verdict).is_some()
+            && let Some(lines) = super::feedback::email_verdict_lines(ctx.feedback, conversation_id, &language, ctx.now)
+                .filter(|_| inbound.channel == ChannelKind::Email)
+        {
+            body.push_str("\n\n");
+            body.push_str(&lines);
+        }
         let ack_id = messages::insert(
             conn,
             &NewMessage {
@@ -414,14 +459,28 @@ pub async fn accept(
     };
     // Knowledge in use: an answer sent with the acknowledgement, or one the
     // agent is shown to check and send (a draft entry, or no acknowledgement).
+    let mut verdict_question = None;
     if let Some(faq) = verdict.faq.as_ref().filter(|_| !quiet) {
-        let sent = ack.is_some() && ack::knowledge_answer(&verdict).is_some();
-        let kind = if sent {
+        let sent = ack.filter(|_| ack::knowledge_answer(&verdict).is_some());
+        let kind = if sent.is_some() {
             EventKind::KnowledgeSent
         } else {
             EventKind::KnowledgeSuggested
         };
         reporting::record_event(conn, conversation_id, kind, ctx.now, None, Some(&faq.id)).await?;
+        // "Did this solve it?": the conversation waits for the answer before an agent takes it.
+        if let Some(ack) = sent
+            && super::feedback::asks_verdict(ctx.feedback, inbound.channel)
+        {
+            let sent = super::feedback::Sent {
+                conversation: conversation_id,
+                inbound,
+                language: &language,
+                entry: &faq.id,
+                now: ctx.now,
+            };
+            verdict_question = Some(super::feedback::open(conn, ctx.feedback, ack, &sent).await?);
+        }
     }
 
     // Critical, after the acknowledgement so the customer reads that first: callback task, video room (its link to the customer), on-call out of hours.
@@ -450,8 +509,11 @@ pub async fn accept(
         outgoing
     };
 
-    // Level 1's next question, after the acknowledgement and the escalation's messages.
-    let question = if quiet || inbound.auto.any() {
+    // Level 1's next question, after the acknowledgement and the escalation's
+    // messages; none while the customer is asked whether a knowledge answer solved it.
+    let question = if let Some(asked) = verdict_question {
+        asked
+    } else if quiet || inbound.auto.any() {
         None
     } else {
         super::qualify::step(
@@ -501,6 +563,8 @@ pub async fn accept(
         bounced,
         escalation_outgoing,
         question,
+        survey: applied.survey,
+        answered: answer.is_some(),
     }))
 }
 

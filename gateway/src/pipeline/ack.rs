@@ -102,6 +102,8 @@ pub fn knowledge_answer(verdict: &Verdict) -> Option<&triage::FaqMatch> {
 /// sentences (placeholders `{ticket}` and `{eta}`); the questions about missing
 /// facts and an automatic FAQ answer follow either way.
 /// `ask_all`: the missing facts are listed here (email), not asked one at a time by Level 1.
+/// `verdict_asked`: "did this solve it?" follows the knowledge answer as a
+/// question of its own (buttons, chips or links), so the text does not ask it.
 pub fn text(
     verdict: &Verdict,
     language: &str,
@@ -109,6 +111,7 @@ pub fn text(
     eta: &str,
     template: Option<&str>,
     ask_all: bool,
+    verdict_asked: bool,
 ) -> String {
     let t = match language {
         "fr" => &FR,
@@ -127,12 +130,11 @@ pub fn text(
         None => format!("{} {}", t.hello.replace("{ticket}", ticket), next.replace("{eta}", eta)),
     };
     if let Some(faq) = knowledge_answer(verdict) {
-        out.push_str(&format!(
-            "\n\n{}\n\n{}\n\n{}",
-            t.faq_intro,
-            faq.answer.trim(),
-            t.faq_check
-        ));
+        out.push_str(&format!("\n\n{}\n\n{}", t.faq_intro, faq.answer.trim()));
+        if !verdict_asked {
+            out.push_str("\n\n");
+            out.push_str(t.faq_check);
+        }
     }
     if ask_all && !verdict.ask_for.is_empty() {
         let items: Vec<&str> = verdict
@@ -181,8 +183,18 @@ mod tests {
     }
 
     #[test]
+    fn the_verdict_question_is_left_to_its_buttons_when_they_follow() {
+        let v = verdict(Priority::Faq, true);
+        let by_reply = text(&v, "en", "SY-1", "today", None, false, false);
+        assert!(by_reply.ends_with(EN.faq_check), "{by_reply}");
+        let by_buttons = text(&v, "en", "SY-1", "today", None, false, true);
+        assert!(by_buttons.contains("Hold the reset key"), "{by_buttons}");
+        assert!(!by_buttons.contains(EN.faq_check), "{by_buttons}");
+    }
+
+    #[test]
     fn a_knowledge_answer_goes_out_only_when_marked_so_and_only_on_a_faq_verdict() {
-        let sent = text(&verdict(Priority::Faq, true), "en", "SY-1", "today", None, false);
+        let sent = text(&verdict(Priority::Faq, true), "en", "SY-1", "today", None, false, false);
         assert!(sent.contains("Hold the reset key"), "{sent}");
         for (v, why) in [
             (
@@ -194,7 +206,7 @@ mod tests {
                 "an important problem is not answered by the FAQ",
             ),
         ] {
-            let t = text(&v, "en", "SY-1", "today", None, false);
+            let t = text(&v, "en", "SY-1", "today", None, false, false);
             assert!(!t.contains("Hold the reset key"), "{why}: {t}");
             assert_eq!(knowledge_answer(&v), None, "{why}");
         }
@@ -203,7 +215,7 @@ mod tests {
     #[test]
     fn the_missing_facts_are_listed_only_where_level_1_does_not_ask_them() {
         let v = verdict(Priority::Important, false);
-        let listed = text(&v, "en", "SY-7", "within 15 minutes", None, true);
+        let listed = text(&v, "en", "SY-7", "within 15 minutes", None, true, false);
         assert!(
             listed.contains(EN.machine) && listed.contains(EN.fault_code),
             "{listed}"
@@ -212,7 +224,7 @@ mod tests {
             listed.contains("SY-7") && listed.contains("within 15 minutes"),
             "{listed}"
         );
-        let asked_one_by_one = text(&v, "en", "SY-7", "within 15 minutes", None, false);
+        let asked_one_by_one = text(&v, "en", "SY-7", "within 15 minutes", None, false, false);
         assert!(!asked_one_by_one.contains(EN.fault_code), "{asked_one_by_one}");
     }
 
@@ -220,7 +232,7 @@ mod tests {
     fn each_language_answers_in_its_own_words_and_others_in_english() {
         let v = verdict(Priority::Important, false);
         for (language, t) in [("fr", &FR), ("de", &DE), ("es", &ES), ("it", &IT), ("pt", &EN)] {
-            let ack = text(&v, language, "SY-3", "-", None, true);
+            let ack = text(&v, language, "SY-3", "-", None, true, false);
             assert!(ack.contains(t.fault_code) && ack.contains(t.ask), "{language}: {ack}");
         }
     }

@@ -24,6 +24,7 @@ pub struct Committer {
     escalation: crate::escalation::EscalationPolicy,
     acks: super::accept::AckSettings,
     level1: crate::level1::Policy,
+    feedback: crate::feedback::Settings,
     counters: Arc<super::Counters>,
 }
 
@@ -40,6 +41,7 @@ impl Committer {
             escalation: crate::escalation::EscalationPolicy::default(),
             acks: super::accept::AckSettings::default(),
             level1: crate::level1::Policy::default(),
+            feedback: crate::feedback::Settings::default(),
             counters: Arc::default(),
         }
     }
@@ -53,6 +55,12 @@ impl Committer {
     /// Which facts Level 1 asks for, per queue.
     pub fn with_level1(mut self, level1: crate::level1::Policy) -> Self {
         self.level1 = level1;
+        self
+    }
+
+    /// How knowledge answers wait for the customer's verdict, and the satisfaction question.
+    pub fn with_feedback(mut self, feedback: crate::feedback::Settings) -> Self {
+        self.feedback = feedback;
         self
     }
 
@@ -157,6 +165,7 @@ impl Committer {
             escalation: &self.escalation,
             acks: &self.acks,
             level1: &self.level1,
+            feedback: &self.feedback,
             now,
         };
         let mut tx = self.store.begin().await?;

@@ -282,6 +282,23 @@ impl BatchFacts {
     /// A message was stored: what it wrote becomes what the batch's later
     /// messages read. Only facts the read phase holds are updated (the others
     /// are read from the transaction when asked).
+    /// A conversation of the batch was resolved by its customer ("yes,
+    /// solved"): the batch's later messages must not find it open.
+    pub fn resolved(&mut self, conversation: ConversationId) {
+        let id = conversation.0;
+        for head in self.chats.values_mut().flatten().filter(|h| h.id == id) {
+            head.status = "resolved".into();
+        }
+        for slot in self.whatsapp_open.values_mut() {
+            if slot.as_ref().is_some_and(|h| h.id == id) {
+                *slot = None;
+            }
+        }
+        for c in self.customers.values_mut().flatten().filter(|c| c.id == id) {
+            c.status = "resolved".into();
+        }
+    }
+
     pub fn record(&mut self, inbound: &Inbound, w: Written<'_>) {
         self.stored.insert(key(inbound), Some(w.stored));
         let id = w.head.id;

@@ -12,6 +12,7 @@ mod ack;
 mod committer;
 mod eta;
 mod facts;
+mod feedback;
 mod mail;
 mod qualify;
 mod writes;

@@ -33,6 +33,8 @@ pub struct ConversationRow {
     pub callback_outcomes: String,
     pub sla_first_response: &'static str,
     pub sla_resolution: &'static str,
+    /// `good`, `bad`, or empty when not rated.
+    pub satisfaction: &'static str,
 }
 
 fn local(tz: Tz, at: Option<i64>) -> String {
@@ -88,6 +90,11 @@ impl ConversationRow {
             ),
             sla_first_response: sla_state(c, TimerKind::FirstResponse, at),
             sla_resolution: sla_state(c, TimerKind::Resolution, at),
+            satisfaction: match c.rating {
+                Some(true) => "good",
+                Some(false) => "bad",
+                None => "",
+            },
         }
     }
 }
@@ -108,6 +115,7 @@ pub struct GroupRow {
     pub sla_resolution_compliance: Option<f64>,
     pub escalation_rate: Option<f64>,
     pub self_service_rate: Option<f64>,
+    pub satisfaction: Option<f64>,
     pub backlog: usize,
 }
 
@@ -130,6 +138,7 @@ impl GroupRow {
             sla_resolution_compliance: compliance("resolution"),
             escalation_rate: k.escalated.rate,
             self_service_rate: k.self_service.rate,
+            satisfaction: k.satisfaction.rate,
             backlog: k.backlog.open,
         }
     }
@@ -177,6 +186,7 @@ pub const CONVERSATION_HEADER: &[&str] = &[
     "callback_outcomes",
     "sla_first_response",
     "sla_resolution",
+    "satisfaction",
 ];
 
 pub const GROUP_HEADER: &[&str] = &[
@@ -193,6 +203,7 @@ pub const GROUP_HEADER: &[&str] = &[
     "sla_resolution_compliance",
     "escalation_rate",
     "self_service_rate",
+    "satisfaction",
     "backlog",
 ];
 

@@ -17,6 +17,10 @@ pub enum EventKind {
     KnowledgeSuggested,
     /// The conversation's resolution became a knowledge entry.
     KnowledgeCreated,
+    /// The customer said a knowledge answer solved it.
+    KnowledgeSolved,
+    /// The customer said it did not: a person took over.
+    KnowledgeDeclined,
 }
 
 impl EventKind {
@@ -27,6 +31,8 @@ impl EventKind {
             EventKind::KnowledgeSent => "knowledge_sent",
             EventKind::KnowledgeSuggested => "knowledge_suggested",
             EventKind::KnowledgeCreated => "knowledge_created",
+            EventKind::KnowledgeSolved => "knowledge_solved",
+            EventKind::KnowledgeDeclined => "knowledge_declined",
         }
     }
 
@@ -37,6 +43,8 @@ impl EventKind {
             "knowledge_sent" => EventKind::KnowledgeSent,
             "knowledge_suggested" => EventKind::KnowledgeSuggested,
             "knowledge_created" => EventKind::KnowledgeCreated,
+            "knowledge_solved" => EventKind::KnowledgeSolved,
+            "knowledge_declined" => EventKind::KnowledgeDeclined,
             _ => return None,
         })
     }
@@ -115,6 +123,8 @@ pub struct ConversationFacts {
     pub events: Vec<Event>,
     pub timers: Vec<TimerFact>,
     pub escalations: Vec<EscalationFact>,
+    /// The customer's answer to the satisfaction question: good or not.
+    pub rating: Option<bool>,
 }
 
 impl ConversationFacts {
@@ -247,6 +257,7 @@ pub(crate) mod tests {
             events: Vec::new(),
             timers: Vec::new(),
             escalations: Vec::new(),
+            rating: None,
         }
     }
 

@@ -53,6 +53,11 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
          from them). Reused: answers sent or suggested in the period from entries written from resolved cases.",
     ),
     (
+        "Satisfaction (CSAT)",
+        "Good ratings / (good + bad), over the conversations of the period that were rated; asked once per \
+         conversation after its resolution (widget, WhatsApp buttons, one-click mail links).",
+    ),
+    (
         "Median, p90",
         "Nearest rank: the smallest value with at least half (90 %) of the values at or below it.",
     ),
@@ -192,6 +197,8 @@ pub struct Kpis {
     pub knowledge_linked: Rate,
     /// Answers sent or suggested in the period from entries written from resolved cases.
     pub knowledge_reused: usize,
+    /// CSAT: good ratings of all ratings given (good + bad).
+    pub satisfaction: Rate,
     pub days: Vec<Day>,
 }
 
@@ -280,6 +287,10 @@ pub fn compute(rows: &[&ConversationFacts], period: &Period, calendar: &Calendar
                     && matches!(e.kind, EventKind::KnowledgeSent | EventKind::KnowledgeSuggested)
             })
             .count(),
+        satisfaction: Rate::new(
+            cohort.iter().filter(|c| c.rating == Some(true)).count(),
+            cohort.iter().filter(|c| c.rating.is_some()).count(),
+        ),
         days: days(rows, period, calendar, now),
     }
 }

@@ -1,7 +1,7 @@
 //! Conversations as agents see and change them.
 
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
 use super::messages::{self, Direction, NewMessage};
 use super::{Result, Store, outbox};
@@ -418,50 +418,23 @@ impl Store {
         now: i64,
     ) -> Result<(), ChangeError> {
         let mut tx = self.begin().await?;
-        let conv: Option<(String, String)> = sqlx::query_as("SELECT queue, priority FROM conversations WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((queue, priority)) = conv else {
-            return Err(ChangeError::NotFound);
-        };
-        // Resolving a resolved conversation keeps its resolution time.
-        let changed = if resolved {
-            let changed = sqlx::query(
-                "UPDATE conversations SET status = 'resolved', resolved_at = $2, updated_at = $2 \
-                 WHERE id = $1 AND status <> 'resolved'",
-            )
-            .bind(id.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            sqlx::query("DELETE FROM queue_entries WHERE conversation_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            super::sla::close(&mut tx, id, now).await?;
-            changed
-        } else {
-            let changed = sqlx::query(
-                "UPDATE conversations SET status = 'open', resolved_at = NULL, updated_at = $2 \
-                 WHERE id = $1 AND status = 'resolved'",
-            )
-            .bind(id.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            super::ingest::upsert_queue_entry(&mut tx, id, &queue, priority_rank_of(&priority), Some(now)).await?;
-            changed
-        };
-        if changed == 1 {
-            let kind = if resolved {
-                EventKind::Resolved
-            } else {
-                EventKind::Reopened
-            };
-            super::reporting::record_event(&mut tx, id, kind, now, agent, None).await?;
+        change_status(&mut tx, id, resolved, agent, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An agent resolves: and, once per conversation, the customer is asked
+    /// whether they are satisfied (`feedback::survey`), in the same transaction.
+    pub async fn resolve(
+        &self,
+        id: ConversationId,
+        agent: AgentId,
+        feedback: &crate::feedback::Settings,
+        now: i64,
+    ) -> Result<(), ChangeError> {
+        let mut tx = self.begin().await?;
+        if change_status(&mut tx, id, true, Some(agent), now).await? {
+            crate::feedback::survey::ask(&mut tx, feedback, id, Some(agent), false, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -526,4 +499,60 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Resolves or reopens in the caller's transaction; whether the state changed.
+pub async fn change_status(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    resolved: bool,
+    agent: Option<AgentId>,
+    now: i64,
+) -> Result<bool, ChangeError> {
+    let conv: Option<(String, String)> = sqlx::query_as("SELECT queue, priority FROM conversations WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((queue, priority)) = conv else {
+        return Err(ChangeError::NotFound);
+    };
+    // Resolving a resolved conversation keeps its resolution time.
+    let changed = if resolved {
+        let changed = sqlx::query(
+            "UPDATE conversations SET status = 'resolved', resolved_at = $2, updated_at = $2 \
+             WHERE id = $1 AND status <> 'resolved'",
+        )
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM queue_entries WHERE conversation_id = $1")
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+        super::sla::close(&mut *conn, id, now).await?;
+        changed
+    } else {
+        let changed = sqlx::query(
+            "UPDATE conversations SET status = 'open', resolved_at = NULL, updated_at = $2 \
+             WHERE id = $1 AND status = 'resolved'",
+        )
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        super::ingest::upsert_queue_entry(&mut *conn, id, &queue, priority_rank_of(&priority), Some(now)).await?;
+        changed
+    };
+    if changed == 1 {
+        let kind = if resolved {
+            EventKind::Resolved
+        } else {
+            EventKind::Reopened
+        };
+        super::reporting::record_event(&mut *conn, id, kind, now, agent, None).await?;
+    }
+    Ok(changed == 1)
 }

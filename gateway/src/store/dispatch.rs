@@ -21,6 +21,13 @@ pub struct AgentDispatch {
     pub open: i64,
 }
 
+/// A conversation answered from the knowledge base waits for the customer's
+/// verdict ("did this solve it?") until the check's `hold_until`, unless the
+/// customer wrote again after the answer (`$1`: now).
+const HELD: &str = "SELECT 1 FROM knowledge_checks k WHERE k.conversation_id = q.conversation_id \
+     AND k.outcome IS NULL AND k.hold_until > $1 AND NOT EXISTS (SELECT 1 FROM messages m \
+     WHERE m.conversation_id = k.conversation_id AND m.direction = 'in' AND m.id > k.message_id)";
+
 /// What one pass changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pass {
@@ -160,11 +167,12 @@ impl Store {
             tx.commit().await?;
             return Ok(pass);
         }
-        let rows: Vec<(i64, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT q.conversation_id, q.queue FROM queue_entries q JOIN conversations c ON c.id = q.conversation_id \
-             WHERE c.assignee_id IS NULL AND c.status = 'open' \
-             ORDER BY q.priority_rank, COALESCE(q.waiting_since, c.created_at), q.conversation_id LIMIT 1000",
-        )
+             WHERE c.assignee_id IS NULL AND c.status = 'open' AND NOT EXISTS ({HELD}) \
+             ORDER BY q.priority_rank, COALESCE(q.waiting_since, c.created_at), q.conversation_id LIMIT 1000"
+        ))
+        .bind(now)
         .fetch_all(&mut *tx)
         .await?;
         let unanswered: Vec<(i64, i64)> = sqlx::query_as(

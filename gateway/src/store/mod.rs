@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod dispatch;
 pub mod email;
 pub mod escalations;
+pub mod feedback;
 pub mod ingest;
 pub mod interventions;
 pub mod journal;

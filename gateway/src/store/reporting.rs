@@ -1,6 +1,6 @@
 //! Reporting facts: the events written beside their cause, and the rows a
 //! report reads — every conversation open at some time in a window, with its
-//! events, SLA timers and escalations, in four queries.
+//! events, SLA timers, escalations and ratings, in five queries.
 
 use std::collections::HashMap;
 
@@ -97,6 +97,7 @@ impl Store {
                 events: Vec::new(),
                 timers: Vec::new(),
                 escalations: Vec::new(),
+                rating: None,
             });
         }
 
@@ -146,6 +147,20 @@ impl Store {
         for (id, kind, outcome) in escalations {
             if let Some(&i) = index.get(&id) {
                 out[i].escalations.push(EscalationFact { kind, outcome });
+            }
+        }
+
+        let ratings: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT s.conversation_id, s.rating FROM satisfaction s \
+             JOIN conversations c ON c.id = s.conversation_id WHERE {IN_WINDOW} AND s.rating IS NOT NULL"
+        ))
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.reader())
+        .await?;
+        for (id, rating) in ratings {
+            if let Some(&i) = index.get(&id) {
+                out[i].rating = Some(rating == "good");
             }
         }
         Ok(out)

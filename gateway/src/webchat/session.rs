@@ -34,6 +34,8 @@ pub struct Session {
     /// An open socket silent this long is closed; the widget pings well within it.
     pub idle_timeout: Duration,
     pub signer: crate::signing::Signer,
+    /// What a rating does (a bad one may reopen the conversation).
+    pub feedback: crate::feedback::Settings,
     /// How long the file links in frames stay valid.
     pub file_link_ttl: Duration,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -260,6 +262,42 @@ impl Session {
         match frame {
             ClientFrame::Open { .. } => Some(error("already_open", "this socket is already open")),
             ClientFrame::Ping => Some(ServerFrame::Pong),
+            ClientFrame::Rate { good, comment } => {
+                let Some(conversation) = open.conversation else {
+                    return Some(ServerFrame::Rated { recorded: false });
+                };
+                let answer = if good {
+                    crate::level1::feedback::Answer::Good
+                } else {
+                    crate::level1::feedback::Answer::Bad
+                };
+                let rated = self
+                    .store
+                    .feedback_answer(
+                        conversation,
+                        answer,
+                        comment.as_deref(),
+                        "webchat",
+                        &self.feedback,
+                        self.clock.now_ms(),
+                    )
+                    .await;
+                Some(match rated {
+                    Ok(r) => {
+                        let recorded = r == crate::store::feedback::Rated::Recorded;
+                        if recorded {
+                            self.events.publish(Event::ConversationUpdated {
+                                conversation: conversation.0,
+                            });
+                        }
+                        ServerFrame::Rated { recorded }
+                    }
+                    Err(e) => {
+                        debug!(error = %e, "recording a rating failed");
+                        error("unavailable", "the rating could not be recorded; try again")
+                    }
+                })
+            }
             ClientFrame::Typing { on } => {
                 if let Some(conversation) = open.conversation {
                     self.events.publish(Event::Typing {

@@ -56,6 +56,7 @@ async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocke
         open_timeout: Duration::from_secs(state.config.webchat.open_timeout_secs),
         idle_timeout: Duration::from_secs(state.config.webchat.idle_timeout_secs.max(1)),
         signer: state.signer.clone(),
+        feedback: state.feedback.clone(),
         file_link_ttl: Duration::from_secs(state.config.webchat.file_link_minutes.max(1) * 60),
         shutdown: state.shutdown.clone(),
     };

@@ -275,6 +275,25 @@ export class ConversationView {
     side.append(h("section", {}, h("h3", {}, "Facts"), facts, level1,
       v && v.ask_for && v.ask_for.length ? h("p", { class: "missing" }, "Asked the customer for: " + v.ask_for.map((x) => x.replace("_", " ")).join(", ")) : null));
 
+    // What the customer said of a knowledge answer, and of the help they got.
+    const fb = d.feedback || {};
+    if (fb.knowledge || fb.satisfaction) {
+      const k = fb.knowledge;
+      const s = fb.satisfaction;
+      const now = Date.now();
+      const verdict = !k ? null
+        : k.outcome === "solved" ? "solved it (self-service)"
+          : k.outcome === "not_solved" ? "did not help: a person takes over"
+            : k.hold_until > now ? "waiting for the customer's answer until " + clock(k.hold_until)
+              : "no answer: waiting for a human check";
+      side.append(h("section", { class: "feedback" }, h("h3", {}, "Feedback"),
+        k ? h("p", { class: "knowledge-check", dataset: { outcome: k.outcome || "" } }, "Knowledge answer “" + k.entry + "”: " + verdict) : null,
+        s ? h("p", { class: "satisfaction", dataset: { rating: s.rating || "" } },
+          s.rating ? "Satisfaction: " + (s.rating === "good" ? "👍 satisfied" : "👎 not satisfied") +
+            " (" + (s.answered_via || "") + ")" + (s.comment ? " — “" + s.comment + "”" : "")
+            : "Satisfaction asked, no answer yet") : null));
+    }
+
     if (d.sla && d.sla.timers && d.sla.timers.length) {
       side.append(h("section", {}, h("h3", {}, "Service level"),
         h("ul", { class: "timers" }, d.sla.timers.map((t) => h("li", {},

@@ -39,6 +39,8 @@ const FIGURES = [
   { id: "self-service", label: "Self-service", value: (k) => k.self_service.rate, show: percent, figure: "self_served" },
   { id: "knowledge-linked", label: "Knowledge linked", value: (k) => k.knowledge_linked.rate, show: percent, figure: "knowledge_linked" },
   { id: "knowledge-reused", label: "Knowledge reused", value: (k) => k.knowledge_reused, show: count, figure: "knowledge_reused" },
+  // Its drill-down lists the "not satisfied" ones, for a supervisor to look at.
+  { id: "csat", label: "Satisfaction (CSAT)", value: (k) => k.satisfaction.rate, show: percent, figure: "rated_bad" },
 ];
 
 export class ReportsView {

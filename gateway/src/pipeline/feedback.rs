@@ -1,0 +1,169 @@
+//! Feedback in the accept transaction. After an acknowledgement that carried
+//! a knowledge answer: "did this solve it?" with its quick answers, and the
+//! wait for the verdict (`open`). On a customer message: whether it answers
+//! something the conversation waits on (`recognise`: a tapped or typed quick
+//! answer, never a longer text), and what that answer does (`apply`) —
+//! "yes, solved" resolves as self-service and asks for satisfaction, "no"
+//! hands over to a person, a rating is recorded without reopening anything.
+
+use channels::{ChannelKind, Inbound};
+use sqlx::AnyConnection;
+
+use crate::feedback::Settings;
+use crate::ids::{ConversationId, MessageId};
+use crate::level1::feedback::{self, Answer};
+use crate::store::messages::{self, Direction, NewMessage};
+use crate::store::{Result, feedback as rows, outbox};
+
+/// Whether the verdict is asked as a question of its own on this channel
+/// (otherwise the acknowledgement says "just reply if not", as before).
+pub fn asks_verdict(settings: &Settings, channel: ChannelKind) -> bool {
+    channel != ChannelKind::Email || settings.links.is_some()
+}
+
+/// The lines a mail's acknowledgement ends with instead of buttons.
+pub fn email_verdict_lines(
+    settings: &Settings,
+    conversation: ConversationId,
+    language: &str,
+    now: i64,
+) -> Option<String> {
+    let links = settings.links.as_ref()?;
+    Some(feedback::email_lines(
+        language,
+        &links.for_answers(conversation.0, &[Answer::Solved, Answer::NotSolved], now),
+    ))
+}
+
+pub struct Sent<'a> {
+    pub conversation: ConversationId,
+    pub inbound: &'a Inbound,
+    pub language: &'a str,
+    /// The knowledge entry the acknowledgement carried.
+    pub entry: &'a str,
+    pub now: i64,
+}
+
+/// Opens the wait for the verdict; on the widget and WhatsApp, queues the
+/// question with its two quick answers (mail carried links in the acknowledgement).
+pub async fn open(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    ack: MessageId,
+    s: &Sent<'_>,
+) -> Result<Option<MessageId>> {
+    let channel = s.inbound.channel;
+    rows::open_check(
+        conn,
+        s.conversation,
+        s.entry,
+        ack,
+        s.now,
+        s.now.saturating_add(settings.knowledge_wait_ms),
+    )
+    .await?;
+    if channel == ChannelKind::Email {
+        return Ok(None);
+    }
+    let (question, choices) = feedback::knowledge_question(s.language);
+    let id = messages::insert(
+        conn,
+        &NewMessage {
+            conversation_id: s.conversation,
+            direction: Direction::Out,
+            author_kind: "system",
+            author_agent_id: None,
+            author_name: None,
+            channel: channel.as_str(),
+            endpoint: &s.inbound.endpoint,
+            external_id: None,
+            client_id: None,
+            subject: None,
+            body: question,
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: s.now,
+        },
+    )
+    .await?;
+    outbox::insert(
+        conn,
+        id,
+        s.conversation,
+        channel.as_str(),
+        crate::feedback::payload(channel, &choices).as_deref(),
+        s.now,
+    )
+    .await?;
+    Ok(Some(id))
+}
+
+/// The answer this message gives to a question its conversation waits on.
+/// Only a bare quick answer counts, and only from a person: one read, and
+/// only for such short texts, so ordinary messages cost nothing here.
+pub async fn recognise(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+    inbound: &Inbound,
+    now: i64,
+) -> Result<Option<Answer>> {
+    if inbound.auto.any() || !inbound.attachments.is_empty() || inbound.channel == ChannelKind::Email {
+        return Ok(None);
+    }
+    let Some(answer) = feedback::answer(&inbound.text) else {
+        return Ok(None);
+    };
+    Ok(rows::waiting_for(conn, conversation, answer, now)
+        .await?
+        .then_some(answer))
+}
+
+/// Whether the answer leaves the conversation as it was (a rating, "yes,
+/// solved"): the message is recorded, not queued for an agent.
+pub fn settles(answer: Answer) -> bool {
+    answer != Answer::NotSolved
+}
+
+/// What an answer did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The conversation was resolved by its customer.
+    pub resolved: bool,
+    /// The satisfaction question that followed.
+    pub survey: Option<MessageId>,
+}
+
+pub async fn apply(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    conversation: ConversationId,
+    answer: Answer,
+    via: ChannelKind,
+    now: i64,
+) -> Result<Applied> {
+    let mut applied = Applied::default();
+    if answer.is_rating() {
+        rows::rate(
+            conn,
+            conversation,
+            answer,
+            None,
+            via.as_str(),
+            settings.reopen_on_bad,
+            now,
+        )
+        .await?;
+        return Ok(applied);
+    }
+    if rows::answer_check(conn, conversation, answer, via.as_str(), now)
+        .await?
+        .is_some()
+        && answer == Answer::Solved
+        && rows::resolve_self_service(conn, conversation, now).await?
+    {
+        applied.resolved = true;
+        applied.survey = crate::feedback::survey::ask(conn, settings, conversation, None, true, now).await?;
+    }
+    Ok(applied)
+}
