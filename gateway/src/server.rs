@@ -163,6 +163,7 @@ impl Gateway {
             on_call_email: config.escalation.on_call_email.clone(),
         };
         let feedback = config.feedback.settings(&config.server.public_url(), &signer);
+        let level1 = config.level1.policy().map_err(anyhow::Error::msg)?;
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),
@@ -177,7 +178,7 @@ impl Gateway {
             minutes_per_conversation: config.dispatch.minutes_per_conversation.max(1),
             templates: config.ack_templates.clone(),
         })
-        .with_level1(config.level1.policy().map_err(anyhow::Error::msg)?)
+        .with_level1(level1.clone())
         .with_feedback(feedback.clone())
         .spawn(config.server.ingest_queue);
 
@@ -310,6 +311,7 @@ impl Gateway {
             notice_wake: Arc::new(tokio::sync::Notify::new()),
             escalation,
             feedback,
+            level1,
         };
         Ok(Gateway {
             state,

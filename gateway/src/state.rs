@@ -48,6 +48,8 @@ pub struct AppState {
     pub escalation: crate::escalation::EscalationPolicy,
     /// Knowledge verdicts and the satisfaction question (`[feedback]`).
     pub feedback: crate::feedback::Settings,
+    /// Which facts each queue needs (Level 1), also what reports count as complete.
+    pub level1: crate::level1::Policy,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

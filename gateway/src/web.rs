@@ -32,6 +32,7 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
     ("report.js", include_str!("../web/inbox/report.js")),
     ("reports.js", include_str!("../web/inbox/reports.js")),
     ("search.js", include_str!("../web/inbox/search.js")),
+    ("worth.js", include_str!("../web/inbox/worth.js")),
 ];
 
 /// No inline script anywhere: scripts come from this origin only.

@@ -54,6 +54,18 @@ impl AgentClient {
         Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
     /// Polls `path` until `pred` holds on the answer (15 s at most).
     pub async fn wait_json(&self, path: &str, what: &str, pred: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
         let mut last = Value::Null;

@@ -17,6 +17,7 @@ use crate::reports::export::{self, ConversationRow, GroupRow};
 use crate::reports::facts::{ConversationFacts, EventKind, Filter, TimerOutcome};
 use crate::reports::kpi::{self, Dimension};
 use crate::reports::period::Period;
+use crate::reports::worth;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -26,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reports/conversations.csv", get(conversations_csv))
         .route("/api/v1/reports/groups.csv", get(groups_csv))
         .route("/api/v1/reports/days.csv", get(days_csv))
+        .route("/api/v1/reports/worth", get(worth))
+        .route("/api/v1/reports/worth/inputs", axum::routing::put(worth_inputs))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -265,4 +268,59 @@ async fn days_csv(
     let all: Vec<&ConversationFacts> = facts.iter().collect();
     let k = kpi::compute(&all, &r.period, calendar, state.clock.now_ms());
     csv_response("days", &r, export::csv(&k.days, export::DAY_HEADER))
+}
+
+/// The worth estimate over a period (by default last calendar month): the
+/// variables Switchyard measures from the period's conversations, the ones a
+/// supervisor entered (or their typical values, marked assumed), the figures.
+async fn worth(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Query(mut p): Query<Params>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let tz = state.sla.reporting_calendar().time_zone();
+    let now = state.clock.now_ms();
+    if p.from.is_none() && p.to.is_none() && p.days.is_none() {
+        let month = Period::last_month(tz, now);
+        p.from = Some(month.from.to_string());
+        p.to = Some(month.to.to_string());
+    }
+    let r = request(&state, &agent, p)?;
+    let rows = facts(&state, r.period.start, &r).await?;
+    let cohort: Vec<&ConversationFacts> = rows.iter().filter(|c| r.period.contains(c.created_at)).collect();
+    let reviews = state.store.reports_validated(r.period.start, r.period.end).await?;
+    let mut minutes: Vec<i64> = reviews.iter().map(|ms| ms / 60_000).collect();
+    minutes.sort_unstable();
+    let median = (!minutes.is_empty()).then(|| minutes[(minutes.len() - 1) / 2] as f64);
+    let arrivals = state.store.arrivals(r.period.start, r.period.end).await?;
+    let arrived = worth::arrived_complete(&arrivals, &state.level1);
+    let measured = worth::Measured::of(&cohort, reviews.len(), median, arrived);
+    let entered = state.store.worth_inputs().await?;
+    let estimate = worth::estimate(&measured, &entered);
+    Ok(Json(json!({
+        "period": {"from": r.period.from.to_string(), "to": r.period.to.to_string()},
+        "estimate": estimate,
+    })))
+}
+
+/// A supervisor enters the variables Switchyard cannot measure.
+async fn worth_inputs(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    super::error::ApiJson(body): super::error::ApiJson<std::collections::BTreeMap<String, f64>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !agent.is_supervisor() {
+        return Err(ApiError::Forbidden(
+            "the worth estimate is for supervisors and admins".into(),
+        ));
+    }
+    let values: Vec<(String, f64)> = body.into_iter().collect();
+    worth::check_inputs(&values).map_err(|e| ApiError::BadRequest("bad_input", e))?;
+    state
+        .store
+        .set_worth_inputs(&values, agent.id, state.clock.now_ms())
+        .await?;
+    Ok(Json(
+        json!({"inputs": state.store.worth_inputs().await?.into_iter().collect::<std::collections::BTreeMap<_, _>>()}),
+    ))
 }

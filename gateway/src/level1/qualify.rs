@@ -126,6 +126,29 @@ impl Policy {
     }
 }
 
+/// The facts triage extracted from a message: a serial, a model, a fault
+/// code, an impact, a photo, a phone number to call back.
+pub fn facts_in(fields: &triage::Fields) -> Vec<Fact> {
+    [
+        (!fields.serials.is_empty(), Fact::Serial),
+        (!fields.models.is_empty(), Fact::Machine),
+        (!fields.fault_codes.is_empty(), Fact::FaultCode),
+        (fields.impact.is_some(), Fact::Impact),
+        (fields.photos > 0, Fact::Photo),
+        (!fields.phones.is_empty(), Fact::CallbackNumber),
+    ]
+    .into_iter()
+    .filter_map(|(yes, fact)| yes.then_some(fact))
+    .collect()
+}
+
+/// Whether `known` holds every fact `needs` asks for (a serial names the machine).
+pub fn complete(needs: &[Fact], known: &[Fact]) -> bool {
+    needs
+        .iter()
+        .all(|f| known.contains(f) || (*f == Fact::Machine && known.contains(&Fact::Serial)))
+}
+
 /// One customer message's step: `observed` are the facts this message gives
 /// (or declines: a quick answer such as "no code displayed"); returns the new
 /// state and the fact to ask for now, if any.
@@ -176,6 +199,23 @@ mod tests {
     use super::*;
 
     const NEEDS: [Fact; 4] = [Fact::Machine, Fact::FaultCode, Fact::Impact, Fact::Photo];
+
+    #[test]
+    fn the_facts_of_a_message_and_whether_they_are_all_there() {
+        let fields = triage::Fields {
+            serials: vec!["SN-1".into()],
+            fault_codes: vec!["E17".into()],
+            photos: 1,
+            ..Default::default()
+        };
+        let known = facts_in(&fields);
+        assert_eq!(known, [Fact::Serial, Fact::FaultCode, Fact::Photo]);
+        assert!(!complete(&NEEDS, &known), "no impact");
+        let mut with_impact = known.clone();
+        with_impact.push(Fact::Impact);
+        assert!(complete(&NEEDS, &with_impact), "the serial names the machine");
+        assert!(complete(&[], &[]));
+    }
 
     #[test]
     fn asks_one_missing_fact_at_a_time_in_order() {

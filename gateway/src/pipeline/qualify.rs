@@ -34,22 +34,13 @@ pub fn asks_on(policy: &Policy, channel: ChannelKind) -> bool {
 /// The facts one message gives: what the triage extracted, what the channel
 /// says of the customer, a quick answer that declines the question asked.
 pub fn observed(s: &Step, asked: Option<Fact>) -> Vec<Fact> {
-    let f = &s.verdict.fields;
-    let mut out = Vec::new();
+    let mut out = crate::level1::qualify::facts_in(&s.verdict.fields);
     let mut add = |yes: bool, fact: Fact| {
-        if yes {
+        if yes && !out.contains(&fact) {
             out.push(fact);
         }
     };
-    add(!f.serials.is_empty(), Fact::Serial);
-    add(!f.models.is_empty(), Fact::Machine);
-    add(!f.fault_codes.is_empty(), Fact::FaultCode);
-    add(f.impact.is_some(), Fact::Impact);
-    add(f.photos > 0, Fact::Photo);
-    add(
-        !f.phones.is_empty() || s.inbound.contact.phone.is_some(),
-        Fact::CallbackNumber,
-    );
+    add(s.inbound.contact.phone.is_some(), Fact::CallbackNumber);
     add(
         s.new_conversation && s.inbound.contact.machine_serial.is_some(),
         Fact::Serial,

@@ -1,6 +1,7 @@
 //! A reporting period: whole local days of the hotline's calendar, so "last
 //! week" means the same days to a supervisor in Paris as to the figures.
 
+use chrono::Datelike as _;
 use chrono::{Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 
@@ -75,6 +76,15 @@ impl Period {
         })
     }
 
+    /// The calendar month before the one of `now`.
+    pub fn last_month(tz: Tz, now: i64) -> Period {
+        let today = local_day(tz, now);
+        let first_of_this = today.with_day(1).unwrap_or(today);
+        let to = first_of_this.pred_opt().unwrap_or(first_of_this);
+        let from = to.with_day(1).unwrap_or(to);
+        Period::new(tz, from, to).unwrap_or_else(|_| Period::last_days(tz, now, 30))
+    }
+
     pub fn days(&self) -> i64 {
         (self.to - self.from).num_days() + 1
     }
@@ -131,6 +141,21 @@ mod tests {
         );
         assert_eq!(local_day(tz, p.start), date(2026, 3, 29));
         assert_eq!(local_day(tz, p.end - 1), date(2026, 3, 29));
+    }
+
+    #[test]
+    fn last_month_is_the_calendar_month_before_now_in_local_time() {
+        let tz: Tz = chrono_tz::Europe::Paris;
+        // 2027-01-01 00:30 in Paris is still 2026-12-31 in UTC.
+        let now = date(2026, 12, 31)
+            .and_hms_opt(23, 30, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_millis();
+        let p = Period::last_month(tz, now);
+        assert_eq!((p.from, p.to), (date(2026, 12, 1), date(2026, 12, 31)));
+        let p = Period::last_month(tz, now - 86_400_000);
+        assert_eq!((p.from, p.to), (date(2026, 11, 1), date(2026, 11, 30)));
     }
 
     #[test]

@@ -58,6 +58,20 @@ struct ReportLine {
 }
 
 impl Store {
+    /// For each report validated in `[start, end)`: milliseconds from its
+    /// first draft to its validation.
+    pub async fn reports_validated(&self, start: i64, end: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.validated_at - COALESCE((SELECT MIN(v.at) FROM intervention_report_versions v \
+             WHERE v.conversation_id = r.conversation_id), r.validated_at) FROM intervention_reports r \
+             WHERE r.status = 'validated' AND r.validated_at >= $1 AND r.validated_at < $2",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
     pub async fn report_get(&self, id: ConversationId) -> Result<Option<StoredReport>> {
         let line: Option<ReportLine> = sqlx::query_as(
             "SELECT r.version, r.status, r.content, u.display_name AS updated_by, r.updated_at, \

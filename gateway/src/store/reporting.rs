@@ -9,6 +9,7 @@ use sqlx::AnyConnection;
 use super::{Result, Store};
 use crate::ids::{AgentId, ConversationId};
 use crate::reports::facts::{ConversationFacts, EscalationFact, Event, EventKind, TimerFact};
+use crate::reports::worth::Arrival;
 use crate::sla::TimerKind;
 
 /// Records a reporting event in the caller's transaction.
@@ -161,6 +162,58 @@ impl Store {
         for (id, rating) in ratings {
             if let Some(&i) = index.get(&id) {
                 out[i].rating = Some(rating == "good");
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AnsweredLine {
+    id: i64,
+    queue: String,
+    priority: String,
+    customer_phone: Option<String>,
+    machine_serial: Option<String>,
+}
+
+impl Store {
+    /// For each conversation created in `[start, end)` that an agent
+    /// answered: what was known when they first did.
+    pub async fn arrivals(&self, start: i64, end: i64) -> Result<Vec<Arrival>> {
+        let rows: Vec<AnsweredLine> = sqlx::query_as(
+            "SELECT id, queue, priority, customer_phone, machine_serial FROM conversations \
+             WHERE created_at >= $1 AND created_at < $2 AND first_response_at IS NOT NULL ORDER BY id",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.reader())
+        .await?;
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+        let mut out = Vec::with_capacity(rows.len());
+        for l in rows {
+            index.insert(l.id, out.len());
+            out.push(Arrival {
+                queue: l.queue,
+                critical: l.priority == "critical",
+                fields: Vec::new(),
+                phone: l.customer_phone.is_some_and(|p| !p.trim().is_empty()),
+                serial: l.machine_serial.is_some_and(|s| !s.trim().is_empty()),
+            });
+        }
+        let verdicts: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT v.conversation_id, v.detail FROM verdicts v JOIN conversations c ON c.id = v.conversation_id \
+             WHERE c.created_at >= $1 AND c.created_at < $2 AND c.first_response_at IS NOT NULL \
+             AND v.created_at <= c.first_response_at",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.reader())
+        .await?;
+        for (id, detail) in verdicts {
+            // A verdict this version cannot read says nothing about the facts.
+            if let (Some(&i), Ok(v)) = (index.get(&id), serde_json::from_str::<triage::Verdict>(&detail)) {
+                out[i].fields.push(v.fields);
             }
         }
         Ok(out)

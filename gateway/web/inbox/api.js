@@ -55,6 +55,7 @@ async function call(method, path, body, { raw = false, contentType } = {}) {
 export const api = {
   get: (path) => call("GET", path),
   post: (path, body) => call("POST", path, body === undefined ? {} : body),
+  put: (path, body) => call("PUT", path, body),
   upload: (file) =>
     call("POST", "/api/v1/uploads?name=" + encodeURIComponent(file.name || "file"), file, {
       raw: true,

@@ -12,6 +12,7 @@ import { showCustomer } from "./customer.js";
 import { showMachine } from "./machine.js";
 import { ConversationView } from "./conversation.js";
 import { ReportsView } from "./reports.js";
+import { WorthView } from "./worth.js";
 import { KnowledgeView } from "./knowledge.js";
 
 const $ = (id) => document.getElementById(id);
@@ -153,9 +154,11 @@ async function start(agent) {
   const supervisor = agent.role === "supervisor" || agent.role === "admin";
   $("reports-button").hidden = !supervisor;
   $("knowledge-button").hidden = !supervisor;
+  $("worth-button").hidden = !supervisor;
   pages = supervisor ? {
     reports: new ReportsView($("reports"), { onOpenConversation: open }),
     knowledge: new KnowledgeView($("knowledge"), { onOpenConversation: open }),
+    worth: new WorthView($("worth")),
   } : {};
   readHash();
   await refreshLists();
@@ -191,11 +194,12 @@ function showPage(name) {
 
 $("reports-button").addEventListener("click", () => showPage(state.page === "reports" ? null : "reports"));
 $("knowledge-button").addEventListener("click", () => showPage(state.page === "knowledge" ? null : "knowledge"));
+$("worth-button").addEventListener("click", () => showPage(state.page === "worth" ? null : "worth"));
 
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
-  state.page = kind === "reports" || kind === "knowledge" ? kind : null;
+  state.page = ["reports", "knowledge", "worth"].includes(kind) ? kind : null;
   const arg = value ? decodeURIComponent(hash.slice(kind.length + 1)) : "";
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: arg };
