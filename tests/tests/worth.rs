@@ -10,8 +10,6 @@ use gateway::clock::Clock;
 use gateway::level1::feedback::Answer;
 use serde_json::{Value, json};
 
-const MINUTE: i64 = 60_000;
-
 fn paris(m: u32, d: u32, h: u32, min: u32) -> i64 {
     e2e::paris(2026, m, d, h, min)
 }
