@@ -90,6 +90,9 @@ pub struct Arrival {
     pub fields: Vec<triage::Fields>,
     pub phone: bool,
     pub serial: bool,
+    /// What Level 1 had recorded as answered by then: given, or declined with
+    /// a quick answer ("no code shown"), which an expert could not get either.
+    pub qualified: Vec<Fact>,
 }
 
 impl Arrival {
@@ -102,6 +105,7 @@ impl Arrival {
         if self.serial {
             known.push(Fact::Serial);
         }
+        known.extend(&self.qualified);
         known
     }
 }
@@ -228,7 +232,7 @@ pub fn estimate(m: &Measured, entered: &[(String, f64)]) -> Estimate {
         ),
         measured(
             "arrived_complete",
-            "Answered by an agent with every fact the queue needs already known",
+            "Answered by an agent with every fact the queue needs already given (or declined)",
             "share",
             ratio(m.arrived_complete.0, m.arrived_complete.1),
         ),
@@ -378,13 +382,21 @@ mod tests {
             fields: vec![triage::Fields::default()],
             ..Default::default()
         };
+        let declined_by_the_customer = Arrival {
+            queue: "experts".into(),
+            qualified: experts.clone(),
+            ..Default::default()
+        };
         let critical_with_number = Arrival {
             queue: "critical".into(),
             critical: true,
             phone: true,
             ..Default::default()
         };
-        assert_eq!(arrived_complete(&[full, bare, critical_with_number], &policy), (2, 3));
+        assert_eq!(
+            arrived_complete(&[full, bare, declined_by_the_customer, critical_with_number], &policy),
+            (3, 4)
+        );
     }
 
     #[test]

@@ -175,6 +175,8 @@ struct AnsweredLine {
     priority: String,
     customer_phone: Option<String>,
     machine_serial: Option<String>,
+    /// Level 1's known facts, when its state did not change after the first answer.
+    qualified: Option<String>,
 }
 
 impl Store {
@@ -182,8 +184,10 @@ impl Store {
     /// answered: what was known when they first did.
     pub async fn arrivals(&self, start: i64, end: i64) -> Result<Vec<Arrival>> {
         let rows: Vec<AnsweredLine> = sqlx::query_as(
-            "SELECT id, queue, priority, customer_phone, machine_serial FROM conversations \
-             WHERE created_at >= $1 AND created_at < $2 AND first_response_at IS NOT NULL ORDER BY id",
+            "SELECT c.id, c.queue, c.priority, c.customer_phone, c.machine_serial, \
+             CASE WHEN q.updated_at <= c.first_response_at THEN q.known END AS qualified \
+             FROM conversations c LEFT JOIN qualifications q ON q.conversation_id = c.id \
+             WHERE c.created_at >= $1 AND c.created_at < $2 AND c.first_response_at IS NOT NULL ORDER BY c.id",
         )
         .bind(start)
         .bind(end)
@@ -199,6 +203,10 @@ impl Store {
                 fields: Vec::new(),
                 phone: l.customer_phone.is_some_and(|p| !p.trim().is_empty()),
                 serial: l.machine_serial.is_some_and(|s| !s.trim().is_empty()),
+                qualified: l
+                    .qualified
+                    .map(|k| k.split(',').filter_map(crate::level1::Fact::parse).collect())
+                    .unwrap_or_default(),
             });
         }
         let verdicts: Vec<(i64, String)> = sqlx::query_as(
