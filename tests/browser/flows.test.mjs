@@ -549,3 +549,46 @@ test("Level 1 on the widget: a chip answers the machine question, the photo chip
   assertNoProblems(customer);
   await customer.context().close();
 });
+
+test("a knowledge answer closes in the widget, the rating takes a comment, the inbox and the worth page show them", async () => {
+  const customer = await newPage(browser);
+  await customer.goto(BASE + "/");
+  await customer.locator(".launcher").click();
+  await customer.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await customer.locator("textarea").fill("Bonjour, où trouver la notice de la machine ?");
+  await customer.locator("textarea").press("Enter");
+
+  // "Did this solve it?" as two chips; yes resolves it, then the rating opens a comment box.
+  await customer.locator('.chips button[data-choice="feedback:solved"]').click();
+  await customer.locator('.chips button[data-choice="feedback:good"]').click();
+  await customer.locator("form.rating textarea").fill("Trouvé tout de suite");
+  await customer.locator("form.rating button").click();
+  await customer.locator(".msg.system", { hasText: "Merci pour votre avis" }).waitFor();
+  assert.equal(await customer.locator(".chips").count(), 0, "nothing left to answer");
+
+  // The supervisor sees both on the conversation, then the worth page.
+  const boss = await newPage(browser);
+  await login(boss, "ADMIN");
+  const id = await boss.evaluate(async () => {
+    const data = await (await fetch("/api/v1/conversations?status=resolved&limit=100")).json();
+    const found = data.conversations.find((c) => (c.preview || "").startsWith("Bonjour, où trouver la notice"));
+    return found && found.id;
+  });
+  assert.ok(id, "resolved by the customer's yes");
+  await boss.goto(BASE + "/inbox#c/" + id);
+  await boss.locator('#conversation .knowledge-check[data-outcome="solved"]').waitFor();
+  await boss.locator('#conversation .satisfaction[data-rating="good"]', { hasText: "Trouvé tout de suite" }).waitFor();
+
+  await boss.locator("#worth-button").click();
+  await boss.locator('#worth tr[data-variable="faq_share"][data-source="measured"]').waitFor();
+  await boss.locator('#worth tr[data-variable="phone_share"][data-source="assumed"]').waitFor();
+  await boss.locator('#worth input[name="phone_share"]').fill("50");
+  await boss.locator("#worth button", { hasText: "Save the entered values" }).click();
+  await boss.locator('#worth tr[data-variable="phone_share"][data-source="entered"]').waitFor();
+  assert.equal(await boss.locator('#worth input[name="phone_share"]').inputValue(), "50");
+  await screenshot(boss, "worth-page");
+  assertNoProblems(customer);
+  assertNoProblems(boss);
+  await customer.context().close();
+  await boss.context().close();
+});
