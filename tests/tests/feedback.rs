@@ -194,8 +194,11 @@ fn button_reply(wamid: &str, context: &str, id: &str, title: &str) -> Value {
 #[tokio::test]
 async fn whatsapp_buttons_close_the_question_and_rate_without_reopening() -> anyhow::Result<()> {
     let (app, stub, agent, _dir) = start().await?;
-    let status = e2e::wa::customer_writes(&app.base(), "wamid.faq", FAQ).await?;
-    assert_eq!(status, 200);
+    // Written an hour ago (delivered now): the taps below move the 24-hour window on.
+    let mut first = msg("wamid.faq", "text", json!({ "body": FAQ }));
+    let hour_ago = e2e::wa::now_secs() - 3600;
+    first["timestamp"] = json!(hour_ago.to_string());
+    assert_eq!(signed(&app.base(), &notification(vec![first], vec![])).await?, 200);
     let is_buttons = |title: &'static str| {
         move |s: &Value| {
             s["type"] == "interactive" && s["interactive"]["action"]["buttons"][0]["reply"]["title"] == title
@@ -235,6 +238,11 @@ async fn whatsapp_buttons_close_the_question_and_rate_without_reopening() -> any
     assert_eq!(d["conversation"]["status"], "resolved", "{d}");
     assert_eq!(d["feedback"]["satisfaction"]["rating"], "bad", "{d}");
     assert_eq!(d["feedback"]["satisfaction"]["answered_via"], "whatsapp");
+    let last = d["conversation"]["last_customer_at"].as_i64().unwrap_or_default();
+    assert!(
+        last > (hour_ago + 60) * 1000,
+        "the tap counts as the customer's last message: {last}"
+    );
     for status in ["open", "resolved"] {
         let list = agent.ok(&format!("/api/v1/conversations?status={status}")).await?;
         let expected = usize::from(status == "resolved");

@@ -381,8 +381,16 @@ pub async fn accept(
     let applied = match answer {
         Some(answer) => {
             facts.pending.flush(conn).await?;
-            let applied =
-                super::feedback::apply(conn, ctx.feedback, conversation_id, answer, inbound.channel, ctx.now).await?;
+            let applied = super::feedback::apply(
+                conn,
+                ctx.feedback,
+                conversation_id,
+                answer,
+                inbound.channel,
+                customer_at,
+                ctx.now,
+            )
+            .await?;
             if applied.resolved {
                 facts.resolved(conversation_id);
             }

@@ -140,9 +140,13 @@ pub async fn apply(
     conversation: ConversationId,
     answer: Answer,
     via: ChannelKind,
+    customer_at: i64,
     now: i64,
 ) -> Result<Applied> {
     let mut applied = Applied::default();
+    if settles(answer) {
+        rows::customer_wrote(conn, conversation, customer_at).await?;
+    }
     if answer.is_rating() {
         rows::rate(
             conn,

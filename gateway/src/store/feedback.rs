@@ -47,17 +47,32 @@ pub async fn waiting_for(
     answer: Answer,
     now: i64,
 ) -> Result<bool> {
-    let sql = if answer.is_rating() {
-        "SELECT COUNT(*) FROM satisfaction WHERE conversation_id = $1 AND rating IS NULL AND expires_at > $2"
-    } else {
-        "SELECT COUNT(*) FROM knowledge_checks WHERE conversation_id = $1 AND outcome IS NULL AND $2 >= sent_at"
-    };
-    let n: i64 = sqlx::query_scalar(sql)
+    let n: i64 = if answer.is_rating() {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM satisfaction WHERE conversation_id = $1 AND rating IS NULL AND expires_at > $2",
+        )
         .bind(conversation.0)
         .bind(now)
         .fetch_one(conn)
-        .await?;
+        .await?
+    } else {
+        sqlx::query_scalar("SELECT COUNT(*) FROM knowledge_checks WHERE conversation_id = $1 AND outcome IS NULL")
+            .bind(conversation.0)
+            .fetch_one(conn)
+            .await?
+    };
     Ok(n > 0)
+}
+
+/// An answer is a customer message like any other for WhatsApp's 24-hour
+/// window, though it changes nothing else of the conversation.
+pub async fn customer_wrote(conn: &mut AnyConnection, conversation: ConversationId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE conversations SET last_customer_at = $2 WHERE id = $1 AND last_customer_at < $2")
+        .bind(conversation.0)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The verdict on a knowledge answer; the entry, if it was still waiting.
