@@ -261,6 +261,36 @@ async fn whatsapp_buttons_close_the_question_and_rate_without_reopening() -> any
     Ok(())
 }
 
+/// A WhatsApp conversation whose customer last wrote 30 hours ago: the
+/// satisfaction question could not leave, so none is queued when it is resolved.
+#[tokio::test]
+async fn no_satisfaction_question_once_the_whatsapp_window_has_closed() -> anyhow::Result<()> {
+    let (app, stub, agent, _dir) = start().await?;
+    let mut late = msg(
+        "wamid.old",
+        "text",
+        json!({"body": "La presse P200 fait un bruit anormal"}),
+    );
+    late["timestamp"] = json!((e2e::wa::now_secs() - 30 * 3600).to_string());
+    assert_eq!(signed(&app.base(), &notification(vec![late], vec![])).await?, 200);
+    let id = e2e::wa::whatsapp_conversation(&agent).await?["conversation"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let (status, body) = agent
+        .post(&format!("/api/v1/conversations/{id}/resolve"), json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let d = detail(&agent, id).await?;
+    assert_eq!(d["feedback"]["satisfaction"], Value::Null, "{d}");
+    assert!(
+        stub.sends().iter().all(|s| s["type"] != "interactive"),
+        "{:?}",
+        stub.sends()
+    );
+    app.stop().await;
+    Ok(())
+}
+
 /// The links of a mail, in order, pointed at the test's server (the
 /// configuration's public address is the listen address, port 0 in tests).
 fn links(app: &e2e::TestApp, body: &str) -> Vec<String> {

@@ -167,6 +167,27 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
         .and_then(|e| e.iter().find(|e| e["id"] == id.as_str()).cloned())
         .unwrap_or_default();
     assert_eq!(entry["sent"], 1, "reuse counted: {entry}");
+    assert_eq!(entry["solved"], 0, "{entry}");
+    // The customer follows the mail's "yes, solved" link: the entry solved a case.
+    let solved = app
+        .state
+        .store
+        .feedback_answer(
+            gateway::ids::ConversationId(after),
+            gateway::level1::feedback::Answer::Solved,
+            None,
+            "email",
+            &app.state.feedback,
+            app.state.clock.now_ms(),
+        )
+        .await?;
+    assert_eq!(solved, gateway::store::feedback::Rated::Recorded);
+    let listed = admin.ok("/api/v1/knowledge").await?;
+    let entry = listed["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["id"] == id.as_str()).cloned())
+        .unwrap_or_default();
+    assert_eq!(entry["solved"], 1, "{entry}");
 
     // After a restart the published entry still answers.
     app.stop().await;
@@ -183,7 +204,8 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
     let (ack, _) = acknowledgement(&admin, again).await?;
     assert!(ack.contains(ANSWER), "{ack}");
 
-    // The figures: the case's resolution is linked to knowledge, and the entry was reused twice.
+    // The figures: the case's resolution and the one its answer solved are
+    // linked to knowledge, and the entry was reused twice.
     let kpis = admin.ok("/api/v1/reports/kpis?days=2").await?;
     let k = &kpis["kpis"];
     assert_eq!(k["knowledge_reused"], 2, "{k}");
@@ -192,7 +214,7 @@ async fn a_resolved_case_becomes_the_answer_the_next_customer_receives() -> anyh
             k["knowledge_linked"]["count"].as_i64(),
             k["knowledge_linked"]["of"].as_i64()
         ),
-        (Some(1), Some(1))
+        (Some(2), Some(2))
     );
     let reused = admin
         .ok("/api/v1/reports/conversations?days=2&figure=knowledge_reused")

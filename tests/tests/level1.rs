@@ -223,6 +223,25 @@ async fn whatsapp_asks_with_reply_buttons_and_email_gets_one_list() -> anyhow::R
         out[0]
     );
     assert_eq!(detail["qualification"], Value::Null);
+
+    // The customer's reply answers in one go: the facts are extracted from it.
+    let mut reply = e2e::inbound_email(
+        "l1-reply@x",
+        "maintenance@usine.fr",
+        &format!("Re: [SY-{id}] Bruit"),
+        "C'est la presse P200, elle affiche le code E-217.",
+    );
+    reply.thread_hints.ticket_tag = Some(format!("SY-{id}"));
+    let again = app.state.pipeline.submit(reply).await?;
+    assert_eq!(again.conversation_id.0, id, "the reply continues the conversation");
+    let detail = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let fields = detail["verdicts"]
+        .as_array()
+        .and_then(|v| v.last())
+        .map(|v| v["fields"].clone())
+        .unwrap_or_default();
+    assert_eq!(fields["models"], json!(["P200"]), "{fields}");
+    assert_eq!(fields["fault_codes"], json!(["E-217"]), "{fields}");
     app.stop().await;
     Ok(())
 }

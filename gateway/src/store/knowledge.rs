@@ -21,6 +21,8 @@ pub struct KnowledgeEntry {
     pub published_at: Option<i64>,
     /// Knowledge answers of this entry sent to customers.
     pub sent: i64,
+    /// Of them, those the customer said solved their problem.
+    pub solved: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,11 +36,13 @@ struct Line {
     published_by: Option<String>,
     published_at: Option<i64>,
     sent: i64,
+    solved: i64,
 }
 
 const SELECT: &str = "SELECT k.id, k.conversation_id, k.status, k.draft, k.created_at, k.updated_at, \
      a.display_name AS published_by, k.published_at, \
-     (SELECT COUNT(*) FROM conversation_events e WHERE e.kind = 'knowledge_sent' AND e.detail = k.id) AS sent \
+     (SELECT COUNT(*) FROM conversation_events e WHERE e.kind = 'knowledge_sent' AND e.detail = k.id) AS sent, \
+     (SELECT COUNT(*) FROM conversation_events e WHERE e.kind = 'knowledge_solved' AND e.detail = k.id) AS solved \
      FROM knowledge_entries k LEFT JOIN agents a ON a.id = k.published_by";
 
 fn entry(l: Line) -> Result<KnowledgeEntry> {
@@ -54,6 +58,7 @@ fn entry(l: Line) -> Result<KnowledgeEntry> {
         published_by: l.published_by,
         published_at: l.published_at,
         sent: l.sent,
+        solved: l.solved,
     })
 }
 

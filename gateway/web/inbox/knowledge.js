@@ -1,6 +1,7 @@
 // Knowledge from resolved cases (supervisors): the drafts agents proposed from
 // validated reports, edited here and published — the FAQ matcher answers with
-// a published entry at once — or retired. "Sent" counts its reuse.
+// a published entry at once — or retired. "Sent" counts its reuse, "Solved it"
+// the customers who said it solved their problem.
 
 import { api } from "./api.js";
 import { h, clear, clock, toast } from "./dom.js";
@@ -29,6 +30,7 @@ export class KnowledgeView {
       h("td", {}, h("span", { class: "badge status-" + e.status }, e.status)),
       h("td", {}, e.draft.language),
       h("td", { class: "sent" }, String(e.sent)),
+      h("td", { class: "solved" }, String(e.solved)),
       h("td", {}, e.conversation_id == null ? "—" : h("a", { href: "#c/" + e.conversation_id, onclick: (ev) => { ev.preventDefault(); this.onOpenConversation(e.conversation_id); } }, "SY-" + e.conversation_id)),
       h("td", {}, clock(e.updated_at))));
     const entry = this.entries.find((e) => e.id === this.selected);
@@ -37,7 +39,7 @@ export class KnowledgeView {
       h("p", { class: "muted" }, "Agents propose an entry from a validated intervention report. Published entries answer the next customer who asks (sent without a human when marked so); retired ones no longer do."),
       this.entries.length === 0 ? h("p", { class: "muted" }, "No entry yet.") :
         h("table", { class: "groups knowledge-list" },
-          h("thead", {}, h("tr", {}, ["Entry", "Status", "Language", "Sent", "From", "Updated"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, ["Entry", "Status", "Language", "Sent", "Solved it", "From", "Updated"].map((t) => h("th", {}, t)))),
           h("tbody", {}, rows)),
       entry ? this.editor(entry) : null);
   }
