@@ -209,6 +209,10 @@ pub struct ServerConfig {
     /// The gateway's address as customers reach it (`https://support.example.com`),
     /// for the one-click links in mail; empty: `http://` and the listen address.
     pub public_url: String,
+    /// 64 hex digits (`openssl rand -hex 32`) sealing the secrets Switchyard
+    /// keeps in its store (a mailbox's OAuth refresh token). Set it in the
+    /// environment (`SWITCHYARD__SERVER__SECRET_KEY`), not in the file.
+    pub secret_key: Secret,
 }
 
 impl ServerConfig {
@@ -235,6 +239,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             health_token: Secret::default(),
             public_url: String::new(),
+            secret_key: Secret::default(),
         }
     }
 }
@@ -608,9 +613,64 @@ pub struct SmtpConfig {
     /// Empty: no authentication.
     pub user: String,
     pub password: Secret,
+    /// `password`, or `oauth2`: XOAUTH2 with the token of the mailbox named by `oauth2_mailbox`.
+    pub auth: MailAuth,
+    /// The `[[email.mailboxes]]` whose OAuth 2 token SMTP uses; empty: the first with `auth = "oauth2"`.
+    pub oauth2_mailbox: String,
     pub timeout_secs: u64,
     /// SMTP connections kept open for reuse.
     pub pool_size: u32,
+}
+
+/// How Switchyard logs in to a mail server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailAuth {
+    #[default]
+    Password,
+    /// SASL XOAUTH2 with an access token from `[email.mailboxes.oauth2]`.
+    Oauth2,
+}
+
+/// Where a mailbox's OAuth 2 access tokens come from (docs/mail-oauth.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuth2Config {
+    /// `microsoft`, `google` or `custom` (then `token_url`, `authorize_url` and `scope` are required).
+    pub provider: String,
+    /// `client_credentials` (Microsoft 365 app-only), `service_account` (Google
+    /// Workspace domain-wide delegation) or `authorization_code` (an admin
+    /// connects the mailbox from the inbox; its refresh token is kept encrypted).
+    pub grant: String,
+    /// Microsoft Entra tenant id or domain.
+    pub tenant: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Overrides the provider's.
+    pub token_url: String,
+    pub authorize_url: String,
+    pub scope: String,
+    /// Google service account key file (JSON, as the console downloads it).
+    pub service_account_file: String,
+    /// A refresh token obtained elsewhere, for `authorization_code` before anyone connects from the inbox.
+    pub refresh_token: Secret,
+}
+
+impl Default for OAuth2Config {
+    fn default() -> Self {
+        OAuth2Config {
+            provider: "microsoft".into(),
+            grant: "client_credentials".into(),
+            tenant: String::new(),
+            client_id: String::new(),
+            client_secret: Secret::default(),
+            token_url: String::new(),
+            authorize_url: String::new(),
+            scope: String::new(),
+            service_account_file: String::new(),
+            refresh_token: Secret::default(),
+        }
+    }
 }
 
 impl Default for SmtpConfig {
@@ -621,6 +681,8 @@ impl Default for SmtpConfig {
             security: MailSecurity::Starttls,
             user: String::new(),
             password: Secret::default(),
+            auth: MailAuth::Password,
+            oauth2_mailbox: String::new(),
             timeout_secs: 30,
             pool_size: 4,
         }
@@ -638,6 +700,9 @@ pub struct MailboxConfig {
     pub user: String,
     /// Empty uses `email.password`.
     pub password: Secret,
+    /// `password`, or `oauth2` (Microsoft 365, Google Workspace): see `oauth2`.
+    pub auth: MailAuth,
+    pub oauth2: OAuth2Config,
     pub folder: String,
     /// Committed mail is moved here (created if missing); empty flags it `$Switchyard` in place instead.
     pub processed_folder: String,
@@ -664,6 +729,8 @@ impl Default for MailboxConfig {
             security: MailSecurity::Tls,
             user: String::new(),
             password: Secret::default(),
+            auth: MailAuth::Password,
+            oauth2: OAuth2Config::default(),
             folder: "INBOX".into(),
             processed_folder: "Processed".into(),
             idle: true,

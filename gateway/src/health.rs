@@ -50,6 +50,9 @@ pub struct Readiness {
     pub whatsapp_backlog: Option<i64>,
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mailboxes: std::collections::BTreeMap<String, crate::email::MailboxStatus>,
+    /// OAuth 2 mailboxes: `needs_reconnect` means an admin must act; the gateway stays ready.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mail_authorisations: std::collections::BTreeMap<String, crate::email::oauth::OAuthStatus>,
 }
 
 impl Readiness {

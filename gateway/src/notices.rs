@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use channels::Participant;
-use channels::email::{AutoSubmitted, OutgoingMail, SmtpClient, compose};
+use channels::email::{AutoSubmitted, OutgoingMail, compose};
 use tokio::sync::{Notify, watch};
 use tracing::warn;
 
@@ -25,7 +25,7 @@ const BATCH: i64 = 32;
 pub struct NoticeWorker {
     pub store: Store,
     /// The mail transport and sender, when `[email]` is enabled.
-    pub smtp: Option<(SmtpClient, Participant)>,
+    pub smtp: Option<(crate::email::MailTransport, Participant)>,
     pub http: reqwest::Client,
     pub retry: OutboxConfig,
     pub clock: Clock,

@@ -38,18 +38,72 @@ pub struct Gateway {
     committer: tokio::task::JoinHandle<()>,
 }
 
-/// The SMTP transport of `[email]`.
-fn smtp_client(e: &crate::config::EmailConfig) -> anyhow::Result<SmtpClient> {
-    SmtpClient::new(&SmtpSettings {
+/// The SMTP transport of `[email]`: a password, or the OAuth 2 token of a mailbox.
+fn smtp_transport(
+    e: &crate::config::EmailConfig,
+    tokens: &crate::email::oauth::TokenSources,
+) -> anyhow::Result<crate::email::MailTransport> {
+    let settings = SmtpSettings {
         host: e.smtp.host.clone(),
         port: e.smtp.port,
         security: email::security(e.smtp.security),
         user: e.smtp.user.clone(),
-        password: e.smtp.password.expose().to_string(),
+        auth: channels::email::SmtpAuth::Password(e.smtp.password.expose().to_string()),
         timeout: Duration::from_secs(e.smtp.timeout_secs.max(1)),
         pool_size: e.smtp.pool_size,
-    })
-    .context("SMTP transport")
+    };
+    match e.smtp.auth {
+        crate::config::MailAuth::Password => Ok(crate::email::MailTransport::Fixed(
+            SmtpClient::new(&settings).context("SMTP transport")?,
+        )),
+        crate::config::MailAuth::Oauth2 => {
+            let source = if e.smtp.oauth2_mailbox.is_empty() {
+                tokens.0.values().next().cloned()
+            } else {
+                tokens.get(&e.smtp.oauth2_mailbox)
+            };
+            let source = source.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "email.smtp.auth = \"oauth2\" needs a mailbox with auth = \"oauth2\" (email.smtp.oauth2_mailbox)"
+                )
+            })?;
+            let user = if settings.user.is_empty() {
+                source.user.clone()
+            } else {
+                settings.user.clone()
+            };
+            Ok(crate::email::MailTransport::oauth(
+                SmtpSettings { user, ..settings },
+                source,
+            ))
+        }
+    }
+}
+
+/// A token source per mailbox with `auth = "oauth2"`.
+fn token_sources(
+    e: &crate::config::EmailConfig,
+    secret_key: &str,
+    store: &Store,
+    clock: &Clock,
+) -> anyhow::Result<crate::email::oauth::TokenSources> {
+    use crate::email::oauth::{TokenSource, TokenSources, Vault};
+    if !e.enabled {
+        return Ok(TokenSources::default());
+    }
+    // Without the key, what needs no sealed secret still works; the rest says why not.
+    let vault = match Vault::from_config(secret_key) {
+        Ok(v) => Some(v),
+        Err(crate::email::oauth::vault::VaultError::NoKey) => None,
+        Err(e) => anyhow::bail!("server.secret_key: {e}"),
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for m in e.mailboxes.iter().filter(|m| m.auth == crate::config::MailAuth::Oauth2) {
+        let source = TokenSource::new(&m.name, &m.user, &m.oauth2, store.clone(), clock.clone(), vault.clone())
+            .map_err(anyhow::Error::msg)?;
+        out.insert(m.name.clone(), Arc::new(source));
+    }
+    Ok(TokenSources(Arc::new(out)))
 }
 
 impl Gateway {
@@ -86,7 +140,7 @@ impl Gateway {
                 address: config.email.address.trim().to_lowercase(),
                 name: Some(config.email.display_name.clone()).filter(|n| !n.is_empty()),
             };
-            Some((smtp_client(&config.email)?, from))
+            Some((smtp_transport(&config.email, &self.state.mail_tokens)?, from))
         } else {
             None
         };
@@ -163,6 +217,7 @@ impl Gateway {
             on_call_email: config.escalation.on_call_email.clone(),
         };
         let feedback = config.feedback.settings(&config.server.public_url(), &signer);
+        let mail_tokens = token_sources(&config.email, config.server.secret_key.expose(), &store, &clock)?;
         let level1 = config.level1.policy().map_err(anyhow::Error::msg)?;
         let (pipeline, committer) = Committer::new(
             store.clone(),
@@ -242,7 +297,7 @@ impl Gateway {
         };
         if config.email.enabled {
             let e = &config.email;
-            let smtp = smtp_client(e)?;
+            let smtp = smtp_transport(e, &mail_tokens)?;
             if e.address.is_empty() {
                 anyhow::bail!("email.address (the SAV address replies come from) must be set when email is enabled");
             }
@@ -312,6 +367,7 @@ impl Gateway {
             escalation,
             feedback,
             level1,
+            mail_tokens,
         };
         Ok(Gateway {
             state,
@@ -337,6 +393,7 @@ impl Gateway {
                 } else {
                     m.password.expose().to_string()
                 },
+                tokens: self.state.mail_tokens.get(&m.name),
                 own_addresses: e.own_addresses(),
                 loop_id: e.loop_id.clone(),
                 max_attachment_bytes: e.max_attachment_bytes,

@@ -50,6 +50,8 @@ pub struct AppState {
     pub feedback: crate::feedback::Settings,
     /// Which facts each queue needs (Level 1), also what reports count as complete.
     pub level1: crate::level1::Policy,
+    /// Access tokens of the mailboxes that log in with OAuth 2.
+    pub mail_tokens: crate::email::oauth::TokenSources,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

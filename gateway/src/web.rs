@@ -129,6 +129,7 @@ async fn ready(State(state): State<AppState>, mut parts: axum::http::request::Pa
         journal_worker: h.media_enabled.then(|| h.journal.alive(now, h.started_ms)),
         whatsapp_backlog: state.whatsapp.as_ref().map(|wa| wa.backlog.get()),
         mailboxes: h.mailboxes.snapshot(),
+        mail_authorisations: state.mail_tokens.statuses(),
     };
     let (status, word) = if readiness.ready() {
         (StatusCode::OK, "ready")

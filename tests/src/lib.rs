@@ -7,6 +7,7 @@ mod child;
 pub mod graph_stub;
 pub mod mail;
 pub mod mail_bench;
+pub mod oauth_server;
 pub mod pdf;
 pub mod postgres;
 mod visitor;
@@ -163,9 +164,13 @@ pub async fn spawn_app_pg() -> anyhow::Result<(TestApp, postgres::TestDatabase)>
     Ok((app, db))
 }
 
-pub async fn spawn_app_with(config: Config, clock: Clock) -> anyhow::Result<TestApp> {
+pub async fn spawn_app_with(mut config: Config, clock: Clock) -> anyhow::Result<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // Links the gateway hands out (mail answers, OAuth redirects) point at this test server.
+    if config.server.public_url.is_empty() {
+        config.server.public_url = format!("http://{addr}");
+    }
     let data_dir = config.server.data_dir.clone();
     let gateway = Gateway::start(config, clock).await?;
     let state = gateway.state.clone();

@@ -83,10 +83,20 @@ pub struct Dovecot {
 
 impl Dovecot {
     pub async fn start() -> anyhow::Result<Dovecot> {
+        Dovecot::start_with(None).await
+    }
+
+    /// Also logs in with SASL XOAUTH2 / OAUTHBEARER, checking each token
+    /// against `introspection_url` (Dovecot's oauth2 passdb).
+    pub async fn start_with_oauth(introspection_url: &str) -> anyhow::Result<Dovecot> {
+        Dovecot::start_with(Some(introspection_url)).await
+    }
+
+    async fn start_with(introspection_url: Option<&str>) -> anyhow::Result<Dovecot> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().to_path_buf();
         let port = free_port()?;
-        write_config(&dir, port)?;
+        write_config(&dir, port, introspection_url)?;
         let mut d = Dovecot {
             port,
             dir,
@@ -122,6 +132,27 @@ impl Dovecot {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         self.spawn().await
+    }
+
+    /// Drops every session of `user` (`doveadm kick`), as a server does to
+    /// long-lived connections; the mail and the server stay.
+    pub fn kick(&self, user: &str) -> anyhow::Result<()> {
+        let status = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.dir.join("dovecot.conf"))
+            .args(["kick", user])
+            .stdout(Stdio::null())
+            .status()
+            .context("doveadm kick (comes with dovecot-core)")?;
+        if !status.success() {
+            bail!("doveadm kick {user}: {status}");
+        }
+        Ok(())
+    }
+
+    /// Dovecot's log so far, for a failing test to show.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
     }
 
     pub fn stop(&mut self) {
@@ -206,7 +237,7 @@ impl Drop for Dovecot {
 }
 
 /// The configuration of the recipe in `../shared/recipes/dovecot`, for any user and a given port.
-fn write_config(dir: &Path, port: u16) -> anyhow::Result<()> {
+fn write_config(dir: &Path, port: u16, introspection_url: Option<&str>) -> anyhow::Result<()> {
     for sub in ["run", "state", "home"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
@@ -231,6 +262,26 @@ fn write_config(dir: &Path, port: u16) -> anyhow::Result<()> {
         }
     }
     let d = dir.display();
+    // Tokens checked by the authorization server's introspection endpoint; the
+    // password database stays for the tests' own IMAP client.
+    let (mechanisms, oauth_passdb) = match introspection_url {
+        Some(url) => {
+            std::fs::write(
+                dir.join("dovecot-oauth2.conf.ext"),
+                format!(
+                    "introspection_mode = post\nintrospection_url = {url}\nforce_introspection = yes\n\
+                     username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                ),
+            )?;
+            (
+                "plain login xoauth2 oauthbearer",
+                format!(
+                    "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {d}/dovecot-oauth2.conf.ext\n}}\n"
+                ),
+            )
+        }
+        None => ("plain login", String::new()),
+    };
     std::fs::write(
         dir.join("passwd"),
         format!("{MAIL_USER}:{{PLAIN}}{MAIL_PASSWORD}:{uid}:{gid}::{d}/home/{MAIL_USER}\n"),
@@ -245,7 +296,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 default_internal_user = {internal}
 default_internal_group = {internal_group}
 default_login_user = {login}
@@ -260,8 +311,10 @@ namespace inbox {{
 }}
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%n {d}/passwd
 }}
+{oauth_passdb}
 userdb {{
   driver = passwd-file
   args = username_format=%n {d}/passwd
@@ -308,6 +361,8 @@ pub struct SmtpSink {
 pub struct Received {
     pub raw: String,
     pub rcpt_tos: Vec<String>,
+    /// Who authenticated (XOAUTH2), when the sink asks for it.
+    pub auth: Option<String>,
 }
 
 impl Received {
@@ -357,6 +412,15 @@ impl Received {
 
 impl SmtpSink {
     pub async fn start() -> anyhow::Result<SmtpSink> {
+        SmtpSink::start_with(None).await
+    }
+
+    /// Offers only AUTH XOAUTH2, checks tokens against `introspection_url`, and takes mail only after it.
+    pub async fn start_with_oauth(introspection_url: &str) -> anyhow::Result<SmtpSink> {
+        SmtpSink::start_with(Some(introspection_url)).await
+    }
+
+    async fn start_with(introspection_url: Option<&str>) -> anyhow::Result<SmtpSink> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join("received");
         let port = free_port()?;
@@ -366,6 +430,7 @@ impl SmtpSink {
             .arg(&script)
             .arg(&dir)
             .arg(port.to_string())
+            .args(introspection_url)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -402,6 +467,7 @@ impl SmtpSink {
                         .as_array()
                         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                         .unwrap_or_default(),
+                    auth: envelope["auth"].as_str().map(str::to_string),
                 })
             })
             .collect()

@@ -1171,15 +1171,15 @@ async fn the_weekly_summary_is_mailed_once_when_due_and_retried_when_smtp_fails(
     let mut down = notices.clone();
     let from = notices.smtp.as_ref().map(|(_, from)| from.clone()).unwrap_or_default();
     down.smtp = Some((
-        channels::email::SmtpClient::new(&channels::email::SmtpSettings {
+        gateway::email::MailTransport::Fixed(channels::email::SmtpClient::new(&channels::email::SmtpSettings {
             host: "127.0.0.1".into(),
             port: closed,
             security: channels::email::Security::Plain,
             user: String::new(),
-            password: String::new(),
+            auth: channels::email::SmtpAuth::Password(String::new()),
             timeout: std::time::Duration::from_secs(2),
             pool_size: 1,
-        })?,
+        })?),
         from,
     ));
     let turn = down.deliver_due().await?;

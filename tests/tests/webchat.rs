@@ -317,7 +317,11 @@ async fn a_question_the_knowledge_base_answers_gets_the_answer_and_a_check() -> 
         text.contains("espace client"),
         "the answer is in the acknowledgement: {text}"
     );
-    assert!(text.contains("Cela répond-il à votre question ?"), "{text}");
+    // The check comes as its own question, with the two quick answers.
+    let check = visitor.expect_message(|m| m["choices"].is_array()).await?;
+    assert_eq!(check["text"], "Cela a-t-il résolu votre problème ?", "{check}");
+    assert_eq!(check["choices"][0]["id"], "feedback:solved");
+    assert_eq!(check["choices"][1]["id"], "feedback:not_solved");
 
     // Still queued for a human, with the match explained.
     let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;

@@ -24,13 +24,30 @@ pub enum Security {
     Plain,
 }
 
+/// How the session logs in.
+#[derive(Clone)]
+pub enum ImapLogin {
+    Password(String),
+    /// SASL XOAUTH2 with this access token (Microsoft 365, Google Workspace, Dovecot's oauth2 passdb).
+    XOAuth2(String),
+}
+
+impl std::fmt::Debug for ImapLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImapLogin::Password(_) => "Password(…)",
+            ImapLogin::XOAuth2(_) => "XOAuth2(…)",
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ImapSettings {
     pub host: String,
     pub port: u16,
     pub security: Security,
     pub user: String,
-    pub password: String,
+    pub login: ImapLogin,
     pub folder: String,
     /// Every network step (connect, login, fetch, move) must finish within this.
     pub timeout: Duration,
@@ -44,6 +61,9 @@ pub enum ImapError {
     Protocol { step: &'static str, message: String },
     #[error("login refused: {0}")]
     Login(String),
+    /// The server refused the access token: it expired, or consent was withdrawn.
+    #[error("token refused: {0}")]
+    TokenRefused(String),
     #[error("the server did not report UIDVALIDITY for {0}")]
     NoUidValidity(String),
 }
@@ -79,6 +99,27 @@ pub struct ImapSession {
     session: Session<MailStream>,
     settings: ImapSettings,
     capabilities: HashSet<String>,
+}
+
+/// Answers the server's first (empty) challenge with the XOAUTH2 string; an
+/// error challenge after it (a JSON status) gets the empty reply that ends
+/// the exchange, so the server's NO comes back as the error.
+struct XOAuth2 {
+    response: String,
+    sent: bool,
+}
+
+impl async_imap::Authenticator for XOAuth2 {
+    type Response = String;
+
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        if self.sent {
+            String::new()
+        } else {
+            self.sent = true;
+            self.response.clone()
+        }
+    }
 }
 
 async fn step<T, E: std::fmt::Display>(
@@ -132,10 +173,25 @@ impl ImapSession {
                 Client::new(step(t, "TLS handshake", stream::tls(tcp, &settings.host)).await?)
             }
         };
-        let session = match tokio::time::timeout(t, client.login(&settings.user, &settings.password)).await {
-            Err(_) => return Err(ImapError::Timeout("login")),
-            Ok(Err((e, _))) => return Err(ImapError::Login(e.to_string())),
-            Ok(Ok(s)) => s,
+        let session = match &settings.login {
+            ImapLogin::Password(password) => {
+                match tokio::time::timeout(t, client.login(&settings.user, password)).await {
+                    Err(_) => return Err(ImapError::Timeout("login")),
+                    Ok(Err((e, _))) => return Err(ImapError::Login(e.to_string())),
+                    Ok(Ok(s)) => s,
+                }
+            }
+            ImapLogin::XOAuth2(token) => {
+                let initial = XOAuth2 {
+                    response: super::sasl::xoauth2(&settings.user, token),
+                    sent: false,
+                };
+                match tokio::time::timeout(t, client.authenticate("XOAUTH2", initial)).await {
+                    Err(_) => return Err(ImapError::Timeout("login")),
+                    Ok(Err((e, _))) => return Err(ImapError::TokenRefused(e.to_string())),
+                    Ok(Ok(s)) => s,
+                }
+            }
         };
         let mut this = ImapSession {
             session,

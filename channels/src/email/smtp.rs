@@ -7,7 +7,7 @@ use std::time::Duration;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -23,10 +23,27 @@ pub struct SmtpSettings {
     pub security: Security,
     /// Empty: no authentication.
     pub user: String,
-    pub password: String,
+    pub auth: SmtpAuth,
     pub timeout: Duration,
     /// Connections kept open for reuse.
     pub pool_size: u32,
+}
+
+/// How the transport authenticates as `user`.
+#[derive(Clone)]
+pub enum SmtpAuth {
+    Password(String),
+    /// SASL XOAUTH2 with this access token.
+    XOAuth2(String),
+}
+
+impl std::fmt::Debug for SmtpAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SmtpAuth::Password(_) => "Password(…)",
+            SmtpAuth::XOAuth2(_) => "XOAuth2(…)",
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,7 +195,14 @@ impl SmtpClient {
             Security::Tls => builder.tls(Tls::Wrapper(tls(&settings.host)?)),
         };
         if !settings.user.is_empty() {
-            builder = builder.credentials(Credentials::new(settings.user.clone(), settings.password.clone()));
+            builder = match &settings.auth {
+                SmtpAuth::Password(password) => {
+                    builder.credentials(Credentials::new(settings.user.clone(), password.clone()))
+                }
+                SmtpAuth::XOAuth2(token) => builder
+                    .credentials(Credentials::new(settings.user.clone(), token.clone()))
+                    .authentication(vec![Mechanism::Xoauth2]),
+            };
         }
         Ok(SmtpClient {
             transport: builder.build(),

@@ -15,6 +15,7 @@ pub mod html_cache;
 mod interventions;
 mod knowledge;
 mod machines;
+mod mail_oauth;
 mod message_html;
 mod queues;
 mod reports;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(interventions::router())
         .merge(knowledge::router())
         .merge(machines::router())
+        .merge(mail_oauth::router())
         .merge(events::router())
         .merge(message_html::router())
         .merge(queues::router())

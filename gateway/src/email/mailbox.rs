@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use channels::email::{ImapError, ImapSession, ImapSettings, Woke};
+use channels::email::{ImapError, ImapLogin, ImapSession, ImapSettings, Woke};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use super::oauth::TokenError;
 use super::prepare::{MailSettings, prepare};
 use super::status::MailboxStatuses;
 use crate::blobs::Blobs;
@@ -32,6 +33,8 @@ enum RoundError {
     Blob(#[from] crate::blobs::BlobError),
     #[error("the pipeline did not take a mail: {0}")]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Token(#[from] super::oauth::TokenError),
 }
 
 #[derive(Clone)]
@@ -39,6 +42,8 @@ pub struct MailboxReader {
     pub config: MailboxConfig,
     /// Resolved password (the mailbox's own or `email.password`).
     pub password: String,
+    /// With `auth = "oauth2"`: where its access tokens come from.
+    pub tokens: Option<std::sync::Arc<super::oauth::TokenSource>>,
     pub own_addresses: Vec<String>,
     pub loop_id: String,
     pub max_attachment_bytes: usize,
@@ -51,16 +56,21 @@ pub struct MailboxReader {
 }
 
 impl MailboxReader {
-    fn settings(&self) -> ImapSettings {
-        ImapSettings {
+    /// The connection settings, with a fresh access token for an OAuth mailbox.
+    async fn settings(&self) -> Result<ImapSettings, RoundError> {
+        let login = match &self.tokens {
+            Some(tokens) => ImapLogin::XOAuth2(tokens.access_token().await?),
+            None => ImapLogin::Password(self.password.clone()),
+        };
+        Ok(ImapSettings {
             host: self.config.host.clone(),
             port: self.config.port,
             security: super::security(self.config.security),
             user: self.config.user.clone(),
-            password: self.password.clone(),
+            login,
             folder: self.config.folder.clone(),
             timeout: Duration::from_secs(self.config.timeout_secs.max(1)),
-        }
+        })
     }
 
     /// Runs until `shutdown` turns true.
@@ -83,6 +93,18 @@ impl MailboxReader {
                     }
                     warn!(mailbox = %name, error = %e, retry_in_ms = backoff.as_millis() as u64, "mailbox connection lost");
                     self.status.update(&name, |s| s.last_error = Some(e.to_string()));
+                    if let (RoundError::Token(TokenError::NeedsReconnect(_)), Some(tokens)) = (&e, &self.tokens) {
+                        // Only an admin can repair it: wait for them (the longest pause
+                        // at most, in case the configuration or the consent was fixed elsewhere).
+                        let reconnected = tokens.reconnected.clone();
+                        tokio::select! {
+                            _ = reconnected.notified() => {}
+                            _ = tokio::time::sleep(max) => {}
+                            _ = shutdown.changed() => return,
+                        }
+                        backoff = Duration::from_millis(500);
+                        continue;
+                    }
                 }
             }
             tokio::select! {
@@ -96,7 +118,19 @@ impl MailboxReader {
     /// One connection's life. Ok only on shutdown.
     async fn session(&self, shutdown: &mut watch::Receiver<bool>, connected: &mut bool) -> Result<(), RoundError> {
         let name = &self.config.name;
-        let mut imap = ImapSession::connect(&self.settings()).await?;
+        let settings = self.settings().await?;
+        let mut imap = match ImapSession::connect(&settings).await {
+            Ok(imap) => imap,
+            Err(e) => {
+                // A refused token is not offered again: the next attempt asks for a new one.
+                if let (ImapError::TokenRefused(_), Some(tokens), ImapLogin::XOAuth2(token)) =
+                    (&e, &self.tokens, &settings.login)
+                {
+                    tokens.refused(token).await;
+                }
+                return Err(e.into());
+            }
+        };
         let processed = self.config.processed_folder.trim().to_string();
         if !processed.is_empty() {
             imap.ensure_folder(&processed).await?;

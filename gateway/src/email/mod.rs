@@ -3,9 +3,11 @@
 
 mod inspect;
 mod mailbox;
+pub mod oauth;
 mod prepare;
 mod sender;
 mod status;
+mod transport;
 
 use channels::email::Security;
 
@@ -16,6 +18,7 @@ pub use mailbox::MailboxReader;
 pub use prepare::{MailSettings, Prepared, normalised, prepare};
 pub use sender::{EmailPayload, EmailSender};
 pub use status::{MailboxStatus, MailboxStatuses};
+pub use transport::MailTransport;
 
 pub(crate) fn security(s: MailSecurity) -> Security {
     match s {

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use channels::Participant;
-use channels::email::{AutoSubmitted, OutgoingFile, OutgoingMail, SmtpClient, compose, subject};
+use channels::email::{AutoSubmitted, OutgoingFile, OutgoingMail, compose, subject};
 use serde::{Deserialize, Serialize};
 
 use crate::blobs::Blobs;
@@ -26,7 +26,7 @@ pub struct EmailPayload {
 }
 
 pub struct EmailSender {
-    pub smtp: SmtpClient,
+    pub smtp: super::MailTransport,
     pub store: Store,
     pub blobs: Blobs,
     pub from: Participant,

@@ -16,6 +16,7 @@ pub mod interventions;
 pub mod journal;
 pub mod keys;
 pub mod knowledge;
+pub mod mail_oauth;
 pub mod messages;
 pub mod notices;
 pub mod outbox;
