@@ -654,6 +654,9 @@ pub struct OAuth2Config {
     pub service_account_file: String,
     /// A refresh token obtained elsewhere, for `authorization_code` before anyone connects from the inbox.
     pub refresh_token: Secret,
+    /// The IMAP SASL mechanism: `xoauth2` (Microsoft, Google) or `oauthbearer`
+    /// (RFC 7628). SMTP always uses XOAUTH2, which both providers accept.
+    pub mechanism: String,
 }
 
 impl Default for OAuth2Config {
@@ -669,6 +672,7 @@ impl Default for OAuth2Config {
             scope: String::new(),
             service_account_file: String::new(),
             refresh_token: Secret::default(),
+            mechanism: "xoauth2".into(),
         }
     }
 }

@@ -135,9 +135,11 @@ async fn app_only_tokens_read_and_answer_and_a_refused_token_is_replaced() -> an
 async fn a_google_service_account_impersonates_the_mailbox() -> anyhow::Result<()> {
     let oauth = OAuthServer::start("nobody-by-default", 3600).await?;
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/oauth/service-account.json");
+    // And IMAP logs in with OAUTHBEARER (RFC 7628) instead of XOAUTH2.
     let grant = OAuth2Config {
         grant: "service_account".into(),
         service_account_file: file.into(),
+        mechanism: "oauthbearer".into(),
         ..OAuth2Config::default()
     };
     let (dovecot, sink, _dir, config) = servers(&oauth, grant).await?;
@@ -149,6 +151,7 @@ async fn a_google_service_account_impersonates_the_mailbox() -> anyhow::Result<(
     let ack = sink.wait_for("the acknowledgement", |_| true).await?;
     assert_eq!(ack.auth.as_deref(), Some(MAIL_USER));
     assert_eq!(authorisation(&app).await?["grant"], "service_account");
+    assert!(dovecot.log().contains("method=OAUTHBEARER"), "{}", dovecot.log());
     app.stop().await;
     Ok(())
 }

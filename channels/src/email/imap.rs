@@ -30,6 +30,18 @@ pub enum ImapLogin {
     Password(String),
     /// SASL XOAUTH2 with this access token (Microsoft 365, Google Workspace, Dovecot's oauth2 passdb).
     XOAuth2(String),
+    /// SASL OAUTHBEARER (RFC 7628) with this access token.
+    OAuthBearer(String),
+}
+
+impl ImapLogin {
+    /// The access token, for a token login.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            ImapLogin::Password(_) => None,
+            ImapLogin::XOAuth2(t) | ImapLogin::OAuthBearer(t) => Some(t),
+        }
+    }
 }
 
 impl std::fmt::Debug for ImapLogin {
@@ -37,6 +49,7 @@ impl std::fmt::Debug for ImapLogin {
         f.write_str(match self {
             ImapLogin::Password(_) => "Password(…)",
             ImapLogin::XOAuth2(_) => "XOAuth2(…)",
+            ImapLogin::OAuthBearer(_) => "OAuthBearer(…)",
         })
     }
 }
@@ -101,20 +114,25 @@ pub struct ImapSession {
     capabilities: HashSet<String>,
 }
 
-/// Answers the server's first (empty) challenge with the XOAUTH2 string; an
-/// error challenge after it (a JSON status) gets the empty reply that ends
-/// the exchange, so the server's NO comes back as the error.
-struct XOAuth2 {
+/// Answers the server's first (empty) challenge with the token string; an
+/// error challenge after it (a JSON status) gets the reply that ends the
+/// exchange (`^A` for OAUTHBEARER, RFC 7628 §3.2.3; empty for XOAUTH2), so
+/// the server's NO comes back as the error.
+struct TokenResponse {
     response: String,
     sent: bool,
 }
 
-impl async_imap::Authenticator for XOAuth2 {
+impl async_imap::Authenticator for TokenResponse {
     type Response = String;
 
     fn process(&mut self, _challenge: &[u8]) -> String {
         if self.sent {
-            String::new()
+            if self.response.starts_with("n,") {
+                "\x01".into()
+            } else {
+                String::new()
+            }
         } else {
             self.sent = true;
             self.response.clone()
@@ -181,12 +199,15 @@ impl ImapSession {
                     Ok(Ok(s)) => s,
                 }
             }
-            ImapLogin::XOAuth2(token) => {
-                let initial = XOAuth2 {
-                    response: super::sasl::xoauth2(&settings.user, token),
-                    sent: false,
+            ImapLogin::XOAuth2(_) | ImapLogin::OAuthBearer(_) => {
+                let (mechanism, response) = match &settings.login {
+                    ImapLogin::OAuthBearer(token) => ("OAUTHBEARER", super::sasl::oauthbearer(&settings.user, token)),
+                    ImapLogin::XOAuth2(token) | ImapLogin::Password(token) => {
+                        ("XOAUTH2", super::sasl::xoauth2(&settings.user, token))
+                    }
                 };
-                match tokio::time::timeout(t, client.authenticate("XOAUTH2", initial)).await {
+                let initial = TokenResponse { response, sent: false };
+                match tokio::time::timeout(t, client.authenticate(mechanism, initial)).await {
                     Err(_) => return Err(ImapError::Timeout("login")),
                     Ok(Err((e, _))) => return Err(ImapError::TokenRefused(e.to_string())),
                     Ok(Ok(s)) => s,

@@ -59,6 +59,9 @@ impl MailboxReader {
     /// The connection settings, with a fresh access token for an OAuth mailbox.
     async fn settings(&self) -> Result<ImapSettings, RoundError> {
         let login = match &self.tokens {
+            Some(tokens) if self.config.oauth2.mechanism == "oauthbearer" => {
+                ImapLogin::OAuthBearer(tokens.access_token().await?)
+            }
             Some(tokens) => ImapLogin::XOAuth2(tokens.access_token().await?),
             None => ImapLogin::Password(self.password.clone()),
         };
@@ -123,8 +126,8 @@ impl MailboxReader {
             Ok(imap) => imap,
             Err(e) => {
                 // A refused token is not offered again: the next attempt asks for a new one.
-                if let (ImapError::TokenRefused(_), Some(tokens), ImapLogin::XOAuth2(token)) =
-                    (&e, &self.tokens, &settings.login)
+                if let (ImapError::TokenRefused(_), Some(tokens), Some(token)) =
+                    (&e, &self.tokens, settings.login.token())
                 {
                     tokens.refused(token).await;
                 }

@@ -84,6 +84,12 @@ pub fn endpoints(c: &OAuth2Config) -> Result<Endpoints, String> {
     if grant == Grant::ClientCredentials && c.client_id.trim().is_empty() {
         return Err("oauth2.client_id is required for client_credentials".into());
     }
+    if !matches!(c.mechanism.as_str(), "xoauth2" | "oauthbearer") {
+        return Err(format!(
+            "oauth2.mechanism {:?}: use xoauth2 or oauthbearer",
+            c.mechanism
+        ));
+    }
     if grant == Grant::ServiceAccount && c.service_account_file.trim().is_empty() {
         return Err("oauth2.service_account_file is required for service_account".into());
     }
