@@ -533,6 +533,8 @@ pub struct EmailConfig {
     pub own_addresses: Vec<String>,
     /// Default mailbox password, for mailboxes that set none (`SWITCHYARD__EMAIL__PASSWORD`).
     pub password: Secret,
+    /// Default OAuth 2 client secret, for mailboxes that set none (`SWITCHYARD__EMAIL__OAUTH2_CLIENT_SECRET`).
+    pub oauth2_client_secret: Secret,
     /// Domain of our Message-IDs; empty takes the SAV address's domain.
     pub message_id_domain: String,
     /// Value of our `X-Switchyard-Loop` header; mail carrying it is our own coming back.
@@ -558,6 +560,7 @@ impl Default for EmailConfig {
             display_name: "SAV".into(),
             own_addresses: Vec::new(),
             password: Secret::default(),
+            oauth2_client_secret: Secret::default(),
             message_id_domain: String::new(),
             loop_id: "switchyard".into(),
             max_attachment_bytes: 25 * 1024 * 1024,

@@ -99,7 +99,11 @@ fn token_sources(
     };
     let mut out = std::collections::BTreeMap::new();
     for m in e.mailboxes.iter().filter(|m| m.auth == crate::config::MailAuth::Oauth2) {
-        let source = TokenSource::new(&m.name, &m.user, &m.oauth2, store.clone(), clock.clone(), vault.clone())
+        let mut oauth2 = m.oauth2.clone();
+        if oauth2.client_secret.is_empty() {
+            oauth2.client_secret = e.oauth2_client_secret.clone();
+        }
+        let source = TokenSource::new(&m.name, &m.user, &oauth2, store.clone(), clock.clone(), vault.clone())
             .map_err(anyhow::Error::msg)?;
         out.insert(m.name.clone(), Arc::new(source));
     }
