@@ -585,10 +585,43 @@ test("a knowledge answer closes in the widget, the rating takes a comment, the i
   await boss.locator('#worth input[name="phone_share"]').fill("50");
   await boss.locator("#worth button", { hasText: "Save the entered values" }).click();
   await boss.locator('#worth tr[data-variable="phone_share"][data-source="entered"]').waitFor();
+  // A typical value nobody touched stays marked as assumed.
+  await boss.locator('#worth tr[data-variable="call_minutes"][data-source="assumed"]').waitFor();
   assert.equal(await boss.locator('#worth input[name="phone_share"]').inputValue(), "50");
   await screenshot(boss, "worth-page");
   assertNoProblems(customer);
   assertNoProblems(boss);
   await customer.context().close();
+  await boss.context().close();
+});
+
+test("an admin connects a mailbox through its OAuth 2 provider and sees it authorised", async () => {
+  const name = process.env.SY_OAUTH_MAILBOX;
+  assert.ok(name, "SY_OAUTH_MAILBOX");
+  // Agents and supervisors have no such page.
+  assert.equal(await alice.locator("#mailboxes-button").isVisible(), false);
+
+  const boss = await newPage(browser);
+  await login(boss, "ADMIN");
+  await boss.locator("#mailboxes-button").click();
+  const row = boss.locator(`#mailboxes tr[data-mailbox="${name}"]`);
+  await row.waitFor();
+  // Never connected: the reader waits for an admin, and says so.
+  await boss.locator(`#mailboxes tr[data-mailbox="${name}"][data-state="needs_reconnect"]`).waitFor();
+  assert.match(await row.locator(".auth-state").innerText(), /needs an admin to reconnect/);
+
+  // Connect: the provider's consent (the local authorization server approves
+  // at once), back through the gateway's callback.
+  await row.locator("button.connect").click();
+  await boss.waitForURL(/\/oauth\/callback\?/);
+  assert.match(await boss.locator("#outcome").innerText(), new RegExp(`Mailbox ${name} .* is connected`));
+  await screenshot(boss, "mailbox-connected");
+
+  await boss.goto(BASE + "/inbox#mailboxes");
+  const connected = boss.locator(`#mailboxes tr[data-mailbox="${name}"][data-state="ok"]`);
+  await connected.waitFor();
+  assert.match(await connected.locator(".auth-state").innerText(), /connected by admin/);
+  await connected.locator("button.disconnect").waitFor();
+  assertNoProblems(boss);
   await boss.context().close();
 });

@@ -188,6 +188,13 @@ impl Dovecot {
         Ok(())
     }
 
+    pub async fn create_folder(&self, folder: &str) -> anyhow::Result<()> {
+        let mut s = self.client().await?;
+        s.create(folder).await?;
+        let _ = s.logout().await;
+        Ok(())
+    }
+
     /// How many messages a folder holds (0 when it does not exist; any other
     /// IMAP failure is an error, not a count of 0).
     pub async fn count(&self, folder: &str) -> anyhow::Result<u32> {

@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 const CUSTOMER: &str = "claire.martin@laiterie-test.fr";
 const COLLEAGUE: &str = "resp.maintenance@laiterie-test.fr";
 const ADDED_CC: &str = "qualite@laiterie-test.fr";
+/// A second mailbox, logging in with OAuth 2, that the admin connects in the browser.
+const OAUTH_MAILBOX: &str = "sav-o365";
 const SUBJECT: &str = "Convoyeur 3 : bruit anormal";
 const FLOWS_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -113,10 +115,35 @@ fn addresses(header: Option<String>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
     check_prerequisites()?;
-    let dovecot = Dovecot::start().await?;
+    // Dovecot also takes tokens from the local authorization server, for the
+    // second mailbox an admin connects from the inbox (OAuth 2, authorization code).
+    let oauth = e2e::oauth_server::OAuthServer::start(e2e::mail::MAIL_USER, 3600).await?;
+    let dovecot = Dovecot::start_with_oauth(&oauth.introspection_url()).await?;
+    dovecot.create_folder("Connected").await?;
     let sink = SmtpSink::start().await?;
     let dir = tempfile::tempdir()?;
-    let app = spawn_app_with(email_config(dir.path(), &dovecot, &sink), Clock::system()).await?;
+    let mut config = email_config(dir.path(), &dovecot, &sink);
+    config.server.secret_key =
+        gateway::config::Secret::new("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    config.email.mailboxes.push(gateway::config::MailboxConfig {
+        name: OAUTH_MAILBOX.into(),
+        password: gateway::config::Secret::default(),
+        folder: "Connected".into(),
+        processed_folder: "Connected-done".into(),
+        auth: gateway::config::MailAuth::Oauth2,
+        oauth2: gateway::config::OAuth2Config {
+            provider: "custom".into(),
+            grant: "authorization_code".into(),
+            client_id: e2e::oauth_server::CLIENT_ID.into(),
+            client_secret: gateway::config::Secret::new(e2e::oauth_server::CLIENT_SECRET),
+            token_url: oauth.token_url(),
+            authorize_url: format!("{}/authorize", oauth.url()),
+            scope: "mail".into(),
+            ..Default::default()
+        },
+        ..config.email.mailboxes[0].clone()
+    });
+    let app = spawn_app_with(config, Clock::system()).await?;
     let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
     create_agent(&admin, "alice", "Alice", "alice-password-1").await?;
     create_agent(&admin, "bob", "Bob", "bob-password-12").await?;
@@ -151,6 +178,7 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
     .env("SY_EMAIL_FROM", CUSTOMER)
     .env("SY_EMAIL_CC", COLLEAGUE)
     .env("SY_EMAIL_CC_ADD", ADDED_CC)
+    .env("SY_OAUTH_MAILBOX", OAUTH_MAILBOX)
     .stdin(Stdio::null())
     .kill_on_drop(true);
     let output = tokio::time::timeout(FLOWS_TIMEOUT, node.output())

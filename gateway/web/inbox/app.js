@@ -13,6 +13,7 @@ import { showMachine } from "./machine.js";
 import { ConversationView } from "./conversation.js";
 import { ReportsView } from "./reports.js";
 import { WorthView } from "./worth.js";
+import { MailboxesView } from "./mailboxes.js";
 import { KnowledgeView } from "./knowledge.js";
 
 const $ = (id) => document.getElementById(id);
@@ -155,10 +156,12 @@ async function start(agent) {
   $("reports-button").hidden = !supervisor;
   $("knowledge-button").hidden = !supervisor;
   $("worth-button").hidden = !supervisor;
+  $("mailboxes-button").hidden = agent.role !== "admin";
   pages = supervisor ? {
     reports: new ReportsView($("reports"), { onOpenConversation: open }),
     knowledge: new KnowledgeView($("knowledge"), { onOpenConversation: open }),
     worth: new WorthView($("worth")),
+    ...(agent.role === "admin" ? { mailboxes: new MailboxesView($("mailboxes")) } : {}),
   } : {};
   readHash();
   await refreshLists();
@@ -195,11 +198,12 @@ function showPage(name) {
 $("reports-button").addEventListener("click", () => showPage(state.page === "reports" ? null : "reports"));
 $("knowledge-button").addEventListener("click", () => showPage(state.page === "knowledge" ? null : "knowledge"));
 $("worth-button").addEventListener("click", () => showPage(state.page === "worth" ? null : "worth"));
+$("mailboxes-button").addEventListener("click", () => showPage(state.page === "mailboxes" ? null : "mailboxes"));
 
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
-  state.page = ["reports", "knowledge", "worth"].includes(kind) ? kind : null;
+  state.page = ["reports", "knowledge", "worth", "mailboxes"].includes(kind) ? kind : null;
   const arg = value ? decodeURIComponent(hash.slice(kind.length + 1)) : "";
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: arg };

@@ -38,7 +38,7 @@ export class WorthView {
       if (v.source !== "measured") {
         const input = h("input", { type: "number", name: v.name, min: "0", step: "any",
           value: v.unit === "share" ? String(Math.round(v.value * 1000) / 10) : String(v.value) });
-        inputs[v.name] = { input, share: v.unit === "share" };
+        inputs[v.name] = { input, share: v.unit === "share", entered: v.source === "entered", initial: input.value };
         value = h("span", {}, input, v.unit === "share" ? " %" : " min");
       }
       return h("tr", { dataset: { variable: v.name, source: v.source } },
@@ -59,9 +59,10 @@ export class WorthView {
 
   async save(inputs) {
     const body = {};
-    for (const [name, { input, share }] of Object.entries(inputs)) {
+    // Only what a supervisor entered: a typical value left as shown stays "assumed".
+    for (const [name, { input, share, entered, initial }] of Object.entries(inputs)) {
       const n = Number(input.value);
-      if (input.value === "" || Number.isNaN(n)) continue;
+      if (input.value === "" || Number.isNaN(n) || (!entered && input.value === initial)) continue;
       body[name] = share ? n / 100 : n;
     }
     try {
