@@ -649,6 +649,10 @@ pub struct OAuth2Config {
     pub tenant: String,
     pub client_id: String,
     pub client_secret: Secret,
+    /// Microsoft Entra: authenticate the app with a certificate instead of a
+    /// secret — its private key (PKCS#8 PEM file) and its SHA-1 thumbprint (hex).
+    pub certificate_key_file: String,
+    pub certificate_thumbprint: String,
     /// Overrides the provider's.
     pub token_url: String,
     pub authorize_url: String,
@@ -670,6 +674,8 @@ impl Default for OAuth2Config {
             tenant: String::new(),
             client_id: String::new(),
             client_secret: Secret::default(),
+            certificate_key_file: String::new(),
+            certificate_thumbprint: String::new(),
             token_url: String::new(),
             authorize_url: String::new(),
             scope: String::new(),

@@ -22,6 +22,8 @@ use sha2::{Digest, Sha256};
 pub const CLIENT_ID: &str = "switchyard-tests";
 pub const CLIENT_SECRET: &str = "client-secret-for-tests";
 pub const SERVICE_ACCOUNT: &str = "switchyard@switchyard-tests.iam.gserviceaccount.com";
+/// The SHA-1 thumbprint the tests give the app's certificate (hex, as Entra shows it).
+pub const CERT_THUMBPRINT: &str = "5B3F0D7C1E9A2B4C6D8E0F1A2B3C4D5E6F708192";
 
 struct Access {
     user: String,
@@ -164,8 +166,8 @@ impl OAuthServer {
     }
 }
 
-/// The service account's assertion: signed by its key, for this endpoint, not expired; its subject.
-fn check_assertion(assertion: &str, audience: &str) -> Result<String, String> {
+/// A JWT signed by the fixture key, for this endpoint, not expired: its header and claims.
+fn verify_jwt(assertion: &str, audience: &str) -> Result<(Value, Value), String> {
     let parts: Vec<&str> = assertion.split('.').collect();
     let [header, claims, signature] = parts[..] else {
         return Err("not a JWT".into());
@@ -179,20 +181,28 @@ fn check_assertion(assertion: &str, audience: &str) -> Result<String, String> {
     ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, public)
         .verify(format!("{header}.{claims}").as_bytes(), &signature)
         .map_err(|_| "bad signature".to_string())?;
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let decode = |part: &str| -> Result<Value, String> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    };
+    let (header, claims) = (decode(header)?, decode(claims)?);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    if claims["iss"] != SERVICE_ACCOUNT {
-        return Err(format!("iss {}", claims["iss"]));
-    }
     if claims["aud"] != audience {
         return Err(format!("aud {} (expected {audience})", claims["aud"]));
     }
     if claims["exp"].as_i64().is_none_or(|exp| exp < now) {
         return Err("expired".into());
+    }
+    Ok((header, claims))
+}
+
+/// The service account's assertion; the mailbox it impersonates.
+fn check_assertion(assertion: &str, audience: &str) -> Result<String, String> {
+    let (_, claims) = verify_jwt(assertion, audience)?;
+    if claims["iss"] != SERVICE_ACCOUNT {
+        return Err(format!("iss {}", claims["iss"]));
     }
     claims["sub"]
         .as_str()
@@ -200,9 +210,25 @@ fn check_assertion(assertion: &str, audience: &str) -> Result<String, String> {
         .ok_or_else(|| "no sub".to_string())
 }
 
+/// The app's certificate assertion (Microsoft Entra's client assertion).
+fn check_client_assertion(assertion: &str, audience: &str) -> Result<(), String> {
+    let (header, claims) = verify_jwt(assertion, audience)?;
+    let x5t = URL_SAFE_NO_PAD.encode(hex::decode(CERT_THUMBPRINT).map_err(|e| e.to_string())?);
+    if header["x5t"] != x5t.as_str() {
+        return Err(format!("x5t {}", header["x5t"]));
+    }
+    if claims["iss"] != CLIENT_ID || claims["sub"] != CLIENT_ID {
+        return Err("iss and sub must be the client id".into());
+    }
+    Ok(())
+}
+
 async fn token(State(s): State<OAuthServer>, Form(f): Form<HashMap<String, String>>) -> Response {
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or_default();
-    let client_ok = field("client_id") == CLIENT_ID && field("client_secret") == CLIENT_SECRET;
+    let client_ok = field("client_id") == CLIENT_ID
+        && (field("client_secret") == CLIENT_SECRET
+            || (field("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                && check_client_assertion(field("client_assertion"), &s.token_url()).is_ok()));
     match field("grant_type") {
         "client_credentials" => {
             if !client_ok {

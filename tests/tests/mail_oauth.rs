@@ -131,6 +131,51 @@ async fn app_only_tokens_read_and_answer_and_a_refused_token_is_replaced() -> an
     Ok(())
 }
 
+/// Microsoft Entra apps may prove themselves with a certificate instead of a
+/// secret: a client assertion signed by its key, naming its thumbprint.
+#[tokio::test]
+async fn an_app_certificate_replaces_the_client_secret() -> anyhow::Result<()> {
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/oauth/app-certificate.key.pem");
+    let oauth = OAuthServer::start(MAIL_USER, 3600).await?;
+    let grant = OAuth2Config {
+        grant: "client_credentials".into(),
+        certificate_key_file: key.into(),
+        certificate_thumbprint: e2e::oauth_server::CERT_THUMBPRINT.into(),
+        ..OAuth2Config::default()
+    };
+    let (dovecot, _sink, _dir, config) = servers(&oauth, grant).await?;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    dovecot.append("INBOX", &mail("cert", "Certificat")).await?;
+    wait_for_subject(&agent, "Certificat").await?;
+    assert_eq!(oauth.issued(), 1);
+    app.stop().await;
+
+    // Another certificate's thumbprint: the provider refuses the app, the mailbox asks for an admin.
+    let grant = OAuth2Config {
+        grant: "client_credentials".into(),
+        certificate_key_file: key.into(),
+        certificate_thumbprint: "00".repeat(20),
+        ..OAuth2Config::default()
+    };
+    let (_dovecot, _sink, _dir, config) = servers(&oauth, grant).await?;
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        state = authorisation(&app).await?;
+        if state["state"] == "needs_reconnect" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        state["message"].as_str().is_some_and(|m| m.contains("invalid_client")),
+        "{state}"
+    );
+    app.stop().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_google_service_account_impersonates_the_mailbox() -> anyhow::Result<()> {
     let oauth = OAuthServer::start("nobody-by-default", 3600).await?;

@@ -1,6 +1,8 @@
-//! A signed assertion (RFC 7523) for the JWT-bearer grant: what a Google
-//! service account presents to get a token for the mailbox it impersonates.
-//! RS256 with ring; the key is the PKCS#8 PEM of the service account file.
+//! Signed assertions (RFC 7523), RS256 with ring from a PKCS#8 PEM key: what
+//! a Google service account presents to get a token for the mailbox it
+//! impersonates (the JWT-bearer grant), and what a Microsoft Entra app
+//! presents instead of a client secret when it authenticates with a
+//! certificate (a client assertion naming the certificate's thumbprint).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -47,25 +49,11 @@ fn pem_der(pem: &str) -> Result<Vec<u8>, JwtError> {
     STANDARD.decode(body).map_err(|e| JwtError::Key(e.to_string()))
 }
 
-/// `header.claims.signature`, valid for an hour from `now_secs`.
-pub fn assertion(
-    account: &ServiceAccount,
-    scope: &str,
-    audience: &str,
-    subject: &str,
-    now_secs: i64,
-) -> Result<String, JwtError> {
-    let key = RsaKeyPair::from_pkcs8(&pem_der(&account.private_key)?).map_err(|e| JwtError::Key(e.to_string()))?;
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
-    let claims = Claims {
-        iss: &account.client_email,
-        scope,
-        aud: audience,
-        sub: subject,
-        iat: now_secs,
-        exp: now_secs + 3600,
-    };
-    let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(|_| JwtError::Sign)?);
+/// `header.claims.signature` signed with the PEM key.
+fn signed(key_pem: &str, header: &serde_json::Value, claims: &impl Serialize) -> Result<String, JwtError> {
+    let key = RsaKeyPair::from_pkcs8(&pem_der(key_pem)?).map_err(|e| JwtError::Key(e.to_string()))?;
+    let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).map_err(|_| JwtError::Sign)?);
+    let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(|_| JwtError::Sign)?);
     let message = format!("{header}.{claims}");
     let mut signature = vec![0u8; key.public().modulus_len()];
     key.sign(
@@ -76,6 +64,65 @@ pub fn assertion(
     )
     .map_err(|_| JwtError::Sign)?;
     Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+/// The service account's assertion, valid for an hour from `now_secs`.
+pub fn assertion(
+    account: &ServiceAccount,
+    scope: &str,
+    audience: &str,
+    subject: &str,
+    now_secs: i64,
+) -> Result<String, JwtError> {
+    let claims = Claims {
+        iss: &account.client_email,
+        scope,
+        aud: audience,
+        sub: subject,
+        iat: now_secs,
+        exp: now_secs + 3600,
+    };
+    signed(
+        &account.private_key,
+        &serde_json::json!({"alg": "RS256", "typ": "JWT"}),
+        &claims,
+    )
+}
+
+#[derive(Debug, Serialize)]
+struct ClientClaims<'a> {
+    aud: &'a str,
+    iss: &'a str,
+    sub: &'a str,
+    jti: String,
+    nbf: i64,
+    exp: i64,
+}
+
+/// A Microsoft Entra client assertion: the app (`iss` = `sub` = client id)
+/// proves itself with its certificate's key; `x5t` is the certificate's
+/// SHA-1 thumbprint (hex, as the Entra portal shows it). Ten minutes valid.
+pub fn client_assertion(
+    client_id: &str,
+    audience: &str,
+    key_pem: &str,
+    thumbprint_hex: &str,
+    now_secs: i64,
+) -> Result<String, JwtError> {
+    let thumbprint = hex::decode(thumbprint_hex.trim().replace(':', ""))
+        .map_err(|_| JwtError::Key("certificate_thumbprint must be hex (the SHA-1 thumbprint)".into()))?;
+    let mut jti = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut jti);
+    let claims = ClientClaims {
+        aud: audience,
+        iss: client_id,
+        sub: client_id,
+        jti: hex::encode(jti),
+        nbf: now_secs,
+        exp: now_secs + 600,
+    };
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": URL_SAFE_NO_PAD.encode(thumbprint)});
+    signed(key_pem, &header, &claims)
 }
 
 #[cfg(test)]

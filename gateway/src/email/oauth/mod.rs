@@ -29,6 +29,7 @@ use crate::config::OAuth2Config;
 use crate::store::Store;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// What `/readyz` and the inbox show of a mailbox's authorisation.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -204,12 +205,26 @@ impl TokenSource {
         let c = &self.config;
         match e.grant {
             Grant::ClientCredentials => {
-                let form = [
+                let assertion;
+                let mut form = vec![
                     ("grant_type", "client_credentials"),
                     ("client_id", c.client_id.as_str()),
-                    ("client_secret", c.client_secret.expose()),
                     ("scope", e.scope.as_str()),
                 ];
+                if c.certificate_key_file.trim().is_empty() {
+                    form.push(("client_secret", c.client_secret.expose()));
+                } else {
+                    let key = tokio::fs::read_to_string(&c.certificate_key_file)
+                        .await
+                        .map_err(|err| {
+                            TokenError::NeedsReconnect(format!("certificate key {}: {err}", c.certificate_key_file))
+                        })?;
+                    assertion =
+                        jwt::client_assertion(&c.client_id, &e.token_url, &key, &c.certificate_thumbprint, now / 1000)
+                            .map_err(|err| TokenError::NeedsReconnect(format!("certificate: {err}")))?;
+                    form.push(("client_assertion_type", CLIENT_ASSERTION));
+                    form.push(("client_assertion", assertion.as_str()));
+                }
                 self.post(&e.token_url, &form).await
             }
             Grant::ServiceAccount => {
