@@ -94,6 +94,19 @@ async fn authorisation(app: &TestApp) -> anyhow::Result<Value> {
     Ok(ready["mail_authorisations"]["sav"].clone())
 }
 
+/// The mailbox's authorisation once it reaches `state` (10 s at most), else as it is.
+async fn authorisation_becomes(app: &TestApp, state: &str) -> anyhow::Result<Value> {
+    let mut now = Value::Null;
+    for _ in 0..200 {
+        now = authorisation(app).await?;
+        if now["state"] == state {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(now)
+}
+
 #[tokio::test]
 async fn app_only_tokens_read_and_answer_and_a_refused_token_is_replaced() -> anyhow::Result<()> {
     let oauth = OAuthServer::start(MAIL_USER, 3600).await?;
@@ -160,14 +173,7 @@ async fn an_app_certificate_replaces_the_client_secret() -> anyhow::Result<()> {
     };
     let (_dovecot, _sink, _dir, config) = servers(&oauth, grant).await?;
     let app = spawn_app_with(config, Clock::system()).await?;
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        state = authorisation(&app).await?;
-        if state["state"] == "needs_reconnect" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let state = authorisation_becomes(&app, "needs_reconnect").await?;
     assert!(
         state["message"].as_str().is_some_and(|m| m.contains("invalid_client")),
         "{state}"
@@ -221,14 +227,7 @@ async fn a_revoked_refresh_token_asks_an_admin_and_reconnecting_resumes_from_the
     oauth.expire_access_tokens();
     dovecot.kick(MAIL_USER)?;
     dovecot.append("INBOX", &mail("during", "Pendant")).await?;
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        state = authorisation(&app).await?;
-        if state["state"] == "needs_reconnect" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let state = authorisation_becomes(&app, "needs_reconnect").await?;
     assert_eq!(state["state"], "needs_reconnect", "{state}");
     assert!(
         state["message"]

@@ -59,31 +59,16 @@ impl Dispatch {
             if s.escalation_outgoing > 0 {
                 wake = true;
             }
-            if let Some(question) = s.question {
-                self.events.publish(Event::MessageAdded {
-                    conversation,
-                    message: question.0,
-                    direction: "out".into(),
-                });
-                wake = true;
-            }
-            if let Some(survey) = s.survey {
-                self.events.publish(Event::MessageAdded {
-                    conversation,
-                    message: survey.0,
-                    direction: "out".into(),
-                });
-                wake = true;
-            }
             if s.answered {
                 // Resolved by the customer, or released to the agents by their "no".
                 self.events.publish(Event::ConversationUpdated { conversation });
                 self.assign_wake.notify_one();
             }
-            if let Some(ack) = s.ack {
+            // What Switchyard queued for the customer: acknowledgement, question, satisfaction question.
+            for out in [s.ack, s.question, s.survey].into_iter().flatten() {
                 self.events.publish(Event::MessageAdded {
                     conversation,
-                    message: ack.0,
+                    message: out.0,
                     direction: "out".into(),
                 });
                 wake = true;

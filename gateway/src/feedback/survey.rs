@@ -8,7 +8,6 @@ use sqlx::AnyConnection;
 use super::Settings;
 use crate::ids::{AgentId, ConversationId, MessageId};
 use crate::level1::feedback::{self, Answer};
-use crate::store::messages::{self, Direction, NewMessage};
 use crate::store::{Result, feedback as rows, outbox};
 
 /// What the decision needs to know of the conversation.
@@ -97,36 +96,13 @@ pub async fn ask(
         (ChannelKind::Email, None) => return Ok(None),
         _ => question.to_string(),
     };
-    let id = messages::insert(
-        conn,
-        &NewMessage {
-            conversation_id: conversation,
-            direction: Direction::Out,
-            author_kind: "system",
-            author_agent_id: None,
-            author_name: None,
-            channel: channel.as_str(),
-            endpoint: &c.endpoint,
-            external_id: None,
-            client_id: None,
-            subject: None,
-            body: &body,
-            quoted: None,
-            html: None,
-            raw_ref: None,
-            created_at: now,
-        },
-    )
-    .await?;
-    outbox::insert(
-        conn,
-        id,
+    let to = outbox::To {
         conversation,
-        channel.as_str(),
-        super::payload(channel, &choices).as_deref(),
-        now,
-    )
-    .await?;
+        channel: channel.as_str(),
+        endpoint: &c.endpoint,
+    };
+    let payload = super::payload(channel, &choices);
+    let id = outbox::queue_system_message(conn, &to, &body, payload.as_deref(), now).await?;
     let expires = now.saturating_add(settings.links.as_ref().map_or(14 * 86_400_000, |l| l.ttl_ms));
     rows::insert_survey(
         conn,

@@ -12,7 +12,6 @@ use sqlx::AnyConnection;
 use crate::feedback::Settings;
 use crate::ids::{ConversationId, MessageId};
 use crate::level1::feedback::{self, Answer};
-use crate::store::messages::{self, Direction, NewMessage};
 use crate::store::{Result, feedback as rows, outbox};
 
 /// Whether the verdict is asked as a question of its own on this channel
@@ -66,36 +65,13 @@ pub async fn open(
         return Ok(None);
     }
     let (question, choices) = feedback::knowledge_question(s.language);
-    let id = messages::insert(
-        conn,
-        &NewMessage {
-            conversation_id: s.conversation,
-            direction: Direction::Out,
-            author_kind: "system",
-            author_agent_id: None,
-            author_name: None,
-            channel: channel.as_str(),
-            endpoint: &s.inbound.endpoint,
-            external_id: None,
-            client_id: None,
-            subject: None,
-            body: question,
-            quoted: None,
-            html: None,
-            raw_ref: None,
-            created_at: s.now,
-        },
-    )
-    .await?;
-    outbox::insert(
-        conn,
-        id,
-        s.conversation,
-        channel.as_str(),
-        crate::feedback::payload(channel, &choices).as_deref(),
-        s.now,
-    )
-    .await?;
+    let to = outbox::To {
+        conversation: s.conversation,
+        channel: channel.as_str(),
+        endpoint: &s.inbound.endpoint,
+    };
+    let payload = crate::feedback::payload(channel, &choices);
+    let id = outbox::queue_system_message(conn, &to, question, payload.as_deref(), s.now).await?;
     Ok(Some(id))
 }
 

@@ -11,7 +11,6 @@ use crate::ids::{ConversationId, MessageId};
 use crate::level1::qualify::decide;
 use crate::level1::questions::{self, Question};
 use crate::level1::{Fact, Policy, State};
-use crate::store::messages::{self, Direction, NewMessage};
 use crate::store::{Result, outbox, qualifications};
 
 pub struct Step<'a> {
@@ -105,35 +104,11 @@ pub async fn step(conn: &mut AnyConnection, policy: &Policy, s: &Step<'_>) -> Re
         return Ok(None);
     };
     let q = questions::question(fact, s.language);
-    let id = messages::insert(
-        conn,
-        &NewMessage {
-            conversation_id: s.conversation,
-            direction: Direction::Out,
-            author_kind: "system",
-            author_agent_id: None,
-            author_name: None,
-            channel: channel.as_str(),
-            endpoint: &s.inbound.endpoint,
-            external_id: None,
-            client_id: None,
-            subject: None,
-            body: q.text,
-            quoted: None,
-            html: None,
-            raw_ref: None,
-            created_at: s.now,
-        },
-    )
-    .await?;
-    outbox::insert(
-        conn,
-        id,
-        s.conversation,
-        channel.as_str(),
-        payload(channel, &q).as_deref(),
-        s.now,
-    )
-    .await?;
+    let to = outbox::To {
+        conversation: s.conversation,
+        channel: channel.as_str(),
+        endpoint: &s.inbound.endpoint,
+    };
+    let id = outbox::queue_system_message(conn, &to, q.text, payload(channel, &q).as_deref(), s.now).await?;
     Ok(Some(id))
 }

@@ -33,6 +33,48 @@ pub async fn insert(
     Ok(OutboxId(id))
 }
 
+/// Where an automatic message from Switchyard goes: the conversation and
+/// the channel endpoint it is answered on.
+pub struct To<'a> {
+    pub conversation: ConversationId,
+    pub channel: &'a str,
+    pub endpoint: &'a str,
+}
+
+/// A message from Switchyard itself (a question, an acknowledgement) stored in
+/// the thread and queued for the customer, in the caller's transaction.
+pub async fn queue_system_message(
+    conn: &mut AnyConnection,
+    to: &To<'_>,
+    body: &str,
+    payload: Option<&str>,
+    now: i64,
+) -> Result<MessageId> {
+    let id = super::messages::insert(
+        conn,
+        &super::messages::NewMessage {
+            conversation_id: to.conversation,
+            direction: super::messages::Direction::Out,
+            author_kind: "system",
+            author_agent_id: None,
+            author_name: None,
+            channel: to.channel,
+            endpoint: to.endpoint,
+            external_id: None,
+            client_id: None,
+            subject: None,
+            body,
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: now,
+        },
+    )
+    .await?;
+    insert(conn, id, to.conversation, to.channel, payload, now).await?;
+    Ok(id)
+}
+
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct OutboxItem {
     pub id: i64,
