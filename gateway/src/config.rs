@@ -32,6 +32,69 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub level1: Level1Config,
     pub feedback: FeedbackConfig,
+    pub translation: TranslationConfig,
+}
+
+/// Automatic translation of customer messages for the agents. Nothing leaves
+/// the machine unless an admin chooses a provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranslationConfig {
+    /// `none`, `deepl` or `libretranslate`.
+    pub provider: String,
+    /// DeepL: `https://api.deepl.com` (or `https://api-free.deepl.com`);
+    /// LibreTranslate: your server's address.
+    pub url: String,
+    /// DeepL's authentication key, LibreTranslate's optional one
+    /// (`SWITCHYARD__TRANSLATION__API_KEY`).
+    pub api_key: Secret,
+    /// The agents' language: customer messages in another are translated into it.
+    pub agent_language: String,
+    pub timeout_secs: u64,
+    /// Calls to the provider per minute at most.
+    pub per_minute: u32,
+}
+
+impl Default for TranslationConfig {
+    fn default() -> Self {
+        TranslationConfig {
+            provider: "none".into(),
+            url: String::new(),
+            api_key: Secret::default(),
+            agent_language: "fr".into(),
+            timeout_secs: 10,
+            per_minute: 60,
+        }
+    }
+}
+
+impl TranslationConfig {
+    /// The provider to call; None for `none`.
+    pub fn provider(&self) -> Result<Option<crate::translation::Provider>, String> {
+        use crate::translation::Provider;
+        let url = self.url.trim().to_string();
+        let key = self.api_key.expose().trim().to_string();
+        match self.provider.as_str() {
+            "none" | "" => Ok(None),
+            "deepl" if key.is_empty() => Err("translation.api_key: DeepL needs its authentication key".into()),
+            "deepl" => Ok(Some(Provider::DeepL {
+                url: if url.is_empty() {
+                    "https://api.deepl.com".into()
+                } else {
+                    url
+                },
+                key,
+            })),
+            "libretranslate" if url.is_empty() => Err("translation.url: the LibreTranslate server's address".into()),
+            "libretranslate" => Ok(Some(Provider::LibreTranslate {
+                url,
+                key: (!key.is_empty()).then_some(key),
+            })),
+            other => Err(format!(
+                "translation.provider {other:?}: use none, deepl or libretranslate"
+            )),
+        }
+    }
 }
 
 /// What follows an answer: "did this solve it?" after a knowledge answer,

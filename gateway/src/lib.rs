@@ -29,6 +29,7 @@ pub mod signing;
 pub mod sla;
 pub mod state;
 pub mod store;
+pub mod translation;
 pub mod triage_cli;
 pub mod triage_service;
 pub mod web;

@@ -222,6 +222,19 @@ impl Gateway {
         };
         let feedback = config.feedback.settings(&config.server.public_url(), &signer);
         let mail_tokens = token_sources(&config.email, config.server.secret_key.expose(), &store, &clock)?;
+        let translation = config
+            .translation
+            .provider()
+            .map_err(anyhow::Error::msg)
+            .context("the [translation] configuration")?
+            .map(|p| {
+                Arc::new(std::sync::Mutex::new(crate::translation::TranslationStatus {
+                    state: "ok",
+                    provider: p.name(),
+                    target: config.translation.agent_language.clone(),
+                    ..Default::default()
+                }))
+            });
         let level1 = config.level1.policy().map_err(anyhow::Error::msg)?;
         let (pipeline, committer) = Committer::new(
             store.clone(),
@@ -372,6 +385,7 @@ impl Gateway {
             feedback,
             level1,
             mail_tokens,
+            translation,
         };
         Ok(Gateway {
             state,
@@ -409,6 +423,31 @@ impl Gateway {
                 status: self.state.health.mailboxes.clone(),
             })
             .collect()
+    }
+
+    /// The translation worker, when `[translation]` names a provider.
+    pub fn translation_worker(&self) -> anyhow::Result<Option<crate::translation::TranslationWorker>> {
+        let t = &self.state.config.translation;
+        let (Some(provider), Some(status)) = (
+            t.provider().map_err(anyhow::Error::msg)?,
+            self.state.translation.clone(),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(crate::translation::TranslationWorker {
+            store: self.state.store.clone(),
+            provider,
+            http: crate::translation::provider::client(Duration::from_secs(t.timeout_secs.max(1)))
+                .map_err(anyhow::Error::msg)?,
+            target: t.agent_language.clone(),
+            clock: self.state.clock.clone(),
+            events: self.state.events.clone(),
+            budget: Arc::new(std::sync::Mutex::new(crate::translation::budget::Budget::new(
+                t.per_minute,
+            ))),
+            status,
+            poll: Duration::from_millis(500),
+        }))
     }
 
     /// The automatic assigner.
@@ -541,6 +580,9 @@ impl Gateway {
             .into_iter()
             .map(|r| tokio::spawn(r.run(self.state.shutdown.clone())))
             .collect();
+        let translation = self
+            .translation_worker()?
+            .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
         let app = self.router();
         let store = self.state.store.clone();
         let server = &self.state.config.server;
@@ -584,6 +626,9 @@ impl Gateway {
         }
         for reader in readers {
             let _ = tokio::time::timeout(Duration::from_secs(10), reader).await;
+        }
+        if let Some(translation) = translation {
+            let _ = tokio::time::timeout(Duration::from_secs(10), translation).await;
         }
         // Every pipeline handle is gone with the router: the committer drains and ends.
         let _ = tokio::time::timeout(Duration::from_secs(10), committer).await;

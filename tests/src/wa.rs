@@ -120,9 +120,18 @@ pub async fn customer_writes(base: &str, wamid: &str, text: &str) -> anyhow::Res
 
 /// A gateway with WhatsApp on (against `stub`), an admin logged in, and the data directory to keep.
 pub async fn start() -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
+    start_with(|_| {}).await
+}
+
+/// The same, with the configuration changed by `adjust` first.
+pub async fn start_with(
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<(TestApp, GraphStub, AgentClient, tempfile::TempDir)> {
     let stub = GraphStub::start().await?;
     let dir = tempfile::tempdir()?;
-    let app = spawn_app_with(wa_config(dir.path(), &stub), gateway::clock::Clock::system()).await?;
+    let mut config = wa_config(dir.path(), &stub);
+    adjust(&mut config);
+    let app = spawn_app_with(config, gateway::clock::Clock::system()).await?;
     let agent = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
     Ok((app, stub, agent, dir))
 }

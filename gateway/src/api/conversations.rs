@@ -114,6 +114,22 @@ async fn open(
     let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
     let qualification = state.store.qualification(id).await?;
     let feedback = state.store.conversation_feedback(id).await?;
+    // Customer messages in the agents' language need none; the others have
+    // theirs, or wait for the worker (or for the provider to answer again).
+    let translation = match &state.translation {
+        Some(status) => {
+            let status = status.lock().map(|s| s.clone()).unwrap_or_default();
+            let language = conversation.language.clone().unwrap_or_default();
+            json!({
+                "target": status.target,
+                "needed": !language.is_empty() && language != status.target,
+                "state": status.state,
+                "last_error": status.last_error,
+                "messages": state.store.translations_of(id).await?,
+            })
+        }
+        None => serde_json::Value::Null,
+    };
     Ok(Json(json!({
         "conversation": conversation,
         "ticket": id.ticket(),
@@ -136,6 +152,8 @@ async fn open(
         "qualification": qualification,
         // The customer's verdict on a knowledge answer, and their satisfaction rating.
         "feedback": feedback,
+        // Customer messages translated into the agents' language (the originals stay in "messages").
+        "translation": translation,
     })))
 }
 

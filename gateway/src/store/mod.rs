@@ -24,6 +24,7 @@ pub mod qualifications;
 pub mod reporting;
 pub mod search;
 pub mod sla;
+pub mod translations;
 pub mod uploads;
 pub mod whatsapp;
 

@@ -218,9 +218,33 @@ export class ConversationView {
         m.channel === "email" && m.direction === "in"
           ? h("a", { class: "raw", href: `/api/v1/conversations/${c.id}/messages/${m.id}/raw`, download: "" }, "raw")
           : null),
-      htmlMail ? mailFrame(c.id, m) : h("div", { class: "text" }, m.body),
+      this.body(d, m, htmlMail),
       m.quoted ? h("details", { class: "quoted" }, h("summary", {}, "quoted text"), h("pre", {}, m.quoted)) : null,
       files.length ? h("div", { class: "files" }, files.map((a) => attachment(c.id, a))) : null);
+  }
+
+  // A customer message in another language: its translation first, the
+  // original one click away (the record keeps both); or why it has none yet.
+  body(d, m, htmlMail) {
+    const original = htmlMail ? mailFrame(d.conversation.id, m) : h("div", { class: "text" }, m.body);
+    const t = d.translation;
+    if (!t || !t.needed || m.direction !== "in" || !m.body) return original;
+    const done = (t.messages || []).find((x) => x.message_id === m.id);
+    if (done && done.text) {
+      const shown = h("div", { class: "text translated", dataset: { language: done.language } }, done.text);
+      original.hidden = true;
+      const toggle = h("button", { type: "button", class: "link toggle-original" }, "original");
+      toggle.addEventListener("click", () => {
+        original.hidden = !original.hidden;
+        shown.hidden = !original.hidden;
+        toggle.textContent = original.hidden ? "original" : "translation";
+      });
+      return h("div", { class: "translation" }, shown, original,
+        h("p", { class: "muted small" }, "Translated (" + (d.conversation.language || "?") + " → " + done.language + ", " + done.provider + ") · ", toggle));
+    }
+    const why = done && done.error ? "translation refused: " + done.error
+      : t.state === "unavailable" ? "translation unavailable, retrying" : "translating…";
+    return h("div", {}, original, h("p", { class: "muted small translation-state", dataset: { state: done ? "refused" : t.state } }, why));
   }
 
   renderSide(d) {

@@ -1,0 +1,124 @@
+//! Automatic translation for agents, against a local stand-in that speaks
+//! DeepL's and LibreTranslate's APIs (`e2e::translate_stub`): a German
+//! WhatsApp message and an Italian chat are shown to the French agents
+//! translated, the original kept; a provider outage loses nothing (stored,
+//! shown untranslated, translated once the provider answers); a text already
+//! translated is not sent again.
+
+use e2e::translate_stub::{KEY, TranslateStub};
+use e2e::wa::{customer_writes, start_with, whatsapp_conversation};
+use e2e::{AgentClient, Visitor};
+use gateway::config::Secret;
+use serde_json::Value;
+
+const GERMAN: &str = "Guten Tag, die Verpackungsmaschine macht seit gestern ein lautes Geräusch, Fehler E-217.";
+
+fn deepl(stub: &TranslateStub) -> impl FnOnce(&mut gateway::config::Config) {
+    let url = stub.url();
+    move |c| {
+        c.translation.provider = "deepl".into();
+        c.translation.url = url;
+        c.translation.api_key = Secret::new(KEY);
+        c.translation.agent_language = "fr".into();
+    }
+}
+
+/// The conversation once every customer message in another language has its translation.
+async fn translated(agent: &AgentClient, id: i64) -> anyhow::Result<Value> {
+    agent
+        .wait_json(&format!("/api/v1/conversations/{id}"), "the translation", |d| {
+            let wanted = d["messages"]
+                .as_array()
+                .map(|m| m.iter().filter(|m| m["direction"] == "in").count())
+                .unwrap_or(0);
+            d["translation"]["messages"].as_array().map(Vec::len) == Some(wanted)
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_german_whatsapp_message_reaches_the_french_agent_translated_and_the_original_stays() -> anyhow::Result<()> {
+    let stub = TranslateStub::start().await?;
+    let (app, _graph, agent, _dir) = start_with(deepl(&stub)).await?;
+    assert_eq!(customer_writes(&app.base(), "wamid.de1", GERMAN).await?, 200);
+    let id = whatsapp_conversation(&agent).await?["conversation"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let d = translated(&agent, id).await?;
+    assert_eq!(d["conversation"]["language"], "de", "{d}");
+    assert_eq!(d["translation"]["needed"], true);
+    let t = &d["translation"]["messages"][0];
+    assert_eq!(t["text"], format!("[FR] {GERMAN}"), "{t}");
+    assert_eq!((&t["language"], &t["provider"]), (&"fr".into(), &"deepl".into()));
+    assert_eq!(d["messages"][0]["body"], GERMAN, "the original is the record");
+    // One call, the German text only, with the key (the stub refuses anything else).
+    assert_eq!(stub.calls(), vec![vec![GERMAN.to_string()]]);
+
+    // The same words in another conversation come from the cache.
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let ack = visitor.message("c1", GERMAN).await?;
+    let chat = e2e::ticket_id(&ack["conversation"]);
+    let d = translated(&agent, chat).await?;
+    assert_eq!(d["translation"]["messages"][0]["text"], format!("[FR] {GERMAN}"));
+    assert_eq!(stub.calls().len(), 1, "not paid for twice");
+    visitor.close().await;
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_provider_outage_loses_nothing_and_the_worker_catches_up() -> anyhow::Result<()> {
+    let stub = TranslateStub::start().await?;
+    let (app, _graph, agent, _dir) = start_with(deepl(&stub)).await?;
+    stub.fail_with(Some(503));
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let italian = "Buongiorno, la macchina si ferma ogni mattina con l'errore E-12, la produzione è rallentata.";
+    let ack = visitor.message("i1", italian).await?;
+    let id = e2e::ticket_id(&ack["conversation"]);
+    // Stored and answerable at once; the inbox says the translation is late.
+    let d = agent
+        .wait_json(&format!("/api/v1/conversations/{id}"), "unavailable", |d| {
+            d["translation"]["state"] == "unavailable"
+        })
+        .await?;
+    assert_eq!(d["messages"][0]["body"], italian);
+    assert_eq!(d["translation"]["messages"].as_array().map(Vec::len), Some(0));
+    assert!(
+        d["translation"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("503")),
+        "{d}"
+    );
+    // A 429 is survived the same way.
+    stub.fail_with(Some(429));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    stub.fail_with(None);
+    let d = translated(&agent, id).await?;
+    assert_eq!(d["translation"]["messages"][0]["text"], format!("[FR] {italian}"));
+    assert_eq!(d["translation"]["state"], "ok");
+    visitor.close().await;
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn libretranslate_with_its_key() -> anyhow::Result<()> {
+    let stub = TranslateStub::start().await?;
+    let url = stub.url();
+    let (app, _graph, agent, _dir) = start_with(move |c| {
+        c.translation.provider = "libretranslate".into();
+        c.translation.url = url;
+        c.translation.api_key = Secret::new(KEY);
+        c.translation.agent_language = "en".into();
+    })
+    .await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let french = "Bonjour, la presse P200 fait un bruit anormal depuis hier.";
+    let ack = visitor.message("f1", french).await?;
+    let d = translated(&agent, e2e::ticket_id(&ack["conversation"])).await?;
+    assert_eq!(d["translation"]["messages"][0]["text"], format!("[EN] {french}"));
+    assert_eq!(d["translation"]["messages"][0]["provider"], "libretranslate");
+    visitor.close().await;
+    app.stop().await;
+    Ok(())
+}
