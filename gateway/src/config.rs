@@ -53,6 +53,22 @@ pub struct TranslationConfig {
     pub timeout_secs: u64,
     /// Calls to the provider per minute at most.
     pub per_minute: u32,
+    /// Terms never translated (machine and product names, part references);
+    /// codes, serials, numbers and links are kept as they are anyway.
+    pub keep: Vec<String>,
+    /// Preferred translations of trade terms, per language pair.
+    pub terms: Vec<TranslationTerm>,
+    /// Email replies carry the agent's original text below the translation.
+    pub append_original_to_email: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranslationTerm {
+    pub from: String,
+    pub to: String,
+    pub source: String,
+    pub target: String,
 }
 
 impl Default for TranslationConfig {
@@ -64,6 +80,9 @@ impl Default for TranslationConfig {
             agent_language: "fr".into(),
             timeout_secs: 10,
             per_minute: 60,
+            keep: Vec::new(),
+            terms: Vec::new(),
+            append_original_to_email: true,
         }
     }
 }

@@ -80,6 +80,46 @@ fn smtp_transport(
     }
 }
 
+/// The translation service, when `[translation]` names a provider.
+fn translator(
+    t: &crate::config::TranslationConfig,
+    store: &Store,
+) -> anyhow::Result<Option<Arc<crate::translation::Translator>>> {
+    let Some(provider) = t
+        .provider()
+        .map_err(anyhow::Error::msg)
+        .context("the [translation] configuration")?
+    else {
+        return Ok(None);
+    };
+    let status = crate::translation::TranslationStatus {
+        state: "ok",
+        provider: provider.name(),
+        target: t.agent_language.clone(),
+        ..Default::default()
+    };
+    Ok(Some(Arc::new(crate::translation::Translator {
+        provider,
+        http: crate::translation::provider::client(Duration::from_secs(t.timeout_secs.max(1)))
+            .map_err(anyhow::Error::msg)?,
+        store: store.clone(),
+        budget: std::sync::Mutex::new(crate::translation::budget::Budget::new(t.per_minute)),
+        agents: t.agent_language.clone(),
+        keep: t.keep.clone(),
+        terms: t
+            .terms
+            .iter()
+            .map(|x| crate::translation::protect::Term {
+                source_language: x.from.clone(),
+                target_language: x.to.clone(),
+                source: x.source.clone(),
+                target: x.target.clone(),
+            })
+            .collect(),
+        status: Arc::new(std::sync::Mutex::new(status)),
+    })))
+}
+
 /// A token source per mailbox with `auth = "oauth2"`.
 fn token_sources(
     e: &crate::config::EmailConfig,
@@ -222,19 +262,7 @@ impl Gateway {
         };
         let feedback = config.feedback.settings(&config.server.public_url(), &signer);
         let mail_tokens = token_sources(&config.email, config.server.secret_key.expose(), &store, &clock)?;
-        let translation = config
-            .translation
-            .provider()
-            .map_err(anyhow::Error::msg)
-            .context("the [translation] configuration")?
-            .map(|p| {
-                Arc::new(std::sync::Mutex::new(crate::translation::TranslationStatus {
-                    state: "ok",
-                    provider: p.name(),
-                    target: config.translation.agent_language.clone(),
-                    ..Default::default()
-                }))
-            });
+        let translator = translator(&config.translation, &store)?;
         let level1 = config.level1.policy().map_err(anyhow::Error::msg)?;
         let (pipeline, committer) = Committer::new(
             store.clone(),
@@ -385,7 +413,7 @@ impl Gateway {
             feedback,
             level1,
             mail_tokens,
-            translation,
+            translator,
         };
         Ok(Gateway {
             state,
@@ -426,28 +454,14 @@ impl Gateway {
     }
 
     /// The translation worker, when `[translation]` names a provider.
-    pub fn translation_worker(&self) -> anyhow::Result<Option<crate::translation::TranslationWorker>> {
-        let t = &self.state.config.translation;
-        let (Some(provider), Some(status)) = (
-            t.provider().map_err(anyhow::Error::msg)?,
-            self.state.translation.clone(),
-        ) else {
-            return Ok(None);
-        };
-        Ok(Some(crate::translation::TranslationWorker {
-            store: self.state.store.clone(),
-            provider,
-            http: crate::translation::provider::client(Duration::from_secs(t.timeout_secs.max(1)))
-                .map_err(anyhow::Error::msg)?,
-            target: t.agent_language.clone(),
+    pub fn translation_worker(&self) -> Option<crate::translation::TranslationWorker> {
+        let translator = self.state.translator.clone()?;
+        Some(crate::translation::TranslationWorker {
+            translator,
             clock: self.state.clock.clone(),
             events: self.state.events.clone(),
-            budget: Arc::new(std::sync::Mutex::new(crate::translation::budget::Budget::new(
-                t.per_minute,
-            ))),
-            status,
             poll: Duration::from_millis(500),
-        }))
+        })
     }
 
     /// The automatic assigner.
@@ -581,7 +595,7 @@ impl Gateway {
             .map(|r| tokio::spawn(r.run(self.state.shutdown.clone())))
             .collect();
         let translation = self
-            .translation_worker()?
+            .translation_worker()
             .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
         let app = self.router();
         let store = self.state.store.clone();

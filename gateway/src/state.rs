@@ -52,8 +52,8 @@ pub struct AppState {
     pub level1: crate::level1::Policy,
     /// Access tokens of the mailboxes that log in with OAuth 2.
     pub mail_tokens: crate::email::oauth::TokenSources,
-    /// What the translation worker reports, when a provider is configured.
-    pub translation: Option<Arc<std::sync::Mutex<crate::translation::TranslationStatus>>>,
+    /// The translation service, when a provider is configured.
+    pub translator: Option<Arc<crate::translation::Translator>>,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

@@ -21,6 +21,8 @@ struct Inner {
     calls: Vec<Vec<String>>,
     /// While set, every call answers this status.
     failing: Option<u16>,
+    /// Loses the first placeholder of each text, as a careless engine might.
+    mangle: bool,
 }
 
 #[derive(Clone)]
@@ -60,6 +62,13 @@ impl TranslateStub {
         }
     }
 
+    /// Whether the first placeholder of each text is lost in translation.
+    pub fn mangle(&self, on: bool) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.mangle = on;
+        }
+    }
+
     /// The texts of each call that was answered.
     pub fn calls(&self) -> Vec<Vec<String>> {
         self.inner.lock().map(|i| i.calls.clone()).unwrap_or_default()
@@ -93,12 +102,19 @@ async fn deepl(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, Json(
         return (StatusCode::BAD_REQUEST, "1 to 50 texts and a target_lang").into_response();
     }
     let source = body["source_lang"].as_str().unwrap_or("DE").to_string();
-    if let Ok(mut i) = inner.lock() {
-        i.calls.push(texts.clone());
-    }
+    let mangle = inner
+        .lock()
+        .map(|mut i| {
+            i.calls.push(texts.clone());
+            i.mangle
+        })
+        .unwrap_or(false);
     let translations: Vec<Value> = texts
         .iter()
-        .map(|t| json!({"detected_source_language": source, "text": format!("[{target}] {t}")}))
+        .map(|t| {
+            let t = if mangle { t.replacen("{{1}}", "", 1) } else { t.clone() };
+            json!({"detected_source_language": source, "text": format!("[{target}] {t}")})
+        })
         .collect();
     Json(json!({"translations": translations})).into_response()
 }

@@ -8,8 +8,8 @@
 use e2e::translate_stub::{KEY, TranslateStub};
 use e2e::wa::{customer_writes, start_with, whatsapp_conversation};
 use e2e::{AgentClient, Visitor};
-use gateway::config::Secret;
-use serde_json::Value;
+use gateway::config::{Secret, TranslationTerm};
+use serde_json::{Value, json};
 
 const GERMAN: &str = "Guten Tag, die Verpackungsmaschine macht seit gestern ein lautes Geräusch, Fehler E-217.";
 
@@ -51,8 +51,9 @@ async fn a_german_whatsapp_message_reaches_the_french_agent_translated_and_the_o
     assert_eq!(t["text"], format!("[FR] {GERMAN}"), "{t}");
     assert_eq!((&t["language"], &t["provider"]), (&"fr".into(), &"deepl".into()));
     assert_eq!(d["messages"][0]["body"], GERMAN, "the original is the record");
-    // One call, the German text only, with the key (the stub refuses anything else).
-    assert_eq!(stub.calls(), vec![vec![GERMAN.to_string()]]);
+    // One call, the German text only, with the key (the stub refuses anything
+    // else), and the fault code behind a placeholder so no engine can change it.
+    assert_eq!(stub.calls(), vec![vec![GERMAN.replace("E-217", "{{1}}")]]);
 
     // The same words in another conversation come from the cache.
     let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
@@ -119,6 +120,137 @@ async fn libretranslate_with_its_key() -> anyhow::Result<()> {
     assert_eq!(d["translation"]["messages"][0]["text"], format!("[EN] {french}"));
     assert_eq!(d["translation"]["messages"][0]["provider"], "libretranslate");
     visitor.close().await;
+    app.stop().await;
+    Ok(())
+}
+
+/// The French agent answers the German customer: the reply box shows the
+/// German text with the codes, serial and link unchanged and the glossary
+/// applied; the customer receives it; the record keeps the French words.
+#[tokio::test]
+async fn the_french_reply_reaches_the_german_customer_with_its_codes_intact() -> anyhow::Result<()> {
+    let stub = TranslateStub::start().await?;
+    let configure = deepl(&stub);
+    let (app, graph, agent, _dir) = start_with(move |c| {
+        configure(c);
+        c.translation.keep = vec!["Flexopack".into()];
+        c.translation.terms = vec![TranslationTerm {
+            from: "fr".into(),
+            to: "de".into(),
+            source: "plieuse".into(),
+            target: "Faltmaschine".into(),
+        }];
+    })
+    .await?;
+    assert_eq!(customer_writes(&app.base(), "wamid.de2", GERMAN).await?, 200);
+    let id = whatsapp_conversation(&agent).await?["conversation"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let french = "Bonjour, la plieuse Flexopack SN-4711 : remplacez le capteur du module E-217, voir https://maker.example/doc?id=7";
+    let (status, preview) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/translate"),
+            json!({"text": french}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!((&preview["from"], &preview["to"]), (&json!("fr"), &json!("de")));
+    let german = preview["text"].as_str().unwrap_or_default().to_string();
+    for kept in [
+        "SN-4711",
+        "E-217",
+        "https://maker.example/doc?id=7",
+        "Flexopack",
+        "Faltmaschine",
+    ] {
+        assert!(german.contains(kept), "{kept} in {german}");
+    }
+    assert!(german.starts_with("[DE] Bonjour, la Faltmaschine"), "{german}");
+    assert_eq!(preview["lost"], json!([]));
+    // What the provider saw: placeholders, not the codes.
+    let sent = stub.calls().last().cloned().unwrap_or_default();
+    assert!(!sent[0].contains("SN-4711") && sent[0].contains("{{"), "{sent:?}");
+
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": german, "original": french}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let mut delivered = Value::Null;
+    for _ in 0..200 {
+        if let Some(s) = graph
+            .sends()
+            .into_iter()
+            .find(|s| s["type"] == "text" && s["text"]["body"] == german.as_str())
+        {
+            delivered = s;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(delivered["text"]["body"], german.as_str(), "{:?}", graph.sends());
+    let d = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let kept = d["translation"]["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|t| t["provider"] == "agent").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (&kept["text"], &kept["language"]),
+        (&json!(french), &json!("fr")),
+        "{d}"
+    );
+
+    // An engine that loses a protected term: the agent is told before sending.
+    stub.mangle(true);
+    let (_, preview) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/translate"),
+            json!({"text": "Le code E-999 revient"}),
+        )
+        .await?;
+    assert_eq!(preview["lost"], json!(["E-999"]), "{preview}");
+    app.stop().await;
+    Ok(())
+}
+
+/// An email reply carries the agent's own words below the translation.
+#[tokio::test]
+async fn a_translated_email_reply_carries_the_original_below() -> anyhow::Result<()> {
+    let stub = TranslateStub::start().await?;
+    let (app, _graph, agent, _dir) = start_with(deepl(&stub)).await?;
+    let accepted = app
+        .state
+        .pipeline
+        .submit(e2e::inbound_email("de@x", "werk@kunde.de", "Geräusch", GERMAN))
+        .await?;
+    let id = accepted.conversation_id.0;
+    let french = "Nous vous rappelons aujourd'hui.";
+    let (_, preview) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/translate"),
+            json!({"text": french}),
+        )
+        .await?;
+    let german = preview["text"].as_str().unwrap_or_default().to_string();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": german, "original": french}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let d = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
+    let sent = d["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["author_kind"] == "agent").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        sent["body"],
+        format!("{german}\n\n--- original ---\n{french}"),
+        "{sent}"
+    );
     app.stop().await;
     Ok(())
 }

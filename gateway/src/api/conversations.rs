@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations", get(list))
         .route("/api/v1/conversations/{id}", get(open))
         .route("/api/v1/conversations/{id}/reply", post(reply))
+        .route("/api/v1/conversations/{id}/translate", post(translate))
         .route("/api/v1/conversations/{id}/notes", post(note))
         .route("/api/v1/conversations/{id}/participants", post(participant))
         .route("/api/v1/uploads", post(agent_upload))
@@ -116,9 +117,9 @@ async fn open(
     let feedback = state.store.conversation_feedback(id).await?;
     // Customer messages in the agents' language need none; the others have
     // theirs, or wait for the worker (or for the provider to answer again).
-    let translation = match &state.translation {
-        Some(status) => {
-            let status = status.lock().map(|s| s.clone()).unwrap_or_default();
+    let translation = match &state.translator {
+        Some(translator) => {
+            let status = translator.status();
             let language = conversation.language.clone().unwrap_or_default();
             json!({
                 "target": status.target,
@@ -253,6 +254,10 @@ struct Reply {
     /// Email only: recipients of this reply, replacing the customer (To) and the participants (Cc).
     to: Option<Vec<String>>,
     cc: Option<Vec<String>>,
+    /// What the agent wrote in their own language, when `text` is its
+    /// translation (from `POST …/translate`, possibly edited): kept in the record.
+    #[serde(default)]
+    original: Option<String>,
 }
 
 /// A reply with files the gateway made (a report), through the same checks
@@ -270,6 +275,7 @@ pub(super) async fn reply_with_files(
         attachments,
         to: None,
         cc: None,
+        original: None,
     };
     reply(State(state), agent, Path(id.0), ApiJson(body)).await
 }
@@ -328,16 +334,83 @@ async fn reply(
     } else {
         None
     };
-    write_message(
+    let original = body.original.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    let text = match (original, &state.translator) {
+        // A mail says what the agent wrote, below the translation (configurable).
+        (Some(original), Some(_))
+            if conversation.channel == "email" && state.config.translation.append_original_to_email =>
+        {
+            format!("{}\n\n--- {} ---\n{original}", body.text.trim(), ORIGINAL_LABEL)
+        }
+        _ => body.text.clone(),
+    };
+    let written = write_message(
         &state,
         &agent,
         id,
-        &body.text,
+        &text,
         Direction::Out,
         payload.as_deref(),
         &body.attachments,
     )
-    .await
+    .await?;
+    if let (Some(original), Some(translator)) = (original, &state.translator) {
+        let message = written.0["message_id"].as_i64().unwrap_or_default();
+        let row = crate::store::translations::TranslationRow {
+            message_id: message,
+            language: translator.agents.clone(),
+            text: Some(original.to_string()),
+            error: None,
+            provider: "agent".into(),
+        };
+        state.store.save_translations(&[row], state.clock.now_ms()).await?;
+    }
+    Ok(written)
+}
+
+/// Introduces the agent's own words below a translated mail.
+const ORIGINAL_LABEL: &str = "original";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToTranslate {
+    text: String,
+}
+
+/// The reply box's preview: the agent's text in the customer's language,
+/// with the protected terms (codes, serials, links, glossary) the provider
+/// lost or changed, for the agent to fix before sending.
+async fn translate(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ToTranslate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_text(&body.text)?;
+    let conversation = conversation_or_404(&state, ConversationId(id)).await?;
+    let translator = state
+        .translator
+        .as_ref()
+        .ok_or_else(|| ApiError::BadRequest("translation_off", "no translation provider is configured".into()))?;
+    let to = conversation.language.clone().unwrap_or_default();
+    if to.is_empty() || to == translator.agents {
+        return Err(ApiError::BadRequest(
+            "same_language",
+            "the customer writes the agents' language".into(),
+        ));
+    }
+    let from = translator.agents.clone();
+    let done = translator
+        .translate(&[body.text.trim().to_string()], &from, &to, state.clock.now_ms())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let first = done.into_iter().next().unwrap_or(crate::translation::Translated {
+        text: String::new(),
+        lost: Vec::new(),
+    });
+    Ok(Json(
+        json!({"text": first.text, "from": from, "to": to, "lost": first.lost}),
+    ))
 }
 
 fn check_text(text: &str) -> Result<(), ApiError> {

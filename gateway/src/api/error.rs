@@ -29,6 +29,9 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("too busy; retry in a moment")]
     Busy,
+    /// A service the request needs (a translation provider) is not answering.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("too many login attempts; try again in {0} s")]
     TooManyAttempts(i64),
     #[error("change your one-time password first")]
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
             ApiError::Disabled => (StatusCode::FORBIDDEN, "disabled"),

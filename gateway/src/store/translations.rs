@@ -97,8 +97,25 @@ impl Store {
         Ok(out)
     }
 
-    /// Translations (or refusals) of messages, and what the provider answered into the cache, at once.
-    pub async fn save_translations(&self, rows: &[TranslationRow], cache: &[(String, String)], now: i64) -> Result<()> {
+    /// What a provider answered, keyed as `translation::cache_key` says.
+    pub async fn cache_translations(&self, cache: &[(String, String)], now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for (key, text) in cache {
+            sqlx::query(
+                "INSERT INTO translation_cache (key, text, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(text)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Translations (or refusals) of messages.
+    pub async fn save_translations(&self, rows: &[TranslationRow], now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         for r in rows {
             sqlx::query(
@@ -110,16 +127,6 @@ impl Store {
             .bind(r.text.as_deref())
             .bind(r.error.as_deref())
             .bind(&r.provider)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (key, text) in cache {
-            sqlx::query(
-                "INSERT INTO translation_cache (key, text, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(key)
-            .bind(text)
             .bind(now)
             .execute(&mut *tx)
             .await?;

@@ -9,12 +9,15 @@
 //! the provider answers again.
 
 pub mod budget;
+pub mod protect;
 pub mod provider;
+pub mod translator;
 pub mod worker;
 
 use sha2::{Digest, Sha256};
 
 pub use provider::{Provider, TranslateError};
+pub use translator::{Translated, Translator};
 pub use worker::{TranslationStatus, TranslationWorker};
 
 /// The cache key of `text` from `source` into `target` by `provider`.
