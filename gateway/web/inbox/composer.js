@@ -54,13 +54,20 @@ export class Composer {
     this.files = h("div", { class: "pending-files" });
     this.fileInput = h("input", { type: "file", multiple: true, hidden: true, onchange: () => this.attach() });
     this.sendButton = h("button", { type: "submit", class: "send", title: "Ctrl+Enter" }, "Send");
+    // The reply in the customer's language, editable; what is sent when shown.
+    this.translateButton = h("button", { type: "button", class: "ghost translate", hidden: true, onclick: () => this.translate() }, "Translate");
+    this.preview = h("textarea", { class: "translated-preview", rows: "4", "aria-label": "Translation that will be sent" });
+    this.previewNote = h("p", { class: "muted small" });
+    this.previewBox = h("div", { class: "translation-preview", hidden: true }, this.previewNote, this.preview);
     this.element = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.send(); } },
       h("div", { class: "tabs" }, this.replyTab, this.noteTab, h("span", { class: "spacer" }), this.route),
       this.recipients,
       this.warning,
       h("div", { class: "editor" }, this.text, this.menu),
+      this.previewBox,
       h("div", { class: "composer-foot" },
         this.fileInput,
+        this.translateButton,
         h("button", { type: "button", class: "ghost attach", onclick: () => this.fileInput.click() }, "Attach"),
         this.files,
         h("span", { class: "spacer" }),
@@ -95,6 +102,11 @@ export class Composer {
         ? "Reply on " + name + " to " + (c.customer_name || c.customer_address)
         : "Only agents see notes";
     }
+    const t = d.translation;
+    this.translateTo = t && t.needed ? c.language : null;
+    this.translateButton.hidden = !(this.mode === "reply" && this.translateTo);
+    this.translateButton.textContent = "Translate to " + (this.translateTo || "").toUpperCase();
+    if (fresh || !this.translateTo) this.clearPreview();
     const wa = d.whatsapp;
     if (this.mode === "reply" && wa && !wa.window_open) {
       this.warning.hidden = false;
@@ -134,6 +146,8 @@ export class Composer {
   }
 
   typed() {
+    // A translation of the earlier text would not say what the record says.
+    if (!this.previewBox.hidden) this.clearPreview();
     writeDraft(this.id, this.mode, this.text.value);
     this.suggest();
     const now = Date.now();
@@ -230,6 +244,28 @@ export class Composer {
       h("button", { type: "button", "aria-label": "Remove " + u.name, onclick: () => { this.uploads.splice(i, 1); this.drawFiles(); } }, "×"))));
   }
 
+  clearPreview() {
+    this.previewBox.hidden = true;
+    this.preview.value = "";
+  }
+
+  // The agent's text in the customer's language, for them to check (and
+  // edit) before sending; protected terms the provider lost are named.
+  async translate() {
+    const text = this.text.value.trim();
+    if (!text || this.id == null) return;
+    try {
+      const r = await api.post(`/api/v1/conversations/${this.id}/translate`, { text });
+      this.preview.value = r.text;
+      this.previewBox.hidden = false;
+      this.previewNote.textContent = "Sent in " + r.to.toUpperCase() + " (your " + r.from.toUpperCase() + " text stays in the record)" +
+        (r.lost && r.lost.length ? " — check: the translation changed " + r.lost.join(", ") : "");
+      this.previewNote.classList.toggle("warning", !!(r.lost && r.lost.length));
+    } catch (e) {
+      if (e.status !== 401) toast(e.message, "error");
+    }
+  }
+
   async send() {
     const text = this.text.value.trim();
     if (!text || this.id == null || this.sending) return;
@@ -241,6 +277,10 @@ export class Composer {
     } else {
       path = `/api/v1/conversations/${this.id}/reply`;
       body = { text, attachments: this.uploads.map((u) => u.id) };
+      if (!this.previewBox.hidden && this.preview.value.trim()) {
+        body.text = this.preview.value.trim();
+        body.original = text;
+      }
       if (c.channel === "email" && (this.to.value !== this.defaultTo || this.cc.value !== this.defaultCc)) {
         body.to = addresses(this.to.value);
         body.cc = addresses(this.cc.value);
@@ -251,6 +291,7 @@ export class Composer {
     try {
       await api.post(path, body);
       this.text.value = "";
+      this.clearPreview();
       this.uploads = [];
       this.drawFiles();
       writeDraft(this.id, this.mode, "");

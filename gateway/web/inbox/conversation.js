@@ -228,6 +228,11 @@ export class ConversationView {
   body(d, m, htmlMail) {
     const original = htmlMail ? mailFrame(d.conversation.id, m) : h("div", { class: "text" }, m.body);
     const t = d.translation;
+    const agentWords = t && m.direction === "out" ? (t.messages || []).find((x) => x.message_id === m.id && x.provider === "agent") : null;
+    if (agentWords) {
+      return h("div", {}, original, h("details", { class: "agent-original" },
+        h("summary", {}, "written in " + agentWords.language), h("div", { class: "text" }, agentWords.text)));
+    }
     if (!t || !t.needed || m.direction !== "in" || !m.body) return original;
     const done = (t.messages || []).find((x) => x.message_id === m.id);
     if (done && done.text) {
