@@ -248,5 +248,46 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
         assert!(artifacts.join(shot).exists(), "{shot} saved");
     }
     app.stop().await;
+    // Then translation, on a gateway of its own, after the flows: two Chromiums at
+    // once on a 2-core machine make both slow enough to time out.
+    translation_in_chromium().await
+}
+
+/// Translation in the inbox, in its own gateway (a DeepL stand-in translating
+/// every conversation would change what the flows above read).
+async fn translation_in_chromium() -> anyhow::Result<()> {
+    let stub = e2e::translate_stub::TranslateStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let mut config = e2e::test_config(dir.path());
+    config.translation.provider = "deepl".into();
+    config.translation.url = stub.url();
+    config.translation.api_key = gateway::config::Secret::new(e2e::translate_stub::KEY);
+    config.translation.agent_language = "fr".into();
+    let app = spawn_app_with(config, Clock::system()).await?;
+    let artifacts = artifacts_dir();
+    let mut node = tokio::process::Command::new("node");
+    node.args(["--test", "--test-reporter=spec", "translation.test.mjs"])
+        .current_dir(browser_dir())
+        .env("SY_BASE", app.base())
+        .env("SY_ARTIFACTS", &artifacts)
+        .env("SY_CHROMIUM", chromium())
+        .env("SY_ADMIN_USER", "admin")
+        .env("SY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(FLOWS_TIMEOUT, node.output())
+        .await
+        .context("the translation flow did not finish within 5 minutes")?
+        .context("starting node")?;
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    if !output.status.success() {
+        bail!("the translation flow failed ({}):\n{report}", output.status);
+    }
+    app.stop().await;
     Ok(())
 }
