@@ -5,6 +5,9 @@
 
 let csrf = null;
 let onExpired = () => {};
+// Counts sign-ins: a request sent before the latest one that comes back 401
+// speaks of the old session, not of the new one.
+let session = 0;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -23,6 +26,7 @@ export function whenExpired(callback) {
 }
 
 async function call(method, path, body, { raw = false, contentType } = {}) {
+  const sentIn = session;
   const headers = {};
   if (method !== "GET") headers["X-CSRF-Token"] = csrf || "";
   let payload;
@@ -46,7 +50,7 @@ async function call(method, path, body, { raw = false, contentType } = {}) {
     const error = (data && data.error) || {};
     const message = typeof error === "string" ? error : error.message;
     const code = typeof error === "object" ? error.code : undefined;
-    if (response.status === 401 && path !== "/api/v1/auth/login") onExpired();
+    if (response.status === 401 && path !== "/api/v1/auth/login" && sentIn === session) onExpired();
     throw new ApiError(response.status, code, message || response.statusText);
   }
   return data;
@@ -65,6 +69,7 @@ export const api = {
 
 export async function login(username, password) {
   const data = await call("POST", "/api/v1/auth/login", { username, password });
+  session += 1;
   setCsrf(data.csrf_token);
   return data.agent;
 }

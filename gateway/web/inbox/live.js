@@ -36,7 +36,8 @@ export function connectLive({ onEvent, onResync, onState, onEnded }) {
     };
     socket.onclose = (e) => {
       socket = null;
-      if (e.code === SESSION_ENDED) {
+      // A socket already closed by a new sign-in speaks of the old session.
+      if (e.code === SESSION_ENDED && !stopped) {
         stopped = true;
         onState("offline");
         onEnded();
