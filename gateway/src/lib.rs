@@ -22,6 +22,7 @@ pub mod listener;
 pub mod notices;
 pub mod outbox;
 pub mod pipeline;
+pub mod privacy;
 pub mod reports;
 pub mod search;
 pub mod server;

@@ -19,6 +19,122 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/customers", get(page))
         .route("/api/v1/customers/merges", post(merge))
         .route("/api/v1/customers/merges/{id}/undo", post(undo))
+        .route("/api/v1/customers/export", get(export))
+        .route("/api/v1/admin/audit", get(audit))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportParams {
+    address: String,
+    /// Internal notes too (an access request covers what was said to the customer).
+    #[serde(default)]
+    notes: bool,
+}
+
+/// `GET /api/v1/customers/export?address=…`: everything held about a
+/// customer (every merged address), as a tar archive; admins only, audited.
+async fn export(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Params(p): Params<ExportParams>,
+) -> Result<axum::response::Response, ApiError> {
+    use crate::privacy::export::{ConversationExport, FileEntry, archive, safe_name};
+    if !agent.is_admin() {
+        return Err(ApiError::Forbidden("exports of personal data are for admins".into()));
+    }
+    let profile = customer(&state, &p.address).await?;
+    let store = &state.store;
+    let mut conversations = Vec::new();
+    let mut files = Vec::new();
+    let ids: Vec<i64> = profile["conversations"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|c| c["id"].as_i64()).collect())
+        .unwrap_or_default();
+    for id in ids {
+        let cid = crate::ids::ConversationId(id);
+        let (messages, attachments, participants) = tokio::try_join!(
+            store.messages(cid, p.notes),
+            store.attachments(cid),
+            store.participants(cid),
+        )?;
+        let shown: std::collections::HashSet<i64> = messages.iter().map(|m| m.id).collect();
+        let attachments: Vec<_> = attachments
+            .into_iter()
+            .filter(|a| shown.contains(&a.message_id))
+            .collect();
+        for a in &attachments {
+            if let Some(path) = a.sha256.as_deref().and_then(|s| state.blobs.path(s)) {
+                let name = safe_name(a.name.as_deref().unwrap_or("file"));
+                files.push(FileEntry {
+                    name: format!("files/{}-{name}", a.id),
+                    path,
+                });
+            }
+        }
+        for m in messages.iter().filter(|m| m.channel == "email" && m.direction == "in") {
+            let raw = store.message_raw_ref(cid, crate::ids::MessageId(m.id)).await?;
+            if let Some(path) = raw
+                .as_deref()
+                .and_then(|r| r.strip_prefix("sha256:"))
+                .and_then(|s| state.blobs.path(s))
+            {
+                files.push(FileEntry {
+                    name: format!("raw/{}.eml", m.id),
+                    path,
+                });
+            }
+        }
+        let conversation = profile["conversations"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == id).cloned())
+            .unwrap_or_default();
+        conversations.push((
+            id,
+            ConversationExport {
+                conversation,
+                messages: json!(messages),
+                participants: json!(participants),
+                attachments: json!(attachments),
+            },
+        ));
+    }
+    let customer_json = json!({
+        "addresses": profile["addresses"],
+        "profile": profile["profile"],
+        "merges": profile["merges"],
+        "exported_at": state.clock.now_ms(),
+        "internal_notes_included": p.notes,
+    });
+    let (bytes, counts) = tokio::task::spawn_blocking(move || archive(&customer_json, &conversations, &files))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let subject = profile["address"].as_str().unwrap_or_default().to_string();
+    store
+        .record_audit(
+            agent.id,
+            "customer_export",
+            &subject,
+            &json!(counts),
+            state.clock.now_ms(),
+        )
+        .await?;
+    let date = chrono::DateTime::from_timestamp_millis(state.clock.now_ms())
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    Ok(super::attachment(
+        "application/x-tar",
+        &format!("customer-export-{date}.tar"),
+        bytes,
+    ))
+}
+
+/// `GET /api/v1/admin/audit`: the audit log, newest first.
+async fn audit(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+    if !agent.is_admin() {
+        return Err(ApiError::Forbidden("the audit log is for admins".into()));
+    }
+    Ok(Json(json!({"entries": state.store.audit_log(500).await?})))
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 //! transactions never fight over the database lock; reads use `reader`.
 
 pub mod agents;
+pub mod audit;
 pub mod conversations;
 pub mod dispatch;
 pub mod email;

@@ -43,7 +43,10 @@ export async function showCustomer(container, address, { onOpen, onMachine, onCh
     h("header", { class: "page-head" },
       h("h2", {}, p.names[0] || d.address),
       p.companies.length ? h("span", { class: "company" }, p.companies.join(", ")) : null,
-      d.tier ? h("span", { class: "badge tier" }, d.tier) : null),
+      d.tier ? h("span", { class: "badge tier" }, d.tier) : null,
+      // An access request (GDPR): everything held about them, as one archive; admins only, audited.
+      h("a", { class: "ghost export-data", href: "/api/v1/customers/export?address=" + encodeURIComponent(d.address), download: "",
+        title: "Everything Switchyard holds about this customer, as one archive (admins; recorded in the audit log)" }, "Export data")),
     h("section", {}, h("h3", {}, "Identities"),
       h("table", { class: "identities" },
         h("tr", {}, h("th", {}, "Channel"), h("th", {}, "Address"), h("th", {}, "Conversations"), h("th", {}, "Since")),
