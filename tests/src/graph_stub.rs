@@ -95,6 +95,19 @@ impl GraphStub {
     }
 
     /// Sent messages (not read receipts), in order.
+    /// The first message sent that satisfies `pred` (5 s at most), with the
+    /// id the stub answered it with (`wamid.out.n` for the n-th send), the
+    /// one a customer's reply quotes.
+    pub async fn wait_for_send(&self, pred: impl Fn(&Value) -> bool) -> anyhow::Result<(Value, String)> {
+        for _ in 0..200 {
+            if let Some((i, found)) = self.sends().into_iter().enumerate().find(|(_, s)| pred(s)) {
+                return Ok((found, format!("wamid.out.{}", i + 1)));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        anyhow::bail!("not sent within 5 s: {:?}", self.sends())
+    }
+
     pub fn sends(&self) -> Vec<Value> {
         self.requests()
             .into_iter()

@@ -157,43 +157,22 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
         std::fs::remove_dir_all(&artifacts).context("clearing target/browser")?;
     }
     std::fs::create_dir_all(&artifacts).context("creating target/browser")?;
-    let mut node = tokio::process::Command::new("node");
-    node.args([
-        "--test",
-        "--test-concurrency=1",
-        "--test-reporter=spec",
+    run_flows(
         "flows.test.mjs",
-    ])
-    .current_dir(browser_dir())
-    .env("SY_BASE", app.base())
-    .env("SY_ARTIFACTS", &artifacts)
-    .env("SY_CHROMIUM", chromium())
-    .env("SY_ALICE_USER", "alice")
-    .env("SY_ALICE_PASSWORD", "alice-password-1")
-    .env("SY_BOB_USER", "bob")
-    .env("SY_BOB_PASSWORD", "bob-password-12")
-    .env("SY_ADMIN_USER", "admin")
-    .env("SY_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    .env("SY_EMAIL_SUBJECT", SUBJECT)
-    .env("SY_EMAIL_FROM", CUSTOMER)
-    .env("SY_EMAIL_CC", COLLEAGUE)
-    .env("SY_EMAIL_CC_ADD", ADDED_CC)
-    .env("SY_OAUTH_MAILBOX", OAUTH_MAILBOX)
-    .stdin(Stdio::null())
-    .kill_on_drop(true);
-    let output = tokio::time::timeout(FLOWS_TIMEOUT, node.output())
-        .await
-        .context("the browser flows did not finish within 5 minutes")?
-        .context("starting node")?;
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    println!("{report}");
-    if !output.status.success() {
-        bail!("browser flows failed ({}):\n{report}", output.status);
-    }
+        &app.base(),
+        &[
+            ("SY_ALICE_USER", "alice"),
+            ("SY_ALICE_PASSWORD", "alice-password-1"),
+            ("SY_BOB_USER", "bob"),
+            ("SY_BOB_PASSWORD", "bob-password-12"),
+            ("SY_EMAIL_SUBJECT", SUBJECT),
+            ("SY_EMAIL_FROM", CUSTOMER),
+            ("SY_EMAIL_CC", COLLEAGUE),
+            ("SY_EMAIL_CC_ADD", ADDED_CC),
+            ("SY_OAUTH_MAILBOX", OAUTH_MAILBOX),
+        ],
+    )
+    .await?;
 
     // The reply typed in the browser left as a threaded email with the edited Cc.
     let reply = sink
@@ -264,20 +243,28 @@ async fn translation_in_chromium() -> anyhow::Result<()> {
     config.translation.api_key = gateway::config::Secret::new(e2e::translate_stub::KEY);
     config.translation.agent_language = "fr".into();
     let app = spawn_app_with(config, Clock::system()).await?;
-    let artifacts = artifacts_dir();
+    run_flows("translation.test.mjs", &app.base(), &[]).await?;
+    app.stop().await;
+    Ok(())
+}
+
+/// Runs one file of browser flows with node against the gateway at `base`
+/// (the admin's credentials and Chromium always given); fails with node's report.
+async fn run_flows(file: &str, base: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
     let mut node = tokio::process::Command::new("node");
-    node.args(["--test", "--test-reporter=spec", "translation.test.mjs"])
+    node.args(["--test", "--test-concurrency=1", "--test-reporter=spec", file])
         .current_dir(browser_dir())
-        .env("SY_BASE", app.base())
-        .env("SY_ARTIFACTS", &artifacts)
+        .env("SY_BASE", base)
+        .env("SY_ARTIFACTS", artifacts_dir())
         .env("SY_CHROMIUM", chromium())
         .env("SY_ADMIN_USER", "admin")
         .env("SY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .kill_on_drop(true);
     let output = tokio::time::timeout(FLOWS_TIMEOUT, node.output())
         .await
-        .context("the translation flow did not finish within 5 minutes")?
+        .with_context(|| format!("{file} did not finish within 5 minutes"))?
         .context("starting node")?;
     let report = format!(
         "{}\n{}",
@@ -286,8 +273,7 @@ async fn translation_in_chromium() -> anyhow::Result<()> {
     );
     println!("{report}");
     if !output.status.success() {
-        bail!("the translation flow failed ({}):\n{report}", output.status);
+        bail!("{file} failed ({}):\n{report}", output.status);
     }
-    app.stop().await;
     Ok(())
 }

@@ -162,25 +162,6 @@ async fn no_hands_over_to_a_person_at_once() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The stub's answer to the n-th send is `wamid.out.n`: the id a reply quotes.
-fn wamid_of(stub: &e2e::graph_stub::GraphStub, pred: impl Fn(&Value) -> bool) -> Option<String> {
-    stub.sends()
-        .iter()
-        .filter(|s| s.get("status").is_none())
-        .position(pred)
-        .map(|i| format!("wamid.out.{}", i + 1))
-}
-
-async fn wait_for_send(stub: &e2e::graph_stub::GraphStub, pred: impl Fn(&Value) -> bool) -> anyhow::Result<String> {
-    for _ in 0..200 {
-        if let Some(id) = wamid_of(stub, &pred) {
-            return Ok(id);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    anyhow::bail!("not sent: {:?}", stub.sends())
-}
-
 fn button_reply(wamid: &str, context: &str, id: &str, title: &str) -> Value {
     let mut m = msg(
         wamid,
@@ -204,7 +185,7 @@ async fn whatsapp_buttons_close_the_question_and_rate_without_reopening() -> any
             s["type"] == "interactive" && s["interactive"]["action"]["buttons"][0]["reply"]["title"] == title
         }
     };
-    let question = wait_for_send(&stub, is_buttons("Oui, résolu")).await?;
+    let (_, question) = stub.wait_for_send(is_buttons("Oui, résolu")).await?;
     let sent = stub.sends();
     let interactive = sent
         .iter()
@@ -231,7 +212,7 @@ async fn whatsapp_buttons_close_the_question_and_rate_without_reopening() -> any
 
     // The rating question as two buttons; the tap is recorded on this
     // conversation, which stays resolved (no new one, no reopening).
-    let rating = wait_for_send(&stub, is_buttons("👍 Satisfait")).await?;
+    let (_, rating) = stub.wait_for_send(is_buttons("👍 Satisfait")).await?;
     let tap = button_reply("wamid.rate", &rating, "feedback:bad", "👎 Pas satisfait");
     assert_eq!(signed(&app.base(), &notification(vec![tap], vec![])).await?, 200);
     let d = detail(&agent, id).await?;

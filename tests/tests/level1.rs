@@ -175,14 +175,7 @@ async fn whatsapp_asks_with_reply_buttons_and_email_gets_one_list() -> anyhow::R
     // Written now: asked at once, with reply buttons.
     let status = customer_writes(&app.base(), "wamid.l1", "Notre machine fait un bruit anormal").await?;
     assert_eq!(status, 200);
-    let mut buttons = Value::Null;
-    for _ in 0..200 {
-        if let Some(found) = stub.sends().into_iter().find(|s| s["type"] == "interactive") {
-            buttons = found;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let (buttons, _) = stub.wait_for_send(|s| s["type"] == "interactive").await?;
     assert!(
         buttons["interactive"]["body"]["text"]
             .as_str()

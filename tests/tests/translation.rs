@@ -178,18 +178,9 @@ async fn the_french_reply_reaches_the_german_customer_with_its_codes_intact() ->
         )
         .await?;
     assert_eq!(status, 200, "{body}");
-    let mut delivered = Value::Null;
-    for _ in 0..200 {
-        if let Some(s) = graph
-            .sends()
-            .into_iter()
-            .find(|s| s["type"] == "text" && s["text"]["body"] == german.as_str())
-        {
-            delivered = s;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let (delivered, _) = graph
+        .wait_for_send(|s| s["type"] == "text" && s["text"]["body"] == german.as_str())
+        .await?;
     assert_eq!(delivered["text"]["body"], german.as_str(), "{:?}", graph.sends());
     let d = agent.ok(&format!("/api/v1/conversations/{id}")).await?;
     let kept = d["translation"]["messages"]

@@ -83,18 +83,20 @@ impl Store {
         Ok(newest.unwrap_or(0))
     }
 
+    /// The cached translations of these keys, in one read.
     pub async fn cached_translations(&self, keys: &[String]) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            let found: Option<String> = sqlx::query_scalar("SELECT text FROM translation_cache WHERE key = $1")
-                .bind(key)
-                .fetch_optional(self.reader())
-                .await?;
-            if let Some(text) = found {
-                out.push((key.clone(), text));
-            }
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let sql = format!(
+            "SELECT key, text FROM translation_cache WHERE key IN ({})",
+            super::placeholders(1, keys.len())
+        );
+        let mut query = sqlx::query_as(&sql);
+        for key in keys {
+            query = query.bind(key);
+        }
+        Ok(query.fetch_all(self.reader()).await?)
     }
 
     /// What a provider answered, keyed as `translation::cache_key` says.

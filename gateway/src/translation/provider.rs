@@ -60,6 +60,18 @@ struct LibreAnswer {
     translated: serde_json::Value,
 }
 
+/// Sends a request and reads the service's JSON answer, or why not.
+async fn answer_of<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, TranslateError> {
+    let unreachable = |e: reqwest::Error| TranslateError::Unavailable(e.to_string());
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(unreachable)?;
+    if status != 200 {
+        return Err(classify(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| TranslateError::Unavailable(format!("unexpected answer: {e}")))
+}
+
 impl Provider {
     pub fn name(&self) -> &'static str {
         match self {
@@ -79,7 +91,6 @@ impl Provider {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let unreachable = |e: reqwest::Error| TranslateError::Unavailable(e.to_string());
         match self {
             Provider::DeepL { url, key } => {
                 let mut out = Vec::with_capacity(texts.len());
@@ -88,20 +99,11 @@ impl Provider {
                     if let Some(source) = source {
                         body["source_lang"] = json!(deepl_code(source, false));
                     }
-                    let response = http
+                    let request = http
                         .post(format!("{}/v2/translate", url.trim_end_matches('/')))
                         .header("authorization", format!("DeepL-Auth-Key {key}"))
-                        .json(&body)
-                        .send()
-                        .await
-                        .map_err(unreachable)?;
-                    let status = response.status().as_u16();
-                    let text = response.text().await.map_err(unreachable)?;
-                    if status != 200 {
-                        return Err(classify(status, &text));
-                    }
-                    let answer: DeepLAnswer = serde_json::from_str(&text)
-                        .map_err(|e| TranslateError::Unavailable(format!("unexpected answer: {e}")))?;
+                        .json(&body);
+                    let answer: DeepLAnswer = answer_of(request).await?;
                     if answer.translations.len() != chunk.len() {
                         return Err(TranslateError::Unavailable(
                             "the answer does not match the texts".into(),
@@ -121,19 +123,10 @@ impl Provider {
                 if let Some(key) = key {
                     body["api_key"] = json!(key);
                 }
-                let response = http
+                let request = http
                     .post(format!("{}/translate", url.trim_end_matches('/')))
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(unreachable)?;
-                let status = response.status().as_u16();
-                let text = response.text().await.map_err(unreachable)?;
-                if status != 200 {
-                    return Err(classify(status, &text));
-                }
-                let answer: LibreAnswer = serde_json::from_str(&text)
-                    .map_err(|e| TranslateError::Unavailable(format!("unexpected answer: {e}")))?;
+                    .json(&body);
+                let answer: LibreAnswer = answer_of(request).await?;
                 let list: Vec<String> = match answer.translated {
                     serde_json::Value::Array(items) => items
                         .into_iter()
