@@ -33,6 +33,47 @@ pub struct Config {
     pub level1: Level1Config,
     pub feedback: FeedbackConfig,
     pub translation: TranslationConfig,
+    pub retention: RetentionConfig,
+}
+
+/// How long each kind of personal data is kept (days; 0 keeps it for ever).
+/// A daily job applies these, skipping conversations under legal hold; the
+/// webhook journal's period is `whatsapp.journal_retention_hours`. Reasons
+/// for the defaults: README, "Personal data".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Only report what the policies would erase (audit log, admin page).
+    pub dry_run: bool,
+    /// Raw mails (the `.eml` as received): the text stays in the conversation.
+    pub raw_mails_days: u64,
+    /// Photos, videos, voice notes and files.
+    pub attachments_days: u64,
+    /// Resolved conversations, anonymised to their skeleton.
+    pub resolved_conversations_days: u64,
+    /// Chats of visitors who never left a name, an address or a number.
+    pub anonymous_chats_days: u64,
+    /// Delivery receipts, sent payloads, channel errors, sent notices.
+    pub delivery_logs_days: u64,
+    /// Translations kept to spare the provider a second call.
+    pub translation_cache_days: u64,
+    /// Seconds between checks whether the daily run is due.
+    pub check_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            dry_run: false,
+            raw_mails_days: 90,
+            attachments_days: 730,
+            resolved_conversations_days: 1095,
+            anonymous_chats_days: 30,
+            delivery_logs_days: 90,
+            translation_cache_days: 90,
+            check_secs: 3600,
+        }
+    }
 }
 
 /// Automatic translation of customer messages for the agents. Nothing leaves
@@ -397,6 +438,12 @@ pub struct WebchatConfig {
     pub upload_expiry_minutes: u64,
     /// Minutes a file link handed to the widget stays valid.
     pub file_link_minutes: u64,
+    /// The site's privacy notice, linked from the widget (a `data-privacy`
+    /// attribute on the script tag wins).
+    pub privacy_url: String,
+    /// Visitors may ask, from the widget, for their data to be erased (the
+    /// request waits for an admin on the Privacy page).
+    pub visitor_erasure: bool,
 }
 
 impl Default for WebchatConfig {
@@ -410,6 +457,8 @@ impl Default for WebchatConfig {
             uploads_per_token_per_hour: 30,
             upload_expiry_minutes: 60,
             file_link_minutes: 60,
+            privacy_url: String::new(),
+            visitor_erasure: true,
         }
     }
 }

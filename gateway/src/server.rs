@@ -489,6 +489,18 @@ impl Gateway {
         }
     }
 
+    /// The daily retention run.
+    pub fn retention_job(&self) -> crate::privacy::job::RetentionJob {
+        crate::privacy::job::RetentionJob {
+            store: self.state.store.clone(),
+            blobs: self.state.blobs.clone(),
+            clock: self.state.clock.clone(),
+            config: self.state.config.retention.clone(),
+            journal_hours: self.state.config.whatsapp.journal_retention_hours,
+            html: self.state.html_cache.clone(),
+        }
+    }
+
     /// The SLA timer worker.
     pub fn sla_worker(&self) -> crate::sla::SlaWorker {
         crate::sla::SlaWorker {
@@ -585,6 +597,7 @@ impl Gateway {
             .media_worker()
             .map(|w| tokio::spawn(w.run(self.state.shutdown.clone())));
         let sweeper = tokio::spawn(self.upload_sweeper().run(self.state.shutdown.clone()));
+        let retention = tokio::spawn(self.retention_job().run(self.state.shutdown.clone()));
         let weekly = self
             .weekly_mailer()?
             .map(|m| tokio::spawn(m.run(self.state.shutdown.clone())));
@@ -628,6 +641,7 @@ impl Gateway {
         let _ = tokio::time::timeout(Duration::from_secs(10), sla_worker).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), assigner).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), sweeper).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), retention).await;
         if let Some(weekly) = weekly {
             let _ = tokio::time::timeout(Duration::from_secs(10), weekly).await;
         }

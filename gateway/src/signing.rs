@@ -55,6 +55,11 @@ impl Signer {
         mac.finalize().into_bytes().into()
     }
 
+    /// How the audit log names an erased customer (`privacy::erasure::subject_digest`).
+    pub fn erased_subject(&self, address: &str) -> String {
+        crate::privacy::erasure::subject_digest(&self.key, address)
+    }
+
     /// A new visitor token this gateway will recognise as its own.
     pub fn issue_chat_token(&self) -> ConversationToken {
         let mut bytes = [0u8; 32];

@@ -29,6 +29,7 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
     ("live.js", include_str!("../web/inbox/live.js")),
     ("machine.js", include_str!("../web/inbox/machine.js")),
     ("mailboxes.js", include_str!("../web/inbox/mailboxes.js")),
+    ("privacy.js", include_str!("../web/inbox/privacy.js")),
     ("queues.js", include_str!("../web/inbox/queues.js")),
     ("report.js", include_str!("../web/inbox/report.js")),
     ("reports.js", include_str!("../web/inbox/reports.js")),

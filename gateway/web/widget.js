@@ -1,6 +1,7 @@
 /* Switchyard chat widget: one self-contained script, no dependencies.
  * <script src="https://gateway.example/widget.js" data-gateway="https://gateway.example"
- *         data-color="#0b5cad" data-lang="fr" data-prechat="name,email,phone,company,machine_serial" defer></script>
+ *         data-color="#0b5cad" data-lang="fr" data-prechat="name,email,phone,company,machine_serial"
+ *         data-privacy="https://maker.example/privacy" defer></script>
  * Protocol: docs/webchat-protocol.md. Everything lives in a Shadow DOM so the host page's CSS cannot reach it. */
 (function () {
   "use strict";
@@ -15,6 +16,7 @@
   if (lang !== "fr") lang = "en";
   var prechatFields = (data.prechat || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
   var TOKEN_KEY = "switchyard.token." + base;
+  var privacyUrl = /^https?:\/\//.test(data.privacy || "") ? data.privacy : "";
 
   var T = {
     fr: { title: "Assistance technique", open: "Ouvrir le chat", close: "Fermer", placeholder: "Décrivez le problème…",
@@ -23,14 +25,22 @@
       intro: "Quelques informations pour aller plus vite (facultatif) :", uploading: "Envoi du fichier…",
       tooLarge: "Fichier trop volumineux", name: "Nom", email: "E-mail", phone: "Téléphone", company: "Société",
       machine_serial: "N° de série machine", you: "Vous", agent: "Agent", system: "Switchyard",
-      comment: "Un commentaire ? (facultatif)", rate: "Envoyer mon avis", thanks: "Merci pour votre avis." },
+      comment: "Un commentaire ? (facultatif)", rate: "Envoyer mon avis", thanks: "Merci pour votre avis.",
+      privacy: "Confidentialité", forget: "Effacer ce chat de cet appareil", forgetSure: "Confirmer l'effacement ?",
+      forgotten: "Chat effacé de cet appareil.", erase: "Demander l'effacement de mes données",
+      eraseFiled: "Demande d'effacement transmise : nous vous confirmerons quand ce sera fait.",
+      eraseNone: "Aucune donnée à effacer pour ce chat." },
     en: { title: "Technical support", open: "Open chat", close: "Close", placeholder: "Describe the problem…",
       send: "Send", photo: "Attach a photo", connecting: "Connecting…", offline: "Offline — reconnecting…",
       typing: "An agent is typing…", failed: "Not sent — tap to retry", start: "Start",
       intro: "A few details to speed things up (optional):", uploading: "Uploading…",
       tooLarge: "File too large", name: "Name", email: "Email", phone: "Phone", company: "Company",
       machine_serial: "Machine serial number", you: "You", agent: "Agent", system: "Switchyard",
-      comment: "Any comment? (optional)", rate: "Send my rating", thanks: "Thank you for your rating." }
+      comment: "Any comment? (optional)", rate: "Send my rating", thanks: "Thank you for your rating.",
+      privacy: "Privacy", forget: "Delete this chat from this device", forgetSure: "Really delete?",
+      forgotten: "Chat deleted from this device.", erase: "Ask for my data to be erased",
+      eraseFiled: "Erasure request sent: we will confirm once it is done.",
+      eraseNone: "There is no data to erase for this chat." }
   }[lang];
 
   var CSS = [
@@ -65,6 +75,8 @@
     ".prechat{padding:12px;display:flex;flex-direction:column;gap:6px;overflow-y:auto}",
     ".prechat input{border:1px solid #c9d2dc;border-radius:6px;padding:7px;font-size:14px}",
     ".prechat button{margin-top:6px;border:0;border-radius:8px;padding:9px;background:var(--c);color:#fff;cursor:pointer}",
+    ".foot{display:flex;flex-wrap:wrap;gap:4px 12px;padding:4px 10px 6px;border-top:1px solid #dde3ea;background:#fff}",
+    ".foot a,.foot button{color:#5b6775;background:none;border:0;padding:0;font-size:11px;cursor:pointer;text-decoration:underline}",
     ".hidden{display:none!important}"
   ].join("");
 
@@ -166,7 +178,28 @@
     prechat.appendChild(el("button", null, T.start));
   }
 
-  panel.append(head, status, prechat, log, typing, compose);
+  // The visitor's rights: the site's notice, forgetting this chat on this
+  // device (the token is the only link to it), and, when the gateway takes
+  // them, a request to erase their data.
+  var foot = el("div", "foot");
+  var privacyLink = el("a", "hidden", T.privacy);
+  privacyLink.target = "_blank";
+  privacyLink.rel = "noopener";
+  var forgetBtn = el("button", null, T.forget);
+  forgetBtn.type = "button";
+  forgetBtn.setAttribute("data-forget", "");
+  var eraseBtn = el("button", "hidden", T.erase);
+  eraseBtn.type = "button";
+  eraseBtn.setAttribute("data-erase", "");
+  foot.append(privacyLink, forgetBtn, eraseBtn);
+  function showPrivacy(url) {
+    if (!url) return;
+    privacyLink.href = url;
+    privacyLink.classList.remove("hidden");
+  }
+  showPrivacy(privacyUrl);
+
+  panel.append(head, status, prechat, log, typing, compose, foot);
   wrap.append(launcher, panel);
   root.appendChild(wrap);
 
@@ -302,6 +335,8 @@
         token = f.token;
         try { localStorage.setItem(TOKEN_KEY, token); } catch (e) { /* private mode */ }
         (f.history || []).forEach(render);
+        if (!privacyUrl && /^https?:\/\//.test(f.privacy_url || "")) showPrivacy(f.privacy_url);
+        eraseBtn.classList.toggle("hidden", !(f.erasure && f.conversation));
         Object.keys(pending).forEach(function (id) { transmit(id); });
         clearInterval(pingTimer);
         pingTimer = setInterval(function () { send({ type: "ping" }); }, 25000);
@@ -318,6 +353,9 @@
       } else if (f.type === "rated") {
         if (f.recorded) log.appendChild(el("div", "msg system", T.thanks));
         log.scrollTop = log.scrollHeight;
+      } else if (f.type === "erase_requested") {
+        notice(f.recorded ? T.eraseFiled : T.eraseNone);
+        if (f.recorded) eraseBtn.classList.add("hidden");
       } else if (f.type === "typing") {
         typing.textContent = f.on ? T.typing : "";
       } else if (f.type === "error") {
@@ -384,6 +422,7 @@
   function submitText() {
     var text = input.value.trim();
     if (!text) return;
+    if (!ws) connect();
     input.value = "";
     queueMessage(text, [], null);
     send({ type: "typing", on: false });
@@ -412,6 +451,41 @@
       queueMessage(caption || file.name || "📷", [r.body.upload_id], preview);
     }).catch(function () { setStatus(T.offline); });
   }
+
+  function notice(text) {
+    log.appendChild(el("div", "msg system", text));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Two taps: a chat lost by a slip cannot be had back on this device.
+  var forgetArmed = null;
+  forgetBtn.addEventListener("click", function () {
+    if (!forgetArmed) {
+      forgetBtn.textContent = T.forgetSure;
+      forgetArmed = setTimeout(function () { forgetArmed = null; forgetBtn.textContent = T.forget; }, 5000);
+      return;
+    }
+    clearTimeout(forgetArmed);
+    forgetArmed = null;
+    forgetBtn.textContent = T.forget;
+    var sock = ws;
+    ws = null;
+    opened = false;
+    clearInterval(pingTimer);
+    clearTimeout(reconnectTimer);
+    if (sock) { try { sock.close(); } catch (e) { /* already closed */ } }
+    token = null;
+    try { localStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ }
+    while (log.firstChild) log.removeChild(log.firstChild);
+    shown = {};
+    pending = {};
+    clearChips();
+    eraseBtn.classList.add("hidden");
+    prechatDone = !prechatFields.length;
+    showPanel();
+    setStatus(T.forgotten);
+  });
+  eraseBtn.addEventListener("click", function () { send({ type: "erase_request" }); });
 
   var typingSent = 0;
   input.addEventListener("input", function () {

@@ -50,6 +50,10 @@ impl AgentClient {
         self.send(reqwest::Method::PUT, path, body).await
     }
 
+    pub async fn delete(&self, path: &str) -> anyhow::Result<(u16, Value)> {
+        self.send(reqwest::Method::DELETE, path, Value::Null).await
+    }
+
     async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
         let r = self
             .http

@@ -42,6 +42,8 @@ pub enum ClientFrame {
         good: bool,
         comment: Option<String>,
     },
+    /// The visitor asks for their data to be erased (filed for an admin).
+    EraseRequest,
     Ping,
 }
 
@@ -89,6 +91,12 @@ pub enum ServerFrame {
         token: String,
         conversation: Option<String>,
         history: Vec<HistoryItem>,
+        /// The site's privacy notice, when the gateway knows it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        privacy_url: Option<String>,
+        /// Whether the visitor may ask for erasure from the widget.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        erasure: bool,
     },
     Ack {
         client_id: String,
@@ -102,6 +110,11 @@ pub enum ServerFrame {
     },
     /// The rating was recorded (`recorded: false`: it was answered before, or never asked).
     Rated {
+        recorded: bool,
+    },
+    /// The erasure request was filed (`recorded: false`: there is nothing of
+    /// the visitor's to erase, or requests are not taken from the widget).
+    EraseRequested {
         recorded: bool,
     },
     Error {
@@ -276,6 +289,7 @@ pub fn parse_client_frame(raw: &str) -> Result<ClientFrame, FrameError> {
             })
         }
         "ping" => Ok(ClientFrame::Ping),
+        "erase_request" => Ok(ClientFrame::EraseRequest),
         other => Err(FrameError::UnknownType(other.chars().take(40).collect())),
     }
 }
@@ -318,6 +332,10 @@ mod tests {
             Ok(ClientFrame::Typing { on: true })
         );
         assert_eq!(parse_client_frame(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping));
+        assert_eq!(
+            parse_client_frame(r#"{"type":"erase_request"}"#),
+            Ok(ClientFrame::EraseRequest)
+        );
         assert_eq!(
             parse_client_frame(r#"{"type":"rate","rating":"bad","comment":"too slow"}"#),
             Ok(ClientFrame::Rate {

@@ -316,6 +316,7 @@ async fn reply(
     check_text(&body.text)?;
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
+    refuse_if_erased(&conversation)?;
     if conversation.channel != "email" && (body.to.is_some() || body.cc.is_some()) {
         return Err(ApiError::BadRequest(
             "recipients_unsupported",
@@ -588,10 +589,21 @@ async fn reopen(
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    refuse_if_erased(&conversation_or_404(&state, ConversationId(id)).await?)?;
     change(&state, ConversationId(id), |s, id, now| async move {
         s.store.set_status(id, false, Some(agent.id), now).await
     })
     .await
+}
+
+/// An erased customer cannot be written to: their address is gone.
+fn refuse_if_erased(c: &crate::store::conversations::ConversationRow) -> Result<(), ApiError> {
+    match c.erased_at {
+        Some(_) => Err(ApiError::Conflict(
+            "this customer's data was erased: the conversation cannot be answered or reopened".into(),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn actor(agent: &CurrentAgent) -> Actor {

@@ -27,6 +27,14 @@ impl HtmlCache {
         guard.0.get(&message).cloned()
     }
 
+    /// Forgets erased messages.
+    pub fn forget(&self, messages: &[i64]) {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for m in messages {
+            guard.0.remove(m);
+        }
+    }
+
     pub fn put(&self, message: i64, document: Arc<str>) {
         if document.len() > MAX_CACHED_BYTES {
             return;

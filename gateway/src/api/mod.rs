@@ -17,6 +17,7 @@ mod knowledge;
 mod machines;
 mod mail_oauth;
 mod message_html;
+mod privacy;
 mod queues;
 mod reports;
 mod search;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(conversations::router())
         .merge(customers::router())
+        .merge(privacy::router())
         .merge(escalations::router())
         .merge(feedback::router())
         .merge(interventions::router())

@@ -180,6 +180,8 @@ mod tests {
             resolved_at: None,
             waiting_since: None,
             preview: None,
+            legal_hold: None,
+            erased_at: None,
         }
     }
 

@@ -38,13 +38,18 @@ pub struct ConversationRow {
     /// Oldest customer message not yet answered, while the conversation is queued.
     pub waiting_since: Option<i64>,
     pub preview: Option<String>,
+    /// Why the conversation may not be erased (a dispute, a claim), if it may not.
+    pub legal_hold: Option<String>,
+    /// When the customer's data was erased; the skeleton stays for the KPIs.
+    pub erased_at: Option<i64>,
 }
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.channel, c.endpoint, c.chat_key, c.customer_address, c.customer_name, \
      c.customer_email, c.customer_phone, c.customer_company, c.machine_serial, c.subject, c.language, c.status, \
      c.priority, c.queue, c.escalation, c.assignee_id, a.display_name AS assignee_name, c.created_at, c.updated_at, \
      c.last_customer_at, c.first_response_at, c.resolved_at, q.waiting_since, \
-     (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in' ORDER BY m.id LIMIT 1) AS preview \
+     (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in' ORDER BY m.id LIMIT 1) AS preview, \
+     c.legal_hold, c.erased_at \
      FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id \
      LEFT JOIN queue_entries q ON q.conversation_id = c.id";
 

@@ -21,6 +21,7 @@ pub mod mail_oauth;
 pub mod messages;
 pub mod notices;
 pub mod outbox;
+pub mod privacy;
 pub mod qualifications;
 pub mod reporting;
 pub mod search;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use channels::webchat::{ClientFrame, ConversationToken, Prechat, ServerFrame, parse_client_frame, to_inbound};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::{FileLinks, Hub, history_item};
 use crate::clock::Clock;
@@ -38,6 +38,10 @@ pub struct Session {
     pub feedback: crate::feedback::Settings,
     /// How long the file links in frames stay valid.
     pub file_link_ttl: Duration,
+    /// The site's privacy notice, told to the widget.
+    pub privacy_url: Option<std::sync::Arc<str>>,
+    /// Whether visitors may ask for erasure from the widget.
+    pub visitor_erasure: bool,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -225,6 +229,8 @@ impl Session {
                     token: token.as_str().to_string(),
                     conversation: None,
                     history: Vec::new(),
+                    privacy_url: self.privacy_url.as_deref().map(str::to_string),
+                    erasure: self.visitor_erasure,
                 },
                 None,
             ));
@@ -242,6 +248,8 @@ impl Session {
                 token: token.as_str().to_string(),
                 conversation: Some(id.ticket()),
                 history,
+                privacy_url: self.privacy_url.as_deref().map(str::to_string),
+                erasure: self.visitor_erasure,
             },
             Some(id),
         ))
@@ -262,6 +270,27 @@ impl Session {
         match frame {
             ClientFrame::Open { .. } => Some(error("already_open", "this socket is already open")),
             ClientFrame::Ping => Some(ServerFrame::Pong),
+            ClientFrame::EraseRequest => {
+                let Some(conversation) = open.conversation.filter(|_| self.visitor_erasure) else {
+                    return Some(ServerFrame::EraseRequested { recorded: false });
+                };
+                Some(
+                    match self
+                        .store
+                        .request_erasure(conversation, "webchat", self.clock.now_ms())
+                        .await
+                    {
+                        Ok(_) => {
+                            info!(conversation = conversation.0, "visitor asked for erasure");
+                            ServerFrame::EraseRequested { recorded: true }
+                        }
+                        Err(e) => {
+                            debug!(error = %e, "filing an erasure request failed");
+                            error("unavailable", "the request could not be filed; try again")
+                        }
+                    },
+                )
+            }
             ClientFrame::Rate { good, comment } => {
                 let Some(conversation) = open.conversation else {
                     return Some(ServerFrame::Rated { recorded: false });

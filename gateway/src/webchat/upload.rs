@@ -58,6 +58,10 @@ async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocke
         signer: state.signer.clone(),
         feedback: state.feedback.clone(),
         file_link_ttl: Duration::from_secs(state.config.webchat.file_link_minutes.max(1) * 60),
+        privacy_url: Some(state.config.webchat.privacy_url.as_str())
+            .filter(|u| !u.is_empty())
+            .map(std::sync::Arc::from),
+        visitor_erasure: state.config.webchat.visitor_erasure,
         shutdown: state.shutdown.clone(),
     };
     crate::ws_buffers::small_frames(ws)

@@ -60,6 +60,7 @@ export const api = {
   get: (path) => call("GET", path),
   post: (path, body) => call("POST", path, body === undefined ? {} : body),
   put: (path, body) => call("PUT", path, body),
+  del: (path) => call("DELETE", path),
   upload: (file) =>
     call("POST", "/api/v1/uploads?name=" + encodeURIComponent(file.name || "file"), file, {
       raw: true,

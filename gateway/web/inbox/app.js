@@ -14,6 +14,7 @@ import { ConversationView } from "./conversation.js";
 import { ReportsView } from "./reports.js";
 import { WorthView } from "./worth.js";
 import { MailboxesView } from "./mailboxes.js";
+import { PrivacyView } from "./privacy.js";
 import { KnowledgeView } from "./knowledge.js";
 
 const $ = (id) => document.getElementById(id);
@@ -157,11 +158,15 @@ async function start(agent) {
   $("knowledge-button").hidden = !supervisor;
   $("worth-button").hidden = !supervisor;
   $("mailboxes-button").hidden = agent.role !== "admin";
+  $("privacy-button").hidden = agent.role !== "admin";
   pages = supervisor ? {
     reports: new ReportsView($("reports"), { onOpenConversation: open }),
     knowledge: new KnowledgeView($("knowledge"), { onOpenConversation: open }),
     worth: new WorthView($("worth")),
-    ...(agent.role === "admin" ? { mailboxes: new MailboxesView($("mailboxes")) } : {}),
+    ...(agent.role === "admin" ? {
+      mailboxes: new MailboxesView($("mailboxes")),
+      privacy: new PrivacyView($("privacy"), { onOpenConversation: open }),
+    } : {}),
   } : {};
   readHash();
   await refreshLists();
@@ -199,11 +204,12 @@ $("reports-button").addEventListener("click", () => showPage(state.page === "rep
 $("knowledge-button").addEventListener("click", () => showPage(state.page === "knowledge" ? null : "knowledge"));
 $("worth-button").addEventListener("click", () => showPage(state.page === "worth" ? null : "worth"));
 $("mailboxes-button").addEventListener("click", () => showPage(state.page === "mailboxes" ? null : "mailboxes"));
+$("privacy-button").addEventListener("click", () => showPage(state.page === "privacy" ? null : "privacy"));
 
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
-  state.page = ["reports", "knowledge", "worth", "mailboxes"].includes(kind) ? kind : null;
+  state.page = ["reports", "knowledge", "worth", "mailboxes", "privacy"].includes(kind) ? kind : null;
   const arg = value ? decodeURIComponent(hash.slice(kind.length + 1)) : "";
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: arg };
@@ -343,7 +349,7 @@ function drawSide() {
   if (!side) return;
   const container = $("conversation");
   if (side.kind === "customer") {
-    showCustomer(container, side.arg, { onOpen: open, onMachine: openMachine, onChanged: openCustomer });
+    showCustomer(container, side.arg, { onOpen: open, onMachine: openMachine, onChanged: openCustomer, admin: state.me.role === "admin" });
   } else {
     showMachine(container, side.arg, { onOpen: open, onCustomer: openCustomer, onSearch: runSearch });
   }

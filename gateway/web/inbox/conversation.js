@@ -146,7 +146,8 @@ export class ConversationView {
         h("span", { class: "ticket" }, d.ticket),
         priorityBadge(c.priority),
         slaBadge(d.sla && d.sla.state, slaRemaining(d.sla)),
-        c.status === "resolved" ? h("span", { class: "badge resolved" }, "resolved") : null),
+        c.status === "resolved" ? h("span", { class: "badge resolved" }, "resolved") : null,
+        c.legal_hold ? h("span", { class: "badge legal-hold", title: c.legal_hold }, "legal hold") : null),
       h("div", { class: "conv-who" },
         h("button", { type: "button", class: "link customer-link", title: "Everything this customer sent, on every channel",
           onclick: () => this.ctx.onCustomer(c.customer_address) }, h("b", {}, customerLabel(c))),
@@ -169,6 +170,22 @@ export class ConversationView {
         open
           ? h("button", { type: "button", class: "resolve", title: "Resolve (e)", onclick: () => this.act("resolve") }, "Resolve")
           : h("button", { type: "button", class: "reopen", title: "Reopen (e)", onclick: () => this.act("reopen") }, "Reopen")),
+      c.erased_at
+        ? h("p", { class: "erased-banner" }, "The customer's data was erased " + clock(c.erased_at) +
+          ". What stays counts in the reports; nothing can be sent or reopened.")
+        : null,
+      c.legal_hold
+        ? h("p", { class: "legal-hold-banner" }, "Legal hold: " + c.legal_hold + ". No erasure, by request or by retention, until it is released.")
+        : null,
+      me.role === "admin" && !c.erased_at
+        ? h("p", { class: "hold-actions" }, c.legal_hold
+          ? h("button", { type: "button", class: "ghost release-hold", onclick: () => this.hold(null) }, "Release the legal hold")
+          : h("button", { type: "button", class: "ghost place-hold", title: "A dispute or a claim: keep this conversation from any erasure",
+            onclick: () => {
+              const reason = prompt("Why is this conversation held (a dispute, a claim number)?");
+              if (reason && reason.trim()) this.hold(reason.trim());
+            } }, "Legal hold…"))
+        : null,
       !open && this.offerReport
         ? h("p", { class: "offer-report" }, "Resolved. Leave a record the customer and the next expert can read: ",
           h("button", { type: "button", class: "write-report", onclick: () => this.openReport() }, "Write the intervention report"))
@@ -410,6 +427,19 @@ export class ConversationView {
       await api.post(`/api/v1/conversations/${this.id}/${action}`, body);
       if (action === "resolve") this.offerReport = true;
       this.afterChange();
+    } catch (e) {
+      if (e.status !== 401) toast(e.message, "error");
+    }
+  }
+
+  // Admins: a reason places the hold, null releases it.
+  async hold(reason) {
+    if (this.id == null) return;
+    const path = `/api/v1/conversations/${this.id}/legal-hold`;
+    try {
+      if (reason == null) await api.del(path);
+      else await api.put(path, { reason });
+      this.refresh();
     } catch (e) {
       if (e.status !== 401) toast(e.message, "error");
     }

@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { h, clear, clock, icon, priorityBadge, toast, CHANNEL_NAMES } from "./dom.js";
 
-export async function showCustomer(container, address, { onOpen, onMachine, onChanged }) {
+export async function showCustomer(container, address, { onOpen, onMachine, onChanged, admin }) {
   clear(container).append(h("p", { class: "empty" }, "Loading…"));
   let d;
   try {
@@ -16,7 +16,19 @@ export async function showCustomer(container, address, { onOpen, onMachine, onCh
     return;
   }
   const p = d.profile;
-  const reload = (to) => showCustomer(container, to || d.address, { onOpen, onMachine, onChanged });
+  const reload = (to) => showCustomer(container, to || d.address, { onOpen, onMachine, onChanged, admin });
+  // An erasure request (GDPR): refused whole while a conversation is under legal hold.
+  const erase = async () => {
+    const typed = prompt("Erase everything Switchyard holds about " + d.address + " (" + d.addresses.length +
+      " address(es), " + d.conversations.length + " conversation(s))? This cannot be undone. Type the address to confirm:");
+    if (typed == null) return;
+    try {
+      const r = await api.post("/api/v1/customers/erase", { address: d.address, confirm: typed.trim() });
+      toast("Customer erased: " + r.erased.conversations + " conversation(s), " + r.erased.messages + " message(s), " +
+        r.erased.files_removed + " file(s) deleted");
+      clear(container).append(h("p", { class: "empty erased" }, "Customer erased. The audit log names them " + r.audit_subject + "."));
+    } catch (e) { toast(e.message, "error"); }
+  };
   const merge = async (from, into) => {
     try {
       await api.post("/api/v1/customers/merges", { address: from, into });
@@ -46,7 +58,9 @@ export async function showCustomer(container, address, { onOpen, onMachine, onCh
       d.tier ? h("span", { class: "badge tier" }, d.tier) : null,
       // An access request (GDPR): everything held about them, as one archive; admins only, audited.
       h("a", { class: "ghost export-data", href: "/api/v1/customers/export?address=" + encodeURIComponent(d.address), download: "",
-        title: "Everything Switchyard holds about this customer, as one archive (admins; recorded in the audit log)" }, "Export data")),
+        title: "Everything Switchyard holds about this customer, as one archive (admins; recorded in the audit log)" }, "Export data"),
+      admin ? h("button", { type: "button", class: "ghost danger erase-customer", onclick: erase,
+        title: "Erase this customer's data (admins; recorded in the audit log)" }, "Erase…") : null),
     h("section", {}, h("h3", {}, "Identities"),
       h("table", { class: "identities" },
         h("tr", {}, h("th", {}, "Channel"), h("th", {}, "Address"), h("th", {}, "Conversations"), h("th", {}, "Since")),
