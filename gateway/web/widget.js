@@ -205,6 +205,7 @@
 
   var token = null;
   try { token = localStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
+  var canErase = false;
   var ws = null, opened = false, retry = 0, pingTimer = null, reconnectTimer = null;
   var shown = {};          // message id -> element
   var pending = {};        // client_id -> {text, attachments, el}
@@ -336,11 +337,14 @@
         try { localStorage.setItem(TOKEN_KEY, token); } catch (e) { /* private mode */ }
         (f.history || []).forEach(render);
         if (!privacyUrl && /^https?:\/\//.test(f.privacy_url || "")) showPrivacy(f.privacy_url);
-        eraseBtn.classList.toggle("hidden", !(f.erasure && f.conversation));
+        canErase = !!f.erasure;
+        eraseBtn.classList.toggle("hidden", !(canErase && f.conversation));
         Object.keys(pending).forEach(function (id) { transmit(id); });
         clearInterval(pingTimer);
         pingTimer = setInterval(function () { send({ type: "ping" }); }, 25000);
       } else if (f.type === "ack") {
+        // The first message made a conversation: there is now something to erase.
+        if (canErase) eraseBtn.classList.remove("hidden");
         var p = pending[f.client_id];
         if (p) {
           delete pending[f.client_id];
@@ -355,7 +359,7 @@
         log.scrollTop = log.scrollHeight;
       } else if (f.type === "erase_requested") {
         notice(f.recorded ? T.eraseFiled : T.eraseNone);
-        if (f.recorded) eraseBtn.classList.add("hidden");
+        if (f.recorded) { canErase = false; eraseBtn.classList.add("hidden"); }
       } else if (f.type === "typing") {
         typing.textContent = f.on ? T.typing : "";
       } else if (f.type === "error") {

@@ -625,3 +625,62 @@ test("an admin connects a mailbox through its OAuth 2 provider and sees it autho
   assertNoProblems(boss);
   await boss.context().close();
 });
+
+test("a visitor reads the privacy notice, asks for erasure and forgets the chat; an admin erases them and the audit log shows it", async () => {
+  const customer = await newPage(browser);
+  await customer.goto(BASE + "/");
+  await customer.locator(".launcher").click();
+  await customer.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await customer.locator("textarea").fill("Merci de supprimer mes données personnelles");
+  await customer.locator("textarea").press("Enter");
+  await customer.locator(".msg.customer:not(.pending)", { hasText: "supprimer mes données" }).waitFor();
+  // The site's notice, as the gateway's configuration names it.
+  const notice = customer.locator(".foot a", { hasText: "Confidentialité" });
+  await notice.waitFor();
+  assert.equal(await notice.getAttribute("href"), "https://maker.example/privacy");
+
+  // A request for erasure, filed for the admins.
+  await customer.locator("[data-erase]").click();
+  await customer.locator(".msg.system", { hasText: "Demande d'effacement transmise" }).waitFor();
+  // Forgotten on this device: two taps, the log is empty and stays so after a reload.
+  await customer.locator("[data-forget]").click();
+  await customer.locator("[data-forget]", { hasText: "Confirmer" }).click();
+  await customer.locator(".status.show", { hasText: "Chat effacé de cet appareil" }).waitFor();
+  assert.equal(await customer.locator(".msg").count(), 0);
+  const key = await customer.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("switchyard.token")));
+  assert.deepEqual(key, [], "the token left the device");
+  await customer.reload();
+  await customer.locator(".launcher").click();
+  await customer.locator("form.prechat").waitFor();
+  assert.equal(await customer.locator(".msg").count(), 0, "no history comes back");
+
+  // Agents have no Privacy page; the admin's shows the request and erases in one click.
+  assert.equal(await alice.locator("#privacy-button").isVisible(), false);
+  const boss = await newPage(browser);
+  await login(boss, "ADMIN");
+  await boss.locator("#privacy-button").click();
+  const request = boss.locator("#privacy tr[data-request]");
+  await request.waitFor();
+  const address = (await request.locator("td").nth(1).innerText()).trim();
+  assert.match(address, /^visitor:/);
+  await boss.locator('#privacy tr[data-kind="raw_mails"]').waitFor();
+  boss.once("dialog", (d) => d.accept(address));
+  await request.locator("button.erase-request").click();
+  await boss.locator("#privacy p", { hasText: "No request waiting." }).waitFor();
+  await boss.locator('#privacy table.audit tr[data-action="customer_erasure"]').waitFor();
+  await screenshot(boss, "privacy-page");
+
+  // The conversation stays as a skeleton that says so.
+  const id = await boss.evaluate(async () => {
+    const data = await (await fetch("/api/v1/conversations?status=resolved&limit=100")).json();
+    const found = data.conversations.find((c) => c.erased_at);
+    return found && found.id;
+  });
+  assert.ok(id, "the erased conversation is listed, resolved");
+  await boss.goto(BASE + "/inbox#c/" + id);
+  await boss.locator("#conversation .erased-banner").waitFor();
+  assertNoProblems(customer);
+  assertNoProblems(boss);
+  await customer.context().close();
+  await boss.context().close();
+});

@@ -125,6 +125,8 @@ async fn inbox_and_widget_flows_in_chromium() -> anyhow::Result<()> {
     let mut config = email_config(dir.path(), &dovecot, &sink);
     config.server.secret_key =
         gateway::config::Secret::new("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    // The widget links to the site's notice (the demo page's script tag names none).
+    config.webchat.privacy_url = "https://maker.example/privacy".into();
     config.email.mailboxes.push(gateway::config::MailboxConfig {
         name: OAUTH_MAILBOX.into(),
         password: gateway::config::Secret::default(),

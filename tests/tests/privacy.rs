@@ -223,9 +223,31 @@ fn today_window() -> String {
 #[tokio::test]
 async fn an_erasure_request_leaves_nothing_findable_but_the_skeleton_the_kpis_count() -> anyhow::Result<()> {
     let (app, _graph, admin, dir) = start().await?;
-    let jean = one_customer_and_another(&app, &admin).await?;
+    // On SQLite the journal is a file of its own.
+    let journal = sqlx::AnyPool::connect(&format!(
+        "sqlite://{}?mode=ro",
+        dir.path().join("switchyard-journal.db").display()
+    ))
+    .await?;
+    erase_and_look_everywhere(&app, &admin, &journal).await?;
+    journal.close().await;
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_erasure_on_postgresql_leaves_nothing_findable_either() -> anyhow::Result<()> {
+    let (app, _graph, admin, _dir, db) = e2e::wa::start_on_postgres().await?;
+    let journal = app.state.store.reader().clone();
+    erase_and_look_everywhere(&app, &admin, &journal).await?;
+    app.stop().await;
+    db.drop_database().await
+}
+
+async fn erase_and_look_everywhere(app: &TestApp, admin: &AgentClient, journal: &sqlx::AnyPool) -> anyhow::Result<()> {
+    let jean = one_customer_and_another(app, admin).await?;
     // Another customer sent the very same photo: one blob, two owners.
-    let other_chat = visitor_sends_photo(&app, "Même souci chez nous", "photo.png").await?;
+    let other_chat = visitor_sends_photo(app, "Même souci chez nous", "photo.png").await?;
     // An access request first: its audit entry names Jean until the erasure.
     admin
         .download(&format!("/api/v1/customers/export?address={EMAIL}"))
@@ -352,14 +374,9 @@ async fn an_erasure_request_leaves_nothing_findable_but_the_skeleton_the_kpis_co
 
     // The webhook journal and the outbox hold nothing of theirs.
     let store = app.state.store.reader();
-    let journal = sqlx::AnyPool::connect(&format!(
-        "sqlite://{}?mode=ro",
-        dir.path().join("switchyard-journal.db").display()
-    ))
-    .await?;
     assert_eq!(
         count(
-            &journal,
+            journal,
             "SELECT COUNT(*) FROM webhook_journal WHERE body LIKE $1",
             &format!("%{CUSTOMER}%")
         )
@@ -429,6 +446,5 @@ async fn an_erasure_request_leaves_nothing_findable_but_the_skeleton_the_kpis_co
         })
         .await?;
     assert_ne!(fresh["conversations"][0]["id"], jean.wa);
-    app.stop().await;
     Ok(())
 }

@@ -82,7 +82,7 @@ impl RetentionJob {
                     }
                 }
                 Kind::RawMails => blobs.extend(self.store.drop_raw_mails(&found.items).await?),
-                Kind::Attachments => blobs.extend(self.store.drop_attachments(&found.items).await?),
+                Kind::Attachments => blobs.extend(self.store.drop_attachments(&found.items, c.before).await?),
                 Kind::DeliveryLogs => {
                     self.store.prune_delivery_logs(c.before).await?;
                 }

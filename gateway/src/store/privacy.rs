@@ -375,36 +375,33 @@ pub struct ErasureRequest {
     pub requested_at: i64,
 }
 
-/// One retention candidate: an id and when it became old.
-pub type Candidate = i64;
+/// Legal hold and erasure state of these conversations.
+async fn targets(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id, legal_hold, erased_at FROM conversations WHERE id IN ({}) ORDER BY id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, Option<String>, Option<i64>)>(&sql);
+        for v in chunk {
+            q = q.bind(*v);
+        }
+        out.extend(
+            q.fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(conversation, legal_hold, erased_at)| Target {
+                    conversation,
+                    legal_hold,
+                    erased_at,
+                }),
+        );
+    }
+    Ok(out)
+}
 
 impl Store {
-    /// Legal hold and erasure state of these conversations.
-    pub async fn erasure_targets(&self, ids: &[i64]) -> Result<Vec<Target>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT id, legal_hold, erased_at FROM conversations WHERE id IN ({}) ORDER BY id",
-                placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, (i64, Option<String>, Option<i64>)>(&sql);
-            for v in chunk {
-                q = q.bind(*v);
-            }
-            out.extend(
-                q.fetch_all(&self.reader)
-                    .await?
-                    .into_iter()
-                    .map(|(conversation, legal_hold, erased_at)| Target {
-                        conversation,
-                        legal_hold,
-                        erased_at,
-                    }),
-            );
-        }
-        Ok(out)
-    }
-
     /// Erases in one transaction; holds are checked again inside it, so a
     /// hold placed a moment ago is never run over.
     pub async fn erase_conversations(
@@ -414,28 +411,7 @@ impl Store {
         now: i64,
     ) -> Result<Result<Erased, erasure::Refused>> {
         let mut tx = self.begin().await?;
-        let mut targets = Vec::new();
-        for chunk in conversations.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT id, legal_hold, erased_at FROM conversations WHERE id IN ({}) ORDER BY id",
-                placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, (i64, Option<String>, Option<i64>)>(&sql);
-            for v in chunk {
-                q = q.bind(*v);
-            }
-            targets.extend(
-                q.fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .map(|(conversation, legal_hold, erased_at)| Target {
-                        conversation,
-                        legal_hold,
-                        erased_at,
-                    }),
-            );
-        }
-        let ids = match erasure::plan(&targets) {
+        let ids = match erasure::plan(&targets(&mut tx, conversations).await?) {
             Ok(ids) => ids,
             Err(refused) => return Ok(Err(refused)),
         };
@@ -518,7 +494,7 @@ impl Store {
     }
 
     /// Resolved before `before`, not erased, not held.
-    pub async fn retention_resolved(&self, before: i64) -> Result<Vec<Candidate>> {
+    pub async fn retention_resolved(&self, before: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM conversations WHERE status = 'resolved' AND resolved_at < $1 \
              AND erased_at IS NULL AND legal_hold IS NULL ORDER BY id",
@@ -530,7 +506,7 @@ impl Store {
 
     /// Chats of visitors who never left a name, an address or a number,
     /// silent since `before`.
-    pub async fn retention_anonymous_chats(&self, before: i64) -> Result<Vec<Candidate>> {
+    pub async fn retention_anonymous_chats(&self, before: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM conversations WHERE channel = 'webchat' AND updated_at < $1 \
              AND customer_name IS NULL AND customer_email IS NULL AND customer_phone IS NULL \
@@ -542,7 +518,7 @@ impl Store {
     }
 
     /// Messages whose raw mail is older than `before` (their text stays).
-    pub async fn retention_raw_mails(&self, before: i64) -> Result<Vec<Candidate>> {
+    pub async fn retention_raw_mails(&self, before: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.raw_ref IS NOT NULL AND m.created_at < $1 AND c.legal_hold IS NULL ORDER BY m.id",
@@ -553,7 +529,7 @@ impl Store {
     }
 
     /// Attachments of messages older than `before`.
-    pub async fn retention_attachments(&self, before: i64) -> Result<Vec<Candidate>> {
+    pub async fn retention_attachments(&self, before: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id \
              JOIN conversations c ON c.id = m.conversation_id \
@@ -620,8 +596,10 @@ impl Store {
             .collect())
     }
 
-    /// Drops these attachments (and their pending downloads); the blobs they named.
-    pub async fn drop_attachments(&self, attachments: &[i64]) -> Result<Vec<String>> {
+    /// Drops these attachments (and their pending downloads); the blobs they
+    /// named. The visitor's uploads of the same files, long expired by
+    /// `before` but perhaps not swept yet, go too, so the files can.
+    pub async fn drop_attachments(&self, attachments: &[i64], before: i64) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
         let shas = strings_query(
             &mut tx,
@@ -636,6 +614,17 @@ impl Store {
         )
         .await?;
         exec_ids(&mut tx, "DELETE FROM attachments WHERE id IN ({ids})", attachments).await?;
+        for chunk in shas.chunks(CHUNK) {
+            let sql = format!(
+                "DELETE FROM uploads WHERE created_at < $1 AND sha256 IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(before);
+            for sha in chunk {
+                q = q.bind(sha.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(shas)
     }

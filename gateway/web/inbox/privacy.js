@@ -21,6 +21,16 @@ function period(hours) {
   return hours % 24 === 0 ? hours / 24 + " days" : hours + " hours";
 }
 
+// "conversations 3 · messages 12 …": the non-zero counts of an entry.
+function counts(detail) {
+  let d;
+  try { d = JSON.parse(detail); } catch (e) { return detail; }
+  return Object.entries(d)
+    .filter(([, v]) => (typeof v === "number" && v !== 0) || typeof v === "string")
+    .map(([k, v]) => k.replaceAll("_", " ") + " " + v)
+    .join(" · ");
+}
+
 export class PrivacyView {
   constructor(root, { onOpenConversation }) {
     this.root = root;
@@ -82,7 +92,7 @@ export class PrivacyView {
   fillAudit(entries) {
     clear(this.auditBody).append(...entries.map((e) => h("tr", { dataset: { action: e.action } },
       h("td", {}, clock(e.at)), h("td", {}, e.agent_id == null ? "retention job" : "agent " + e.agent_id),
-      h("td", {}, e.action.replaceAll("_", " ")), h("td", {}, e.subject), h("td", { class: "muted" }, e.detail))));
+      h("td", {}, e.action.replaceAll("_", " ")), h("td", {}, e.subject), h("td", { class: "muted" }, counts(e.detail)))));
   }
 
   async lookup(subject) {
