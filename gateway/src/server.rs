@@ -117,6 +117,7 @@ fn translator(
             })
             .collect(),
         status: Arc::new(std::sync::Mutex::new(status)),
+        glossaries: std::sync::Mutex::default(),
     })))
 }
 

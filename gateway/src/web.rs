@@ -24,6 +24,8 @@ const INBOX_ASSETS: &[(&str, &str)] = &[
     ("conversation.js", include_str!("../web/inbox/conversation.js")),
     ("customer.js", include_str!("../web/inbox/customer.js")),
     ("dom.js", include_str!("../web/inbox/dom.js")),
+    ("fr.js", include_str!("../web/inbox/fr.js")),
+    ("i18n.js", include_str!("../web/inbox/i18n.js")),
     ("knowledge.js", include_str!("../web/inbox/knowledge.js")),
     ("list.js", include_str!("../web/inbox/list.js")),
     ("live.js", include_str!("../web/inbox/live.js")),

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import {
-  BASE, launch, newPage, login, screenshot, photo, assertCsrfOnEveryPost, assertNoProblems, credentials,
+  BASE, launch, newPage, agentPage, login, screenshot, photo, assertCsrfOnEveryPost, assertNoProblems, credentials,
 } from "./support.mjs";
 
 const CUSTOMER_TEXT = "Ligne 2 arrêtée, code E17";
@@ -37,7 +37,7 @@ test("pages forbid inline script", async () => {
 });
 
 test("a wrong password says so and signs nobody in", async () => {
-  const page = await newPage(browser);
+  const page = await agentPage(browser);
   await page.goto(BASE + "/inbox");
   await page.fill("input[name=username]", credentials("ALICE").username);
   await page.fill("input[name=password]", "not-the-password");
@@ -50,7 +50,7 @@ test("a wrong password says so and signs nobody in", async () => {
 
 test("a critical chat reaches the top of the critical queue and the answer reaches the visitor live", async () => {
   // The agent is already watching the inbox: the conversation must appear without a reload.
-  alice = await newPage(browser);
+  alice = await agentPage(browser);
   await login(alice, "ALICE");
   await alice.keyboard.press("1"); // the most urgent queue
   await alice.locator("#list-title", { hasText: "critical" }).waitFor();
@@ -160,7 +160,7 @@ test("the widget on another site's page: one script tag, its colour, English fro
 });
 
 test("a second agent sees the conversation as claimed, and can take it over", async () => {
-  const bob = await newPage(browser);
+  const bob = await agentPage(browser);
   await login(bob, "BOB");
   const item = bob.locator("#list-items .item", { hasText: CUSTOMER_TEXT });
   await item.waitFor();
@@ -323,7 +323,7 @@ test("an email conversation: To/Cc shown and editable, HTML sanitised and inert"
 });
 
 test("the inbox stays usable on a tablet", async () => {
-  const tablet = await newPage(browser, { viewport: { width: 1024, height: 768 }, hasTouch: true });
+  const tablet = await agentPage(browser, { viewport: { width: 1024, height: 768 }, hasTouch: true });
   await login(tablet, "BOB");
   await tablet.locator('#queues [data-queue="critical"]').waitFor();
   await tablet.goto(BASE + "/inbox#c/" + emailConversation);
@@ -396,7 +396,7 @@ test("a supervisor sees how the hotline did, changes the period and opens the co
   // An agent has no reports page.
   assert.equal(await alice.locator("#reports-button").isVisible(), false, "agents see no Reports button");
 
-  const boss = await newPage(browser);
+  const boss = await agentPage(browser);
   await login(boss, "ADMIN");
   await boss.locator("#reports-button").click();
   const reports = boss.locator("#reports");
@@ -567,7 +567,7 @@ test("a knowledge answer closes in the widget, the rating takes a comment, the i
   assert.equal(await customer.locator(".chips").count(), 0, "nothing left to answer");
 
   // The supervisor sees both on the conversation, then the worth page.
-  const boss = await newPage(browser);
+  const boss = await agentPage(browser);
   await login(boss, "ADMIN");
   const id = await boss.evaluate(async () => {
     const data = await (await fetch("/api/v1/conversations?status=resolved&limit=100")).json();
@@ -601,7 +601,7 @@ test("an admin connects a mailbox through its OAuth 2 provider and sees it autho
   // Agents and supervisors have no such page.
   assert.equal(await alice.locator("#mailboxes-button").isVisible(), false);
 
-  const boss = await newPage(browser);
+  const boss = await agentPage(browser);
   await login(boss, "ADMIN");
   await boss.locator("#mailboxes-button").click();
   const row = boss.locator(`#mailboxes tr[data-mailbox="${name}"]`);
@@ -656,7 +656,7 @@ test("a visitor reads the privacy notice, asks for erasure and forgets the chat;
 
   // Agents have no Privacy page; the admin's shows the request and erases in one click.
   assert.equal(await alice.locator("#privacy-button").isVisible(), false);
-  const boss = await newPage(browser);
+  const boss = await agentPage(browser);
   await login(boss, "ADMIN");
   await boss.locator("#privacy-button").click();
   const request = boss.locator("#privacy tr[data-request]");
@@ -683,4 +683,37 @@ test("a visitor reads the privacy notice, asks for erasure and forgets the chat;
   assertNoProblems(boss);
   await customer.context().close();
   await boss.context().close();
+});
+
+test("an agent chooses French: the inbox speaks it, dates included, and back to the browser's language", async () => {
+  // Without a choice, the browser's language: a French browser gets the French login.
+  const french = await newPage(browser);
+  await french.goto(BASE + "/inbox");
+  await french.locator("#login-form button[type=submit]", { hasText: "Se connecter" }).waitFor();
+  await french.context().close();
+
+  await alice.goto(BASE + "/inbox");
+  await alice.locator("#logout", { hasText: "Sign out" }).waitFor();
+  await alice.locator("#language").selectOption("fr");
+  // The page reloads in French: the static page, the lists, the conversation's buttons.
+  await alice.locator("#logout", { hasText: "Se déconnecter" }).waitFor();
+  await alice.locator("#notify", { hasText: "Notifications désactivées" }).waitFor();
+  assert.equal(await alice.locator('#presence option[value="online"]').innerText(), "En ligne");
+  assert.equal(await alice.locator("#language").inputValue(), "fr");
+  assert.equal(await alice.locator("#search").getAttribute("placeholder"), "Recherche : mots, n° de série, code, client  ( / )");
+  const id = await alice.evaluate(async () => {
+    const data = await (await fetch("/api/v1/conversations?status=open&limit=100")).json();
+    return data.conversations[0] && data.conversations[0].id;
+  });
+  assert.ok(id, "an open conversation to look at");
+  await alice.goto(BASE + "/inbox#c/" + id);
+  await alice.locator("#conversation button.resolve", { hasText: "Résoudre" }).waitFor();
+  await alice.locator("#conversation .composer .tab", { hasText: "Note privée" }).waitFor();
+  await screenshot(alice, "inbox-in-french");
+  // Kept in the profile: another browser of the same agent opens in French too.
+  const me = await alice.evaluate(async () => (await (await fetch("/api/v1/me")).json()).agent.language);
+  assert.equal(me, "fr");
+  await alice.locator("#language").selectOption("");
+  await alice.locator("#logout", { hasText: "Sign out" }).waitFor();
+  assertNoProblems(alice);
 });

@@ -51,6 +51,11 @@ export async function newPage(browser, options = {}) {
   return page;
 }
 
+/** An agent's page: these agents' browsers are in English (the visitors' in French). */
+export async function agentPage(browser, options = {}) {
+  return newPage(browser, { locale: "en-GB", ...options });
+}
+
 export async function login(page, who) {
   const { username, password } = credentials(who);
   await page.goto(BASE + "/inbox");

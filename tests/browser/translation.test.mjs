@@ -6,7 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, newPage, login, screenshot, assertNoProblems } from "./support.mjs";
+import { BASE, launch, newPage, agentPage, login, screenshot, assertNoProblems } from "./support.mjs";
 
 const GERMAN = "Guten Tag, die Verpackungsmaschine steht seit heute Morgen still, Fehler E-217.";
 const FRENCH = "Bonjour, remplacez le capteur du module E-217 et redémarrez.";
@@ -30,7 +30,7 @@ test("a French agent reads a German chat and answers it in German", async () => 
   await visitor.locator("textarea").press("Enter");
   await visitor.locator(".msg.customer:not(.pending)", { hasText: "Verpackungsmaschine" }).waitFor();
 
-  const agent = await newPage(browser);
+  const agent = await agentPage(browser);
   await login(agent, "ADMIN");
   const id = await agent.evaluate(async () => {
     const data = await (await fetch("/api/v1/conversations?limit=100")).json();

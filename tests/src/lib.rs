@@ -10,6 +10,7 @@ pub mod mail_bench;
 pub mod oauth_server;
 pub mod pdf;
 pub mod postgres;
+pub mod translate_bench;
 pub mod translate_stub;
 mod visitor;
 pub mod wa;

@@ -1,8 +1,10 @@
 //! A local stand-in for the translation services, speaking the DeepL API
-//! (`POST /v2/translate`, `DeepL-Auth-Key` header, up to 50 texts) and
+//! (`POST /v2/translate`, `DeepL-Auth-Key` header, up to 50 texts, a
+//! `glossary_id` made by `POST /v2/glossaries` and listed by `GET`) and
 //! LibreTranslate (`POST /translate`, `q` a text or a list, optional
-//! `api_key`). Its "translation" is `[TARGET] text`, so a test can tell it
-//! from the original; it records each call and can be made to fail.
+//! `api_key`). Its "translation" is `[TARGET] text` with the glossary's
+//! entries applied, so a test can tell it from the original; it records
+//! each call and can be made to fail.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +25,19 @@ struct Inner {
     failing: Option<u16>,
     /// Loses the first placeholder of each text, as a careless engine might.
     mangle: bool,
+    /// Glossaries made, in order: (id, name, source, target, entries).
+    glossaries: Vec<Glossary>,
+    /// The glossary each translate call named.
+    glossary_ids: Vec<Option<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Glossary {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    pub target: String,
+    pub entries: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -39,6 +54,7 @@ impl TranslateStub {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .route("/v2/translate", post(deepl))
+            .route("/v2/glossaries", post(create_glossary).get(list_glossaries))
             .route("/translate", post(libre))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
@@ -69,10 +85,80 @@ impl TranslateStub {
         }
     }
 
+    /// The glossaries created so far.
+    pub fn glossaries(&self) -> Vec<Glossary> {
+        self.inner.lock().map(|i| i.glossaries.clone()).unwrap_or_default()
+    }
+
+    /// The glossary id each DeepL translate call named.
+    pub fn glossary_ids(&self) -> Vec<Option<String>> {
+        self.inner.lock().map(|i| i.glossary_ids.clone()).unwrap_or_default()
+    }
+
     /// The texts of each call that was answered.
     pub fn calls(&self) -> Vec<Vec<String>> {
         self.inner.lock().map(|i| i.calls.clone()).unwrap_or_default()
     }
+}
+
+fn authorised(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|h| h.to_str().ok()) == Some(&format!("DeepL-Auth-Key {KEY}"))
+}
+
+fn glossary_json(g: &Glossary) -> Value {
+    json!({
+        "glossary_id": g.id, "name": g.name, "ready": true, "source_lang": g.source,
+        "target_lang": g.target, "creation_time": "2026-12-03T10:00:00.000Z", "entry_count": g.entries.len(),
+    })
+}
+
+async fn create_glossary(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(r) = failing(&inner) {
+        return r;
+    }
+    if !authorised(&headers) {
+        return (StatusCode::FORBIDDEN, "Wrong authentication key").into_response();
+    }
+    if body["entries_format"] != "tsv" {
+        return (StatusCode::BAD_REQUEST, "entries_format").into_response();
+    }
+    let mut entries = Vec::new();
+    for line in body["entries"].as_str().unwrap_or_default().lines() {
+        match line.split_once('\t') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                entries.push((a.to_string(), b.to_string()))
+            }
+            _ => return (StatusCode::BAD_REQUEST, "Invalid glossary entries").into_response(),
+        }
+    }
+    let Ok(mut i) = inner.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let g = Glossary {
+        id: format!("gl-{}", i.glossaries.len() + 1),
+        name: body["name"].as_str().unwrap_or_default().to_string(),
+        source: body["source_lang"].as_str().unwrap_or_default().to_lowercase(),
+        target: body["target_lang"].as_str().unwrap_or_default().to_lowercase(),
+        entries,
+    };
+    let answer = glossary_json(&g);
+    i.glossaries.push(g);
+    (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+async fn list_glossaries(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap) -> Response {
+    if !authorised(&headers) {
+        return (StatusCode::FORBIDDEN, "Wrong authentication key").into_response();
+    }
+    let list: Vec<Value> = inner
+        .lock()
+        .map(|i| i.glossaries.iter().map(glossary_json).collect())
+        .unwrap_or_default();
+    Json(json!({"glossaries": list})).into_response()
 }
 
 fn failing(inner: &Mutex<Inner>) -> Option<Response> {
@@ -90,7 +176,7 @@ async fn deepl(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, Json(
     if let Some(r) = failing(&inner) {
         return r;
     }
-    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(&format!("DeepL-Auth-Key {KEY}")) {
+    if !authorised(&headers) {
         return (StatusCode::FORBIDDEN, "Wrong authentication key").into_response();
     }
     let texts: Vec<String> = body["text"]
@@ -102,17 +188,32 @@ async fn deepl(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, Json(
         return (StatusCode::BAD_REQUEST, "1 to 50 texts and a target_lang").into_response();
     }
     let source = body["source_lang"].as_str().unwrap_or("DE").to_string();
-    let mangle = inner
-        .lock()
-        .map(|mut i| {
-            i.calls.push(texts.clone());
-            i.mangle
-        })
-        .unwrap_or(false);
+    let glossary_id = body["glossary_id"].as_str().map(str::to_string);
+    // DeepL wants the source language with a glossary.
+    if glossary_id.is_some() && body["source_lang"].as_str().is_none() {
+        return (StatusCode::BAD_REQUEST, "source_lang is required with glossary_id").into_response();
+    }
+    let Ok(mut i) = inner.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let entries = match &glossary_id {
+        Some(id) => match i.glossaries.iter().find(|g| &g.id == id) {
+            Some(g) => g.entries.clone(),
+            None => return (StatusCode::NOT_FOUND, "Glossary not found").into_response(),
+        },
+        None => Vec::new(),
+    };
+    i.calls.push(texts.clone());
+    i.glossary_ids.push(glossary_id);
+    let mangle = i.mangle;
+    drop(i);
     let translations: Vec<Value> = texts
         .iter()
         .map(|t| {
-            let t = if mangle { t.replacen("{{1}}", "", 1) } else { t.clone() };
+            let mut t = if mangle { t.replacen("{{1}}", "", 1) } else { t.clone() };
+            for (from, to) in &entries {
+                t = t.replace(from.as_str(), to);
+            }
             json!({"detected_source_language": source, "text": format!("[{target}] {t}")})
         })
         .collect();

@@ -253,6 +253,12 @@ async fn translation_in_chromium() -> anyhow::Result<()> {
 /// Runs one file of browser flows with node against the gateway at `base`
 /// (the admin's credentials and Chromium always given); fails with node's report.
 async fn run_flows(file: &str, base: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+    // The report goes to a file as it is written, so a run that hangs still
+    // says how far it got.
+    let log = artifacts_dir().join(format!("{file}.log"));
+    std::fs::create_dir_all(artifacts_dir())?;
+    let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let err = out.try_clone()?;
     let mut node = tokio::process::Command::new("node");
     node.args(["--test", "--test-concurrency=1", "--test-reporter=spec", file])
         .current_dir(browser_dir())
@@ -263,19 +269,21 @@ async fn run_flows(file: &str, base: &str, env: &[(&str, &str)]) -> anyhow::Resu
         .env("SY_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
         .kill_on_drop(true);
-    let output = tokio::time::timeout(FLOWS_TIMEOUT, node.output())
-        .await
-        .with_context(|| format!("{file} did not finish within 5 minutes"))?
-        .context("starting node")?;
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut child = node.spawn().context("starting node")?;
+    let status = tokio::time::timeout(FLOWS_TIMEOUT, child.wait()).await;
+    let report = std::fs::read_to_string(&log).unwrap_or_default();
     println!("{report}");
-    if !output.status.success() {
-        bail!("{file} failed ({}):\n{report}", output.status);
+    match status {
+        Err(_) => bail!("{file} did not finish within 5 minutes:\n{report}"),
+        Ok(status) => {
+            let status = status.context("waiting for node")?;
+            if !status.success() {
+                bail!("{file} failed ({status}):\n{report}");
+            }
+        }
     }
     Ok(())
 }

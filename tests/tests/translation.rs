@@ -167,9 +167,17 @@ async fn the_french_reply_reaches_the_german_customer_with_its_codes_intact() ->
     }
     assert!(german.starts_with("[DE] Bonjour, la Faltmaschine"), "{german}");
     assert_eq!(preview["lost"], json!([]));
-    // What the provider saw: placeholders, not the codes.
+    // What the provider saw: placeholders, not the codes; the trade term as
+    // written, with the pair's glossary (made once, on DeepL) to place it.
     let sent = stub.calls().last().cloned().unwrap_or_default();
     assert!(!sent[0].contains("SN-4711") && sent[0].contains("{{"), "{sent:?}");
+    assert!(sent[0].contains("plieuse"), "{sent:?}");
+    let glossaries = stub.glossaries();
+    assert_eq!(glossaries.len(), 1, "{glossaries:?}");
+    let g = &glossaries[0];
+    assert_eq!((g.source.as_str(), g.target.as_str()), ("fr", "de"));
+    assert_eq!(g.entries, [("plieuse".to_string(), "Faltmaschine".to_string())]);
+    assert_eq!(stub.glossary_ids().last().cloned().flatten(), Some(g.id.clone()));
 
     let (status, body) = agent
         .post(
@@ -192,6 +200,17 @@ async fn the_french_reply_reaches_the_german_customer_with_its_codes_intact() ->
         (&json!(french), &json!("fr")),
         "{d}"
     );
+
+    // The glossary is reused, not made again.
+    let (status, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{id}/translate"),
+            json!({"text": "La plieuse redémarre."}),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(stub.glossaries().len(), 1);
+    assert_eq!(stub.glossary_ids().last().cloned().flatten(), Some(g.id.clone()));
 
     // An engine that loses a protected term: the agent is told before sending.
     stub.mangle(true);
@@ -242,6 +261,70 @@ async fn a_translated_email_reply_carries_the_original_below() -> anyhow::Result
         format!("{german}\n\n--- original ---\n{french}"),
         "{sent}"
     );
+    app.stop().await;
+    Ok(())
+}
+
+/// Each agent reads in their own language: a German-speaking expert who chose
+/// German in their profile and the French team see the same Italian message,
+/// each in their language; the German expert's reply is translated from German.
+#[tokio::test]
+async fn each_agent_reads_the_customer_in_the_language_of_their_profile() -> anyhow::Result<()> {
+    const ITALIAN: &str = "Buongiorno, la linea 3 è ferma dalle 6, errore F-12 sul nastro.";
+    let stub = TranslateStub::start().await?;
+    let (app, _graph, admin, _dir) = start_with(deepl(&stub)).await?;
+    admin.create_agent("hans", "Hans", "hans-password-12", "agent").await?;
+    let hans = AgentClient::login(&app.base(), "hans", "hans-password-12").await?;
+    let (status, _) = hans.post("/api/v1/me/language", json!({"language": "de"})).await?;
+    assert_eq!(status, 200);
+    let (status, _) = hans.post("/api/v1/me/language", json!({"language": "xx"})).await?;
+    assert_eq!(status, 400);
+    assert_eq!(hans.ok("/api/v1/me").await?["agent"]["language"], "de");
+
+    assert_eq!(customer_writes(&app.base(), "wamid.it1", ITALIAN).await?, 200);
+    let id = whatsapp_conversation(&admin).await?["conversation"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let both = |d: &Value| {
+        let langs: Vec<&str> = d["translation"]["messages"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|t| t["language"].as_str()).collect())
+            .unwrap_or_default();
+        langs.contains(&"fr") && langs.contains(&"de")
+    };
+    let seen_by_hans = hans
+        .wait_json(&format!("/api/v1/conversations/{id}"), "both translations", both)
+        .await?;
+    assert_eq!(seen_by_hans["translation"]["target"], "de");
+    assert_eq!(seen_by_hans["translation"]["needed"], true);
+    let seen_by_admin = admin.ok(&format!("/api/v1/conversations/{id}")).await?;
+    assert_eq!(
+        seen_by_admin["translation"]["target"], "fr",
+        "no choice: the configured language"
+    );
+    let text_in = |d: &Value, lang: &str| {
+        d["translation"]["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|t| t["language"] == lang))
+            .map(|t| t["text"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        text_in(&seen_by_hans, "de"),
+        json!(format!("[DE] {}", ITALIAN)),
+        "{seen_by_hans}"
+    );
+    assert_eq!(text_in(&seen_by_admin, "fr"), json!(format!("[FR] {}", ITALIAN)));
+
+    // Hans writes German: the preview goes from German into Italian.
+    let (status, preview) = hans
+        .post(
+            &format!("/api/v1/conversations/{id}/translate"),
+            json!({"text": "Bitte schicken Sie ein Foto des Bandes."}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!((&preview["from"], &preview["to"]), (&json!("de"), &json!("it")));
     app.stop().await;
     Ok(())
 }

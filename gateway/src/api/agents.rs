@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agents/dispatch", get(dispatch_list))
         .route("/api/v1/agents/{id}/dispatch", post(set_dispatch))
         .route("/api/v1/me/presence", post(presence))
+        .route("/api/v1/me/language", post(language))
         .route("/api/v1/agents/{id}/disable", post(disable))
         .route("/api/v1/agents/{id}/enable", post(enable))
         .route("/api/v1/agents/{id}/revoke-sessions", post(revoke_sessions))
@@ -96,6 +97,38 @@ async fn presence(
         .await?;
     state.assign_wake.notify_one();
     Ok(Json(json!({"presence": body.presence})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Language {
+    /// `fr`, `en`, `de`, `es`, `it`, or null for the browser's and the default.
+    language: Option<String>,
+}
+
+/// The language the agent reads and writes: the inbox's texts (French or
+/// English) and what customer messages are translated into for them.
+async fn language(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    ApiJson(body): ApiJson<Language>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let language = body.language.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    if let Some(l) = language
+        && !["fr", "en", "de", "es", "it"].contains(&l)
+    {
+        return Err(ApiError::BadRequest(
+            "bad_language",
+            "language is fr, en, de, es, it, or null".into(),
+        ));
+    }
+    state.store.set_agent_language(agent.id, language).await?;
+    // Translations into a language new to the worker start with the next
+    // message, not the whole history (nor after a race with the worker).
+    if let (Some(l), Some(_)) = (language, &state.translator) {
+        state.store.translation_progress(l, state.clock.now_ms()).await?;
+    }
+    Ok(Json(json!({"language": language})))
 }
 
 async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {

@@ -121,9 +121,10 @@ async fn open(
         Some(translator) => {
             let status = translator.status();
             let language = conversation.language.clone().unwrap_or_default();
+            let target = reads(&agent, translator);
             json!({
-                "target": status.target,
-                "needed": !language.is_empty() && language != status.target,
+                "target": target,
+                "needed": !language.is_empty() && language != target,
                 "state": status.state,
                 "last_error": status.last_error,
                 "messages": state.store.translations_of(id).await?,
@@ -359,7 +360,7 @@ async fn reply(
         let message = written.0["message_id"].as_i64().unwrap_or_default();
         let row = crate::store::translations::TranslationRow {
             message_id: message,
-            language: translator.agents.clone(),
+            language: reads(&agent, translator),
             text: Some(original.to_string()),
             error: None,
             provider: "agent".into(),
@@ -383,7 +384,7 @@ struct ToTranslate {
 /// lost or changed, for the agent to fix before sending.
 async fn translate(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ToTranslate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -394,13 +395,13 @@ async fn translate(
         .as_ref()
         .ok_or_else(|| ApiError::BadRequest("translation_off", "no translation provider is configured".into()))?;
     let to = conversation.language.clone().unwrap_or_default();
-    if to.is_empty() || to == translator.agents {
+    let from = reads(&agent, translator);
+    if to.is_empty() || to == from {
         return Err(ApiError::BadRequest(
             "same_language",
-            "the customer writes the agents' language".into(),
+            "the customer writes your language".into(),
         ));
     }
-    let from = translator.agents.clone();
     let done = translator
         .translate(&[body.text.trim().to_string()], &from, &to, state.clock.now_ms())
         .await
@@ -412,6 +413,11 @@ async fn translate(
     Ok(Json(
         json!({"text": first.text, "from": from, "to": to, "lost": first.lost}),
     ))
+}
+
+/// The language this agent reads and writes: their choice, else the agents' one.
+fn reads(agent: &CurrentAgent, translator: &crate::translation::Translator) -> String {
+    agent.language.clone().unwrap_or_else(|| translator.agents.clone())
 }
 
 fn check_text(text: &str) -> Result<(), ApiError> {

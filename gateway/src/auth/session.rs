@@ -47,6 +47,8 @@ pub struct CurrentAgent {
     pub username: String,
     pub name: String,
     pub role: String,
+    /// What the agent reads and writes in, when they chose.
+    pub language: Option<String>,
     pub csrf_token: String,
     pub session_hash: String,
 }
@@ -115,6 +117,7 @@ impl FromRequestParts<AppState> for CurrentAgent {
             username: agent.username,
             name: agent.display_name,
             role: agent.role,
+            language: agent.language,
             csrf_token: session.csrf_token,
             session_hash: hash,
         })

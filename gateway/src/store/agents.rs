@@ -16,6 +16,8 @@ pub struct AgentRow {
     pub role: String,
     pub must_change_password: i64,
     pub disabled: i64,
+    /// `fr`, `en`, `de`, `es` or `it`; None: the browser's, and the configured agents' language.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -25,7 +27,7 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-const AGENT_COLUMNS: &str = "id, username, display_name, password_hash, role, must_change_password, disabled";
+const AGENT_COLUMNS: &str = "id, username, display_name, password_hash, role, must_change_password, disabled, language";
 
 impl Store {
     pub async fn agent_count(&self) -> Result<i64> {
@@ -66,6 +68,27 @@ impl Store {
     pub async fn agent_by_id(&self, id: AgentId) -> Result<Option<AgentRow>> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
         Ok(sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.reader).await?)
+    }
+
+    /// The agent's own choice of language (None: the browser's, and the default).
+    pub async fn set_agent_language(&self, id: AgentId, language: Option<&str>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE agents SET language = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(language)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The languages active agents chose: what customer messages are translated into.
+    pub async fn agent_languages(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT language FROM agents WHERE language IS NOT NULL AND disabled = 0 ORDER BY language",
+        )
+        .fetch_all(&self.reader)
+        .await?)
     }
 
     pub async fn agent_list(&self) -> Result<Vec<AgentRow>> {

@@ -55,6 +55,30 @@ struct DeepLText {
 }
 
 #[derive(Deserialize)]
+struct GlossaryInfo {
+    glossary_id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct GlossaryList {
+    glossaries: Vec<GlossaryInfo>,
+}
+
+/// Glossary entries as DeepL takes them (TSV): a tab or a line break inside
+/// a term would split it, so it becomes a space.
+pub fn glossary_tsv(entries: &[(String, String)]) -> String {
+    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ").trim().to_string();
+    entries
+        .iter()
+        .map(|(a, b)| (clean(a), clean(b)))
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .map(|(a, b)| format!("{a}\t{b}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[derive(Deserialize)]
 struct LibreAnswer {
     #[serde(rename = "translatedText")]
     translated: serde_json::Value,
@@ -66,7 +90,8 @@ async fn answer_of<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuil
     let response = request.send().await.map_err(unreachable)?;
     let status = response.status().as_u16();
     let text = response.text().await.map_err(unreachable)?;
-    if status != 200 {
+    // A glossary is created with 201.
+    if !(200..300).contains(&status) {
         return Err(classify(status, &text));
     }
     serde_json::from_str(&text).map_err(|e| TranslateError::Unavailable(format!("unexpected answer: {e}")))
@@ -80,13 +105,47 @@ impl Provider {
         }
     }
 
-    /// `texts` from `source` (None: the service detects it) into `target`, in order.
+    /// DeepL: the id of the glossary called `name`, made from `entries` if
+    /// the account has none by that name (the name carries a digest of the
+    /// entries, so changed terms make a new glossary and a restart reuses
+    /// the old one). Other providers have none: `None`.
+    pub async fn glossary(
+        &self,
+        http: &reqwest::Client,
+        name: &str,
+        source: &str,
+        target: &str,
+        entries: &[(String, String)],
+    ) -> Result<Option<String>, TranslateError> {
+        let Provider::DeepL { url, key } = self else {
+            return Ok(None);
+        };
+        let base = format!("{}/v2/glossaries", url.trim_end_matches('/'));
+        let auth = format!("DeepL-Auth-Key {key}");
+        let list: GlossaryList = answer_of(http.get(&base).header("authorization", &auth)).await?;
+        if let Some(found) = list.glossaries.into_iter().find(|g| g.name == name) {
+            return Ok(Some(found.glossary_id));
+        }
+        let body = json!({
+            "name": name,
+            "source_lang": source,
+            "target_lang": target,
+            "entries": glossary_tsv(entries),
+            "entries_format": "tsv",
+        });
+        let made: GlossaryInfo = answer_of(http.post(&base).header("authorization", &auth).json(&body)).await?;
+        Ok(Some(made.glossary_id))
+    }
+
+    /// `texts` from `source` (None: the service detects it) into `target`,
+    /// in order; with a DeepL glossary when `glossary` names one.
     pub async fn translate(
         &self,
         http: &reqwest::Client,
         texts: &[String],
         source: Option<&str>,
         target: &str,
+        glossary: Option<&str>,
     ) -> Result<Vec<String>, TranslateError> {
         if texts.is_empty() {
             return Ok(Vec::new());
@@ -98,6 +157,9 @@ impl Provider {
                     let mut body = json!({"text": chunk, "target_lang": deepl_code(target, true)});
                     if let Some(source) = source {
                         body["source_lang"] = json!(deepl_code(source, false));
+                        if let Some(glossary) = glossary {
+                            body["glossary_id"] = json!(glossary);
+                        }
                     }
                     let request = http
                         .post(format!("{}/v2/translate", url.trim_end_matches('/')))
@@ -157,6 +219,29 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glossary_entries_are_one_pair_a_line_and_cannot_be_split() {
+        let entries = vec![
+            ("plieuse".to_string(), "Faltmaschine".to_string()),
+            ("bande\ttransporteuse".to_string(), "Förder\nband".to_string()),
+            (" ".to_string(), "leer".to_string()),
+        ];
+        assert_eq!(
+            glossary_tsv(&entries),
+            "plieuse\tFaltmaschine\nbande transporteuse\tFörder band"
+        );
+        let name = crate::translation::translator::glossary_name("fr", "de", &entries);
+        assert!(name.starts_with("switchyard fr-de "), "{name}");
+        assert_eq!(
+            name,
+            crate::translation::translator::glossary_name("fr", "de", &entries)
+        );
+        assert_ne!(
+            name,
+            crate::translation::translator::glossary_name("fr", "de", &entries[..1])
+        );
+    }
 
     #[test]
     fn language_codes_and_failures() {

@@ -74,11 +74,26 @@ impl TranslationWorker {
         }
     }
 
-    /// One round; how many messages it settled.
+    /// One round for every language agents read (the configured one and
+    /// those agents chose); how many messages it settled. A language chosen
+    /// for the first time starts from the newest message: nobody pays for
+    /// the whole history because an agent changed their profile.
     pub async fn round(&self) -> Result<usize, String> {
         let t = &self.translator;
+        let mut targets = t.store.agent_languages().await.map_err(|e| e.to_string())?;
+        targets.push(t.agents.clone());
+        targets.sort();
+        targets.dedup();
+        let mut settled = 0;
+        for target in &targets {
+            settled += self.round_into(target).await?;
+        }
+        Ok(settled)
+    }
+
+    async fn round_into(&self, target: &str) -> Result<usize, String> {
+        let t = &self.translator;
         let store = &t.store;
-        let target = t.agents.as_str();
         let now = self.clock.now_ms();
         let after = store
             .translation_progress(target, now)

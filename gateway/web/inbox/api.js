@@ -3,6 +3,8 @@
 // the session is over, and the app is told so it can ask for a new login
 // without throwing away what the agent was typing.
 
+import { t } from "./i18n.js";
+
 let csrf = null;
 let onExpired = () => {};
 // Counts sign-ins: a request sent before the latest one that comes back 401
@@ -41,7 +43,7 @@ async function call(method, path, body, { raw = false, contentType } = {}) {
   try {
     response = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
   } catch (e) {
-    throw new ApiError(0, "network", "The gateway cannot be reached");
+    throw new ApiError(0, "network", t("The gateway cannot be reached"));
   }
   const text = await response.text();
   let data = null;

@@ -16,6 +16,7 @@ import { WorthView } from "./worth.js";
 import { MailboxesView } from "./mailboxes.js";
 import { PrivacyView } from "./privacy.js";
 import { KnowledgeView } from "./knowledge.js";
+import { t, follow, translatePage } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,6 +34,8 @@ const state = {
 };
 
 let conversation = null;
+// The static page (login, header, shortcuts) in the inbox's language.
+translatePage(document.body);
 // Supervisors' pages that replace the three columns: name -> view.
 let pages = {};
 
@@ -53,7 +56,7 @@ function sessionEnded() {
   if (!$("login").hidden) return;
   if (state.live) state.live.close();
   state.live = null;
-  showLogin("Your session has expired. Sign in again: your draft is kept.");
+  showLogin(t("Your session has expired. Sign in again: your draft is kept."));
 }
 whenExpired(sessionEnded);
 
@@ -69,8 +72,8 @@ $("login-form").addEventListener("submit", async (e) => {
     await start(agent);
   } catch (err) {
     $("login-error").textContent =
-      err.status === 401 ? "Wrong username or password." :
-      err.status === 429 ? "Too many attempts: wait a moment and try again." :
+      err.status === 401 ? t("Wrong username or password.") :
+      err.status === 429 ? t("Too many attempts: wait a moment and try again.") :
       err.message;
     form.elements.password.select();
   } finally {
@@ -83,7 +86,7 @@ $("logout").addEventListener("click", async () => {
   if (state.live) state.live.close();
   state.live = null;
   state.me = null;
-  showLogin("Signed out.");
+  showLogin(t("Signed out."));
 });
 
 // ---- password -----------------------------------------------------------------
@@ -108,7 +111,7 @@ $("password-form").addEventListener("submit", async (e) => {
   const form = e.target;
   const error = $("password-error");
   if (form.elements.new.value !== form.elements.again.value) {
-    error.textContent = "The two new passwords differ.";
+    error.textContent = t("The two new passwords differ.");
     return;
   }
   try {
@@ -116,7 +119,7 @@ $("password-form").addEventListener("submit", async (e) => {
     $("password-dialog").close();
     const wasRequired = state.me && state.me.must_change_password;
     if (state.me) state.me.must_change_password = 0;
-    toast("Password changed");
+    toast(t("Password changed"));
     if (wasRequired) start(state.me);
   } catch (err) {
     error.textContent = err.message;
@@ -126,7 +129,10 @@ $("password-form").addEventListener("submit", async (e) => {
 // ---- start --------------------------------------------------------------------
 
 async function start(agent) {
+  // The agent's language, if they chose one, wins over the browser's (once: the page reloads).
+  if (follow(agent.language)) return;
   state.me = agent;
+  $("language").value = agent.language || "";
   $("login").hidden = true;
   $("app").hidden = false;
   $("me").textContent = agent.display_name;
@@ -180,7 +186,7 @@ async function start(agent) {
 
 function liveState(s) {
   const node = $("live");
-  node.textContent = s === "live" ? "live" : s === "offline" ? "offline — reconnecting" : s + "…";
+  node.textContent = s === "live" ? t("live") : s === "offline" ? t("offline — reconnecting") : s + "…";
   node.className = "live " + s;
 }
 
@@ -268,8 +274,8 @@ async function refreshLists() {
 
 function draw() {
   renderQueues($("queues"), { queues: state.queues, mineCount: state.mineCount, selected: state.view, onSelect: selectView });
-  $("list-title").textContent = state.view.kind === "mine" ? "My conversations"
-    : state.view.kind === "search" ? "Search: " + state.view.q : state.view.name;
+  $("list-title").textContent = state.view.kind === "mine" ? t("My conversations")
+    : state.view.kind === "search" ? t("Search: ") + state.view.q : state.view.name;
   $("list-title").classList.toggle("search-title", state.view.kind === "search");
   $("search").value = state.view.kind === "search" ? state.view.q : $("search").value;
   // A search covers open and resolved conversations alike, unless narrowed.
@@ -373,7 +379,18 @@ $("status-filter").addEventListener("change", (e) => {
 $("presence").addEventListener("change", async (e) => {
   try {
     await api.post("/api/v1/me/presence", { presence: e.target.value });
-    toast("You are " + e.target.value);
+    toast(t("You are ") + e.target.selectedOptions[0].textContent.toLowerCase());
+  } catch (err) { toast(err.message, "error"); }
+});
+
+// The agent's language: the inbox's texts (the page reloads when they change)
+// and what customer messages are translated into for them.
+$("language").addEventListener("change", async (e) => {
+  const language = e.target.value || null;
+  try {
+    await api.post("/api/v1/me/language", { language });
+    state.me.language = language;
+    if (!follow(language) && state.openId != null) conversation.refresh();
   } catch (err) { toast(err.message, "error"); }
 });
 
@@ -398,10 +415,10 @@ function onEvent(event) {
 // a banner that stays until dismissed; the details are in the channel errors.
 function showChannelAlert(event) {
   const box = $("alerts");
-  const text = (event.channel === "whatsapp" ? "WhatsApp account: " : event.channel + ": ") + event.title +
-    (event.endpoint ? " (number " + event.endpoint + ")" : "") + " — details in GET /api/v1/admin/channel-errors.";
+  const text = (event.channel === "whatsapp" ? t("WhatsApp account: ") : event.channel + ": ") + event.title +
+    (event.endpoint ? t(" (number ") + event.endpoint + ")" : "") + t(" — details in GET /api/v1/admin/channel-errors.");
   const item = h("p", { class: "channel-alert" }, text, " ",
-    h("button", { type: "button", class: "ghost", onclick: () => { item.remove(); box.hidden = !box.childElementCount; } }, "Dismiss"));
+    h("button", { type: "button", class: "ghost", onclick: () => { item.remove(); box.hidden = !box.childElementCount; } }, t("Dismiss")));
   box.append(item);
   box.hidden = false;
   alertCritical({ type: "sla_breached", conversation: "" });
@@ -425,21 +442,21 @@ function alertCritical(event) {
       osc.stop(now + i * 0.18 + 0.17);
     });
   } catch (e) { /* no audio device */ }
-  const text = event.type === "sla_breached" ? "Service level missed" : "New critical conversation";
+  const text = event.type === "sla_breached" ? t("Service level missed") : t("New critical conversation");
   if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
-    const n = new Notification("Switchyard — " + text, { body: "Conversation " + event.conversation, tag: "sy-" + event.conversation });
+    const n = new Notification("Switchyard — " + text, { body: t("Conversation ") + event.conversation, tag: "sy-" + event.conversation });
     n.onclick = () => { window.focus(); open(event.conversation); };
   }
   document.title = "(!) Switchyard — inbox";
 }
 
 document.addEventListener("visibilitychange", () => {
-  if (!document.hidden) document.title = "Switchyard — inbox";
+  if (!document.hidden) document.title = t("Switchyard — inbox");
 });
 
 function notifyLabel() {
   const p = "Notification" in window ? Notification.permission : "denied";
-  $("notify").textContent = p === "granted" ? "Notifications on" : p === "denied" ? "Notifications blocked" : "Notifications off";
+  $("notify").textContent = p === "granted" ? t("Notifications on") : p === "denied" ? t("Notifications blocked") : t("Notifications off");
 }
 $("notify").addEventListener("click", async () => {
   if ("Notification" in window && Notification.permission === "default") await Notification.requestPermission();
@@ -507,6 +524,6 @@ window.addEventListener("hashchange", () => {
     if (agent) await start(agent);
     else showLogin();
   } catch (e) {
-    showLogin("The gateway cannot be reached: " + e.message);
+    showLogin(t("The gateway cannot be reached: ") + e.message);
   }
 })();

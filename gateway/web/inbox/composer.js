@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { h, clear, toast, CHANNEL_NAMES } from "./dom.js";
+import { t } from "./i18n.js";
 
 const DRAFT_PREFIX = "switchyard.draft.";
 
@@ -40,23 +41,23 @@ export class Composer {
     this.suggestions = [];
     this.picked = 0;
 
-    this.replyTab = h("button", { type: "button", class: "tab selected", onclick: () => this.setMode("reply") }, "Reply");
-    this.noteTab = h("button", { type: "button", class: "tab", onclick: () => this.setMode("note") }, "Private note");
+    this.replyTab = h("button", { type: "button", class: "tab selected", onclick: () => this.setMode("reply") }, t("Reply"));
+    this.noteTab = h("button", { type: "button", class: "tab", onclick: () => this.setMode("note") }, t("Private note"));
     this.route = h("div", { class: "route" });
-    this.to = h("input", { class: "to", "aria-label": "To", oninput: () => { this.recipientsEdited = true; } });
-    this.cc = h("input", { class: "cc", "aria-label": "Cc", oninput: () => { this.recipientsEdited = true; } });
+    this.to = h("input", { class: "to", "aria-label": t("To"), oninput: () => { this.recipientsEdited = true; } });
+    this.cc = h("input", { class: "cc", "aria-label": t("Cc"), oninput: () => { this.recipientsEdited = true; } });
     this.recipients = h("div", { class: "recipients", hidden: true },
-      h("label", {}, "To ", this.to), h("label", {}, "Cc ", this.cc));
+      h("label", {}, t("To "), this.to), h("label", {}, t("Cc "), this.cc));
     this.warning = h("p", { class: "warning", hidden: true });
-    this.text = h("textarea", { class: "reply-text", rows: "4", "aria-label": "Reply",
+    this.text = h("textarea", { class: "reply-text", rows: "4", "aria-label": t("Reply"),
       oninput: () => this.typed(), onkeydown: (e) => this.key(e) });
     this.menu = h("ul", { class: "canned", role: "listbox", hidden: true });
     this.files = h("div", { class: "pending-files" });
     this.fileInput = h("input", { type: "file", multiple: true, hidden: true, onchange: () => this.attach() });
-    this.sendButton = h("button", { type: "submit", class: "send", title: "Ctrl+Enter" }, "Send");
+    this.sendButton = h("button", { type: "submit", class: "send", title: "Ctrl+Enter" }, t("Send"));
     // The reply in the customer's language, editable; what is sent when shown.
-    this.translateButton = h("button", { type: "button", class: "ghost translate", hidden: true, onclick: () => this.translate() }, "Translate");
-    this.preview = h("textarea", { class: "translated-preview", rows: "4", "aria-label": "Translation that will be sent" });
+    this.translateButton = h("button", { type: "button", class: "ghost translate", hidden: true, onclick: () => this.translate() }, t("Translate"));
+    this.preview = h("textarea", { class: "translated-preview", rows: "4", "aria-label": t("Translation that will be sent") });
     this.previewNote = h("p", { class: "muted small" });
     this.previewBox = h("div", { class: "translation-preview", hidden: true }, this.previewNote, this.preview);
     this.element = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.send(); } },
@@ -68,10 +69,10 @@ export class Composer {
       h("div", { class: "composer-foot" },
         this.fileInput,
         this.translateButton,
-        h("button", { type: "button", class: "ghost attach", onclick: () => this.fileInput.click() }, "Attach"),
+        h("button", { type: "button", class: "ghost attach", onclick: () => this.fileInput.click() }, t("Attach")),
         this.files,
         h("span", { class: "spacer" }),
-        h("span", { class: "muted hint" }, "/ for canned replies"),
+        h("span", { class: "muted hint" }, t("/ for canned replies")),
         this.sendButton));
   }
 
@@ -95,25 +96,25 @@ export class Composer {
         this.to.value = this.defaultTo;
         this.cc.value = this.defaultCc;
       }
-      this.route.textContent = this.mode === "reply" ? "Reply by email (threaded)" : "Only agents see notes";
+      this.route.textContent = this.mode === "reply" ? t("Reply by email (threaded)") : t("Only agents see notes");
     } else {
       this.recipients.hidden = true;
       this.route.textContent = this.mode === "reply"
-        ? "Reply on " + name + " to " + (c.customer_name || c.customer_address)
-        : "Only agents see notes";
+        ? t("Reply on ") + name + t(" to ") + (c.customer_name || c.customer_address)
+        : t("Only agents see notes");
     }
-    const t = d.translation;
-    this.translateTo = t && t.needed ? c.language : null;
+    const tr = d.translation;
+    this.translateTo = tr && tr.needed ? c.language : null;
     this.translateButton.hidden = !(this.mode === "reply" && this.translateTo);
-    this.translateButton.textContent = "Translate to " + (this.translateTo || "").toUpperCase();
+    this.translateButton.textContent = t("Translate to ") + (this.translateTo || "").toUpperCase();
     if (fresh || !this.translateTo) this.clearPreview();
     const wa = d.whatsapp;
     if (this.mode === "reply" && wa && !wa.window_open) {
       this.warning.hidden = false;
-      this.warning.textContent = "The 24-hour WhatsApp window is closed: only an approved template can be sent.";
+      this.warning.textContent = t("The 24-hour WhatsApp window is closed: only an approved template can be sent.");
     } else if (this.mode === "reply" && wa && wa.window_closing_soon) {
       this.warning.hidden = false;
-      this.warning.textContent = "The 24-hour WhatsApp window closes soon.";
+      this.warning.textContent = t("The 24-hour WhatsApp window closes soon.");
     } else {
       this.warning.hidden = true;
     }
@@ -126,8 +127,8 @@ export class Composer {
     this.replyTab.classList.toggle("selected", mode === "reply");
     this.noteTab.classList.toggle("selected", mode === "note");
     this.element.classList.toggle("noting", mode === "note");
-    this.text.setAttribute("aria-label", mode === "note" ? "Private note" : "Reply");
-    this.sendButton.textContent = mode === "note" ? "Add note" : "Send";
+    this.text.setAttribute("aria-label", mode === "note" ? t("Private note") : t("Reply"));
+    this.sendButton.textContent = mode === "note" ? t("Add note") : t("Send");
     this.text.value = readDraft(this.id, mode);
     if (this.data) this.update(this.data);
     this.text.focus();
@@ -241,7 +242,7 @@ export class Composer {
   drawFiles() {
     clear(this.files);
     this.uploads.forEach((u, i) => this.files.append(h("span", { class: "chip" }, u.name,
-      h("button", { type: "button", "aria-label": "Remove " + u.name, onclick: () => { this.uploads.splice(i, 1); this.drawFiles(); } }, "×"))));
+      h("button", { type: "button", "aria-label": t("Remove ") + u.name, onclick: () => { this.uploads.splice(i, 1); this.drawFiles(); } }, "×"))));
   }
 
   clearPreview() {
@@ -258,8 +259,8 @@ export class Composer {
       const r = await api.post(`/api/v1/conversations/${this.id}/translate`, { text });
       this.preview.value = r.text;
       this.previewBox.hidden = false;
-      this.previewNote.textContent = "Sent in " + r.to.toUpperCase() + " (your " + r.from.toUpperCase() + " text stays in the record)" +
-        (r.lost && r.lost.length ? " — check: the translation changed " + r.lost.join(", ") : "");
+      this.previewNote.textContent = t("Sent in ") + r.to.toUpperCase() + t(" (your ") + r.from.toUpperCase() + t(" text stays in the record)") +
+        (r.lost && r.lost.length ? t(" — check: the translation changed ") + r.lost.join(", ") : "");
       this.previewNote.classList.toggle("warning", !!(r.lost && r.lost.length));
     } catch (e) {
       if (e.status !== 401) toast(e.message, "error");

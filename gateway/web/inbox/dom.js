@@ -2,6 +2,8 @@
 // (textContent, attributes), never as markup: the only HTML an agent sees from
 // outside is a mail body, and that one lives in a sandboxed frame.
 
+import { t, locale } from "./i18n.js";
+
 /** h("div", {class: "x", onclick: f}, child, "text", [more]) */
 export function h(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -52,15 +54,15 @@ export function icon(name, title) {
   svg.setAttribute("class", "icon icon-" + name);
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", title || name);
-  const t = document.createElementNS(SVG_NS, "title");
-  t.textContent = title || name;
+  const titleNode = document.createElementNS(SVG_NS, "title");
+  titleNode.textContent = title || name;
   const path = document.createElementNS(SVG_NS, "path");
   path.setAttribute("d", ICONS[name] || ICONS.webchat);
-  svg.append(t, path);
+  svg.append(titleNode, path);
   return svg;
 }
 
-export const CHANNEL_NAMES = { email: "Email", webchat: "Web chat", whatsapp: "WhatsApp" };
+export const CHANNEL_NAMES = { email: t("Email"), webchat: t("Web chat"), whatsapp: t("WhatsApp") };
 
 /** "45 s", "12 min", "3 h 05", "2 d 4 h" */
 export function duration(ms) {
@@ -76,8 +78,8 @@ export function duration(ms) {
 export function clock(ms) {
   const d = new Date(ms);
   const today = new Date();
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return d.toDateString() === today.toDateString() ? time : d.toLocaleDateString() + " " + time;
+  const time = d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  return d.toDateString() === today.toDateString() ? time : d.toLocaleDateString(locale) + " " + time;
 }
 
 export function bytes(n) {
@@ -87,15 +89,15 @@ export function bytes(n) {
   return (n / 1024 / 1024).toFixed(1) + " MB";
 }
 
-export const SLA_LABELS = { on_time: "on time", at_risk: "at risk", breached: "breached", paused: "paused", none: "" };
+export const SLA_LABELS = { on_time: t("on time"), at_risk: t("at risk"), breached: t("breached"), paused: t("paused"), none: "" };
 
 export function slaBadge(state, extra) {
   if (!state || state === "none") return null;
-  return h("span", { class: "sla sla-" + state, title: "Service level" }, SLA_LABELS[state] + (extra ? " · " + extra : ""));
+  return h("span", { class: "sla sla-" + state, title: t("Service level") }, SLA_LABELS[state] + (extra ? " · " + extra : ""));
 }
 
 export function priorityBadge(priority) {
-  return h("span", { class: "badge prio-" + priority }, priority);
+  return h("span", { class: "badge prio-" + priority }, t(priority));
 }
 
 let toastTimer = null;

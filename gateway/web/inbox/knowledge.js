@@ -1,10 +1,11 @@
 // Knowledge from resolved cases (supervisors): the drafts agents proposed from
 // validated reports, edited here and published — the FAQ matcher answers with
-// a published entry at once — or retired. "Sent" counts its reuse, "Solved it"
+// a published entry at once — or retired. t("Sent") counts its reuse, t("Solved it")
 // the customers who said it solved their problem.
 
 import { api } from "./api.js";
 import { h, clear, clock, toast } from "./dom.js";
+import { t } from "./i18n.js";
 
 export class KnowledgeView {
   constructor(root, { onOpenConversation }) {
@@ -35,11 +36,11 @@ export class KnowledgeView {
       h("td", {}, clock(e.updated_at))));
     const entry = this.entries.find((e) => e.id === this.selected);
     clear(this.root).append(
-      h("div", { class: "report-controls" }, h("h2", {}, "Knowledge from resolved cases")),
-      h("p", { class: "muted" }, "Agents propose an entry from a validated intervention report. Published entries answer the next customer who asks (sent without a human when marked so); retired ones no longer do."),
-      this.entries.length === 0 ? h("p", { class: "muted" }, "No entry yet.") :
+      h("div", { class: "report-controls" }, h("h2", {}, t("Knowledge from resolved cases"))),
+      h("p", { class: "muted" }, t("Agents propose an entry from a validated intervention report. Published entries answer the next customer who asks (sent without a human when marked so); retired ones no longer do.")),
+      this.entries.length === 0 ? h("p", { class: "muted" }, t("No entry yet.")) :
         h("table", { class: "groups knowledge-list" },
-          h("thead", {}, h("tr", {}, ["Entry", "Status", "Language", "Sent", "Solved it", "From", "Updated"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, [t("Entry"), t("Status"), t("Language"), t("Sent"), t("Solved it"), t("From"), t("Updated")].map((t) => h("th", {}, t)))),
           h("tbody", {}, rows)),
       entry ? this.editor(entry) : null);
   }
@@ -48,19 +49,19 @@ export class KnowledgeView {
     const d = entry.draft;
     const form = h("form", { class: "report-form knowledge-form", onsubmit: (e) => e.preventDefault() },
       h("h3", {}, `${entry.id} — ${entry.status}` + (entry.published_by ? `, published by ${entry.published_by}` : "")),
-      h("label", { class: "report-section" }, "Title", h("input", { name: "title", value: d.title })),
-      h("label", { class: "report-section" }, "Language",
+      h("label", { class: "report-section" }, t("Title"), h("input", { name: "title", value: d.title })),
+      h("label", { class: "report-section" }, t("Language"),
         h("select", { name: "language" }, ["fr", "en", "de", "es", "it"].map((l) => h("option", { value: l, selected: d.language === l }, l)))),
-      h("label", { class: "report-section" }, "Questions, one per line (the customers' words)",
+      h("label", { class: "report-section" }, t("Questions, one per line (the customers' words)"),
         h("textarea", { name: "questions", rows: 4 }, d.questions.join("\n"))),
-      h("label", { class: "report-section" }, "Keywords (comma-separated)", h("input", { name: "keywords", value: d.keywords.join(", ") })),
-      h("label", { class: "report-section" }, "Answer", h("textarea", { name: "answer", rows: 7 }, d.answer)),
-      h("label", {}, h("input", { type: "checkbox", name: "auto_send", checked: d.auto_send }), " Send without a human when it matches"),
+      h("label", { class: "report-section" }, t("Keywords (comma-separated)"), h("input", { name: "keywords", value: d.keywords.join(", ") })),
+      h("label", { class: "report-section" }, t("Answer"), h("textarea", { name: "answer", rows: 7 }, d.answer)),
+      h("label", {}, h("input", { type: "checkbox", name: "auto_send", checked: d.auto_send }), t(" Send without a human when it matches")),
       h("p", { class: "error knowledge-error", role: "alert" }),
       h("div", { class: "dialog-buttons" },
-        h("button", { type: "button", class: "ghost knowledge-save", onclick: () => this.save(entry, form) }, "Save"),
-        entry.status !== "published" ? h("button", { type: "button", class: "knowledge-publish", onclick: () => this.status(entry, form, "publish") }, "Publish") : null,
-        entry.status === "published" ? h("button", { type: "button", class: "ghost knowledge-retire", onclick: () => this.status(entry, form, "retire") }, "Retire") : null));
+        h("button", { type: "button", class: "ghost knowledge-save", onclick: () => this.save(entry, form) }, t("Save")),
+        entry.status !== "published" ? h("button", { type: "button", class: "knowledge-publish", onclick: () => this.status(entry, form, "publish") }, t("Publish")) : null,
+        entry.status === "published" ? h("button", { type: "button", class: "ghost knowledge-retire", onclick: () => this.status(entry, form, "retire") }, t("Retire")) : null));
     return form;
   }
 
@@ -81,7 +82,7 @@ export class KnowledgeView {
     error.textContent = "";
     try {
       await api.post(`/api/v1/knowledge/${encodeURIComponent(entry.id)}`, { draft: this.draft(form) });
-      toast("Entry saved");
+      toast(t("Entry saved"));
       await this.load();
       return true;
     } catch (e) {
@@ -95,7 +96,7 @@ export class KnowledgeView {
     if (!(await this.save(entry, form))) return;
     try {
       await api.post(`/api/v1/knowledge/${encodeURIComponent(entry.id)}/${action}`);
-      toast(action === "publish" ? "Published: it answers customers from now on" : "Retired");
+      toast(action === "publish" ? t("Published: it answers customers from now on") : t("Retired"));
       await this.load();
     } catch (e) {
       if (e.status !== 401) toast(e.message, "error");

@@ -6,12 +6,13 @@
 
 import { api } from "./api.js";
 import { h, clear, clock, toast } from "./dom.js";
+import { t } from "./i18n.js";
 
 const STATES = {
-  ok: "authorised",
-  needs_reconnect: "needs an admin to reconnect",
-  unavailable: "token endpoint unavailable (retrying)",
-  pending: "no token asked for yet",
+  ok: t("authorised"),
+  needs_reconnect: t("needs an admin to reconnect"),
+  unavailable: t("token endpoint unavailable (retrying)"),
+  pending: t("no token asked for yet"),
 };
 
 export class MailboxesView {
@@ -32,24 +33,24 @@ export class MailboxesView {
       const reader = m.reader || {};
       const actions = h("td", {});
       if (m.connectable) {
-        actions.append(h("button", { type: "button", class: "connect", onclick: () => this.connect(m.name) }, o && o.state === "ok" ? "Reconnect" : "Connect"));
-        if (o && o.connected_at) actions.append(" ", h("button", { type: "button", class: "ghost disconnect", onclick: () => this.disconnect(m.name) }, "Disconnect"));
+        actions.append(h("button", { type: "button", class: "connect", onclick: () => this.connect(m.name) }, o && o.state === "ok" ? t("Reconnect") : t("Connect")));
+        if (o && o.connected_at) actions.append(" ", h("button", { type: "button", class: "ghost disconnect", onclick: () => this.disconnect(m.name) }, t("Disconnect")));
       }
       return h("tr", { dataset: { mailbox: m.name, state: o ? o.state : "password" } },
         h("td", {}, m.name), h("td", {}, m.user),
-        h("td", {}, o ? "OAuth 2 (" + o.grant.replaceAll("_", " ") + ")" : "password"),
-        h("td", {}, reader.connected ? "connected" : "not connected"),
+        h("td", {}, o ? "OAuth 2 (" + o.grant.replaceAll("_", " ") + ")" : t("password")),
+        h("td", {}, reader.connected ? t("connected") : t("not connected")),
         h("td", { class: "auth-state" }, o ? STATES[o.state] || o.state : "—",
           o && o.message ? h("div", { class: "muted" }, o.message) : null,
-          o && o.connected_as ? h("div", { class: "muted" }, "connected by " + o.connected_as + (o.connected_at ? " " + clock(o.connected_at) : "")) : null,
-          o && o.refreshed_at ? h("div", { class: "muted" }, "token refreshed " + clock(o.refreshed_at)) : null),
+          o && o.connected_as ? h("div", { class: "muted" }, t("connected by ") + o.connected_as + (o.connected_at ? " " + clock(o.connected_at) : "")) : null,
+          o && o.refreshed_at ? h("div", { class: "muted" }, t("token refreshed ") + clock(o.refreshed_at)) : null),
         actions);
     });
     clear(this.root).append(
-      h("div", { class: "report-controls" }, h("h2", {}, "Mailboxes")),
-      h("p", { class: "muted" }, "Connecting signs in as the mailbox's user at its provider; the provider sends you back to " + data.redirect_uri + "."),
+      h("div", { class: "report-controls" }, h("h2", {}, t("Mailboxes"))),
+      h("p", { class: "muted" }, t("Connecting signs in as the mailbox's user at its provider; the provider sends you back to ") + data.redirect_uri + "."),
       h("table", { class: "worth mailboxes" },
-        h("thead", {}, h("tr", {}, ["Mailbox", "Address", "Login", "Reader", "Authorisation", ""].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, [t("Mailbox"), t("Address"), t("Login"), t("Reader"), t("Authorisation"), ""].map((t) => h("th", {}, t)))),
         h("tbody", {}, rows)));
   }
 
@@ -63,7 +64,7 @@ export class MailboxesView {
   }
 
   async disconnect(name) {
-    if (!confirm("Forget the connection of " + name + "? Switchyard stops reading it until someone connects it again.")) return;
+    if (!confirm(t("Forget the connection of ") + name + t("? Switchyard stops reading it until someone connects it again."))) return;
     try {
       await api.post("/api/v1/admin/mailboxes/" + encodeURIComponent(name) + "/disconnect");
       this.load();

@@ -1,24 +1,25 @@
 // Personal data, for admins: visitors' erasure requests (each answered in
 // one click, refused while a legal hold stands), what the retention
 // policies let go of now — the dry run, listing the very items a run would
-// erase — with "Run now", and the audit log, searchable by address even
+// erase — with t("Run now"), and the audit log, searchable by address even
 // once the customer is erased (the log names them by a keyed digest).
 
 import { api } from "./api.js";
 import { h, clear, clock, toast } from "./dom.js";
+import { t } from "./i18n.js";
 
 const KINDS = {
-  resolved_conversations: "Resolved conversations (anonymised)",
-  anonymous_chats: "Chats of anonymous visitors",
-  raw_mails: "Raw mails",
-  attachments: "Attachments",
-  delivery_logs: "Delivery logs",
-  webhook_journal: "WhatsApp webhook journal",
-  translation_cache: "Translation cache",
+  resolved_conversations: t("Resolved conversations (anonymised)"),
+  anonymous_chats: t("Chats of anonymous visitors"),
+  raw_mails: t("Raw mails"),
+  attachments: t("Attachments"),
+  delivery_logs: t("Delivery logs"),
+  webhook_journal: t("WhatsApp webhook journal"),
+  translation_cache: t("Translation cache"),
 };
 
 function period(hours) {
-  return hours % 24 === 0 ? hours / 24 + " days" : hours + " hours";
+  return hours % 24 === 0 ? hours / 24 + t(" days") : hours + t(" hours");
 }
 
 // "conversations 3 · messages 12 …": the non-zero counts of an entry.
@@ -53,45 +54,45 @@ export class PrivacyView {
     const lookup = h("form", { class: "audit-lookup", onsubmit: (e) => {
       e.preventDefault();
       this.lookup(e.target.elements.subject.value.trim());
-    } }, h("input", { name: "subject", placeholder: "an address or number", size: 30, "aria-label": "Audit entries about" }),
-    h("button", { type: "submit" }, "Find"));
+    } }, h("input", { name: "subject", placeholder: t("an address or number"), size: 30, "aria-label": t("Audit entries about") }),
+    h("button", { type: "submit" }, t("Find")));
     this.auditBody = h("tbody", {});
     this.fillAudit(audit.entries);
     clear(this.root).append(
-      h("div", { class: "report-controls" }, h("h2", {}, "Personal data")),
-      h("section", {}, h("h3", {}, "Erasure requests from the chat widget"),
+      h("div", { class: "report-controls" }, h("h2", {}, t("Personal data"))),
+      h("section", {}, h("h3", {}, t("Erasure requests from the chat widget")),
         requests.requests.length
           ? h("table", { class: "worth erasure-requests" },
-            h("thead", {}, h("tr", {}, ["Asked", "Customer", "Conversation", ""].map((t) => h("th", {}, t)))),
+            h("thead", {}, h("tr", {}, [t("Asked"), t("Customer"), t("Conversation"), ""].map((t) => h("th", {}, t)))),
             h("tbody", {}, requests.requests.map((r) => h("tr", { dataset: { request: r.id } },
               h("td", {}, clock(r.requested_at)), h("td", {}, r.customer_address),
               h("td", {}, h("button", { type: "button", class: "link", onclick: () => this.onOpenConversation(r.conversation_id) }, "#" + r.conversation_id)),
-              h("td", {}, h("button", { type: "button", class: "danger erase-request", onclick: () => this.erase(r.customer_address) }, "Erase"))))))
-          : h("p", { class: "muted" }, "No request waiting.")),
-      h("section", {}, h("h3", {}, "Retention"),
+              h("td", {}, h("button", { type: "button", class: "danger erase-request", onclick: () => this.erase(r.customer_address) }, t("Erase")))))))
+          : h("p", { class: "muted" }, t("No request waiting."))),
+      h("section", {}, h("h3", {}, t("Retention")),
         h("p", { class: "muted" }, retention.dry_run
-          ? "The daily run only reports (retention.dry_run = true): nothing is erased until an admin runs it."
-          : "The daily run applies these policies by itself; conversations under legal hold are never touched."),
+          ? t("The daily run only reports (retention.dry_run = true): nothing is erased until an admin runs it.")
+          : t("The daily run applies these policies by itself; conversations under legal hold are never touched.")),
         h("table", { class: "worth retention" },
-          h("thead", {}, h("tr", {}, ["Data", "Kept", "Past its period now", "Items"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, [t("Data"), t("Kept"), t("Past its period now"), t("Items")].map((t) => h("th", {}, t)))),
           h("tbody", {}, report.policies.map((p) => h("tr", { dataset: { kind: p.kind, count: p.count } },
             h("td", {}, KINDS[p.kind] || p.kind), h("td", {}, period(p.period_hours)),
             h("td", { class: "num" }, String(p.count)),
             h("td", { class: "muted" }, p.items.slice(0, 20).map((i) => "#" + i).join(" ") + (p.items.length > 20 ? " …" : "")))))),
         h("p", {},
-          h("button", { type: "button", class: "retention-run", onclick: () => this.run() }, "Run now"),
-          " ", h("span", { class: "muted" }, "Last runs: " + (retention.runs.length
-            ? retention.runs.slice(0, 3).map((r) => clock(r.at) + (r.action === "retention_run" ? "" : " (dry run)")).join(", ")
-            : "none yet")))),
-      h("section", {}, h("h3", {}, "Audit log"), lookup,
+          h("button", { type: "button", class: "retention-run", onclick: () => this.run() }, t("Run now")),
+          " ", h("span", { class: "muted" }, t("Last runs: ") + (retention.runs.length
+            ? retention.runs.slice(0, 3).map((r) => clock(r.at) + (r.action === "retention_run" ? "" : t(" (dry run)"))).join(", ")
+            : t("none yet"))))),
+      h("section", {}, h("h3", {}, t("Audit log")), lookup,
         h("table", { class: "worth audit" },
-          h("thead", {}, h("tr", {}, ["When", "Who", "What", "About", "Counts"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, [t("When"), t("Who"), t("What"), t("About"), t("Counts")].map((t) => h("th", {}, t)))),
           this.auditBody)));
   }
 
   fillAudit(entries) {
     clear(this.auditBody).append(...entries.map((e) => h("tr", { dataset: { action: e.action } },
-      h("td", {}, clock(e.at)), h("td", {}, e.agent_id == null ? "retention job" : "agent " + e.agent_id),
+      h("td", {}, clock(e.at)), h("td", {}, e.agent_id == null ? t("retention job") : t("agent ") + e.agent_id),
       h("td", {}, e.action.replaceAll("_", " ")), h("td", {}, e.subject), h("td", { class: "muted" }, counts(e.detail)))));
   }
 
@@ -105,11 +106,11 @@ export class PrivacyView {
   }
 
   async erase(address) {
-    const typed = prompt("Erase everything Switchyard holds about " + address + "? This cannot be undone. Type the address to confirm:");
+    const typed = prompt(t("Erase everything Switchyard holds about ") + address + t("? This cannot be undone. Type the address to confirm:"));
     if (typed == null) return;
     try {
       await api.post("/api/v1/customers/erase", { address, confirm: typed.trim() });
-      toast("Customer erased");
+      toast(t("Customer erased"));
       this.load();
     } catch (e) {
       toast(e.message, "error");
@@ -117,10 +118,10 @@ export class PrivacyView {
   }
 
   async run() {
-    if (!confirm("Apply the retention policies now? What the table lists is erased.")) return;
+    if (!confirm(t("Apply the retention policies now? What the table lists is erased."))) return;
     try {
       const r = await api.post("/api/v1/admin/retention/run");
-      toast("Retention applied: " + r.report.policies.map((p) => p.count + " " + (KINDS[p.kind] || p.kind).toLowerCase()).join(", "));
+      toast(t("Retention applied: ") + r.report.policies.map((p) => p.count + " " + (KINDS[p.kind] || p.kind).toLowerCase()).join(", "));
       this.load();
     } catch (e) {
       toast(e.message);

@@ -2,6 +2,7 @@
 // count, unassigned count, oldest waiting age and service-level state.
 
 import { h, clear, duration, slaBadge } from "./dom.js";
+import { t } from "./i18n.js";
 
 const RANK = { critical: 0, important: 1, faq: 2 };
 
@@ -20,13 +21,13 @@ export function renderQueues(container, { queues, mineCount, selected, onSelect 
       dataset: { queue: "mine" },
       onclick: () => onSelect({ kind: "mine" }),
     },
-    h("span", { class: "queue-name" }, "Mine"),
+    h("span", { class: "queue-name" }, t("Mine")),
     h("span", { class: "count" }, String(mineCount ?? "")))
   );
   for (const q of sortQueues(queues)) {
     const current = selected.kind === "queue" && selected.name === q.name;
     const sla = q.sla || {};
-    const slaDetail = sla.breached ? sla.breached + " late" : sla.at_risk ? sla.at_risk + " at risk" : "";
+    const slaDetail = sla.breached ? sla.breached + t(" late") : sla.at_risk ? sla.at_risk + t(" at risk") : "";
     container.append(
       h("button", {
         type: "button",
@@ -36,10 +37,10 @@ export function renderQueues(container, { queues, mineCount, selected, onSelect 
         onclick: () => onSelect({ kind: "queue", name: q.name }),
       },
       h("span", { class: "queue-name" }, q.name),
-      h("span", { class: "count", title: "open conversations" }, String(q.open)),
+      h("span", { class: "count", title: t("open conversations") }, String(q.open)),
       h("span", { class: "queue-meta" },
-        q.unassigned ? h("span", { title: "not assigned" }, q.unassigned + " unassigned") : null,
-        q.oldest_waiting_secs != null ? h("span", { class: "age", title: "oldest waiting" }, "oldest " + duration(q.oldest_waiting_secs * 1000)) : null,
+        q.unassigned ? h("span", { title: t("not assigned") }, q.unassigned + t(" unassigned")) : null,
+        q.oldest_waiting_secs != null ? h("span", { class: "age", title: t("oldest waiting") }, t("oldest ") + duration(q.oldest_waiting_secs * 1000)) : null,
         slaBadge(q.sla_state, slaDetail)))
     );
   }

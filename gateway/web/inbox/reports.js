@@ -6,6 +6,7 @@
 
 import { api } from "./api.js";
 import { h, clear, toast } from "./dom.js";
+import { t } from "./i18n.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -26,21 +27,21 @@ const slaOf = (k, target) => (k.sla.find((t) => t.target === target) || {}).comp
 // Each card: its value in this period and the previous one, how to show it,
 // which way is better, and the drill-down behind it.
 const FIGURES = [
-  { id: "volume", label: "Conversations", value: (k) => k.volume, show: count, figure: "created" },
-  { id: "first-response", label: "First response, median (business)", value: (k) => k.first_response.business.median_ms, show: duration, lower: true, figure: "created" },
-  { id: "first-response-p90", label: "First response, p90 (business)", value: (k) => k.first_response.business.p90_ms, show: duration, lower: true, figure: "created" },
-  { id: "unanswered", label: "Unanswered", value: (k) => k.unanswered, show: count, lower: true, figure: "unanswered" },
-  { id: "resolution", label: "Resolution, median (business)", value: (k) => k.resolution.business.median_ms, show: duration, lower: true, figure: "resolved" },
-  { id: "fcr", label: "First-contact resolution", value: (k) => k.first_contact_resolution.rate, show: percent, figure: "first_contact_resolved" },
-  { id: "reopened", label: "Reopened", value: (k) => k.reopened.rate, show: percent, lower: true, figure: "reopened" },
-  { id: "backlog", label: "Backlog", value: (k) => k.backlog.open, show: count, lower: true, figure: "backlog" },
-  { id: "sla", label: "SLA first response met", value: (k) => slaOf(k, "first_response"), show: percent, figure: "sla_breached" },
-  { id: "escalated", label: "Escalated", value: (k) => k.escalated.rate, show: percent, figure: "escalated" },
-  { id: "self-service", label: "Self-service", value: (k) => k.self_service.rate, show: percent, figure: "self_served" },
-  { id: "knowledge-linked", label: "Knowledge linked", value: (k) => k.knowledge_linked.rate, show: percent, figure: "knowledge_linked" },
-  { id: "knowledge-reused", label: "Knowledge reused", value: (k) => k.knowledge_reused, show: count, figure: "knowledge_reused" },
-  // Its drill-down lists the "not satisfied" ones, for a supervisor to look at.
-  { id: "csat", label: "Satisfaction (CSAT)", value: (k) => k.satisfaction.rate, show: percent, figure: "rated_bad" },
+  { id: "volume", label: t("Conversations"), value: (k) => k.volume, show: count, figure: "created" },
+  { id: "first-response", label: t("First response, median (business)"), value: (k) => k.first_response.business.median_ms, show: duration, lower: true, figure: "created" },
+  { id: "first-response-p90", label: t("First response, p90 (business)"), value: (k) => k.first_response.business.p90_ms, show: duration, lower: true, figure: "created" },
+  { id: "unanswered", label: t("Unanswered"), value: (k) => k.unanswered, show: count, lower: true, figure: "unanswered" },
+  { id: "resolution", label: t("Resolution, median (business)"), value: (k) => k.resolution.business.median_ms, show: duration, lower: true, figure: "resolved" },
+  { id: "fcr", label: t("First-contact resolution"), value: (k) => k.first_contact_resolution.rate, show: percent, figure: "first_contact_resolved" },
+  { id: "reopened", label: t("Reopened"), value: (k) => k.reopened.rate, show: percent, lower: true, figure: "reopened" },
+  { id: "backlog", label: t("Backlog"), value: (k) => k.backlog.open, show: count, lower: true, figure: "backlog" },
+  { id: "sla", label: t("SLA first response met"), value: (k) => slaOf(k, "first_response"), show: percent, figure: "sla_breached" },
+  { id: "escalated", label: t("Escalated"), value: (k) => k.escalated.rate, show: percent, figure: "escalated" },
+  { id: "self-service", label: t("Self-service"), value: (k) => k.self_service.rate, show: percent, figure: "self_served" },
+  { id: "knowledge-linked", label: t("Knowledge linked"), value: (k) => k.knowledge_linked.rate, show: percent, figure: "knowledge_linked" },
+  { id: "knowledge-reused", label: t("Knowledge reused"), value: (k) => k.knowledge_reused, show: count, figure: "knowledge_reused" },
+  // Its drill-down lists the t("not satisfied") ones, for a supervisor to look at.
+  { id: "csat", label: t("Satisfaction (CSAT)"), value: (k) => k.satisfaction.rate, show: percent, figure: "rated_bad" },
 ];
 
 export class ReportsView {
@@ -56,26 +57,26 @@ export class ReportsView {
     const field = (name, label, options) => h("label", {}, label + " ",
       h("select", { name, onchange: (e) => { this.params[name] = e.target.value; this.load(); } },
         options.map(([value, text]) => h("option", { value }, text))));
-    this.from = h("input", { type: "date", name: "from", "aria-label": "From", onchange: () => this.datesChanged() });
-    this.to = h("input", { type: "date", name: "to", "aria-label": "To", onchange: () => this.datesChanged() });
+    this.from = h("input", { type: "date", name: "from", "aria-label": t("From"), onchange: () => this.datesChanged() });
+    this.to = h("input", { type: "date", name: "to", "aria-label": t("To"), onchange: () => this.datesChanged() });
     this.exports = h("span", { class: "exports" });
     this.cards = h("div", { class: "cards" });
-    this.chart = h("div", { class: "chart", "aria-label": "Each day" });
+    this.chart = h("div", { class: "chart", "aria-label": t("Each day") });
     this.breakdown = h("div", { class: "breakdown" });
     this.drill = h("div", { class: "drill", hidden: true });
-    this.definitions = h("details", { class: "definitions" }, h("summary", {}, "What the figures count"));
+    this.definitions = h("details", { class: "definitions" }, h("summary", {}, t("What the figures count")));
     this.summary = h("p", { class: "muted period-summary" });
     clear(this.root).append(
       h("div", { class: "report-controls" },
-        h("h2", {}, "Reports"),
+        h("h2", {}, t("Reports")),
         h("span", { class: "presets" },
-          h("button", { class: "ghost", type: "button", dataset: { preset: "7" }, onclick: () => this.lastDays(7) }, "Last 7 days"),
-          h("button", { class: "ghost", type: "button", dataset: { preset: "30" }, onclick: () => this.lastDays(30) }, "Last 30 days"),
-          h("button", { class: "ghost", type: "button", dataset: { preset: "last-week" }, onclick: () => this.lastWeek() }, "Last week")),
-        h("label", {}, "From ", this.from), h("label", {}, "to ", this.to),
-        field("channel", "Channel", [["", "all"], ["email", "email"], ["webchat", "web chat"], ["whatsapp", "WhatsApp"]]),
-        field("priority", "Priority", [["", "all"], ["critical", "critical"], ["important", "important"], ["faq", "FAQ"]]),
-        field("by", "Break down by", [["", "—"], ["channel", "channel"], ["priority", "priority"], ["queue", "queue"], ["agent", "agent"]]),
+          h("button", { class: "ghost", type: "button", dataset: { preset: "7" }, onclick: () => this.lastDays(7) }, t("Last 7 days")),
+          h("button", { class: "ghost", type: "button", dataset: { preset: "30" }, onclick: () => this.lastDays(30) }, t("Last 30 days")),
+          h("button", { class: "ghost", type: "button", dataset: { preset: "last-week" }, onclick: () => this.lastWeek() }, t("Last week"))),
+        h("label", {}, t("From "), this.from), h("label", {}, t("to "), this.to),
+        field("channel", t("Channel"), [["", "all"], ["email", "email"], ["webchat", t("web chat")], ["whatsapp", t("WhatsApp")]]),
+        field("priority", t("Priority"), [["", "all"], ["critical", "critical"], ["important", "important"], ["faq", t("FAQ")]]),
+        field("by", t("Break down by"), [["", "—"], ["channel", "channel"], ["priority", "priority"], ["queue", "queue"], ["agent", "agent"]]),
         this.exports),
       this.summary, this.cards, this.chart, this.breakdown, this.drill, this.definitions);
   }
@@ -143,11 +144,11 @@ export class ReportsView {
     this.drawChart(k.days);
     this.drawBreakdown();
     clear(this.exports).append(
-      h("a", { href: "/api/v1/reports/conversations.csv?" + this.query(), download: "" }, "CSV: conversations"), " ",
-      h("a", { href: "/api/v1/reports/groups.csv?" + this.query({ by: this.params.by || "agent" }), download: "" }, "per " + (this.params.by || "agent")), " ",
-      h("a", { href: "/api/v1/reports/days.csv?" + this.query(), download: "" }, "per day"));
+      h("a", { href: "/api/v1/reports/conversations.csv?" + this.query(), download: "" }, t("CSV: conversations")), " ",
+      h("a", { href: "/api/v1/reports/groups.csv?" + this.query({ by: this.params.by || "agent" }), download: "" }, t("per ") + (this.params.by || "agent")), " ",
+      h("a", { href: "/api/v1/reports/days.csv?" + this.query(), download: "" }, t("per day")));
     const defs = this.data.definitions.map((d) => h("div", {}, h("dt", {}, d.term), h("dd", {}, d.meaning)));
-    clear(this.definitions).append(h("summary", {}, "What the figures count"), h("dl", {}, defs));
+    clear(this.definitions).append(h("summary", {}, t("What the figures count")), h("dl", {}, defs));
   }
 
   card(f, k, p) {
@@ -157,12 +158,12 @@ export class ReportsView {
     let tone = "";
     if (now != null && before != null && now !== before) {
       const up = now > before;
-      trend = (up ? "▲ " : "▼ ") + "from " + f.show(before);
+      trend = (up ? "▲ " : "▼ ") + t("from ") + f.show(before);
       tone = up === !f.lower ? "better" : "worse";
     } else if (before != null) {
-      trend = "same as before";
+      trend = t("same as before");
     }
-    return h("button", { class: "card", type: "button", dataset: { figure: f.id }, title: "Show the conversations", onclick: () => this.showDrill(f) },
+    return h("button", { class: "card", type: "button", dataset: { figure: f.id }, title: t("Show the conversations"), onclick: () => this.showDrill(f) },
       h("span", { class: "card-label" }, f.label),
       h("span", { class: "card-value" }, f.show(now)),
       h("span", { class: "card-trend " + tone }, trend || " "));
@@ -180,7 +181,7 @@ export class ReportsView {
     const svg = document.createElementNS(SVG_NS, "svg");
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", "Conversations created and backlog at each day's end");
+    svg.setAttribute("aria-label", t("Conversations created and backlog at each day's end"));
     const el = (tag, attrs, text) => {
       const node = document.createElementNS(SVG_NS, tag);
       for (const [a, v] of Object.entries(attrs)) node.setAttribute(a, String(v));
@@ -202,7 +203,7 @@ export class ReportsView {
     const points = days.map((d, i) => (d.open_at_end == null ? null : `${x(i)},${y(d.open_at_end)}`)).filter(Boolean);
     if (points.length) el("polyline", { class: "backlog-line", points: points.join(" ") });
     clear(this.chart).append(svg, h("p", { class: "legend muted" },
-      h("span", { class: "key bar-key" }), " created each day   ", h("span", { class: "key line-key" }), " open at each day's end"));
+      h("span", { class: "key bar-key" }), t(" created each day   "), h("span", { class: "key line-key" }), t(" open at each day's end")));
   }
 
   drawBreakdown() {
@@ -211,7 +212,7 @@ export class ReportsView {
       clear(this.breakdown);
       return;
     }
-    const head = ["", "Conversations", "First response (median)", "Resolution (median)", "First-contact resolution", "SLA first response met", "Escalated", "Backlog"];
+    const head = ["", t("Conversations"), t("First response (median)"), t("Resolution (median)"), t("First-contact resolution"), t("SLA first response met"), t("Escalated"), t("Backlog")];
     clear(this.breakdown).append(h("table", { class: "groups" },
       h("thead", {}, h("tr", {}, head.map((t) => h("th", {}, t)))),
       h("tbody", {}, groups.map((g) => h("tr", { dataset: { key: g.key } },
@@ -241,10 +242,10 @@ export class ReportsView {
       h("div", { class: "drill-head" },
         h("h3", {}, `${f.label}: ${rows.length} conversation${rows.length === 1 ? "" : "s"}`),
         h("a", { href: csv, download: "" }, "CSV"),
-        h("button", { class: "ghost", type: "button", onclick: () => { this.drill.hidden = true; } }, "Close")),
-      rows.length === 0 ? h("p", { class: "muted" }, "None in this period.") :
+        h("button", { class: "ghost", type: "button", onclick: () => { this.drill.hidden = true; } }, t("Close"))),
+      rows.length === 0 ? h("p", { class: "muted" }, t("None in this period.")) :
         h("table", { class: "drill-rows" },
-          h("thead", {}, h("tr", {}, ["Ticket", "Channel", "Priority", "Agent", "Created", "First response", "Resolved", "Status"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, [t("Ticket"), t("Channel"), t("Priority"), t("Agent"), t("Created"), t("First response"), t("Resolved"), t("Status")].map((t) => h("th", {}, t)))),
           h("tbody", {}, rows.map((r) => h("tr", {},
             h("td", {}, h("a", { href: "#c/" + r.ticket.replace("SY-", ""), onclick: (e) => { e.preventDefault(); this.onOpenConversation(Number(r.ticket.replace("SY-", ""))); } }, r.ticket)),
             h("td", {}, r.channel), h("td", {}, r.priority), h("td", {}, r.agent || "—"),

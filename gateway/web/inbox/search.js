@@ -4,20 +4,21 @@
 
 import { h, clear } from "./dom.js";
 import { conversationItem } from "./list.js";
+import { t } from "./i18n.js";
 
 const FIELD_NAMES = {
   subject: "subject",
   body: "message",
   attachment: "attachment",
-  quoted: "quoted history",
+  quoted: t("quoted history"),
 };
 
-const FACT_NAMES = { serial: "serial", model: "model", fault_code: "fault code", firmware: "firmware", phone: "phone" };
+const FACT_NAMES = { serial: "serial", model: "model", fault_code: t("fault code"), firmware: "firmware", phone: "phone" };
 
 function snippet(r) {
   const m = r.match;
   if (m && m.snippet && m.snippet.some((s) => s.hit)) {
-    const where = r.direction === "note" ? "note" : r.direction === "out" ? "our reply" : FIELD_NAMES[m.field] || m.field;
+    const where = r.direction === "note" ? "note" : r.direction === "out" ? t("our reply") : FIELD_NAMES[m.field] || m.field;
     return h("div", { class: "snippet", dataset: { field: m.field, direction: r.direction || "" } },
       h("span", { class: "where" }, where + ": "),
       m.snippet.map((s) => (s.hit ? h("mark", {}, s.text) : s.text)));
@@ -26,7 +27,7 @@ function snippet(r) {
     return h("div", { class: "snippet", dataset: { field: "fact" } },
       r.facts.map((f) => h("span", { class: "fact" }, (FACT_NAMES[f.kind] || f.kind) + " ", h("mark", {}, f.value))));
   }
-  if (r.customer) return h("div", { class: "snippet muted", dataset: { field: "customer" } }, "customer matches");
+  if (r.customer) return h("div", { class: "snippet muted", dataset: { field: "customer" } }, t("customer matches"));
   return null;
 }
 
@@ -39,11 +40,11 @@ export function renderResults(container, { found, selectedId, me, onOpen, onCust
         h("span", { class: "customer" }, c.name || c.address),
         c.company ? h("span", { class: "company" }, c.company) : null),
       h("div", { class: "subject muted" },
-        c.address + " · " + c.conversations + " conversation" + (c.conversations > 1 ? "s" : "") + " · " + c.channels.join(", "))));
+        c.address + " · " + c.conversations + t(" conversation") + (c.conversations > 1 ? "s" : "") + " · " + c.channels.join(", "))));
   }
   const results = found.results || [];
   if (!results.length && !(found.customers || []).length) {
-    container.append(h("li", { class: "empty" }, "Nothing found."));
+    container.append(h("li", { class: "empty" }, t("Nothing found.")));
     return;
   }
   for (const r of results) {

@@ -5,10 +5,11 @@
 
 import { api } from "./api.js";
 import { h, clear, toast } from "./dom.js";
+import { t, locale } from "./i18n.js";
 
-const hours = (minutes) => (minutes == null ? "—" : (Math.round(minutes / 6) / 10).toLocaleString() + " h");
+const hours = (minutes) => (minutes == null ? "—" : (Math.round(minutes / 6) / 10).toLocaleString(locale) + " h");
 const shown = (v) => (v.value == null ? "—" : v.unit === "share" ? Math.round(v.value * 1000) / 10 + " %" : String(Math.round(v.value * 10) / 10) + (v.unit === "minutes" ? " min" : ""));
-const SOURCE = { measured: "measured", entered: "entered", assumed: "assumed (typical value)" };
+const SOURCE = { measured: "measured", entered: "entered", assumed: t("assumed (typical value)") };
 
 export class WorthView {
   constructor(root) {
@@ -30,7 +31,7 @@ export class WorthView {
 
   render(data) {
     const e = data.estimate;
-    const month = h("input", { type: "month", name: "month", value: data.period.from.slice(0, 7), "aria-label": "Month",
+    const month = h("input", { type: "month", name: "month", value: data.period.from.slice(0, 7), "aria-label": t("Month"),
       onchange: (ev) => { this.month = ev.target.value; this.load(); } });
     const inputs = {};
     const rows = e.variables.map((v) => {
@@ -44,17 +45,17 @@ export class WorthView {
       return h("tr", { dataset: { variable: v.name, source: v.source } },
         h("td", {}, v.label), h("td", {}, value), h("td", { class: "muted" }, SOURCE[v.source]));
     });
-    const save = h("button", { type: "button", onclick: () => this.save(inputs) }, "Save the entered values");
+    const save = h("button", { type: "button", onclick: () => this.save(inputs) }, t("Save the entered values"));
     const figures = e.figures.map((f) => h("tr", { dataset: { figure: f.name } },
       h("td", {}, f.label), h("td", {}, hours(f.minutes)), h("td", { class: "muted" }, f.formula)));
     clear(this.root).append(
-      h("div", { class: "report-controls" }, h("h2", {}, "What it is worth"), h("label", {}, "Month ", month)),
-      h("p", { class: "muted" }, "From " + data.period.from + " to " + data.period.to +
+      h("div", { class: "report-controls" }, h("h2", {}, t("What it is worth")), h("label", {}, t("Month "), month)),
+      h("p", { class: "muted" }, t("From ") + data.period.from + t(" to ") + data.period.to +
         ". Measured values come from this period's conversations; the others are what a supervisor entered."),
-      h("table", { class: "worth variables" }, h("thead", {}, h("tr", {}, h("th", {}, "Variable"), h("th", {}, "Value"), h("th", {}, "Source"))), h("tbody", {}, rows)),
+      h("table", { class: "worth variables" }, h("thead", {}, h("tr", {}, h("th", {}, t("Variable")), h("th", {}, t("Value")), h("th", {}, t("Source")))), h("tbody", {}, rows)),
       save,
-      h("table", { class: "worth figures" }, h("thead", {}, h("tr", {}, h("th", {}, "Expert time"), h("th", {}, "Hours"), h("th", {}, "How"))), h("tbody", {}, figures)),
-      h("p", { class: "worth-total", dataset: { minutes: String(e.saved_minutes) } }, "Expert time saved in the period: ", h("strong", {}, hours(e.saved_minutes))));
+      h("table", { class: "worth figures" }, h("thead", {}, h("tr", {}, h("th", {}, t("Expert time")), h("th", {}, t("Hours")), h("th", {}, t("How")))), h("tbody", {}, figures)),
+      h("p", { class: "worth-total", dataset: { minutes: String(e.saved_minutes) } }, t("Expert time saved in the period: "), h("strong", {}, hours(e.saved_minutes))));
   }
 
   async save(inputs) {
@@ -67,7 +68,7 @@ export class WorthView {
     }
     try {
       await api.put("/api/v1/reports/worth/inputs", body);
-      toast("Saved");
+      toast(t("Saved"));
       this.load();
     } catch (e) {
       toast(e.message);

@@ -5,6 +5,7 @@
 //!   sy-loadgen hold --url ws://127.0.0.1:8080/ws/chat --sockets 19000 --pid "$(pgrep -f 'switchyard serve')"
 //!   sy-loadgen whatsapp --url http://127.0.0.1:8080 --secret S --concurrency 32 --requests 20000 --per-post 10
 //!   sy-loadgen email --binary target/release/switchyard --mails 100 --backlog 1000
+//!   sy-loadgen translate --set ../shared/triage/devset.jsonl --replies 2
 //!
 //! The email mode starts its own Dovecot, SMTP sink and gateway (the binary given).
 //!
@@ -94,6 +95,16 @@ enum Mode {
         /// Pause before each mail of the latency run, so it finds the reader in IDLE.
         #[arg(long, default_value_t = 250)]
         gap_ms: u64,
+    },
+    /// What translation adds per text against a local DeepL stand-in, and the
+    /// cache hit rate on a replayed conversation set.
+    Translate {
+        /// JSONL messages with `text` and `lang` (e.g. ../shared/triage/devset.jsonl); a small sample without.
+        #[arg(long)]
+        set: Option<String>,
+        /// Agent replies (canned French ones) per customer message.
+        #[arg(long, default_value_t = 2)]
+        replies: usize,
     },
 }
 
@@ -396,6 +407,24 @@ async fn main() -> anyhow::Result<()> {
                     left as f64 / drain.as_secs_f64()
                 );
             }
+        }
+        Mode::Translate { set, replies } => {
+            let messages = e2e::translate_bench::load(set.as_deref())?;
+            let f = e2e::translate_bench::run(&messages, replies).await?;
+            let (customer, agent) = (f.customer.len(), f.replies.len());
+            let total = f.customer.iter().chain(&f.replies).sum();
+            println!("customer messages into French ({customer}):");
+            report("texts", customer, f.customer.iter().sum(), f.customer);
+            println!("agent replies into the customer's language ({agent}):");
+            report("texts", agent, f.replies.iter().sum(), f.replies);
+            let all = f.cache_hits + f.sent;
+            println!(
+                "cache: {} of {all} texts answered from the cache ({:.1} %), {} sent to the provider; {:.2}s in all",
+                f.cache_hits,
+                100.0 * f.cache_hits as f64 / all.max(1) as f64,
+                f.sent,
+                Duration::as_secs_f64(&total)
+            );
         }
         Mode::Email {
             binary,
