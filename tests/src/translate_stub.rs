@@ -23,6 +23,8 @@ struct Inner {
     calls: Vec<Vec<String>>,
     /// While set, every call answers this status.
     failing: Option<u16>,
+    /// While set, every translate call waits this long before answering.
+    delay: Option<std::time::Duration>,
     /// Loses the first placeholder of each text, as a careless engine might.
     mangle: bool,
     /// Glossaries made, in order: (id, name, source, target, entries).
@@ -75,6 +77,13 @@ impl TranslateStub {
     pub fn fail_with(&self, status: Option<u16>) {
         if let Ok(mut i) = self.inner.lock() {
             i.failing = status;
+        }
+    }
+
+    /// Every translate call from now on answers only after `delay` (None: at once).
+    pub fn slow(&self, delay: Option<std::time::Duration>) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.delay = delay;
         }
     }
 
@@ -175,6 +184,10 @@ fn failing(inner: &Mutex<Inner>) -> Option<Response> {
 async fn deepl(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     if let Some(r) = failing(&inner) {
         return r;
+    }
+    let delay = inner.lock().ok().and_then(|i| i.delay);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
     }
     if !authorised(&headers) {
         return (StatusCode::FORBIDDEN, "Wrong authentication key").into_response();

@@ -70,7 +70,12 @@ async fn a_german_whatsapp_message_reaches_the_french_agent_translated_and_the_o
 #[tokio::test]
 async fn a_provider_outage_loses_nothing_and_the_worker_catches_up() -> anyhow::Result<()> {
     let stub = TranslateStub::start().await?;
-    let (app, _graph, agent, _dir) = start_with(deepl(&stub)).await?;
+    let configure = deepl(&stub);
+    let (app, _graph, agent, _dir) = start_with(move |c| {
+        configure(c);
+        c.translation.timeout_secs = 1;
+    })
+    .await?;
     stub.fail_with(Some(503));
     let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
     let italian = "Buongiorno, la macchina si ferma ogni mattina con l'errore E-12, la produzione è rallentata.";
@@ -90,10 +95,24 @@ async fn a_provider_outage_loses_nothing_and_the_worker_catches_up() -> anyhow::
             .is_some_and(|e| e.contains("503")),
         "{d}"
     );
-    // A 429 is survived the same way.
+    // A 429 is survived the same way, and so is a provider slower than the timeout.
     stub.fail_with(Some(429));
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    stub.slow(Some(std::time::Duration::from_secs(3)));
     stub.fail_with(None);
+    agent
+        .wait_json(&format!("/api/v1/conversations/{id}"), "a timeout", |d| {
+            d["translation"]["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("timed out") || e.contains("timeout"))
+        })
+        .await?;
+    assert_eq!(
+        agent.ok(&format!("/api/v1/conversations/{id}")).await?["translation"]["messages"],
+        json!([]),
+        "nothing half-done"
+    );
+    stub.slow(None);
     let d = translated(&agent, id).await?;
     assert_eq!(d["translation"]["messages"][0]["text"], format!("[FR] {italian}"));
     assert_eq!(d["translation"]["state"], "ok");

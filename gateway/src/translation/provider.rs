@@ -86,7 +86,16 @@ struct LibreAnswer {
 
 /// Sends a request and reads the service's JSON answer, or why not.
 async fn answer_of<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, TranslateError> {
-    let unreachable = |e: reqwest::Error| TranslateError::Unavailable(e.to_string());
+    // reqwest says "error sending request" for a timeout too: say which it was.
+    let unreachable = |e: reqwest::Error| {
+        TranslateError::Unavailable(if e.is_timeout() {
+            "the provider did not answer in time (timeout)".into()
+        } else if e.is_connect() {
+            format!("the provider cannot be reached: {e}")
+        } else {
+            e.to_string()
+        })
+    };
     let response = request.send().await.map_err(unreachable)?;
     let status = response.status().as_u16();
     let text = response.text().await.map_err(unreachable)?;

@@ -459,6 +459,11 @@ export const FR = {
   "Propose the resolution as a knowledge-base answer (a supervisor publishes it)": "Proposer la résolution comme réponse de la base (un superviseur la publie)",
   "Propose as knowledge": "Proposer comme connaissance",
   "Report validated": "Rapport validé",
+  "Validated by ": "Validé par ",
+  " at ": " le ",
+  " (version ": " (version ",
+  "Knowledge entry ": "Fiche ",
+  " proposed: a supervisor reviews and publishes it": " proposée : un superviseur la relit et la publie",
   "Draft saved": "Brouillon enregistré",
   "Report sent to the customer": "Rapport envoyé au client",
 

@@ -47,7 +47,7 @@ export class ReportEditor {
   statusLine() {
     const r = this.report;
     if (r.status === "proposed") return t("Proposed from the thread — not saved yet. Correct it, then save or validate.");
-    if (r.status === "validated") return `Validated by ${r.validated_by} at ${clock(r.validated_at)} (version ${r.version}).`;
+    if (r.status === "validated") return t("Validated by ") + r.validated_by + t(" at ") + clock(r.validated_at) + t(" (version ") + r.version + ").";
     return `Draft, version ${r.version}, saved by ${r.updated_by || "?"} at ${clock(r.updated_at)}.`;
   }
 
@@ -129,7 +129,7 @@ export class ReportEditor {
   async propose() {
     try {
       const data = await api.post(`/api/v1/conversations/${this.conversation}/report/knowledge`);
-      toast(`Knowledge entry ${data.entry.id} proposed: a supervisor reviews and publishes it`);
+      toast(t("Knowledge entry ") + data.entry.id + t(" proposed: a supervisor reviews and publishes it"));
     } catch (e) {
       if (e.status !== 401) this.form.querySelector(".report-error").textContent = e.message;
     }
