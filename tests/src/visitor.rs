@@ -92,6 +92,21 @@ impl Visitor {
         }
     }
 
+    /// Uploads a PNG as the widget does (the chat token in a header, never
+    /// in the URL); the upload id to attach to a message.
+    pub async fn upload_png(&self, base: &str, name: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/api/v1/chat/uploads?name={name}"))
+            .header("x-chat-token", self.token.clone().unwrap_or_default())
+            .header("content-type", "image/png")
+            .body(bytes.to_vec())
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().as_u16() == 200, "upload: {}", r.status());
+        let upload: Value = r.json().await?;
+        Ok(upload["upload_id"].as_str().unwrap_or_default().to_string())
+    }
+
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }

@@ -13,7 +13,7 @@
 
 use e2e::{ADMIN_PASSWORD, AgentClient, TestApp, Visitor, spawn_app_with, test_config};
 use gateway::clock::Clock;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[derive(Clone, Copy)]
 enum Customer {
@@ -49,17 +49,9 @@ impl Customer {
 }
 
 async fn photo(app: &TestApp, visitor: &Visitor) -> anyhow::Result<String> {
-    let token = visitor.token.clone().unwrap_or_default();
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/chat/uploads?name=ecran.png", app.base()))
-        .header("x-chat-token", &token)
-        .header("content-type", "image/png")
-        .body(b"\x89PNG\r\n\x1a\nscreen".to_vec())
-        .send()
-        .await?;
-    anyhow::ensure!(r.status().as_u16() == 200, "upload: {}", r.status());
-    let upload: Value = r.json().await?;
-    Ok(upload["upload_id"].as_str().unwrap_or_default().to_string())
+    visitor
+        .upload_png(&app.base(), "ecran.png", b"\x89PNG\r\n\x1a\nscreen")
+        .await
 }
 
 /// One customer's conversation until they have said what they will say; its id.

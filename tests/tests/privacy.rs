@@ -48,18 +48,9 @@ struct Customer {
 /// A visitor's conversation with one photo; its id.
 async fn visitor_sends_photo(app: &TestApp, text: &str, name: &str) -> anyhow::Result<i64> {
     let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
-    let token = visitor.token.clone().unwrap_or_default();
-    let upload: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/chat/uploads?name={name}", app.base()))
-        .header("x-chat-token", &token)
-        .header("content-type", "image/png")
-        .body(PHOTO.to_vec())
-        .send()
-        .await?
-        .json()
-        .await?;
+    let upload = visitor.upload_png(&app.base(), name, PHOTO).await?;
     visitor
-        .send_json(&json!({"type": "message", "client_id": "p1", "text": text, "attachments": [upload["upload_id"]]}))
+        .send_json(&json!({"type": "message", "client_id": "p1", "text": text, "attachments": [upload]}))
         .await?;
     let ack = visitor.expect("ack").await?;
     visitor.close().await;

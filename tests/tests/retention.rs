@@ -112,17 +112,11 @@ async fn the_daily_run_erases_exactly_what_is_past_its_period_and_its_dry_run_sa
     anonymous.close().await;
     // C: a visitor who gave their name, with a photo; still open.
     let (mut named, _) = Visitor::open(&app.ws_url(), None).await?;
-    let upload: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/chat/uploads?name=roulement.png", app.base()))
-        .header("x-chat-token", named.token.clone().unwrap_or_default())
-        .header("content-type", "image/png")
-        .body(PHOTO.to_vec())
-        .send()
-        .await?
-        .json()
-        .await?;
+    let upload = named.upload_png(&app.base(), "roulement.png", PHOTO).await?;
     named
-        .send_json(&json!({"type": "message", "client_id": "c1", "text": "Le roulement chauffe", "attachments": [upload["upload_id"]]}))
+        .send_json(
+            &json!({"type": "message", "client_id": "c1", "text": "Le roulement chauffe", "attachments": [upload]}),
+        )
         .await?;
     let c = e2e::ticket_id(&named.expect("ack").await?["conversation"]);
     named.close().await;

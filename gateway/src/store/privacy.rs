@@ -32,24 +32,15 @@ fn bind_all<'q>(
     q
 }
 
-async fn ids_query(conn: &mut AnyConnection, sql: &str, ids: &[i64]) -> Result<Vec<i64>> {
+/// The single column `sql` (with `{ids}`) selects, over every chunk of `ids`.
+async fn scalars<T>(conn: &mut AnyConnection, sql: &str, ids: &[i64]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+{
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let sql = sql.replace("{ids}", &placeholders(1, chunk.len()));
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for v in chunk {
-            q = q.bind(*v);
-        }
-        out.extend(q.fetch_all(&mut *conn).await?);
-    }
-    Ok(out)
-}
-
-async fn strings_query(conn: &mut AnyConnection, sql: &str, ids: &[i64]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = sql.replace("{ids}", &placeholders(1, chunk.len()));
-        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        let mut q = sqlx::query_scalar::<_, T>(&sql);
         for v in chunk {
             q = q.bind(*v);
         }
@@ -99,9 +90,9 @@ fn quoted_like(value: &str) -> String {
 pub async fn erase(conn: &mut AnyConnection, conversations: &[i64], addresses: &[String], now: i64) -> Result<Erased> {
     let mut out = Erased::default();
     let c = conversations;
-    let messages = ids_query(conn, "SELECT id FROM messages WHERE conversation_id IN ({ids})", c).await?;
+    let messages = scalars::<i64>(conn, "SELECT id FROM messages WHERE conversation_id IN ({ids})", c).await?;
     out.blobs.extend(
-        strings_query(
+        scalars::<String>(
             conn,
             "SELECT a.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id \
              WHERE m.conversation_id IN ({ids}) AND a.sha256 IS NOT NULL",
@@ -109,7 +100,7 @@ pub async fn erase(conn: &mut AnyConnection, conversations: &[i64], addresses: &
         )
         .await?,
     );
-    let raw = strings_query(
+    let raw = scalars::<String>(
         conn,
         "SELECT raw_ref FROM messages WHERE conversation_id IN ({ids}) AND raw_ref IS NOT NULL",
         c,
@@ -119,7 +110,7 @@ pub async fn erase(conn: &mut AnyConnection, conversations: &[i64], addresses: &
     out.blobs
         .extend(raw.iter().filter_map(|r| r.strip_prefix("sha256:").map(str::to_string)));
     // A visitor's uploads are filed under their conversation key.
-    let keys = strings_query(
+    let keys = scalars::<String>(
         conn,
         "SELECT chat_key FROM conversations WHERE id IN ({ids}) AND chat_key IS NOT NULL",
         c,
@@ -270,7 +261,7 @@ pub async fn erase(conn: &mut AnyConnection, conversations: &[i64], addresses: &
     out.messages = messages;
 
     // Still open: resolved now, out of the queues (nobody can answer an erased customer).
-    let open = ids_query(
+    let open = scalars::<i64>(
         conn,
         "SELECT id FROM conversations WHERE id IN ({ids}) AND status <> 'resolved'",
         c,
@@ -577,7 +568,7 @@ impl Store {
     /// Drops the raw mails of these messages; the blobs they named.
     pub async fn drop_raw_mails(&self, messages: &[i64]) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
-        let refs = strings_query(
+        let refs = scalars::<String>(
             &mut tx,
             "SELECT raw_ref FROM messages WHERE id IN ({ids}) AND raw_ref IS NOT NULL",
             messages,
@@ -601,7 +592,7 @@ impl Store {
     /// `before` but perhaps not swept yet, go too, so the files can.
     pub async fn drop_attachments(&self, attachments: &[i64], before: i64) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
-        let shas = strings_query(
+        let shas = scalars::<String>(
             &mut tx,
             "SELECT sha256 FROM attachments WHERE id IN ({ids}) AND sha256 IS NOT NULL",
             attachments,
