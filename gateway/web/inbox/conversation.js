@@ -47,6 +47,8 @@ export class ConversationView {
     this.reports = null;
     // Set when this agent resolved the conversation: the header offers the report.
     this.offerReport = false;
+    // Translated messages the agent asked to see in the original.
+    this.originals = new Set();
   }
 
   openReport() {
@@ -204,10 +206,15 @@ export class ConversationView {
       byMessage.get(a.message_id).push(a);
     }
     const reactions = new Map((d.reactions || []).map((r) => [r.target_external_id, r]));
+    // What the agent opened (quoted text, earlier versions, their own words)
+    // stays open through the re-render a live event causes.
+    const key = (details) => (details.closest("article.msg") || { dataset: {} }).dataset.id + " " + details.className;
+    const opened = new Set([...tl.querySelectorAll("details[open]")].map(key));
     clear(tl);
     for (const m of d.messages) {
       tl.append(this.message(d, m, byMessage.get(m.id) || [], m.external_id ? reactions.get(m.external_id) : null));
     }
+    for (const details of tl.querySelectorAll("details")) if (opened.has(key(details))) details.open = true;
     if (nearBottom || this.stickToBottom) {
       tl.scrollTop = tl.scrollHeight;
       this.stickToBottom = false;
@@ -257,12 +264,18 @@ export class ConversationView {
     const done = (tr.messages || []).find((x) => x.message_id === m.id && x.language === tr.target && x.provider !== "agent");
     if (done && done.text) {
       const shown = h("div", { class: "text translated", dataset: { language: done.language } }, done.text);
-      original.hidden = true;
-      const toggle = h("button", { type: "button", class: "link toggle-original" }, t("original"));
+      const toggle = h("button", { type: "button", class: "link toggle-original" });
+      // The agent's choice outlives the re-render every live event causes.
+      const show = (originalShown) => {
+        original.hidden = !originalShown;
+        shown.hidden = originalShown;
+        toggle.textContent = originalShown ? t("translation") : t("original");
+      };
+      show(this.originals.has(m.id));
       toggle.addEventListener("click", () => {
-        original.hidden = !original.hidden;
-        shown.hidden = !original.hidden;
-        toggle.textContent = original.hidden ? t("original") : t("translation");
+        if (this.originals.has(m.id)) this.originals.delete(m.id);
+        else this.originals.add(m.id);
+        show(this.originals.has(m.id));
       });
       return h("div", { class: "translation" }, shown, original,
         h("p", { class: "muted small" }, t("Translated (") + (d.conversation.language || "?") + " → " + done.language + ", " + done.provider + ") · ", toggle));
