@@ -47,6 +47,7 @@ struct DispatchSettings {
 
 async fn set_dispatch(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<DispatchSettings>,
@@ -68,6 +69,16 @@ async fn set_dispatch(
         return Err(ApiError::NotFound("agent"));
     }
     state.assign_wake.notify_one();
+    let detail = json!({"queues": body.queues, "max_open": body.max_open});
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "dispatch_changed",
+        &format!("agent:{id}"),
+        detail,
+    )
+    .await;
     Ok(Json(
         json!({"id": id, "queues": body.queues, "max_open": body.max_open}),
     ))
@@ -151,6 +162,7 @@ fn default_role() -> String {
 
 async fn create(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<NewAgent>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -194,6 +206,15 @@ async fn create(
             state.clock.now_ms(),
         )
         .await?;
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "agent_created",
+        &format!("agent:{id}"),
+        json!({"username": username, "role": body.role}),
+    )
+    .await;
     Ok(Json(json!({"id": id})))
 }
 
@@ -214,6 +235,7 @@ fn admin_on_other(agent: &CurrentAgent, id: i64, what: &str) -> Result<(), ApiEr
 /// Disables an account: its sessions end at once (sockets included) and it cannot log in.
 async fn disable(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -228,11 +250,21 @@ async fn disable(
     state.revocations.publish(Revoked::Agent { id, keep: None });
     state.assign_wake.notify_one();
     tracing::info!(agent = id, by = agent.id.0, "account disabled");
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "agent_disabled",
+        &format!("agent:{id}"),
+        json!({}),
+    )
+    .await;
     Ok(Json(json!({"id": id, "disabled": true})))
 }
 
 async fn enable(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -245,12 +277,22 @@ async fn enable(
         return Err(ApiError::NotFound("agent"));
     }
     tracing::info!(agent = id, by = agent.id.0, "account enabled");
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "agent_enabled",
+        &format!("agent:{id}"),
+        json!({}),
+    )
+    .await;
     Ok(Json(json!({"id": id, "disabled": false})))
 }
 
 /// Ends every session of an account (a lost laptop), without disabling it.
 async fn revoke_sessions(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -258,5 +300,15 @@ async fn revoke_sessions(
     let ended = state.store.sessions_delete_for_agent(AgentId(id), None).await?;
     state.revocations.publish(Revoked::Agent { id, keep: None });
     tracing::info!(agent = id, by = agent.id.0, ended, "sessions revoked");
+    let detail = json!({"sessions_ended": ended});
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "sessions_revoked",
+        &format!("agent:{id}"),
+        detail,
+    )
+    .await;
     Ok(Json(json!({"id": id, "sessions_ended": ended})))
 }

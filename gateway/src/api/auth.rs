@@ -63,12 +63,16 @@ async fn login(
         Some(agent) if ok => agent,
         _ => {
             tracing::info!(username = %who, %addr, "failed login");
+            // Counted by the throttle before this point: the log cannot be flooded.
+            let known = agent.as_ref().map(|a| AgentId(a.id));
+            super::audit::record(&state, known, addr, "login_failed", &who, json!({})).await;
             return Err(ApiError::BadCredentials);
         }
     };
     state.login_throttle.succeeded(username, addr);
     if agent.disabled != 0 {
         tracing::info!(username = %who, %addr, "login to a disabled account");
+        super::audit::record(&state, Some(AgentId(agent.id)), addr, "login_disabled", &who, json!({})).await;
         return Err(ApiError::Disabled);
     }
     let token = new_secret();
@@ -81,6 +85,7 @@ async fn login(
         .session_create(&token_hash(&token), AgentId(agent.id), &csrf, now, expires)
         .await?;
     tracing::info!(username = %who, %addr, "login");
+    super::audit::record(&state, Some(AgentId(agent.id)), addr, "login", &who, json!({})).await;
     let secure = state.config.auth.cookie_secure(&state.config.server.listen);
     let cookie = session_cookie(&token, ttl_secs, secure);
     Ok((
@@ -90,9 +95,14 @@ async fn login(
         .into_response())
 }
 
-async fn logout(State(state): State<AppState>, agent: CurrentAgent) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    agent: CurrentAgent,
+) -> Result<Response, ApiError> {
     state.store.session_delete(&agent.session_hash).await?;
     state.revocations.publish(Revoked::Session(agent.session_hash));
+    super::audit::record(&state, Some(agent.id), addr, "logout", &agent.username, json!({})).await;
     Ok(([(header::SET_COOKIE, clear_cookie())], Json(json!({"ok": true}))).into_response())
 }
 
@@ -156,5 +166,14 @@ async fn change_password(
         keep: Some(agent.session_hash.clone()),
     });
     tracing::info!(agent = agent.id.0, other_sessions_ended = ended, "password changed");
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "password_changed",
+        &agent.username,
+        json!({"other_sessions_ended": ended}),
+    )
+    .await;
     Ok(Json(json!({"ok": true, "other_sessions_ended": ended})))
 }

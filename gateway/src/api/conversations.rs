@@ -660,7 +660,8 @@ async fn typing(
 /// The message exactly as it arrived (an email's RFC 5322 bytes), kept for proof.
 async fn raw_message(
     State(state): State<AppState>,
-    _agent: CurrentAgent,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
+    agent: CurrentAgent,
     Path((id, message)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let raw = state
@@ -680,7 +681,18 @@ async fn raw_message(
         download_error: None,
         content_id: None,
     };
-    crate::webchat::serve_blob(&state, &file).await
+    let served = crate::webchat::serve_blob(&state, &file).await?;
+    // The whole mail, headers and all: who read it is on record.
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "raw_mail_download",
+        &format!("conversation:{id}"),
+        json!({"message": message}),
+    )
+    .await;
+    Ok(served)
 }
 
 async fn attachment(

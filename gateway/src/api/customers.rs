@@ -34,6 +34,7 @@ struct ExportParams {
 /// customer (every merged address), as a tar archive; admins only, audited.
 async fn export(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Params(p): Params<ExportParams>,
 ) -> Result<axum::response::Response, ApiError> {
@@ -109,15 +110,7 @@ async fn export(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let subject = profile["address"].as_str().unwrap_or_default().to_string();
-    store
-        .record_audit(
-            Some(agent.id),
-            "customer_export",
-            &subject,
-            &json!(counts),
-            state.clock.now_ms(),
-        )
-        .await?;
+    super::audit::record(&state, Some(agent.id), addr, "customer_export", &subject, json!(counts)).await;
     let date = chrono::DateTime::from_timestamp_millis(state.clock.now_ms())
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default();

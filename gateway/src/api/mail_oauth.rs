@@ -102,12 +102,23 @@ async fn start(
 
 async fn disconnect(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin(&agent)?;
     let source = state.mail_tokens.get(&name).ok_or(ApiError::NotFound("mailbox"))?;
     source.disconnect().await?;
+    let subject = format!("mailbox:{name}");
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "mailbox_disconnected",
+        &subject,
+        json!({}),
+    )
+    .await;
     Ok(Json(json!({"oauth": source.status()})))
 }
 

@@ -3,6 +3,7 @@
 
 mod admin;
 mod agents;
+pub mod audit;
 mod auth;
 mod canned;
 mod conversations;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(canned::router())
         .merge(agents::router())
+        .merge(audit::router())
         .merge(conversations::router())
         .merge(customers::router())
         .merge(privacy::router())

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
+use crate::client_addr::ClientAddr;
 use crate::events::Event;
 use crate::ids::ConversationId;
 use crate::privacy::eraser::Eraser;
@@ -18,6 +19,7 @@ use crate::privacy::erasure::Refused;
 use crate::privacy::job::RetentionJob;
 use crate::search::customers::Merges;
 use crate::state::AppState;
+use crate::store::audit::Audit;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,7 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/retention", get(retention))
         .route("/api/v1/admin/retention/run", post(retention_run))
         .route("/api/v1/admin/erasure-requests", get(requests))
-        .route("/api/v1/admin/audit", get(audit))
 }
 
 fn admin(agent: &CurrentAgent, what: &str) -> Result<(), ApiError> {
@@ -50,6 +51,7 @@ struct EraseBody {
 /// conversation is under legal hold.
 async fn erase(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<EraseBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -102,7 +104,16 @@ async fn erase(
     detail["addresses"] = json!(group.len());
     detail["also"] = json!(digests.get(1..).unwrap_or_default());
     store
-        .record_audit(Some(agent.id), "customer_erasure", &subject, &detail, now)
+        .record_audit(
+            &Audit {
+                agent: Some(agent.id),
+                client: Some(addr),
+                action: "customer_erasure",
+                subject: &subject,
+                detail,
+            },
+            now,
+        )
         .await?;
     for id in &conversations {
         state.events.publish(Event::ConversationUpdated { conversation: *id });
@@ -126,6 +137,7 @@ struct HoldBody {
 /// by retention, until released.
 async fn hold(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<HoldBody>,
@@ -138,21 +150,23 @@ async fn hold(
             "say why the conversation is held (a dispute, a claim number), in 500 characters at most".into(),
         ));
     }
-    set_hold(&state, &agent, id, Some(reason)).await
+    set_hold(&state, &agent, addr, id, Some(reason)).await
 }
 
 async fn release(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin(&agent, "a legal hold")?;
-    set_hold(&state, &agent, id, None).await
+    set_hold(&state, &agent, addr, id, None).await
 }
 
 async fn set_hold(
     state: &AppState,
     agent: &CurrentAgent,
+    addr: std::net::IpAddr,
     id: i64,
     reason: Option<&str>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -172,10 +186,13 @@ async fn set_hold(
     state
         .store
         .record_audit(
-            Some(agent.id),
-            action,
-            &format!("conversation:{id}"),
-            &json!({"reason": reason}),
+            &Audit {
+                agent: Some(agent.id),
+                client: Some(addr),
+                action,
+                subject: &format!("conversation:{id}"),
+                detail: json!({"reason": reason}),
+            },
             now,
         )
         .await?;
@@ -246,40 +263,4 @@ async fn retention_run(
 async fn requests(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
     admin(&agent, "erasure requests")?;
     Ok(Json(json!({"requests": state.store.erasure_requests_open().await?})))
-}
-
-#[derive(Debug, Deserialize)]
-struct AuditQuery {
-    /// An address: its entries, and those about it once erased (by digest).
-    subject: Option<String>,
-}
-
-/// `GET /api/v1/admin/audit[?subject=…]`: the audit log, newest first.
-async fn audit(
-    State(state): State<AppState>,
-    agent: CurrentAgent,
-    Params(q): Params<AuditQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "the audit log")?;
-    match q.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(subject) => audit_of(&state, subject).await.map(Json),
-        None => Ok(Json(json!({"entries": state.store.audit_log(500).await?}))),
-    }
-}
-
-/// The audit entries about one address, erased or not.
-async fn audit_of(state: &AppState, subject: &str) -> Result<serde_json::Value, ApiError> {
-    let digest = state.signer.erased_subject(subject);
-    let mut entries = state
-        .store
-        .audit_of(&[subject.to_string(), digest.clone()], 500)
-        .await?;
-    // An erasure of several addresses names the others in its detail.
-    for row in state.store.audit_log(500).await? {
-        if row.action == "customer_erasure" && row.detail.contains(&digest) && !entries.iter().any(|e| e.id == row.id) {
-            entries.push(row);
-        }
-    }
-    entries.sort_by_key(|e| std::cmp::Reverse(e.id));
-    Ok(json!({"entries": entries, "digest": digest}))
 }

@@ -107,9 +107,14 @@ impl RetentionJob {
         let report = self.report().await?;
         let report = if apply { self.apply(report).await? } else { report };
         let action = if report.applied { RUN } else { DRY_RUN };
-        self.store
-            .record_audit(agent, action, "retention", &report.summary(), report.at)
-            .await?;
+        let entry = crate::store::audit::Audit {
+            agent,
+            client: None,
+            action,
+            subject: "retention",
+            detail: report.summary(),
+        };
+        self.store.record_audit(&entry, report.at).await?;
         Ok(report)
     }
 

@@ -1,5 +1,8 @@
-//! The audit log of what admins did with personal data: who, when, what,
-//! about whom, with counts — never the data itself.
+//! The audit log: who did what, when, from where, about whom — sign-ins,
+//! account changes, raw-mail downloads, exports, erasures, legal holds,
+//! retention runs — with counts, never the data itself. Append-only: the
+//! API writes entries and reads them; the one change ever made to a row is
+//! an erasure replacing an address by its digest.
 
 use serde::Serialize;
 
@@ -14,26 +17,45 @@ pub struct AuditRow {
     pub action: String,
     pub subject: String,
     pub detail: String,
+    pub client: Option<String>,
 }
 
+/// One entry to append.
+#[derive(Debug, Clone)]
+pub struct Audit<'a> {
+    /// None: the gateway itself (the retention job).
+    pub agent: Option<AgentId>,
+    pub client: Option<std::net::IpAddr>,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: serde_json::Value,
+}
+
+/// What the log can be narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub agent: Option<i64>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+const COLUMNS: &str = "id, at, agent_id, action, subject, detail, client";
+
 impl Store {
-    pub async fn record_audit(
-        &self,
-        agent: Option<AgentId>,
-        action: &str,
-        subject: &str,
-        detail: &serde_json::Value,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn record_audit(&self, entry: &Audit<'_>, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO audit_log (at, agent_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(now)
-            .bind(agent.map(|a| a.0))
-            .bind(action)
-            .bind(subject)
-            .bind(detail.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, agent_id, action, subject, detail, client) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now)
+        .bind(entry.agent.map(|a| a.0))
+        .bind(entry.action)
+        .bind(entry.subject)
+        .bind(entry.detail.to_string())
+        .bind(entry.client.map(|c| c.to_string()))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -76,8 +98,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT id, at, agent_id, action, subject, detail FROM audit_log WHERE subject IN ({}) \
-             ORDER BY id DESC LIMIT $1",
+            "SELECT {COLUMNS} FROM audit_log WHERE subject IN ({}) ORDER BY id DESC LIMIT $1",
             super::placeholders(2, subjects.len())
         );
         let mut q = sqlx::query_as(&sql).bind(limit);
@@ -89,11 +110,22 @@ impl Store {
 
     /// The newest entries first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
-        Ok(
-            sqlx::query_as("SELECT id, at, agent_id, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(self.reader())
-                .await?,
-        )
+        self.audit_filtered(&AuditFilter::default(), limit).await
+    }
+
+    /// The newest entries first, narrowed by `f`.
+    pub async fn audit_filtered(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE ($1 = '' OR action = $1) AND ($2 < 0 OR agent_id = $2) \
+             AND at >= $3 AND at < $4 ORDER BY id DESC LIMIT $5"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(f.action.clone().unwrap_or_default())
+            .bind(f.agent.unwrap_or(-1))
+            .bind(f.since.unwrap_or(i64::MIN))
+            .bind(f.until.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?)
     }
 }

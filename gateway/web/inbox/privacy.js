@@ -86,13 +86,14 @@ export class PrivacyView {
             : t("none yet"))))),
       h("section", {}, h("h3", {}, t("Audit log")), lookup,
         h("table", { class: "worth audit" },
-          h("thead", {}, h("tr", {}, [t("When"), t("Who"), t("What"), t("About"), t("Counts")].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, [t("When"), t("Who"), t("From"), t("What"), t("About"), t("Counts")].map((x) => h("th", {}, x)))),
           this.auditBody)));
   }
 
   fillAudit(entries) {
     clear(this.auditBody).append(...entries.map((e) => h("tr", { dataset: { action: e.action } },
       h("td", {}, clock(e.at)), h("td", {}, e.agent_id == null ? t("retention job") : t("agent ") + e.agent_id),
+      h("td", {}, e.client || "—"),
       h("td", {}, e.action.replaceAll("_", " ")), h("td", {}, e.subject), h("td", { class: "muted" }, counts(e.detail)))));
   }
 

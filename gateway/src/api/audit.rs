@@ -1,0 +1,98 @@
+//! The audit log over HTTP: `record` appends an entry for a handler once
+//! its action is done (a failure to write it is logged, the action stands),
+//! and `GET /api/v1/admin/audit` reads it (admins), narrowed by action,
+//! agent, period, or the address it is about — erased or not.
+
+use std::net::IpAddr;
+
+use axum::extract::{Query as Params, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::auth::CurrentAgent;
+use crate::ids::AgentId;
+use crate::state::AppState;
+use crate::store::audit::{Audit, AuditFilter};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/admin/audit", get(audit))
+}
+
+/// Appends one entry; never fails the request that did the action.
+pub async fn record(
+    state: &AppState,
+    agent: Option<AgentId>,
+    client: IpAddr,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) {
+    let entry = Audit {
+        agent,
+        client: Some(client),
+        action,
+        subject,
+        detail,
+    };
+    if let Err(e) = state.store.record_audit(&entry, state.clock.now_ms()).await {
+        tracing::warn!(error = %e, action, "the audit log could not be written");
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    /// An address: its entries, and those about it once erased (by digest).
+    subject: Option<String>,
+    action: Option<String>,
+    agent: Option<i64>,
+    /// Unix milliseconds, inclusive / exclusive.
+    since: Option<i64>,
+    until: Option<i64>,
+}
+
+/// `GET /api/v1/admin/audit[?subject=…][&action=…][&agent=…][&since=…][&until=…]`: newest first.
+async fn audit(
+    State(state): State<AppState>,
+    agent: CurrentAgent,
+    Params(q): Params<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !agent.is_admin() {
+        return Err(ApiError::Forbidden("the audit log is for admins".into()));
+    }
+    if let Some(subject) = q.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        return audit_of(&state, subject).await.map(Json);
+    }
+    let filter = AuditFilter {
+        action: q.action.filter(|a| !a.trim().is_empty()),
+        agent: q.agent,
+        since: q.since,
+        until: q.until,
+    };
+    Ok(Json(
+        json!({"entries": state.store.audit_filtered(&filter, 500).await?}),
+    ))
+}
+
+/// The audit entries about one address, erased or not.
+async fn audit_of(state: &AppState, subject: &str) -> Result<serde_json::Value, ApiError> {
+    let digest = state.signer.erased_subject(subject);
+    let mut entries = state
+        .store
+        .audit_of(&[subject.to_string(), digest.clone()], 500)
+        .await?;
+    // An erasure of several addresses names the others in its detail.
+    let erasures = AuditFilter {
+        action: Some("customer_erasure".into()),
+        ..AuditFilter::default()
+    };
+    for row in state.store.audit_filtered(&erasures, 500).await? {
+        if row.detail.contains(&digest) && !entries.iter().any(|e| e.id == row.id) {
+            entries.push(row);
+        }
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.id));
+    Ok(json!({"entries": entries, "digest": digest}))
+}
