@@ -1,7 +1,8 @@
 //! The audit log records who did what, when and from where: sign-ins (and
 //! failed ones, without keeping an unknown name as typed), sign-outs,
-//! account and dispatch changes, raw-mail downloads; admins read it,
-//! narrowed by action, agent or period; nobody else reads it.
+//! account and dispatch changes, raw-mail downloads, what agents do with a
+//! conversation; admins read it, narrowed by action, agent or period;
+//! nobody else reads it.
 
 use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app};
 use serde_json::{Value, json};
@@ -68,11 +69,25 @@ async fn sign_ins_account_changes_and_raw_mail_downloads_are_on_record_with_wher
         .download(&format!("/api/v1/conversations/{c}/messages/{m}/raw"))
         .await?;
     assert_eq!(download.bytes, raw.as_bytes());
+    // What agents do with a conversation.
+    for (action, body) in [
+        ("claim", json!({})),
+        ("transfer", json!({"queue": "n1"})),
+        ("resolve", json!({})),
+        ("reopen", json!({})),
+    ] {
+        let (status, answer) = admin.post(&format!("/api/v1/conversations/{c}/{action}"), body).await?;
+        assert_eq!(status, 200, "{action}: {answer}");
+    }
 
     let all = admin.ok("/api/v1/admin/audit").await?;
     assert_eq!(
         actions(&all),
         [
+            "conversation_reopened",
+            "conversation_resolved",
+            "conversation_transferred",
+            "conversation_claimed",
             "raw_mail_download",
             "sessions_revoked",
             "agent_enabled",
@@ -90,7 +105,13 @@ async fn sign_ins_account_changes_and_raw_mail_downloads_are_on_record_with_wher
     for e in entries(&all) {
         assert_eq!(e["client"], "127.0.0.1", "where from: {e}");
     }
-    let raw_entry = &entries(&all)[0];
+    let transferred = &entries(&all)[2];
+    assert_eq!(transferred["subject"], format!("conversation:{c}"));
+    assert!(
+        transferred["detail"].as_str().unwrap_or_default().contains("\"n1\""),
+        "{transferred}"
+    );
+    let raw_entry = &entries(&all)[4];
     assert_eq!(raw_entry["subject"], format!("conversation:{c}"));
     assert!(
         !raw_entry.to_string().contains("La presse"),

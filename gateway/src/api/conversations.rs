@@ -492,13 +492,17 @@ pub(super) async fn write_message(
 
 async fn claim(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    change(&state, ConversationId(id), |s, id, now| async move {
+    let me = agent.id;
+    let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.assign(id, Some(agent.id), actor(&agent), false, now).await
     })
-    .await
+    .await?;
+    conversation_audit(&state, me, addr, "conversation_claimed", id, json!({})).await;
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -509,6 +513,7 @@ struct Assign {
 
 async fn assign(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Assign>,
@@ -517,33 +522,44 @@ async fn assign(
     if state.store.agent_by_id(target).await?.is_none_or(|a| a.disabled != 0) {
         return Err(ApiError::NotFound("agent"));
     }
-    change(&state, ConversationId(id), |s, id, now| async move {
+    let me = agent.id;
+    let out = change(&state, ConversationId(id), |s, id, now| async move {
         // Assigning to oneself is the inbox's confirmed "Take over".
         s.store.assign(id, Some(target), actor(&agent), true, now).await
     })
-    .await
+    .await?;
+    let detail = json!({"to_agent": target.0});
+    conversation_audit(&state, me, addr, "conversation_assigned", id, detail).await;
+    Ok(out)
 }
 
 async fn unassign(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    change(&state, ConversationId(id), |s, id, now| async move {
+    let me = agent.id;
+    let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.assign(id, None, actor(&agent), false, now).await
     })
-    .await
+    .await?;
+    conversation_audit(&state, me, addr, "conversation_released", id, json!({})).await;
+    Ok(out)
 }
 
 async fn resolve(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = agent.id;
     let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.resolve(id, agent.id, &s.feedback, now).await
     })
     .await?;
+    conversation_audit(&state, me, addr, "conversation_resolved", id, json!({})).await;
     // The satisfaction question may have been queued with the resolution.
     state.outbox_wake.notify();
     Ok(out)
@@ -559,6 +575,7 @@ struct Transfer {
 
 async fn transfer(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Transfer>,
@@ -570,12 +587,16 @@ async fn transfer(
             "name the queue to transfer to".into(),
         ));
     }
-    change(&state, ConversationId(id), |s, id, now| async move {
+    let me = agent.id;
+    let detail = json!({"queue": queue, "to_agent": body.agent_id});
+    let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store
             .transfer(id, &queue, body.agent_id.map(AgentId), actor(&agent), now)
             .await
     })
-    .await
+    .await?;
+    conversation_audit(&state, me, addr, "conversation_transferred", id, detail).await;
+    Ok(out)
 }
 
 /// The agent asked the customer something: SLA clocks stop until they answer.
@@ -592,14 +613,30 @@ async fn wait_for_customer(
 
 async fn reopen(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     refuse_if_erased(&conversation_or_404(&state, ConversationId(id)).await?)?;
-    change(&state, ConversationId(id), |s, id, now| async move {
+    let me = agent.id;
+    let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.set_status(id, false, Some(agent.id), now).await
     })
-    .await
+    .await?;
+    conversation_audit(&state, me, addr, "conversation_reopened", id, json!({})).await;
+    Ok(out)
+}
+
+/// An agent's action on a conversation, for the audit log.
+async fn conversation_audit(
+    state: &AppState,
+    agent: AgentId,
+    addr: std::net::IpAddr,
+    action: &str,
+    id: i64,
+    detail: serde_json::Value,
+) {
+    super::audit::record(state, Some(agent), addr, action, &format!("conversation:{id}"), detail).await;
 }
 
 /// An erased customer cannot be written to: their address is gone.

@@ -163,6 +163,7 @@ struct Outcome {
 
 async fn outcome(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Outcome>,
@@ -193,5 +194,14 @@ async fn outcome(
     state.events.publish(Event::ConversationUpdated {
         conversation: row.conversation_id,
     });
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "escalation_outcome",
+        &format!("conversation:{}", row.conversation_id),
+        json!({"escalation": id, "outcome": body.outcome}),
+    )
+    .await;
     Ok(Json(json!({"escalation": row})))
 }

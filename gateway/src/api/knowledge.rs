@@ -110,6 +110,7 @@ async fn apply_published(state: &AppState) -> Result<(), ApiError> {
 
 async fn edit(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(entry): Path<String>,
     ApiJson(body): ApiJson<Edit>,
@@ -127,11 +128,14 @@ async fn edit(
     if before.status == "published" {
         apply_published(&state).await?;
     }
+    let subject = format!("knowledge:{entry}");
+    super::audit::record(&state, Some(agent.id), addr, "knowledge_edited", &subject, json!({})).await;
     one(State(state), agent, Path(entry)).await
 }
 
 async fn set_status(
     state: AppState,
+    addr: std::net::IpAddr,
     agent: CurrentAgent,
     entry: String,
     status: &str,
@@ -154,21 +158,26 @@ async fn set_status(
             .await?;
         return Err(e);
     }
+    let subject = format!("knowledge:{entry}");
+    let action = format!("knowledge_{status}");
+    super::audit::record(&state, Some(agent.id), addr, &action, &subject, json!({})).await;
     one(State(state), agent, Path(entry)).await
 }
 
 async fn publish(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(entry): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    set_status(state, agent, entry, "published").await
+    set_status(state, addr, agent, entry, "published").await
 }
 
 async fn retire(
     State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(entry): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    set_status(state, agent, entry, "retired").await
+    set_status(state, addr, agent, entry, "retired").await
 }
