@@ -668,6 +668,12 @@ test("a visitor reads the privacy notice, asks for erasure and forgets the chat;
   await request.locator("button.erase-request").click();
   await boss.locator("#privacy p", { hasText: "No request waiting." }).waitFor();
   await boss.locator('#privacy table.audit tr[data-action="customer_erasure"]').waitFor();
+  // The log narrowed to one action: sign-ins only.
+  await boss.locator('#privacy form.audit-lookup select[name="action"]').selectOption("login");
+  await boss.locator("#privacy form.audit-lookup button").click();
+  await boss.locator('#privacy table.audit tr[data-action="customer_erasure"]').waitFor({ state: "detached" });
+  const actions = await boss.locator("#privacy table.audit tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.action));
+  assert.ok(actions.length > 0 && actions.every((a) => a === "login"), actions.join(","));
   await screenshot(boss, "privacy-page");
 
   // The conversation stays as a skeleton that says so.

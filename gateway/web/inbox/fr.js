@@ -395,6 +395,8 @@ export const FR = {
   " hours": " heures",
   "an address or number": "une adresse ou un numéro",
   "Audit entries about": "Entrées d'audit sur",
+  "Action": "Action",
+  "Every action": "Toutes les actions",
   "Find": "Chercher",
   "Erasure requests from the chat widget": "Demandes d'effacement depuis le chat",
   "Asked": "Demandée",

@@ -18,6 +18,17 @@ const KINDS = {
   translation_cache: t("Translation cache"),
 };
 
+// What the log records (api/audit.rs and its callers), for the filter.
+const AUDITED = [
+  "login", "login_failed", "login_disabled", "logout", "password_changed",
+  "agent_created", "agent_disabled", "agent_enabled", "sessions_revoked", "dispatch_changed",
+  "conversation_claimed", "conversation_assigned", "conversation_released", "conversation_transferred",
+  "conversation_resolved", "conversation_reopened", "escalation_outcome",
+  "knowledge_edited", "knowledge_published", "knowledge_retired",
+  "raw_mail_download", "mailbox_disconnected", "customer_export", "customer_erasure",
+  "legal_hold", "legal_hold_released", "retention_run", "retention_dry_run",
+];
+
 function period(hours) {
   return hours % 24 === 0 ? hours / 24 + t(" days") : hours + t(" hours");
 }
@@ -53,8 +64,11 @@ export class PrivacyView {
     const report = retention.report;
     const lookup = h("form", { class: "audit-lookup", onsubmit: (e) => {
       e.preventDefault();
-      this.lookup(e.target.elements.subject.value.trim());
+      const f = e.target.elements;
+      this.lookup(f.subject.value.trim(), f.action.value);
     } }, h("input", { name: "subject", placeholder: t("an address or number"), size: 30, "aria-label": t("Audit entries about") }),
+    h("select", { name: "action", "aria-label": t("Action") }, h("option", { value: "" }, t("Every action")),
+      AUDITED.map((a) => h("option", { value: a }, a.replaceAll("_", " ")))),
     h("button", { type: "submit" }, t("Find")));
     this.auditBody = h("tbody", {});
     this.fillAudit(audit.entries);
@@ -97,9 +111,10 @@ export class PrivacyView {
       h("td", {}, e.action.replaceAll("_", " ")), h("td", {}, e.subject), h("td", { class: "muted" }, counts(e.detail)))));
   }
 
-  async lookup(subject) {
+  async lookup(subject, action) {
+    const q = subject ? "?subject=" + encodeURIComponent(subject) : action ? "?action=" + encodeURIComponent(action) : "";
     try {
-      const r = await api.get("/api/v1/admin/audit" + (subject ? "?subject=" + encodeURIComponent(subject) : ""));
+      const r = await api.get("/api/v1/admin/audit" + q);
       this.fillAudit(r.entries);
     } catch (e) {
       toast(e.message);
