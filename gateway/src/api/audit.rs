@@ -59,9 +59,7 @@ async fn audit(
     agent: CurrentAgent,
     Params(q): Params<AuditQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !agent.is_admin() {
-        return Err(ApiError::Forbidden("the audit log is for admins".into()));
-    }
+    agent.require_admin("the audit log")?;
     if let Some(subject) = q.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         return audit_of(&state, subject).await.map(Json);
     }

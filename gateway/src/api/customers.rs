@@ -39,9 +39,7 @@ async fn export(
     Params(p): Params<ExportParams>,
 ) -> Result<axum::response::Response, ApiError> {
     use crate::privacy::export::{ConversationExport, FileEntry, archive, safe_name};
-    if !agent.is_admin() {
-        return Err(ApiError::Forbidden("exports of personal data are for admins".into()));
-    }
+    agent.require_admin("exporting personal data")?;
     let profile = customer(&state, &p.address).await?;
     let store = &state.store;
     let mut conversations = Vec::new();

@@ -32,20 +32,12 @@ pub fn router() -> Router<AppState> {
         .route("/oauth/callback", get(callback))
 }
 
-fn admin(agent: &CurrentAgent) -> Result<(), ApiError> {
-    if agent.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("connecting mailboxes is for admins".into()))
-    }
-}
-
 fn redirect_uri(state: &AppState) -> String {
     format!("{}/oauth/callback", state.config.server.public_url())
 }
 
 async fn list(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    agent.require_admin("connecting mailboxes")?;
     let readers = state.health.mailboxes.snapshot();
     let mailboxes: Vec<serde_json::Value> = state
         .config
@@ -75,7 +67,7 @@ async fn start(
     agent: CurrentAgent,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    agent.require_admin("connecting mailboxes")?;
     let source = state
         .mail_tokens
         .get(&name)
@@ -106,7 +98,7 @@ async fn disconnect(
     agent: CurrentAgent,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    agent.require_admin("connecting mailboxes")?;
     let source = state.mail_tokens.get(&name).ok_or(ApiError::NotFound("mailbox"))?;
     source.disconnect().await?;
     let subject = format!("mailbox:{name}");

@@ -30,14 +30,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/erasure-requests", get(requests))
 }
 
-fn admin(agent: &CurrentAgent, what: &str) -> Result<(), ApiError> {
-    if agent.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!("{what} is for admins")))
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EraseBody {
@@ -55,7 +47,7 @@ async fn erase(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<EraseBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "erasing a customer")?;
+    agent.require_admin("erasing a customer")?;
     let address = body.address.trim();
     if address.is_empty() || address != body.confirm.trim() {
         return Err(ApiError::BadRequest(
@@ -142,7 +134,7 @@ async fn hold(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<HoldBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "a legal hold")?;
+    agent.require_admin("a legal hold")?;
     let reason = body.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::BadRequest(
@@ -159,7 +151,7 @@ async fn release(
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "a legal hold")?;
+    agent.require_admin("a legal hold")?;
     set_hold(&state, &agent, addr, id, None).await
 }
 
@@ -217,7 +209,7 @@ fn job(state: &AppState) -> RetentionJob {
 /// `GET /api/v1/admin/retention`: the policies, what they would let go of
 /// now (a dry run: nothing is touched), and the last runs.
 async fn retention(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "retention")?;
+    agent.require_admin("retention")?;
     let mut report = job(&state).report().await?;
     // The page lists a few; the counts stay whole.
     for found in &mut report.policies {
@@ -254,13 +246,13 @@ async fn retention_run(
     agent: CurrentAgent,
     Params(p): Params<RunParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "retention")?;
+    agent.require_admin("retention")?;
     let report = job(&state).run_once(!p.dry_run, Some(agent.id)).await?;
     Ok(Json(json!({"report": report})))
 }
 
 /// `GET /api/v1/admin/erasure-requests`: visitors' requests from the widget, oldest first.
 async fn requests(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent, "erasure requests")?;
+    agent.require_admin("erasure requests")?;
     Ok(Json(json!({"requests": state.store.erasure_requests_open().await?})))
 }

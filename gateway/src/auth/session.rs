@@ -58,6 +58,15 @@ impl CurrentAgent {
         self.role == "admin"
     }
 
+    /// Refuses anyone but an admin, naming what is theirs ("the audit log").
+    pub fn require_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("{what} is for admins")))
+        }
+    }
+
     pub fn is_supervisor(&self) -> bool {
         self.role == "admin" || self.role == "supervisor"
     }
