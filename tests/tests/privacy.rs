@@ -266,6 +266,12 @@ async fn erase_and_look_everywhere(app: &TestApp, admin: &AgentClient, journal: 
     assert!(body.to_string().contains("warranty claim 2026-114"), "{body}");
     let mail = admin.ok(&format!("/api/v1/conversations/{}", jean.mail)).await?;
     assert_eq!(mail["messages"][0]["body"], "La presse P200 fuit.", "nothing erased");
+    // Its raw mail is there until the erasure.
+    let raw_url = format!(
+        "/api/v1/conversations/{}/messages/{}/raw",
+        jean.mail, mail["messages"][0]["id"]
+    );
+    assert_eq!(admin.download(&raw_url).await?.bytes, jean.raw.as_bytes());
     let (status, _) = admin
         .delete(&format!("/api/v1/conversations/{}/legal-hold", jean.wa))
         .await?;
@@ -331,13 +337,7 @@ async fn erase_and_look_everywhere(app: &TestApp, admin: &AgentClient, journal: 
             .await?;
         assert_eq!(status, 409);
     }
-    assert_eq!(
-        admin
-            .get(&format!("/api/v1/conversations/{}/messages/{}/raw", jean.mail, 1))
-            .await?
-            .0,
-        404
-    );
+    assert_eq!(admin.get(&raw_url).await?.0, 404, "the raw mail is gone");
 
     // Search finds nothing of theirs, and still finds the other customer.
     for q in ["fuit", "P200", "jean", "33612345678", "Martin"] {
