@@ -75,9 +75,9 @@ impl Engine {
         let canon_text = forms.canonical(&text, sure);
         let canon_subject = subject.as_ref().map(|s| forms.canonical(s, sure));
         let mut hits = scanner.new_hits();
-        scanner.scan(&canon_text.text, &text.text, TEXT, lang, sure, &mut hits);
+        scanner.scan(&canon_text, &text.text, TEXT, lang, sure, &mut hits);
         if let (Some(subject), Some(canon)) = (&subject, &canon_subject) {
-            scanner.scan(&canon.text, &subject.text, SUBJECT, lang, sure, &mut hits);
+            scanner.scan(canon, &subject.text, SUBJECT, lang, sure, &mut hits);
         }
         // Keywords that matched are better evidence of the language than common words.
         lang = language::decide(&stopwords, &hits.per_lang).or(hinted).or(lang);

@@ -20,10 +20,12 @@
 //! an English message "gripper" is not the French "grippée" + "er".
 
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 
-use crate::anchored::PhraseAutomaton;
+use crate::endings::{Endings, Langs};
 use crate::fold::{Folded, Origins, is_word_byte};
 use crate::rules::Lang;
+use crate::suffixes::SuffixAutomaton;
 
 /// Stems shorter than this stay literal words: "par" (Spanish "parada") would
 /// swallow "para", "feu" would swallow "feux" and "feur".
@@ -31,37 +33,8 @@ const MIN_STEM: usize = 4;
 /// German compound heads must be at least this long.
 const MIN_COMPOUND_HEAD: usize = 6;
 
-const FR: &[&str] = &[
-    "s", "x", "e", "es", "ee", "ees", "er", "ez", "ent", "ant", "ai", "ais", "ait", "aient", "ions", "iez", "ons", "a",
-    "as", "era", "erait", "eront", "i", "ie", "is", "ies", "it", "ir", "issent", "issait",
-];
-const EN: &[&str] = &[
-    "s", "es", "e", "ed", "d", "ing", "er", "ers", "ly", "y", "ies", "ied", "ion", "ions", "ation", "ations",
-];
-/// English doubles a final consonant before these: "stop" → "stopped", "stopping".
-const EN_DOUBLED: &[&str] = &["ed", "ing", "er", "ers"];
-const DE: &[&str] = &[
-    "e", "en", "er", "es", "n", "s", "em", "ern", "ens", "st", "t", "et", "te", "ten", "tes", "ter", "test", "tet",
-];
-const ES: &[&str] = &[
-    "s", "es", "a", "as", "o", "os", "e", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "ando", "iendo",
-    "ar", "er", "ir", "an", "en", "aba", "aban", "ia", "ian", "amos", "emos", "imos", "io", "ion", "iones",
-];
-const IT: &[&str] = &[
-    "a", "e", "i", "o", "ata", "ate", "ato", "ati", "ita", "ite", "ito", "iti", "uta", "ute", "uto", "uti", "are",
-    "ere", "ire", "ando", "endo", "ano", "ono", "ava", "avano", "iva", "eva", "ra", "era", "ione", "ioni",
-];
-
-fn endings(lang: Lang) -> &'static [&'static str] {
-    match lang {
-        Lang::Fr => FR,
-        Lang::En => EN,
-        Lang::De => DE,
-        Lang::Es => ES,
-        Lang::It => IT,
-        Lang::Any => &[],
-    }
-}
+/// The number of a word no keyword phrase contains.
+pub const NO_WORD: u32 = u32::MAX;
 
 fn algorithm(lang: Lang) -> Option<Algorithm> {
     Some(match lang {
@@ -74,70 +47,76 @@ fn algorithm(lang: Lang) -> Option<Algorithm> {
     })
 }
 
-/// A short ending as one number, so checking a word's ending against a
-/// language's list is a few integer compares, not string compares.
-fn pack(s: &[u8]) -> Option<u64> {
-    if s.len() > 7 {
-        return None;
-    }
-    let mut v = s.len() as u64;
-    for &b in s {
-        v = v << 8 | u64::from(b);
-    }
-    Some(v)
-}
-
-/// Each language's endings, packed (`Lang::index` order).
-struct Endings([Vec<u64>; 6]);
-
-impl Endings {
-    fn new() -> Self {
-        let packed = |lang: Lang| endings(lang).iter().filter_map(|e| pack(e.as_bytes())).collect();
-        Endings([
-            packed(Lang::Fr),
-            packed(Lang::En),
-            packed(Lang::De),
-            packed(Lang::Es),
-            packed(Lang::It),
-            Vec::new(),
-        ])
-    }
-
-    fn contains(&self, lang: Lang, rest: &[u8]) -> bool {
-        pack(rest).is_some_and(|p| self.0[lang.index()].contains(&p))
-    }
-
-    /// Whether `rest` (what follows a stem in a word) is an inflection in `lang`.
-    fn is_inflection(&self, lang: Lang, stem: &[u8], rest: &[u8]) -> bool {
-        if rest.is_empty() || self.contains(lang, rest) {
-            return true;
-        }
-        if lang == Lang::En {
-            let last = stem.last().copied();
-            let doubled = rest.first().copied();
-            if last.is_some_and(|c| !b"aeiouy".contains(&c)) && last == doubled {
-                return EN_DOUBLED.iter().any(|e| e.as_bytes() == &rest[1..]);
-            }
-        }
-        false
-    }
-}
-
 struct Key {
     stem: String,
     lang: Lang,
 }
 
-/// The stems of every keyword word, and the automata that find them.
+/// What a word is to the engine: the stems it spells (one per language that
+/// has it) and its number when a keyword phrase contains it.
+#[derive(Default)]
+struct Entry {
+    keys: Vec<u32>,
+    word: u32,
+}
+
+/// The stems of every keyword word, and every word of a keyword phrase.
+///
+/// A text word is looked up whole and at each place an ending may begin
+/// (`endings.rs`): a hash lookup per candidate rather than an automaton walk
+/// per word, which the profile showed was most of the scan.
 pub struct Forms {
-    /// Every stem, walked from each word start.
-    stems: Option<PhraseAutomaton>,
-    /// German stems long enough to end a compound, found inside words; each
-    /// pattern's key in `compound_keys`.
-    compounds: Option<PhraseAutomaton>,
-    compound_keys: Vec<usize>,
+    words: FxHashMap<Box<[u8]>, Entry>,
+    sieve: Sieve,
     keys: Vec<Key>,
+    /// German stems long enough to end a compound, found backwards from where
+    /// a stem may end; each pattern's key in `compound_keys`.
+    compounds: Option<SuffixAutomaton>,
+    compound_keys: Vec<usize>,
     endings: Endings,
+    vocabulary: u32,
+}
+
+/// A bit per (first four bytes, length) of every word in `Forms::words`, so
+/// that most text words are known to be unknown without hashing them.
+struct Sieve(Vec<u64>);
+
+const SIEVE_BITS: u32 = 16;
+
+impl Sieve {
+    fn new() -> Self {
+        Sieve(vec![0; 1 << (SIEVE_BITS - 6)])
+    }
+
+    #[inline]
+    fn slot(word: &[u8]) -> usize {
+        let head = match word.first_chunk::<4>() {
+            Some(four) => u32::from_le_bytes(*four),
+            None => word.iter().fold(0, |v, &b| v << 8 | u32::from(b)),
+        };
+        let h = (head ^ (word.len() as u32).wrapping_mul(0x9E37_79B9)).wrapping_mul(0x85EB_CA6B);
+        (h >> (32 - SIEVE_BITS)) as usize
+    }
+
+    fn insert(&mut self, word: &[u8]) {
+        let slot = Sieve::slot(word);
+        self.0[slot / 64] |= 1 << (slot % 64);
+    }
+
+    #[inline]
+    fn may_have(&self, word: &[u8]) -> bool {
+        let slot = Sieve::slot(word);
+        self.0[slot / 64] & (1 << (slot % 64)) != 0
+    }
+}
+
+/// One word of canonical text: its byte range there and its number among the
+/// keyword phrases' words (`NO_WORD` when no phrase has it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub start: usize,
+    pub end: usize,
+    pub word: u32,
 }
 
 /// Folded text with word forms replaced by their stems: what keywords are
@@ -145,6 +124,8 @@ pub struct Forms {
 #[derive(Debug, Clone)]
 pub struct Canonical {
     pub text: String,
+    /// Its words, in order.
+    pub tokens: Vec<Token>,
     origins: Origins,
 }
 
@@ -197,41 +178,80 @@ impl Forms {
                 keys.push(Key { stem, lang });
             }
         }
-        let build = |keys: &[&Key]| -> Result<Option<PhraseAutomaton>, String> {
-            if keys.is_empty() {
-                return Ok(None);
-            }
-            let stems: Vec<&[u8]> = keys.iter().map(|k| k.stem.as_bytes()).collect();
-            PhraseAutomaton::new(&stems)
-                .map(Some)
-                .map_err(|e| format!("word-form automaton: {e}"))
-        };
-        let stems = build(&keys.iter().collect::<Vec<_>>())?;
+        let mut map: FxHashMap<Box<[u8]>, Entry> = FxHashMap::default();
+        let mut sieve = Sieve::new();
+        for (i, k) in keys.iter().enumerate() {
+            sieve.insert(k.stem.as_bytes());
+            let entry = map.entry(k.stem.as_bytes().into()).or_insert_with(|| Entry {
+                keys: Vec::new(),
+                word: NO_WORD,
+            });
+            entry.keys.push(i as u32);
+        }
         let compound_keys: Vec<usize> = (0..keys.len())
             .filter(|&i| keys[i].lang == Lang::De && keys[i].stem.len() >= MIN_COMPOUND_HEAD)
             .collect();
         let compounds = if compound_keys.is_empty() {
             None
         } else {
-            let heads: Vec<&[u8]> = compound_keys.iter().map(|&i| keys[i].stem.as_bytes()).collect();
-            Some(PhraseAutomaton::new(&heads).map_err(|e| format!("compound automaton: {e}"))?)
+            let heads: Vec<&str> = compound_keys.iter().map(|&i| keys[i].stem.as_str()).collect();
+            Some(SuffixAutomaton::new(&heads).map_err(|e| format!("compound automaton: {e}"))?)
         };
         Ok(Forms {
-            stems,
+            words: map,
+            sieve,
+            keys,
             compounds,
             compound_keys,
-            keys,
             endings: Endings::new(),
+            vocabulary: 0,
         })
     }
 
+    /// The number of a keyword phrase's word (canonical), given on first sight.
+    pub fn intern(&mut self, word: &[u8]) -> u32 {
+        self.sieve.insert(word);
+        let entry = self.words.entry(word.into()).or_insert_with(|| Entry {
+            keys: Vec::new(),
+            word: NO_WORD,
+        });
+        if entry.word == NO_WORD {
+            entry.word = self.vocabulary;
+            self.vocabulary += 1;
+        }
+        entry.word
+    }
+
+    /// How many words `intern` has numbered.
+    pub fn vocabulary(&self) -> usize {
+        self.vocabulary as usize
+    }
+
     pub fn memory_usage(&self) -> usize {
-        self.stems.as_ref().map_or(0, PhraseAutomaton::memory_usage)
-            + self.compounds.as_ref().map_or(0, PhraseAutomaton::memory_usage)
+        let map = self.words.capacity() * (size_of::<(Box<[u8]>, Entry)>() + 1)
+            + self
+                .words
+                .iter()
+                .map(|(w, e)| w.len() + e.keys.len() * 4)
+                .sum::<usize>();
+        map + self.compounds.as_ref().map_or(0, SuffixAutomaton::memory_usage)
     }
 
     pub fn stem_count(&self) -> usize {
         self.keys.len()
+    }
+
+    #[inline]
+    fn entry(&self, word: &[u8]) -> Option<&Entry> {
+        if self.sieve.may_have(word) {
+            self.words.get(word)
+        } else {
+            None
+        }
+    }
+
+    fn word_id(&self, word: &[u8]) -> u32 {
+        self.entry(word).map_or(NO_WORD, |e| e.word)
     }
 
     /// Folded text with every word that is a form of a known stem replaced by
@@ -241,13 +261,14 @@ impl Forms {
         let text = folded.text.as_bytes();
         let mut out = Canonical {
             text: String::with_capacity(text.len()),
+            tokens: Vec::with_capacity(text.len() / 5),
             origins: Origins::default(),
         };
-        let Some(stems) = &self.stems else {
-            out.push_copy(folded, 0, text.len());
-            return out;
-        };
+        // Folded bytes before `copied` are in `out`; after it a folded byte
+        // `i` will be at `i + shift` until the next replaced word.
         let mut copied = 0;
+        let mut shift: isize = 0;
+        let at = |i: usize, shift: isize| i.wrapping_add_signed(shift);
         let mut i = 0;
         while i < text.len() {
             if !is_word_byte(text[i]) {
@@ -259,55 +280,117 @@ impl Forms {
                 i += 1;
             }
             let word_end = i;
-            if word_end - word_start < MIN_STEM {
-                continue;
-            }
+            let word = &text[word_start..word_end];
+            let whole = self.entry(word);
             // The shortest stem the word starts with; else, in a German
             // compound, the stem that starts earliest.
-            let mut pick: Option<(usize, usize)> = None;
-            stems.starting_at(text, word_start, |key, end| {
-                if pick.is_none() && self.takes(key, end, word_end, text, lang) {
-                    pick = Some((word_start, key));
-                }
-            });
-            if pick.is_none()
-                && let Some(c) = &self.compounds
-                && word_end - word_start > MIN_COMPOUND_HEAD
-            {
-                c.within(text, word_start + 1, word_end, |p, start, end| {
-                    let key = self.compound_keys[p];
-                    if pick.is_none_or(|(s, _)| start < s) && self.takes(key, end, word_end, text, lang) {
-                        pick = Some((start, key));
+            let mut pick: Option<(usize, usize, u32)> = None;
+            if word.len() > MIN_STEM {
+                self.endings.stem_ends(word, |stem_len, langs| {
+                    if pick.is_some() || stem_len < MIN_STEM {
+                        return;
+                    }
+                    let end = word_start + stem_len;
+                    if let Some(e) = self.entry(&text[word_start..end])
+                        && let Some(&key) = e
+                            .keys
+                            .iter()
+                            .find(|&&k| self.inflects(k as usize, langs, &text[end..word_end], lang))
+                    {
+                        pick = Some((word_start, key as usize, e.word));
                     }
                 });
             }
-            let Some((start, key)) = pick else { continue };
+            // The word is a stem itself: it stays as it is.
+            let is_stem = whole.is_some_and(|e| !e.keys.is_empty());
+            if pick.is_none() && !is_stem && word.len() > MIN_COMPOUND_HEAD {
+                pick = self.compound(text, word_start, word_end, lang);
+            }
+            let Some((start, key, id)) = pick else {
+                out.tokens.push(Token {
+                    start: at(word_start, shift),
+                    end: at(word_end, shift),
+                    word: whole.map_or(NO_WORD, |e| e.word),
+                });
+                continue;
+            };
             out.push_copy(folded, copied, start);
             if start > word_start {
                 // A German compound: its head becomes a word of its own.
+                out.tokens.push(Token {
+                    start: at(word_start, shift),
+                    end: out.text.len(),
+                    word: self.word_id(&text[word_start..start]),
+                });
                 out.origins.map(out.text.len(), start);
                 out.text.push(' ');
             }
             // The stem is the word's own first bytes.
+            let token_start = out.text.len();
             let stem_end = start + self.keys[key].stem.len();
             out.push_copy(folded, start, stem_end - 1);
             out.origins.map(out.text.len(), word_end - 1);
             out.text
                 .push_str(folded.text.get(stem_end - 1..stem_end).unwrap_or_default());
+            out.tokens.push(Token {
+                start: token_start,
+                end: out.text.len(),
+                word: id,
+            });
             copied = word_end;
+            shift = out.text.len() as isize - word_end as isize;
         }
         out.push_copy(folded, copied, text.len());
         out
     }
 
-    /// Whether the word ending at `word_end` is a form of `key`'s stem, found
-    /// ending at `end`: the rest is an inflection, and only the text's own
-    /// language inflects.
-    fn takes(&self, key: usize, end: usize, word_end: usize, text: &[u8], lang: Option<Lang>) -> bool {
+    /// The German stem that ends `text[word_start..word_end]` (before an
+    /// inflection) and starts earliest inside it: `(start, key, word)`.
+    fn compound(
+        &self,
+        text: &[u8],
+        word_start: usize,
+        word_end: usize,
+        lang: Option<Lang>,
+    ) -> Option<(usize, usize, u32)> {
+        let c = self.compounds.as_ref()?;
+        let mut best: Option<(usize, usize, usize)> = None;
+        let mut try_end = |end: usize, langs: Option<Langs>| {
+            c.ending_at(text, end, word_start + 1, |p, start| {
+                let key = self.compound_keys[p];
+                let takes = match langs {
+                    None => true,
+                    Some(langs) => self.inflects(key, langs, &text[end..word_end], lang),
+                };
+                if takes && best.is_none_or(|(s, e, _)| (start, end) < (s, e)) {
+                    best = Some((start, end, key));
+                }
+            });
+        };
+        try_end(word_end, None);
+        // Only German stems end compounds, and only a German (or unknown) text inflects them.
+        if lang.is_none_or(|l| l == Lang::De) {
+            self.endings.stem_ends(&text[word_start..word_end], |stem_len, langs| {
+                if langs.has(Lang::De) {
+                    try_end(word_start + stem_len, Some(langs));
+                }
+            });
+        }
+        let (start, end, key) = best?;
+        Some((start, key, self.word_id(&text[start..end])))
+    }
+
+    /// Whether a word that is `key`'s stem followed by `rest` (not empty) is
+    /// one of its forms: `langs` end a word with `rest`, the stem's language
+    /// among them, and only the text's own language inflects.
+    #[inline]
+    fn inflects(&self, key: usize, langs: Langs, rest: &[u8], lang: Option<Lang>) -> bool {
         let key = &self.keys[key];
-        let rest = text.get(end..word_end).unwrap_or_default();
-        let foreign = lang.is_some_and(|l| l != key.lang);
-        (rest.is_empty() || !foreign) && self.endings.is_inflection(key.lang, key.stem.as_bytes(), rest)
+        if lang.is_some_and(|l| l != key.lang) || !langs.has(key.lang) {
+            return false;
+        }
+        // An English doubled consonant is offered without looking at vowels.
+        key.lang != Lang::En || self.endings.is_inflection(Lang::En, key.stem.as_bytes(), rest)
     }
 }
 

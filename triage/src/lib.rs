@@ -6,9 +6,9 @@
 //! fired it. Rules are a TOML file ([`RuleSet::parse`]); the FAQ knowledge base
 //! is a folder of Markdown entries ([`KnowledgeBase::from_files`]).
 
-mod anchored;
 #[doc(hidden)]
 pub mod bench_support;
+mod endings;
 mod engine;
 pub mod eval;
 mod extract;
@@ -18,7 +18,9 @@ mod input;
 pub mod kb;
 mod language;
 mod matcher;
+mod phrases;
 pub mod rules;
+mod suffixes;
 mod verdict;
 
 pub use engine::Engine;

@@ -1,5 +1,5 @@
-//! One pass over the text finds every keyword of every rule (one automaton,
-//! walked from each word start) and which regexes match, so the cost follows
+//! One pass over the text finds every keyword of every rule (one trie over
+//! word numbers, `phrases.rs`) and which regexes match, so the cost follows
 //! the text's length, not the number of rules.
 //!
 //! Keywords are found in the canonical text (word forms reduced to stems, see
@@ -10,8 +10,8 @@
 use regex::{Regex, RegexSet};
 use rustc_hash::FxHashMap;
 
-use crate::anchored::PhraseAutomaton;
-use crate::fold::is_word_byte;
+use crate::forms::{Canonical, Forms};
+use crate::phrases::{PhraseTrie, split};
 use crate::rules::Lang;
 
 /// Field numbers of hits.
@@ -48,7 +48,7 @@ pub struct Hit {
 }
 
 pub struct Scanner {
-    automaton: Option<PhraseAutomaton>,
+    trie: PhraseTrie,
     phrase_set: Vec<usize>,
     phrase_lang: Vec<Lang>,
     phrase_part: Vec<Part>,
@@ -123,20 +123,21 @@ pub struct Hits {
 }
 
 impl Scanner {
+    /// `forms` numbers the phrases' words.
     pub fn new(
         phrases: Vec<Phrase>,
+        forms: &mut Forms,
         set_negatable: Vec<bool>,
         set_names: Vec<String>,
         regexes: &[String],
         negation: NegationWords,
         masks: Vec<(usize, usize)>,
     ) -> Result<Scanner, String> {
-        let automaton = if phrases.is_empty() {
-            None
-        } else {
-            let texts: Vec<&[u8]> = phrases.iter().map(|p| p.text.as_bytes()).collect();
-            Some(PhraseAutomaton::new(&texts).map_err(|e| format!("keyword automaton: {e}"))?)
-        };
+        let words = phrases
+            .iter()
+            .map(|p| split(&p.text, |w| forms.intern(w)).ok_or_else(|| format!("keyword {:?} has no word", p.text)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let trie = PhraseTrie::new(&words, forms.vocabulary())?;
         let regex_set = RegexSet::new(regexes).map_err(|e| format!("regex set: {e}"))?;
         let regexes = regexes
             .iter()
@@ -144,7 +145,7 @@ impl Scanner {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
         Ok(Scanner {
-            automaton,
+            trie,
             phrase_set: phrases.iter().map(|p| p.set).collect(),
             phrase_lang: phrases.iter().map(|p| p.lang).collect(),
             phrase_part: phrases.iter().map(|p| p.part).collect(),
@@ -168,7 +169,7 @@ impl Scanner {
     }
 
     pub fn memory_usage(&self) -> usize {
-        self.automaton.as_ref().map_or(0, PhraseAutomaton::memory_usage)
+        self.trie.memory_usage()
     }
 
     pub fn regex_count(&self) -> usize {
@@ -191,66 +192,54 @@ impl Scanner {
     /// aside other languages' single-word keywords.
     pub fn scan(
         &self,
-        canonical: &str,
+        canonical: &Canonical,
         folded: &str,
         field: usize,
         lang: Option<Lang>,
         sure: Option<Lang>,
         hits: &mut Hits,
     ) {
-        let text = canonical;
+        let text = canonical.text.as_str();
         let bytes = text.as_bytes();
         hits.heads.iter_mut().for_each(|h| *h = None);
-        if let Some(ac) = &self.automaton {
-            let mut found: Vec<(usize, usize, usize)> = Vec::new();
-            // A phrase starts where a word may: at the text's start or after a non-word byte.
-            let mut after_word = false;
-            for (start, &b) in bytes.iter().enumerate() {
-                if !after_word {
-                    ac.starting_at(bytes, start, |p, end| {
-                        if bytes.get(end).is_none_or(|&b| !is_word_byte(b)) {
-                            found.push((p, start, end));
-                        }
-                    });
-                }
-                after_word = is_word_byte(b);
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        self.trie
+            .find(bytes, &canonical.tokens, |p, start, end| found.push((p, start, end)));
+        // Gapped phrases pair a tail with the last head before it: in order of end.
+        found.sort_by_key(|&(_, start, end)| (end, start));
+        for (p, start, end) in found {
+            let set = self.phrase_set[p];
+            let phrase_lang = self.phrase_lang[p];
+            // One word of another language is a false friend more often
+            // than not: German "Stück" is not English "stuck".
+            if self.phrase_single[p] && sure.is_some_and(|l| l != phrase_lang && phrase_lang != Lang::Any) {
+                continue;
             }
-            // Gapped phrases pair a tail with the last head before it: in order of end.
-            found.sort_by_key(|&(_, start, end)| (end, start));
-            for (p, start, end) in found {
-                let set = self.phrase_set[p];
-                let phrase_lang = self.phrase_lang[p];
-                // One word of another language is a false friend more often
-                // than not: German "Stück" is not English "stuck".
-                if self.phrase_single[p] && sure.is_some_and(|l| l != phrase_lang && phrase_lang != Lang::Any) {
+            let lang = phrase_lang;
+            let hit = match self.phrase_part[p] {
+                Part::Whole => Hit { field, start, end },
+                Part::Head(g) => {
+                    hits.heads[g] = Some(Hit { field, start, end });
                     continue;
                 }
-                let lang = phrase_lang;
-                let hit = match self.phrase_part[p] {
-                    Part::Whole => Hit { field, start, end },
-                    Part::Head(g) => {
-                        hits.heads[g] = Some(Hit { field, start, end });
-                        continue;
+                Part::Tail(g) => {
+                    let Some(head) = hits.heads[g] else { continue };
+                    let tail = Hit { field, start, end };
+                    match near(text, head, tail, GAP_WORDS) {
+                        Some(both) if head.start < start => both,
+                        _ => continue,
                     }
-                    Part::Tail(g) => {
-                        let Some(head) = hits.heads[g] else { continue };
-                        let tail = Hit { field, start, end };
-                        match near(text, head, tail, GAP_WORDS) {
-                            Some(both) if head.start < start => both,
-                            _ => continue,
-                        }
-                    }
-                };
-                if self.set_negatable[set] && self.cancelled(text, hit.start, hit.end, Some(lang)) {
-                    continue;
                 }
-                hits.per_lang[lang.index()] += 1;
-                if hits.sets[set].is_none() {
-                    hits.sets[set] = Some(hit);
-                }
-                if hits.all[set].len() < MAX_HITS_PER_SET {
-                    hits.all[set].push(hit);
-                }
+            };
+            if self.set_negatable[set] && self.cancelled(text, hit.start, hit.end, Some(lang)) {
+                continue;
+            }
+            hits.per_lang[lang.index()] += 1;
+            if hits.sets[set].is_none() {
+                hits.sets[set] = Some(hit);
+            }
+            if hits.all[set].len() < MAX_HITS_PER_SET {
+                hits.all[set].push(hit);
             }
         }
         for &(masking, masked) in &self.masks {

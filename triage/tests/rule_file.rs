@@ -406,3 +406,36 @@ fn a_knowledge_base_answer_is_a_sign_of_a_question() {
     assert_eq!((v.priority, v.queue.as_str()), (Priority::Important, "experts"));
     assert!(v.by_default());
 }
+
+#[test]
+fn keywords_match_whole_words_with_the_punctuation_written() {
+    let e = compile(
+        r#"
+version = 1
+[keywords.down]
+fr = ["H.S.", "l'arrêt", "arrêt d'urgence"]
+[[rules]]
+name = "down"
+priority = "critical"
+queue = "line-stop"
+when = { keywords = "down" }
+"#,
+    );
+    let fires = |text: &str| !classify(&e, text).1.is_empty();
+    assert!(fires("Le robot est H.S. depuis ce matin"));
+    assert!(fires("robot h.s."));
+    assert!(fires("presse à l'arrêt"));
+    assert!(fires("ARRÊTS D’URGENCE enclenchés"));
+    // The written punctuation, whole words: not a longer word, not other separators.
+    assert!(!fires("code H.S.E relevé"));
+    assert!(!fires("presse à l arrêt"));
+    assert!(
+        !fires("arrêt\nd'urgence testé"),
+        "a line break is not the phrase's space"
+    );
+    assert!(!fires("l'arrêtoir"));
+    let errs = errors(
+        "version = 1\n[keywords.k]\nfr = [\"?!\"]\n[[rules]]\nname = \"r\"\npriority = \"faq\"\nqueue = \"q\"\nwhen = { keywords = \"k\" }\n",
+    );
+    assert!(errs.iter().any(|e| e.contains("without a word")), "{errs:?}");
+}

@@ -194,7 +194,7 @@ impl Compiler<'_> {
                     .map(move |w| (*lang, w))
             })
             .collect();
-        let forms = match Forms::build(words) {
+        let mut forms = match Forms::build(words) {
             Ok(f) => f,
             Err(e) => {
                 return Err(RuleErrors(vec![RuleError {
@@ -226,11 +226,12 @@ impl Compiler<'_> {
                     .into_iter()
                     .map(|p| canon_in(p, *lang))
                     .collect();
-                if parts.iter().any(String::is_empty) || parts.len() > 2 {
+                let wordless = |p: &String| !p.bytes().any(crate::fold::is_word_byte);
+                if parts.iter().any(wordless) || parts.len() > 2 {
                     let message = if parts.len() > 2 {
                         "a keyword phrase has at most one gap (…)"
                     } else {
-                        "empty keyword phrase or gap part"
+                        "a keyword phrase or gap part without a word"
                     };
                     self.err::<()>(at, message, Some("write words on both sides of one …".into()));
                     continue;
@@ -340,14 +341,15 @@ impl Compiler<'_> {
             stop_at: fold_all(&n.stop_at),
             window: n.window,
         };
-        let scanner = Scanner::new(phrases, negatable, set_names, &regexes, negation, masks).map_err(|e| {
-            RuleErrors(vec![RuleError {
-                line: 1,
-                column: 1,
-                message: e,
-                hint: Some("simplify the keyword sets or regexes".into()),
-            }])
-        })?;
+        let scanner =
+            Scanner::new(phrases, &mut forms, negatable, set_names, &regexes, negation, masks).map_err(|e| {
+                RuleErrors(vec![RuleError {
+                    line: 1,
+                    column: 1,
+                    message: e,
+                    hint: Some("simplify the keyword sets or regexes".into()),
+                }])
+            })?;
         let index = super::RuleIndex::new(&rules, scanner.set_names.len(), scanner.regex_count());
         Ok(RuleSet {
             rules,
