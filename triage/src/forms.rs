@@ -20,12 +20,12 @@
 //! an English message "gripper" is not the French "grippée" + "er".
 
 use rust_stemmers::{Algorithm, Stemmer};
-use rustc_hash::FxHashMap;
 
 use crate::endings::{Endings, Langs};
 use crate::fold::{Folded, Origins, is_word_byte};
 use crate::rules::Lang;
 use crate::suffixes::SuffixAutomaton;
+use crate::word_table::WordTable;
 
 /// Stems shorter than this stay literal words: "par" (Spanish "parada") would
 /// swallow "para", "feu" would swallow "feux" and "feur".
@@ -66,8 +66,9 @@ struct Entry {
 /// (`endings.rs`): a hash lookup per candidate rather than an automaton walk
 /// per word, which the profile showed was most of the scan.
 pub struct Forms {
-    words: FxHashMap<Box<[u8]>, Entry>,
-    sieve: Sieve,
+    /// Every stem and phrase word; its number indexes `entries`.
+    table: WordTable,
+    entries: Vec<Entry>,
     keys: Vec<Key>,
     /// German stems long enough to end a compound, found backwards from where
     /// a stem may end; each pattern's key in `compound_keys`.
@@ -75,39 +76,6 @@ pub struct Forms {
     compound_keys: Vec<usize>,
     endings: Endings,
     vocabulary: u32,
-}
-
-/// A bit per (first four bytes, length) of every word in `Forms::words`, so
-/// that most text words are known to be unknown without hashing them.
-struct Sieve(Vec<u64>);
-
-const SIEVE_BITS: u32 = 16;
-
-impl Sieve {
-    fn new() -> Self {
-        Sieve(vec![0; 1 << (SIEVE_BITS - 6)])
-    }
-
-    #[inline]
-    fn slot(word: &[u8]) -> usize {
-        let head = match word.first_chunk::<4>() {
-            Some(four) => u32::from_le_bytes(*four),
-            None => word.iter().fold(0, |v, &b| v << 8 | u32::from(b)),
-        };
-        let h = (head ^ (word.len() as u32).wrapping_mul(0x9E37_79B9)).wrapping_mul(0x85EB_CA6B);
-        (h >> (32 - SIEVE_BITS)) as usize
-    }
-
-    fn insert(&mut self, word: &[u8]) {
-        let slot = Sieve::slot(word);
-        self.0[slot / 64] |= 1 << (slot % 64);
-    }
-
-    #[inline]
-    fn may_have(&self, word: &[u8]) -> bool {
-        let slot = Sieve::slot(word);
-        self.0[slot / 64] & (1 << (slot % 64)) != 0
-    }
 }
 
 /// One word of canonical text: its byte range there and its number among the
@@ -178,15 +146,17 @@ impl Forms {
                 keys.push(Key { stem, lang });
             }
         }
-        let mut map: FxHashMap<Box<[u8]>, Entry> = FxHashMap::default();
-        let mut sieve = Sieve::new();
+        let mut table = WordTable::default();
+        let mut entries: Vec<Entry> = Vec::new();
         for (i, k) in keys.iter().enumerate() {
-            sieve.insert(k.stem.as_bytes());
-            let entry = map.entry(k.stem.as_bytes().into()).or_insert_with(|| Entry {
-                keys: Vec::new(),
-                word: NO_WORD,
-            });
-            entry.keys.push(i as u32);
+            let n = table.insert(k.stem.as_bytes()) as usize;
+            if n == entries.len() {
+                entries.push(Entry {
+                    keys: Vec::new(),
+                    word: NO_WORD,
+                });
+            }
+            entries[n].keys.push(i as u32);
         }
         let compound_keys: Vec<usize> = (0..keys.len())
             .filter(|&i| keys[i].lang == Lang::De && keys[i].stem.len() >= MIN_COMPOUND_HEAD)
@@ -198,8 +168,8 @@ impl Forms {
             Some(SuffixAutomaton::new(&heads).map_err(|e| format!("compound automaton: {e}"))?)
         };
         Ok(Forms {
-            words: map,
-            sieve,
+            table,
+            entries,
             keys,
             compounds,
             compound_keys,
@@ -210,11 +180,14 @@ impl Forms {
 
     /// The number of a keyword phrase's word (canonical), given on first sight.
     pub fn intern(&mut self, word: &[u8]) -> u32 {
-        self.sieve.insert(word);
-        let entry = self.words.entry(word.into()).or_insert_with(|| Entry {
-            keys: Vec::new(),
-            word: NO_WORD,
-        });
+        let n = self.table.insert(word) as usize;
+        if n == self.entries.len() {
+            self.entries.push(Entry {
+                keys: Vec::new(),
+                word: NO_WORD,
+            });
+        }
+        let entry = &mut self.entries[n];
         if entry.word == NO_WORD {
             entry.word = self.vocabulary;
             self.vocabulary += 1;
@@ -228,11 +201,11 @@ impl Forms {
     }
 
     pub fn memory_usage(&self) -> usize {
-        let map = self.words.capacity() * (size_of::<(Box<[u8]>, Entry)>() + 1)
+        let map = self.table.memory_usage()
             + self
-                .words
+                .entries
                 .iter()
-                .map(|(w, e)| w.len() + e.keys.len() * 4)
+                .map(|e| size_of::<Entry>() + e.keys.len() * 4)
                 .sum::<usize>();
         map + self.compounds.as_ref().map_or(0, SuffixAutomaton::memory_usage)
     }
@@ -241,13 +214,9 @@ impl Forms {
         self.keys.len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn entry(&self, word: &[u8]) -> Option<&Entry> {
-        if self.sieve.may_have(word) {
-            self.words.get(word)
-        } else {
-            None
-        }
+        self.table.get(word).map(|n| &self.entries[n as usize])
     }
 
     fn word_id(&self, word: &[u8]) -> u32 {

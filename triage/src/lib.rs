@@ -22,6 +22,7 @@ mod phrases;
 pub mod rules;
 mod suffixes;
 mod verdict;
+mod word_table;
 
 pub use engine::Engine;
 pub use extract::Fields;
