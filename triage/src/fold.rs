@@ -4,6 +4,8 @@
 //! Also: runs of spaces become one space, and lines quoted with `>` are left
 //! out (an old thread pasted below is not what the customer says now).
 
+use std::sync::LazyLock;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -158,18 +160,6 @@ impl Folded {
     /// Appends the folded form of the char at original byte `from`; each of
     /// its bytes points at that char.
     fn push_folded(&mut self, ch: char, from: usize) {
-        let replacement = match ch {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' => Some("'"),
-            '\u{2010}'..='\u{2015}' => Some("-"),
-            // Opening marks would glue to the next word (non-ASCII bytes count as letters).
-            '¿' => Some("?"),
-            '¡' => Some("!"),
-            '«' | '»' | '\u{201C}' | '\u{201D}' | '\u{201E}' => Some("\""),
-            'ß' => Some("ss"),
-            'œ' | 'Œ' => Some("oe"),
-            'æ' | 'Æ' => Some("ae"),
-            _ => None,
-        };
         let push = |f: &mut Folded, c: char| {
             let at = f.text.len();
             f.text.push(c);
@@ -177,17 +167,59 @@ impl Folded {
                 f.origins.map(at + k, from);
             }
         };
-        if let Some(r) = replacement {
-            r.chars().for_each(|c| push(self, c));
-            return;
-        }
-        for d in std::iter::once(ch).nfd() {
-            if !is_combining_mark(d) {
-                d.to_lowercase().for_each(|c| push(self, c));
-            }
+        match latin1(ch) {
+            Some(form) => form.chars().for_each(|c| push(self, c)),
+            None => fold_char(ch, |c| push(self, c)),
         }
     }
+}
 
+/// Calls `push` with each char of `ch`'s folded form: lowercase, no accents,
+/// typographic marks as their ASCII forms.
+fn fold_char(ch: char, mut push: impl FnMut(char)) {
+    let replacement = match ch {
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' => Some("'"),
+        '\u{2010}'..='\u{2015}' => Some("-"),
+        // Opening marks would glue to the next word (non-ASCII bytes count as letters).
+        '¿' => Some("?"),
+        '¡' => Some("!"),
+        '«' | '»' | '\u{201C}' | '\u{201D}' | '\u{201E}' => Some("\""),
+        'ß' => Some("ss"),
+        'œ' | 'Œ' => Some("oe"),
+        'æ' | 'Æ' => Some("ae"),
+        _ => None,
+    };
+    if let Some(r) = replacement {
+        r.chars().for_each(&mut push);
+        return;
+    }
+    for d in std::iter::once(ch).nfd() {
+        if !is_combining_mark(d) {
+            d.to_lowercase().for_each(&mut push);
+        }
+    }
+}
+
+/// The folded forms of U+00C0..=U+00FF, worked out once by [`fold_char`]:
+/// accented Latin letters are most of the non-ASCII text a hotline gets, and
+/// decomposing each one took more time than the rest of folding.
+static LATIN1: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ('\u{C0}'..='\u{FF}')
+        .map(|ch| {
+            let mut form = String::new();
+            fold_char(ch, |c| form.push(c));
+            form
+        })
+        .collect()
+});
+
+#[inline]
+fn latin1(ch: char) -> Option<&'static str> {
+    let i = (ch as usize).checked_sub(0xC0)?;
+    LATIN1.get(i).map(String::as_str)
+}
+
+impl Folded {
     /// Maps a folded byte range back to the original byte range.
     pub fn original_range(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
         let pos = |i: usize| (i < self.text.len()).then(|| self.origin(i));
@@ -257,6 +289,21 @@ mod tests {
     #[test]
     fn folds_ligatures_and_opening_marks() {
         assert_eq!(Folded::new("¡Œuvre d’æther! «ß»").text, "!oeuvre d'aether! \"ss\"");
+    }
+
+    #[test]
+    fn latin1_letters_fold_as_the_general_rule_says() {
+        for ch in '\u{C0}'..='\u{FF}' {
+            let mut general = String::new();
+            fold_char(ch, |c| general.push(c));
+            assert_eq!(latin1(ch), Some(general.as_str()), "{ch}");
+        }
+        assert_eq!(
+            Folded::new("ÀÉÎÕÜÇÑ àéîõüçñ ÿ ß Æ × Ø").text,
+            "aeioucn aeioucn y ss ae × ø"
+        );
+        assert_eq!(latin1('\u{BF}'), None);
+        assert_eq!(latin1('\u{100}'), None);
     }
 
     #[test]

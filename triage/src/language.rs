@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use rustc_hash::FxHashMap;
+use crate::word_table::WordTable;
 
 use crate::rules::Lang;
 
@@ -142,15 +142,21 @@ const STOPWORDS: [&[&str]; 5] = [
     ],
 ];
 
-/// Each stopword with the languages it belongs to, as a bit mask (bit i = `Lang::SPOKEN[i]`).
-static INDEX: LazyLock<FxHashMap<&'static str, u8>> = LazyLock::new(|| {
-    let mut index = FxHashMap::default();
+/// Each stopword with the languages it belongs to, as a bit mask (bit i =
+/// `Lang::SPOKEN[i]`), by the stopword's number in the table.
+static INDEX: LazyLock<(WordTable, Vec<u8>)> = LazyLock::new(|| {
+    let mut table = WordTable::default();
+    let mut masks = Vec::new();
     for (i, list) in STOPWORDS.iter().enumerate() {
         for w in *list {
-            *index.entry(*w).or_insert(0u8) |= 1 << i;
+            let n = table.insert(w.as_bytes()) as usize;
+            if n == masks.len() {
+                masks.push(0u8);
+            }
+            masks[n] |= 1 << i;
         }
     }
-    index
+    (table, masks)
 });
 
 /// Words looked at: the language shows in the first sentences, and a long
@@ -160,14 +166,12 @@ const MAX_WORDS: usize = 40;
 /// Stopword counts per language in folded text.
 pub fn stopword_scores(folded: &str) -> [u32; 5] {
     let mut score = [0u32; 5];
-    let words = folded
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty());
-    for word in words.take(MAX_WORDS) {
+    for word in crate::words::forward(folded).take(MAX_WORDS) {
         if word.len() > 10 {
             continue;
         }
-        if let Some(mask) = INDEX.get(word) {
+        let (table, masks) = &*INDEX;
+        if let Some(mask) = table.get(word.as_bytes()).map(|n| masks[n as usize]) {
             for (i, s) in score.iter_mut().enumerate() {
                 *s += u32::from(mask >> i & 1);
             }

@@ -23,6 +23,7 @@ pub mod rules;
 mod suffixes;
 mod verdict;
 mod word_table;
+mod words;
 
 pub use engine::Engine;
 pub use extract::Fields;

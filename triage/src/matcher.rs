@@ -8,11 +8,11 @@
 //! `TEXT + FOLDED`/`SUBJECT + FOLDED` folded.
 
 use regex::{Regex, RegexSet};
-use rustc_hash::FxHashMap;
 
 use crate::forms::{Canonical, Forms};
 use crate::phrases::{PhraseTrie, split};
 use crate::rules::Lang;
+use crate::word_table::WordTable;
 
 /// Field numbers of hits.
 pub const TEXT: usize = 0;
@@ -58,8 +58,8 @@ pub struct Scanner {
     pub set_names: Vec<String>,
     regex_set: RegexSet,
     regexes: Vec<Regex>,
-    /// Each negation word with what it does (`NEG_*` bits).
-    negation: FxHashMap<String, u8>,
+    /// Each negation word, and by its number what it does (`NEG_*` bits).
+    negation: (WordTable, Vec<u8>),
     negation_window: usize,
     /// (masking set, masked set): a masked hit inside a masking one does not count.
     masks: Vec<(usize, usize)>,
@@ -85,11 +85,16 @@ const NEG_CLAUSE: u8 = 1 << 7;
 const NEG_BEFORE_ANY: u8 = 0b1_1111;
 
 impl NegationWords {
-    fn index(&self) -> FxHashMap<String, u8> {
-        let mut index: FxHashMap<String, u8> = FxHashMap::default();
+    fn index(&self) -> (WordTable, Vec<u8>) {
+        let mut table = WordTable::default();
+        let mut roles: Vec<u8> = Vec::new();
         let mut add = |words: &[String], bit: u8| {
             for w in words {
-                *index.entry(w.clone()).or_default() |= bit;
+                let n = table.insert(w.as_bytes()) as usize;
+                if n == roles.len() {
+                    roles.push(0);
+                }
+                roles[n] |= bit;
             }
         };
         for (i, words) in self.before.iter().enumerate() {
@@ -98,7 +103,7 @@ impl NegationWords {
         add(&self.after, NEG_AFTER);
         add(&self.stop_at, NEG_STOP);
         add(&self.clause, NEG_CLAUSE);
-        index
+        (table, roles)
     }
 }
 
@@ -284,11 +289,10 @@ impl Scanner {
     /// A negation or hypothetical word among the last words of the clause
     /// before a hit, or a negation right after it.
     fn cancelled(&self, text: &str, start: usize, end: usize, lang: Option<Lang>) -> bool {
-        let role = |w: &str| self.negation.get(w).copied().unwrap_or(0);
+        let (table, roles) = &self.negation;
+        let role = |w: &str| table.get(w.as_bytes()).map_or(0, |n| roles[n as usize]);
         let after = text.get(end..).unwrap_or_default();
-        let next = after
-            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-            .find(|w| !w.is_empty());
+        let next = crate::words::forward(after).next();
         if next.is_some_and(|w| role(w) & NEG_AFTER != 0) {
             return true;
         }
@@ -302,7 +306,7 @@ impl Scanner {
             Some(Lang::Any) | None => NEG_BEFORE_ANY,
             Some(l) => 1 << l.index(),
         };
-        for (n, w) in words_backward(&before[clause_start..]).enumerate() {
+        for (n, w) in crate::words::backward(&before[clause_start..]).enumerate() {
             let r = role(w);
             // "pas d'arrêt mais des rebuts": the negation does not reach past "mais".
             if r & NEG_STOP != 0 {
@@ -314,27 +318,6 @@ impl Scanner {
         }
         false
     }
-}
-
-/// The words of `s` (runs of letters and digits; an apostrophe separates),
-/// last first.
-fn words_backward(s: &str) -> impl Iterator<Item = &str> {
-    let mut end = s.len();
-    std::iter::from_fn(move || {
-        let head = s.get(..end)?;
-        let word_end = head
-            .char_indices()
-            .rev()
-            .find(|(_, c)| c.is_alphanumeric())
-            .map(|(i, c)| i + c.len_utf8())?;
-        let word_start = head[..word_end]
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !c.is_alphanumeric())
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        end = word_start;
-        head.get(word_start..word_end)
-    })
 }
 
 /// Whether two hits stand within `within` words of each other in one clause;
@@ -351,10 +334,7 @@ pub fn near(text: &str, a: Hit, b: Hit, within: usize) -> Option<Hit> {
     if between.contains(['.', '!', '?', ';', '\n']) {
         return None;
     }
-    let words = between
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .count();
+    let words = crate::words::forward(between).take(within + 1).count();
     (words <= within).then_some(Hit {
         field: a.field,
         start: first.start,
