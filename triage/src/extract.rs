@@ -116,11 +116,8 @@ fn digit_windows(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut windows: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
+    while let Some(digit) = next_digit(bytes, i) {
+        i = digit;
         let mut start = i.saturating_sub(WINDOW_BEFORE);
         while !text.is_char_boundary(start) {
             start -= 1;
@@ -152,6 +149,23 @@ fn digit_windows(text: &str) -> Vec<(usize, usize)> {
     windows
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = ONES * 0x80;
+
+/// The first ASCII digit at or after `i`. Eight bytes at a time: a byte is a
+/// digit when XOR 0x30 leaves it below 10, and "some byte below 10" is one
+/// subtraction and two masks for the eight. Most text has few digits.
+fn next_digit(bytes: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let x = u64::from_le_bytes(*chunk) ^ (ONES * 0x30);
+        if x.wrapping_sub(ONES * 10) & !x & HIGH_BITS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes.get(i..)?.iter().position(u8::is_ascii_digit).map(|p| i + p)
+}
+
 fn push_unique(list: &mut Vec<String>, value: String) {
     if !list.contains(&value) {
         list.push(value);
@@ -164,6 +178,22 @@ mod tests {
 
     fn fields(text: &str) -> Fields {
         Fields::extract(text, &[], &[])
+    }
+
+    #[test]
+    fn the_next_digit_is_found_wherever_it_is() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                // Bytes on either side of the digits: '/' (0x2F), ':' (0x3A), and non-ASCII.
+                for (k, b) in text.iter_mut().enumerate() {
+                    *b = [b'/', b':', b'x', 0xC3, b' '][k % 5];
+                }
+                text[at] = b'0' + (at % 10) as u8;
+                assert_eq!(next_digit(&text, 0), Some(at), "len {len}, digit at {at}");
+                assert_eq!(next_digit(&text, at + 1), None);
+            }
+        }
     }
 
     #[test]

@@ -73,8 +73,14 @@ impl Folded {
             // common case, copied and lowercased in bulk, single spaces included.
             if !(in_quote || line_start && bytes[i] == b'>') && bytes[i] != b' ' {
                 let mut end = i;
-                while end < bytes.len() {
-                    let b = bytes[end];
+                loop {
+                    while let Some(chunk) = bytes.get(end..).and_then(|rest| rest.first_chunk::<8>()) {
+                        if !plain(u64::from_le_bytes(*chunk)) {
+                            break;
+                        }
+                        end += 8;
+                    }
+                    let Some(&b) = bytes.get(end) else { break };
                     if !(b' '..0x80).contains(&b) || (b == b' ' && bytes.get(end + 1).is_none_or(|&n| n == b' ')) {
                         break;
                     }
@@ -239,6 +245,26 @@ impl Folded {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = ONES * 0x80;
+
+/// Whether eight bytes (little-endian) are all printable ASCII or single
+/// spaces, none of them a space that the next byte (not among these) might
+/// double: the bytes the run loop of [`Folded::new`] copies as they are.
+/// Checked eight at a time because it is most of the text.
+#[inline]
+fn plain(x: u64) -> bool {
+    // A byte below 0x20 (control) or from 0x80 (non-ASCII) ends a run.
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH_BITS;
+    if (x & HIGH_BITS) | control != 0 {
+        return false;
+    }
+    // Exactly the bytes that are spaces, as their high bit.
+    let y = x ^ (ONES * 0x20);
+    let spaces = !(((y & !HIGH_BITS) + !HIGH_BITS) | y | !HIGH_BITS);
+    spaces & (spaces >> 8) == 0 && spaces >> 56 == 0
+}
+
 /// Bytes that belong to a word in folded text: ASCII letters and digits, and
 /// every byte of a non-ASCII char (folding leaves few).
 static WORD_BYTES: [bool; 256] = {
@@ -289,6 +315,41 @@ mod tests {
     #[test]
     fn folds_ligatures_and_opening_marks() {
         assert_eq!(Folded::new("¡Œuvre d’æther! «ß»").text, "!oeuvre d'aether! \"ss\"");
+    }
+
+    #[test]
+    fn eight_plain_bytes_are_told_apart_from_the_rest() {
+        let by_byte = |b: &[u8; 8]| {
+            b.iter().all(|&c| (b' '..0x80).contains(&c)) && !b.windows(2).any(|w| w == b"  ") && b[7] != b' '
+        };
+        let samples: [&[u8; 8]; 10] = [
+            b"abcdefgh",
+            b"ab cd ef",
+            b"ab  cdef",
+            b"abcdefg ",
+            b"\tabcdefg",
+            b"abc\ndefg",
+            b" abcdefg",
+            b"a~b!c?d.",
+            b"\x7fabcdefg",
+            b"abcd\x1fefg",
+        ];
+        for s in samples {
+            assert_eq!(
+                plain(u64::from_le_bytes(*s)),
+                by_byte(s),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+        }
+        // Every single byte in every position.
+        for pos in 0..8 {
+            for c in 0..=255u8 {
+                let mut s = *b"abcdefgh";
+                s[pos] = c;
+                assert_eq!(plain(u64::from_le_bytes(s)), by_byte(&s), "{c:#x} at {pos}");
+            }
+        }
     }
 
     #[test]
