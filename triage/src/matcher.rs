@@ -207,7 +207,7 @@ impl Scanner {
         let text = canonical.text.as_str();
         let bytes = text.as_bytes();
         hits.heads.iter_mut().for_each(|h| *h = None);
-        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let mut found: Vec<(usize, usize, usize)> = Vec::with_capacity(canonical.tokens.len() / 2);
         self.trie
             .find(bytes, &canonical.tokens, |p, start, end| found.push((p, start, end)));
         // Gapped phrases pair a tail with the last head before it: in order of end.
