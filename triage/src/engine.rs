@@ -7,7 +7,7 @@ use crate::fold::Folded;
 use crate::input::{Channel, Input};
 use crate::kb::KnowledgeBase;
 use crate::language;
-use crate::matcher::{FOLDED, Hit, Hits, SUBJECT, TEXT};
+use crate::matcher::{FOLDED, Hit, Hits, Regexes, SUBJECT, TEXT};
 use crate::rules::compile::normalise_sender;
 use crate::rules::{Cond, FieldKind, HistorySame, Lang, Rule, RuleSet};
 use crate::verdict::{Escalation, MissingField, Priority, RuleMatch, Span, Verdict};
@@ -35,6 +35,7 @@ struct Ctx<'a> {
     /// Folded text and subject, for proximity conditions.
     folded: [&'a str; 2],
     hits: &'a Hits,
+    regexes: &'a Regexes<'a>,
     fields: &'a Fields,
     lang: Option<Lang>,
     sender: String,
@@ -75,10 +76,12 @@ impl Engine {
         let canon_text = forms.canonical(&text, sure);
         let canon_subject = subject.as_ref().map(|s| forms.canonical(s, sure));
         let mut hits = scanner.new_hits();
-        scanner.scan(&canon_text, &text.text, TEXT, lang, sure, &mut hits);
-        if let (Some(subject), Some(canon)) = (&subject, &canon_subject) {
-            scanner.scan(canon, &subject.text, SUBJECT, lang, sure, &mut hits);
+        scanner.scan(&canon_text, TEXT, sure, &mut hits);
+        if let Some(canon) = &canon_subject {
+            scanner.scan(canon, SUBJECT, sure, &mut hits);
         }
+        // Regex hits are cancelled by the negation words of the language as first guessed.
+        let regexes = scanner.regexes([Some(&text.text), subject.as_ref().map(|s| s.text.as_str())], lang);
         // Keywords that matched are better evidence of the language than common words.
         lang = language::decide(&stopwords, &hits.per_lang).or(hinted).or(lang);
 
@@ -94,13 +97,14 @@ impl Engine {
                 canon_subject.as_ref().map(|s| s.text.as_str()).unwrap_or_default(),
             ],
             hits: &hits,
+            regexes: &regexes,
             fields: &fields,
             lang,
             sender: normalise_sender(input.from),
         };
         let mut matched: Vec<(&Rule, Vec<Hit>)> = Vec::new();
         let rules = match candidates {
-            Candidates::Indexed => self.rules.index.candidates(&hits),
+            Candidates::Indexed => self.rules.index.candidates(&hits, &regexes),
             #[cfg(test)]
             Candidates::All => (0..self.rules.rules.len()).collect(),
         };
@@ -245,7 +249,7 @@ fn eval(cond: &Cond, ctx: &Ctx<'_>) -> Option<Vec<Hit>> {
                     .find_map(|hb| crate::matcher::near(ctx.folded[ha.field], *ha, *hb, *within))
             })
             .map(|h| vec![h]),
-        Cond::Regex(i) => ctx.hits.regexes[*i].map(|h| vec![h]),
+        Cond::Regex(i) => ctx.regexes.hit(*i).map(|h| vec![h]),
         Cond::Follows { earlier, later } => {
             let gather =
                 |ids: &[usize]| -> Vec<Hit> { ids.iter().flat_map(|&i| ctx.hits.all[i].iter().copied()).collect() };

@@ -7,6 +7,8 @@
 //! text. A hit says which: fields `TEXT`/`SUBJECT` are canonical,
 //! `TEXT + FOLDED`/`SUBJECT + FOLDED` folded.
 
+use std::cell::OnceCell;
+
 use regex::{Regex, RegexSet};
 
 use crate::forms::{Canonical, Forms};
@@ -107,7 +109,8 @@ impl NegationWords {
     }
 }
 
-/// Up to this many regexes run one by one rather than through the set.
+/// Up to this many regexes run one by one (each with its own literal
+/// prefilter) rather than after a pass of the set.
 const FEW_REGEXES: usize = 16;
 
 /// Hits kept per keyword set for proximity conditions.
@@ -120,11 +123,57 @@ pub struct Hits {
     pub sets: Vec<Option<Hit>>,
     /// Every live hit of each keyword set (up to a cap), in text order per field.
     pub all: Vec<Vec<Hit>>,
-    pub regexes: Vec<Option<Hit>>,
     /// Live keyword hits per language, for language detection.
     pub per_lang: [u32; 6],
     /// The last live head of each gapped phrase, in the field being scanned.
     heads: Vec<Option<Hit>>,
+}
+
+/// Which regexes matched, found when a rule or the rule index first asks:
+/// most rules that name a regex are decided before they need it (another
+/// part of an `any` held, a part of an `all` failed), and a regex over the
+/// whole text cost more than the keyword scan.
+pub struct Regexes<'a> {
+    scanner: &'a Scanner,
+    /// Folded text and subject.
+    texts: [Option<&'a str>; 2],
+    /// The text's language as first guessed, whose negation words cancel a hit.
+    lang: Option<Lang>,
+    /// Per text, which regexes the set says may match (many regexes only).
+    sets: [OnceCell<Vec<bool>>; 2],
+    hits: Vec<OnceCell<Option<Hit>>>,
+}
+
+impl Regexes<'_> {
+    /// The first live hit of regex `i`: in the text, else in the subject.
+    pub fn hit(&self, i: usize) -> Option<Hit> {
+        let cell = self.hits.get(i)?;
+        *cell.get_or_init(|| {
+            let s = self.scanner;
+            [TEXT, SUBJECT].into_iter().find_map(|field| {
+                let text = self.texts[field]?;
+                if s.regexes.len() > FEW_REGEXES {
+                    // Many regexes: one pass of the set tells which to run.
+                    let may = self.sets[field].get_or_init(|| {
+                        let mut may = vec![false; s.regexes.len()];
+                        s.regex_set.matches(text).into_iter().for_each(|m| may[m] = true);
+                        may
+                    });
+                    if !may[i] {
+                        return None;
+                    }
+                }
+                s.regexes[i]
+                    .find_iter(text)
+                    .find(|m| !s.cancelled(text, m.start(), m.end(), self.lang))
+                    .map(|m| Hit {
+                        field: field + FOLDED,
+                        start: m.start(),
+                        end: m.end(),
+                    })
+            })
+        })
+    }
 }
 
 impl Scanner {
@@ -185,25 +234,15 @@ impl Scanner {
         Hits {
             sets: vec![None; self.set_negatable.len()],
             all: vec![Vec::new(); self.set_negatable.len()],
-            regexes: vec![None; self.regexes.len()],
             per_lang: [0; 6],
             heads: vec![None; self.gaps],
         }
     }
 
-    /// Records the live hits of each keyword set in `canonical` and of each
-    /// regex in `folded`. `lang` is the text's language, whose negation words
-    /// apply to regex hits; `sure`, the language when there is no doubt, sets
-    /// aside other languages' single-word keywords.
-    pub fn scan(
-        &self,
-        canonical: &Canonical,
-        folded: &str,
-        field: usize,
-        lang: Option<Lang>,
-        sure: Option<Lang>,
-        hits: &mut Hits,
-    ) {
+    /// Records the live hits of each keyword set in `canonical`. `sure`, the
+    /// language when there is no doubt, sets aside other languages'
+    /// single-word keywords.
+    pub fn scan(&self, canonical: &Canonical, field: usize, sure: Option<Lang>, hits: &mut Hits) {
         let text = canonical.text.as_str();
         let bytes = text.as_bytes();
         hits.heads.iter_mut().for_each(|h| *h = None);
@@ -260,29 +299,16 @@ impl Scanner {
             });
             sets[masked] = inner.first().copied();
         }
-        if self.regexes.is_empty() {
-            return;
-        }
-        let text = folded;
-        // A few regexes run faster one by one (each with its own literal
-        // prefilter); many, through one set that tells which to run.
-        let candidates: Vec<usize> = if self.regexes.len() <= FEW_REGEXES {
-            (0..self.regexes.len()).collect()
-        } else {
-            self.regex_set.matches(text).into_iter().collect()
-        };
-        for i in candidates {
-            if hits.regexes[i].is_some() {
-                continue;
-            }
-            hits.regexes[i] = self.regexes[i]
-                .find_iter(text)
-                .find(|m| !self.cancelled(text, m.start(), m.end(), lang))
-                .map(|m| Hit {
-                    field: field + FOLDED,
-                    start: m.start(),
-                    end: m.end(),
-                });
+    }
+
+    /// The regexes' hits, each found when first asked for.
+    pub fn regexes<'a>(&'a self, texts: [Option<&'a str>; 2], lang: Option<Lang>) -> Regexes<'a> {
+        Regexes {
+            scanner: self,
+            texts,
+            lang,
+            sets: Default::default(),
+            hits: (0..self.regexes.len()).map(|_| OnceCell::new()).collect(),
         }
     }
 

@@ -9,7 +9,7 @@
 //! evaluations per message.
 
 use super::model::{Cond, Rule};
-use crate::matcher::Hits;
+use crate::matcher::{Hits, Regexes};
 
 /// What must have hit for a condition to hold: at least one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,8 +76,9 @@ impl RuleIndex {
         index
     }
 
-    /// The rules worth evaluating for these hits, in rule order.
-    pub fn candidates(&self, hits: &Hits) -> Vec<usize> {
+    /// The rules worth evaluating for these hits, in rule order. A regex is
+    /// run only when it could add a rule that no keyword hit has added.
+    pub fn candidates(&self, hits: &Hits, regexes: &Regexes<'_>) -> Vec<usize> {
         let mut marked = vec![0u64; self.rules.div_ceil(64)];
         let mut mark = |list: &[usize]| {
             for &r in list {
@@ -90,9 +91,12 @@ impl RuleIndex {
                 mark(list);
             }
         }
-        for (i, _) in hits.regexes.iter().enumerate().filter(|(_, h)| h.is_some()) {
-            if let Some(list) = self.by_regex.get(i) {
-                mark(list);
+        for (i, list) in self.by_regex.iter().enumerate() {
+            let new = list.iter().any(|&r| marked[r / 64] & (1 << (r % 64)) == 0);
+            if new && regexes.hit(i).is_some() {
+                for &r in list {
+                    marked[r / 64] |= 1 << (r % 64);
+                }
             }
         }
         let mut out = Vec::new();
