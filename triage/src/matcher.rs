@@ -323,11 +323,7 @@ impl Scanner {
             return true;
         }
         let before = text.get(..start).unwrap_or_default();
-        let clause_start = before
-            .as_bytes()
-            .iter()
-            .rposition(|b| b".!?;,\n:(".contains(b))
-            .map_or(0, |i| i + 1);
+        let clause_start = crate::words::clause_start(text, start);
         let before_mask = match lang {
             Some(Lang::Any) | None => NEG_BEFORE_ANY,
             Some(l) => 1 << l.index(),

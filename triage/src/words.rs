@@ -17,6 +17,39 @@ static ASCII_WORD: [bool; 128] = {
     table
 };
 
+/// ASCII letters and digits.
+static ASCII_ALNUM: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
+/// Bytes that end a clause for negation: a negation word before them does
+/// not reach a hit after them.
+static CLAUSE_END: [bool; 256] = {
+    let mut table = [false; 256];
+    let ends = b".!?;,\n:(";
+    let mut i = 0;
+    while i < ends.len() {
+        table[ends[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Where the clause holding byte `at` of `s` starts.
+pub fn clause_start(s: &str, at: usize) -> usize {
+    let before = s.as_bytes().get(..at).unwrap_or_default();
+    before
+        .iter()
+        .rposition(|&b| CLAUSE_END[usize::from(b)])
+        .map_or(0, |i| i + 1)
+}
+
 /// Whether the char starting at byte `i` of `s` belongs to a word, and its length.
 #[inline(always)]
 fn class_at(s: &str, i: usize) -> (bool, usize) {
@@ -67,7 +100,7 @@ pub fn forward(s: &str) -> impl Iterator<Item = &str> {
 fn class_before(s: &str, end: usize) -> (bool, usize) {
     let b = s.as_bytes()[end - 1];
     if b < 0x80 {
-        return (b.is_ascii_alphanumeric(), 1);
+        return (ASCII_ALNUM[usize::from(b)], 1);
     }
     decode_before(s, end)
 }
@@ -114,6 +147,16 @@ mod tests {
         s.split(|c: char| !(c.is_alphanumeric() || apostrophe && c == '\''))
             .filter(|w| !w.is_empty())
             .collect()
+    }
+
+    #[test]
+    fn a_clause_starts_after_the_last_stop_before() {
+        let s = "arret, mais (pas) ici; la: non";
+        assert_eq!(clause_start(s, 0), 0);
+        assert_eq!(clause_start(s, 3), 0);
+        assert_eq!(clause_start(s, 6), 6);
+        assert_eq!(clause_start(s, 14), 13);
+        assert_eq!(clause_start(s, s.len()), 26);
     }
 
     #[test]
