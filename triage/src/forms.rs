@@ -250,7 +250,6 @@ impl Forms {
             }
             let word_end = i;
             let word = &text[word_start..word_end];
-            let whole = self.entry(word);
             // The shortest stem the word starts with; else, in a German
             // compound, the stem that starts earliest.
             let mut pick: Option<(usize, usize, u32)> = None;
@@ -270,6 +269,8 @@ impl Forms {
                     }
                 });
             }
+            // A form of a stem needs no lookup of its own.
+            let whole = if pick.is_none() { self.entry(word) } else { None };
             // The word is a stem itself: it stays as it is.
             let is_stem = whole.is_some_and(|e| !e.keys.is_empty());
             if pick.is_none() && !is_stem && word.len() > MIN_COMPOUND_HEAD {
