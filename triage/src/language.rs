@@ -165,19 +165,23 @@ const MAX_WORDS: usize = 40;
 
 /// Stopword counts per language in folded text.
 pub fn stopword_scores(folded: &str) -> [u32; 5] {
-    let mut score = [0u32; 5];
+    let (table, masks) = &*INDEX;
+    // One byte per language in one integer: at most MAX_WORDS (< 256) words count.
+    let mut lanes = 0u64;
     for word in crate::words::forward(folded).take(MAX_WORDS) {
         if word.len() > 10 {
             continue;
         }
-        let (table, masks) = &*INDEX;
-        if let Some(mask) = table.get(word.as_bytes()).map(|n| masks[n as usize]) {
-            for (i, s) in score.iter_mut().enumerate() {
-                *s += u32::from(mask >> i & 1);
-            }
+        if let Some(n) = table.get(word.as_bytes()) {
+            lanes += spread(masks[n as usize]);
         }
     }
-    score
+    std::array::from_fn(|i| ((lanes >> (8 * i)) & 0xFF) as u32)
+}
+
+/// Bit i of `mask` as byte i of the result.
+fn spread(mask: u8) -> u64 {
+    (0..5).fold(0, |v, i| v | u64::from(mask >> i & 1) << (8 * i))
 }
 
 /// The language when common words leave no doubt: at least two of them, and
