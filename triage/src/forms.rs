@@ -245,9 +245,7 @@ impl Forms {
                 continue;
             }
             let word_start = i;
-            while i < text.len() && is_word_byte(text[i]) {
-                i += 1;
-            }
+            i += text[i..].iter().take_while(|&&b| is_word_byte(b)).count();
             let word_end = i;
             let word = &text[word_start..word_end];
             // The shortest stem the word starts with; else, in a German
