@@ -37,7 +37,9 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Mode {
-    /// Web-chat visitors over websockets, each waiting for every ack (closed loop).
+    /// Web-chat visitors over websockets, each waiting for every ack (closed
+    /// loop); with `--agent`, an agent answers each visitor meanwhile and the
+    /// time from the reply's POST to its frame at the visitor is reported.
     Chat {
         #[arg(long, default_value = "ws://127.0.0.1:8080/ws/chat")]
         url: String,
@@ -45,6 +47,14 @@ enum Mode {
         connections: usize,
         #[arg(long, default_value_t = 200)]
         messages: usize,
+        /// The agent (username) who replies; the password from SY_AGENT_PASSWORD.
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long, env = "SY_AGENT_PASSWORD", default_value = "", hide_env_values = true)]
+        agent_password: String,
+        /// Replies per visitor, spread over its messages.
+        #[arg(long, default_value_t = 5)]
+        replies: usize,
     },
     /// Idle chat sessions held open: all answer a ping, and the gateway's
     /// resident memory per socket is read from /proc.
@@ -204,6 +214,13 @@ async fn hold(url: &str, sockets: usize, pid: u32, parallel: usize, deadline: Du
     Ok(())
 }
 
+/// The gateway's HTTP base for its chat websocket URL.
+fn http_base(ws_url: &str) -> anyhow::Result<String> {
+    let rest = ws_url.strip_prefix("ws://").context("a ws:// URL on this machine")?;
+    let host = rest.split('/').next().unwrap_or(rest);
+    Ok(format!("http://{host}"))
+}
+
 fn loopback(url: &str) -> bool {
     [
         "ws://127.",
@@ -262,31 +279,80 @@ async fn main() -> anyhow::Result<()> {
             url,
             connections,
             messages,
+            agent,
+            agent_password,
+            replies,
         } => {
             if !loopback(&url) {
                 bail!("sy-loadgen only targets a gateway on this machine (loopback)");
             }
+            let agent = match agent {
+                Some(name) => Some(std::sync::Arc::new(
+                    e2e::AgentClient::login(&http_base(&url)?, &name, &agent_password).await?,
+                )),
+                None => None,
+            };
+            // Every `every`-th message of a visitor is followed by an agent's reply.
+            let every = messages.div_ceil(replies.max(1)).max(1);
             let started = Instant::now();
             let mut tasks = Vec::with_capacity(connections);
             for c in 0..connections {
-                let url = url.clone();
+                let (url, agent) = (url.clone(), agent.clone());
                 tasks.push(tokio::spawn(async move {
                     let (mut visitor, _) = Visitor::open(&url, None).await?;
-                    let mut latencies = Vec::with_capacity(messages);
+                    let mut acks = Vec::with_capacity(messages);
+                    let mut deliveries = Vec::new();
                     for m in 0..messages {
                         let sent = Instant::now();
-                        visitor
+                        let ack = visitor
                             .message(&format!("{c}-{m}"), TEXTS[(c + m) % TEXTS.len()])
                             .await?;
-                        latencies.push(sent.elapsed());
+                        acks.push(sent.elapsed());
+                        if let Some(agent) = agent.as_ref().filter(|_| m % every == 0) {
+                            let conversation = e2e::ticket_id(&ack["conversation"]);
+                            let text = format!("reply {c}-{m}");
+                            let posted = Instant::now();
+                            let (status, body) = agent
+                                .post(
+                                    &format!("/api/v1/conversations/{conversation}/reply"),
+                                    json!({"text": text}),
+                                )
+                                .await?;
+                            if status != 200 {
+                                bail!("reply refused: {status} {body}");
+                            }
+                            visitor
+                                .expect_message(|f| f["author"] == "agent" && f["text"] == text.as_str())
+                                .await?;
+                            deliveries.push(posted.elapsed());
+                        }
                     }
                     visitor.close().await;
-                    anyhow::Ok(latencies)
+                    anyhow::Ok((acks, deliveries))
                 }));
             }
-            let latencies = gather(tasks, started, deadline).await?;
+            let mut acks = Vec::new();
+            let mut deliveries = Vec::new();
+            for t in tasks {
+                let remaining = deadline.saturating_sub(started.elapsed());
+                let (a, d) = tokio::time::timeout(remaining, t)
+                    .await
+                    .context("load run timed out")???;
+                acks.extend(a);
+                deliveries.extend(d);
+            }
+            let elapsed = started.elapsed();
             println!("connections={connections} messages_per_connection={messages}");
-            report("accepted_messages", latencies.len(), started.elapsed(), latencies);
+            report("accepted_messages", acks.len(), elapsed, acks);
+            // A chat message is acknowledged after its commit: stored, threaded and triaged.
+            println!(
+                "processed: every acknowledged message was stored and triaged when acknowledged ({} messages)",
+                connections * messages
+            );
+            if agent.is_some() {
+                println!("agent replies delivered to their visitor (from the reply's POST to its frame):");
+                report("agent_replies", deliveries.len(), elapsed, deliveries);
+            }
         }
         Mode::Hold {
             url,
