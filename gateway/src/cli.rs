@@ -45,6 +45,28 @@ enum Command {
         #[command(subcommand)]
         command: EmailCommand,
     },
+    /// Copy the embedded store and the attachment files into DEST (absent or
+    /// empty), consistently, while the gateway runs.
+    Backup {
+        dest: PathBuf,
+        /// Configuration file (switchyard.toml); optional.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides server.data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Restore a backup from SRC into an empty data directory; start the
+    /// gateway on it afterwards.
+    Restore {
+        src: PathBuf,
+        /// Configuration file (switchyard.toml); optional.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides server.data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +155,24 @@ pub fn main() -> anyhow::Result<()> {
             let stdout = std::io::stdout();
             crate::email::inspect(&raw, &cfg.email, &mut stdout.lock())
         }
+        Command::Backup { dest, config, data_dir } => {
+            let cfg = embedded_store_config(config.as_deref(), data_dir)?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let manifest = runtime.block_on(crate::backup::backup(
+                &cfg.server.data_dir,
+                &dest,
+                Clock::system().now_ms(),
+            ))?;
+            print_manifest("backed up", &dest, &manifest);
+            Ok(())
+        }
+        Command::Restore { src, config, data_dir } => {
+            let cfg = embedded_store_config(config.as_deref(), data_dir)?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let manifest = runtime.block_on(crate::backup::restore(&src, &cfg.server.data_dir))?;
+            print_manifest("restored into", &cfg.server.data_dir, &manifest);
+            Ok(())
+        }
         Command::Serve {
             config,
             data_dir,
@@ -148,6 +188,43 @@ pub fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             runtime.block_on(serve(cfg))
         }
+    }
+}
+
+/// The configuration, when the store is the embedded one in the data directory.
+fn embedded_store_config(config: Option<&std::path::Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    let mut cfg = Config::load(config).context("reading the configuration")?;
+    if let Some(dir) = data_dir {
+        cfg.server.data_dir = dir;
+    }
+    if !cfg.store.url.expose().is_empty() {
+        anyhow::bail!(
+            "store.url is set: backup and restore handle the embedded store of the data directory; \
+             back up PostgreSQL with pg_dump (or point-in-time recovery) and copy {} beside it",
+            cfg.server.data_dir.join("blobs").display()
+        );
+    }
+    Ok(cfg)
+}
+
+#[allow(clippy::print_stdout)]
+fn print_manifest(what: &str, place: &std::path::Path, m: &crate::backup::Manifest) {
+    for db in &m.databases {
+        println!(
+            "switchyard: {what} {}: {} ({} bytes, sha256 {})",
+            place.display(),
+            db.file,
+            db.bytes,
+            db.sha256
+        );
+    }
+    println!("switchyard: {} attachment files, {} bytes", m.blobs, m.blob_bytes);
+    if !m.missing_blobs.is_empty() {
+        println!(
+            "switchyard: {} files the store names were erased while the backup ran: {}",
+            m.missing_blobs.len(),
+            m.missing_blobs.join(", ")
+        );
     }
 }
 
