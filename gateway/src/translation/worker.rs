@@ -133,6 +133,12 @@ impl TranslationWorker {
                     return Err(reason);
                 }
             };
+            // The provider answered: say so before the translations are saved,
+            // so nobody reads a translation beside a stale "unavailable".
+            t.set_status(|s| {
+                s.state = "ok";
+                s.last_error = None;
+            });
             for (m, answer) in messages.iter().zip(answers) {
                 let (text, error) = match answer {
                     Ok(text) => (Some(text), None),
@@ -153,10 +159,6 @@ impl TranslationWorker {
             .set_translation_progress(target, last, now)
             .await
             .map_err(|e| e.to_string())?;
-        t.set_status(|s| {
-            s.state = "ok";
-            s.last_error = None;
-        });
         let conversations: std::collections::BTreeSet<i64> = todo.iter().map(|m| m.conversation_id).collect();
         for conversation in conversations {
             self.events.publish(Event::ConversationUpdated { conversation });
