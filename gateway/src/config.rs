@@ -444,6 +444,8 @@ pub struct WebchatConfig {
     /// Visitors may ask, from the widget, for their data to be erased (the
     /// request waits for an admin on the Privacy page).
     pub visitor_erasure: bool,
+    /// How fast one address and one chat may open chats, send and type.
+    pub limits: crate::webchat::LimitsConfig,
 }
 
 impl Default for WebchatConfig {
@@ -459,6 +461,7 @@ impl Default for WebchatConfig {
             file_link_minutes: 60,
             privacy_url: String::new(),
             visitor_erasure: true,
+            limits: crate::webchat::LimitsConfig::default(),
         }
     }
 }

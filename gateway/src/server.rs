@@ -381,6 +381,7 @@ impl Gateway {
             );
         }
         let upload_bytes_per_hour = config.webchat.upload_bytes_per_hour;
+        let chat_limits = Arc::new(crate::webchat::ChatLimits::new(&config.webchat.limits));
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -405,6 +406,7 @@ impl Gateway {
             passwords: crate::auth::PasswordWork::per_core(),
             signer,
             upload_budget: Arc::new(crate::webchat::UploadBudget::new(upload_bytes_per_hour)),
+            chat_limits,
             html_cache: Arc::default(),
             revocations: crate::auth::Revocations::default(),
             sla,

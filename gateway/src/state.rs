@@ -36,6 +36,8 @@ pub struct AppState {
     pub signer: crate::signing::Signer,
     /// Bytes each client address may still upload this hour.
     pub upload_budget: Arc<crate::webchat::UploadBudget>,
+    /// New chats, messages and typing per address and per chat.
+    pub chat_limits: Arc<crate::webchat::ChatLimits>,
     /// Mail bodies already sanitised for the inbox.
     pub html_cache: Arc<crate::api::html_cache::HtmlCache>,
     /// Ends agent sockets whose session was revoked.

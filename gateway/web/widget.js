@@ -206,7 +206,7 @@
   var token = null;
   try { token = localStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
   var canErase = false;
-  var ws = null, opened = false, retry = 0, pingTimer = null, reconnectTimer = null;
+  var ws = null, opened = false, retry = 0, pingTimer = null, reconnectTimer = null, waitAtLeast = 0;
   var shown = {};          // message id -> element
   var pending = {};        // client_id -> {text, attachments, el}
   var seq = 0;
@@ -371,6 +371,9 @@
           var q = pending[f.client_id];
           q.el.classList.add("failed");
           q.el.title = f.message;
+        } else if (f.code === "rate_limited" && f.retry_after_ms) {
+          // Too many new chats from here: the socket closes; come back when told.
+          waitAtLeast = f.retry_after_ms;
         }
       }
     };
@@ -387,7 +390,9 @@
     retry += 1;
     setStatus(T.offline);
     clearTimeout(reconnectTimer);
-    reconnectTimer = setTimeout(connect, Math.min(15000, 500 * Math.pow(2, retry)));
+    var wait = Math.max(waitAtLeast, Math.min(15000, 500 * Math.pow(2, retry)));
+    waitAtLeast = 0;
+    reconnectTimer = setTimeout(connect, wait);
   }
 
   // The browser knows before the socket does: say so at once, and try again

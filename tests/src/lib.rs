@@ -144,6 +144,8 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.server.max_upload_bytes = 1024 * 1024;
     config.auth.admin_password = Secret::new(ADMIN_PASSWORD);
     config.server.health_token = Secret::new(HEALTH_TOKEN);
+    // Every test visitor comes from 127.0.0.1: the abuse limits are tested on their own.
+    config.webchat.limits = gateway::webchat::LimitsConfig::unlimited();
     config
 }
 

@@ -23,6 +23,32 @@ impl Visitor {
         Ok(Visitor { ws, token: None })
     }
 
+    /// Connects through a proxy that says the visitor is at `address`
+    /// (`X-Forwarded-For`; the gateway must trust 127.0.0.1 as a proxy).
+    pub async fn connect_from(url: &str, address: &str) -> anyhow::Result<Visitor> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().context("websocket request")?;
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", address.parse().context("address header")?);
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .context("websocket connect")?;
+        Ok(Visitor { ws, token: None })
+    }
+
+    /// Sends the `open` frame (resuming when `token` is given) on a connected
+    /// socket; the `opened` frame, or the error frame the gateway answered.
+    pub async fn open_frame(&mut self, token: Option<&str>) -> anyhow::Result<Value> {
+        self.send_json(&json!({"type": "open", "token": token, "prechat": {"name": "Test Visitor"}, "lang": "fr"}))
+            .await?;
+        let frame = self.next().await?;
+        if frame["type"] == "opened" {
+            self.token = frame["token"].as_str().map(str::to_string);
+        }
+        Ok(frame)
+    }
+
     /// Connects and opens (resuming when `token` is given); returns the `opened` frame.
     pub async fn open(url: &str, token: Option<&str>) -> anyhow::Result<(Visitor, Value)> {
         let mut v = Visitor::connect(url).await?;

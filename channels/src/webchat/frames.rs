@@ -122,6 +122,9 @@ pub enum ServerFrame {
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
+        /// For `rate_limited`: when the same frame would be taken.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     Pong,
 }
@@ -132,6 +135,7 @@ impl ServerFrame {
             code: e.code().to_string(),
             message: e.to_string(),
             client_id: None,
+            retry_after_ms: None,
         }
     }
 }

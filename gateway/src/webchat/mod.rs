@@ -1,6 +1,7 @@
 //! The widget's side of the gateway: websocket sessions, uploads, the live hub.
 
 mod hub;
+mod limits;
 mod quota;
 mod session;
 mod sweeper;
@@ -9,6 +10,7 @@ mod upload;
 use channels::webchat::{HistoryAttachment, HistoryItem};
 
 pub use hub::Hub;
+pub use limits::{ChatLimits, LimitsConfig};
 pub use quota::UploadBudget;
 pub use session::{Session, SocketIn};
 pub use sweeper::UploadSweeper;

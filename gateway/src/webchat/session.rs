@@ -43,6 +43,9 @@ pub struct Session {
     /// Whether visitors may ask for erasure from the widget.
     pub visitor_erasure: bool,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The visitor's address (behind trusted proxies, the one they name).
+    pub addr: std::net::IpAddr,
+    pub limits: std::sync::Arc<super::ChatLimits>,
 }
 
 struct Opened {
@@ -162,6 +165,11 @@ impl Session {
                         prechat,
                         lang,
                     }) => {
+                        if let Err(ms) = self.limits.open(self.addr, self.clock.now_ms()) {
+                            info!(address = %self.addr, "new chats from this address over the limit");
+                            let _ = send(sink, &rate_limited("too many new chats from your address", None, ms)).await;
+                            return None;
+                        }
                         return Some(Opened {
                             token: self.signer.issue_chat_token(),
                             prechat,
@@ -175,8 +183,18 @@ impl Session {
                         lang,
                     }) => match ConversationToken::parse(&t) {
                         Ok(token) => {
+                            let own = self.own_token(token.clone()).await;
+                            // A token someone made up opens a new chat, and counts as one.
+                            if own != token
+                                && let Err(ms) = self.limits.open(self.addr, self.clock.now_ms())
+                            {
+                                info!(address = %self.addr, "new chats from this address over the limit");
+                                let _ =
+                                    send(sink, &rate_limited("too many new chats from your address", None, ms)).await;
+                                return None;
+                            }
                             return Some(Opened {
-                                token: self.own_token(token).await,
+                                token: own,
                                 prechat,
                                 lang,
                                 conversation: None,
@@ -328,7 +346,10 @@ impl Session {
                 })
             }
             ClientFrame::Typing { on } => {
-                if let Some(conversation) = open.conversation {
+                // Over the limit, typing frames are dropped without a word: answering would double the flood.
+                if let Some(conversation) = open.conversation
+                    && self.limits.typing(&open.token.key(), self.clock.now_ms())
+                {
                     self.events.publish(Event::Typing {
                         conversation: conversation.0,
                         on,
@@ -341,6 +362,14 @@ impl Session {
                 text,
                 attachments,
             } => {
+                if let Err(ms) = self.limits.message(self.addr, &open.token.key(), self.clock.now_ms()) {
+                    debug!(address = %self.addr, "chat messages over the limit");
+                    return Some(rate_limited(
+                        "too many messages; send it again later",
+                        Some(client_id),
+                        ms,
+                    ));
+                }
                 let inbound = to_inbound(
                     &self.endpoint,
                     &open.token,
@@ -364,6 +393,7 @@ impl Session {
                         code: e.code().to_string(),
                         message: e.to_string(),
                         client_id: Some(client_id),
+                        retry_after_ms: None,
                     },
                 })
             }
@@ -376,6 +406,17 @@ fn error(code: &str, message: &str) -> ServerFrame {
         code: code.to_string(),
         message: message.to_string(),
         client_id: None,
+        retry_after_ms: None,
+    }
+}
+
+/// Over a limit: nothing was stored; the same frame is taken after `ms`.
+fn rate_limited(message: &str, client_id: Option<String>, ms: u64) -> ServerFrame {
+    ServerFrame::Error {
+        code: "rate_limited".to_string(),
+        message: format!("{message} (in {} s)", ms.div_ceil(1000)),
+        client_id,
+        retry_after_ms: Some(ms),
     }
 }
 

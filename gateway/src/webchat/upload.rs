@@ -35,7 +35,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/chat/files/{id}", get(download))
 }
 
-async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let allowed = &state.config.webchat.allowed_origins;
     if !allowed.is_empty() {
         let origin = headers
@@ -63,6 +68,8 @@ async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocke
             .map(std::sync::Arc::from),
         visitor_erasure: state.config.webchat.visitor_erasure,
         shutdown: state.shutdown.clone(),
+        addr,
+        limits: state.chat_limits.clone(),
     };
     crate::ws_buffers::small_frames(ws)
         .max_message_size(SOCKET_MAX_MESSAGE)
