@@ -56,6 +56,25 @@ enum Mode {
         #[arg(long, default_value_t = 5)]
         replies: usize,
     },
+    /// Visitors from their own addresses at a steady pace, while (with
+    /// `--flood`) one address sends as fast as its sockets allow: the normal
+    /// visitors' ack latency with and without it, and what the flood got.
+    /// The gateway must trust 127.0.0.1 as a proxy
+    /// (SWITCHYARD__SERVER__TRUSTED_PROXIES='["127.0.0.1"]').
+    Flood {
+        #[arg(long, default_value = "ws://127.0.0.1:8080/ws/chat")]
+        url: String,
+        #[arg(long, default_value_t = 64)]
+        visitors: usize,
+        #[arg(long, default_value_t = 60)]
+        messages: usize,
+        /// Pause between a visitor's ack and its next message.
+        #[arg(long, default_value_t = 100)]
+        pace_ms: u64,
+        /// Sockets of the flooding address (0: no flood, the baseline).
+        #[arg(long, default_value_t = 4)]
+        flood: usize,
+    },
     /// Idle chat sessions held open: all answer a ping, and the gateway's
     /// resident memory per socket is read from /proc.
     Hold {
@@ -214,6 +233,110 @@ async fn hold(url: &str, sockets: usize, pid: u32, parallel: usize, deadline: Du
     Ok(())
 }
 
+/// Normal visitors (each from its own documentation address) beside a flood
+/// from one address; see `Mode::Flood`.
+async fn flood_run(
+    url: &str,
+    visitors: usize,
+    messages: usize,
+    pace: Duration,
+    flood: usize,
+    deadline: Duration,
+) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let stop = Arc::new(AtomicBool::new(false));
+    let (acked, limited, other) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let mut flooders = Vec::new();
+    for f in 0..flood {
+        let (url, stop, acked, limited, other) = (
+            url.to_string(),
+            stop.clone(),
+            acked.clone(),
+            limited.clone(),
+            other.clone(),
+        );
+        flooders.push(tokio::spawn(async move {
+            // The whole flood comes from one address, each socket a chat of its own.
+            let Ok(mut v) = Visitor::connect_from(&url, "203.0.113.66").await else {
+                return;
+            };
+            if v.open_frame(None).await.map(|f| f["type"] != "opened").unwrap_or(true) {
+                limited.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Send without waiting; read what came back meanwhile.
+                if v.send_json(&json!({"type": "message", "client_id": format!("f{f}-{n}"), "text": "spam spam spam"}))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                n += 1;
+                while let Ok(Ok(frame)) = tokio::time::timeout(Duration::from_millis(1), v.next()).await {
+                    let counter = match (frame["type"].as_str(), frame["code"].as_str()) {
+                        (Some("ack"), _) => &acked,
+                        (Some("error"), Some("rate_limited")) => &limited,
+                        _ => &other,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(visitors);
+    for c in 0..visitors {
+        let url = url.to_string();
+        tasks.push(tokio::spawn(async move {
+            let address = format!("198.51.100.{}", c % 250 + 1);
+            let mut v = Visitor::connect_from(&url, &address).await?;
+            let opened = v.open_frame(None).await?;
+            if opened["type"] != "opened" {
+                bail!("visitor {c} refused: {opened}");
+            }
+            let mut latencies = Vec::with_capacity(messages);
+            for m in 0..messages {
+                let sent = Instant::now();
+                let ack = v.message(&format!("n{c}-{m}"), TEXTS[(c + m) % TEXTS.len()]).await?;
+                if ack["type"] != "ack" {
+                    bail!("visitor {c} got {ack}");
+                }
+                latencies.push(sent.elapsed());
+                tokio::time::sleep(pace).await;
+            }
+            v.close().await;
+            anyhow::Ok(latencies)
+        }));
+    }
+    let latencies = gather(tasks, started, deadline).await;
+    stop.store(true, Ordering::Relaxed);
+    for f in flooders {
+        let _ = f.await;
+    }
+    let latencies = latencies?;
+    println!(
+        "visitors={visitors} messages_each={messages} pace_ms={} flood_sockets={flood}",
+        pace.as_millis()
+    );
+    report("normal_acks", latencies.len(), started.elapsed(), latencies);
+    if flood > 0 {
+        println!(
+            "flood: {} acknowledged, {} rate_limited, {} other frames",
+            acked.load(Ordering::Relaxed),
+            limited.load(Ordering::Relaxed),
+            other.load(Ordering::Relaxed)
+        );
+    }
+    Ok(())
+}
+
 /// The gateway's HTTP base for its chat websocket URL.
 fn http_base(ws_url: &str) -> anyhow::Result<String> {
     let rest = ws_url.strip_prefix("ws://").context("a ws:// URL on this machine")?;
@@ -353,6 +476,26 @@ async fn main() -> anyhow::Result<()> {
                 println!("agent replies delivered to their visitor (from the reply's POST to its frame):");
                 report("agent_replies", deliveries.len(), elapsed, deliveries);
             }
+        }
+        Mode::Flood {
+            url,
+            visitors,
+            messages,
+            pace_ms,
+            flood,
+        } => {
+            if !loopback(&url) {
+                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
+            }
+            flood_run(
+                &url,
+                visitors,
+                messages,
+                Duration::from_millis(pace_ms),
+                flood,
+                deadline,
+            )
+            .await?;
         }
         Mode::Hold {
             url,
