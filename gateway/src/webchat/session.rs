@@ -165,9 +165,7 @@ impl Session {
                         prechat,
                         lang,
                     }) => {
-                        if let Err(ms) = self.limits.open(self.addr, self.clock.now_ms()) {
-                            info!(address = %self.addr, "new chats from this address over the limit");
-                            let _ = send(sink, &rate_limited("too many new chats from your address", None, ms)).await;
+                        if !self.may_open(sink).await {
                             return None;
                         }
                         return Some(Opened {
@@ -185,12 +183,7 @@ impl Session {
                         Ok(token) => {
                             let own = self.own_token(token.clone()).await;
                             // A token someone made up opens a new chat, and counts as one.
-                            if own != token
-                                && let Err(ms) = self.limits.open(self.addr, self.clock.now_ms())
-                            {
-                                info!(address = %self.addr, "new chats from this address over the limit");
-                                let _ =
-                                    send(sink, &rate_limited("too many new chats from your address", None, ms)).await;
+                            if own != token && !self.may_open(sink).await {
                                 return None;
                             }
                             return Some(Opened {
@@ -207,6 +200,19 @@ impl Session {
                 },
             };
             send(sink, &frame).await.ok()?;
+        }
+    }
+
+    /// Whether this address may open one more chat; if not, it is told when
+    /// it may, and the socket ends.
+    async fn may_open<S: Sink<String> + Unpin>(&self, sink: &mut S) -> bool {
+        match self.limits.open(self.addr, self.clock.now_ms()) {
+            Ok(()) => true,
+            Err(ms) => {
+                info!(address = %self.addr, "new chats from this address over the limit");
+                let _ = send(sink, &rate_limited("too many new chats from your address", None, ms)).await;
+                false
+            }
         }
     }
 
