@@ -25,7 +25,7 @@ use crate::endings::{Endings, Langs};
 use crate::fold::{Folded, Origins, is_word_byte};
 use crate::rules::Lang;
 use crate::suffixes::SuffixAutomaton;
-use crate::word_table::WordTable;
+use crate::word_table::WordMap;
 
 /// Stems shorter than this stay literal words: "par" (Spanish "parada") would
 /// swallow "para", "feu" would swallow "feux" and "feur".
@@ -54,10 +54,18 @@ struct Key {
 
 /// What a word is to the engine: the stems it spells (one per language that
 /// has it) and its number when a keyword phrase contains it.
-#[derive(Default)]
 struct Entry {
     keys: Vec<u32>,
     word: u32,
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Entry {
+            keys: Vec::new(),
+            word: NO_WORD,
+        }
+    }
 }
 
 /// The stems of every keyword word, and every word of a keyword phrase.
@@ -66,9 +74,8 @@ struct Entry {
 /// (`endings.rs`): a hash lookup per candidate rather than an automaton walk
 /// per word, which the profile showed was most of the scan.
 pub struct Forms {
-    /// Every stem and phrase word; its number indexes `entries`.
-    table: WordTable,
-    entries: Vec<Entry>,
+    /// Every stem and phrase word.
+    words: WordMap<Entry>,
     keys: Vec<Key>,
     /// German stems long enough to end a compound, found backwards from where
     /// a stem may end; each pattern's key in `compound_keys`.
@@ -146,17 +153,9 @@ impl Forms {
                 keys.push(Key { stem, lang });
             }
         }
-        let mut table = WordTable::default();
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut words: WordMap<Entry> = WordMap::default();
         for (i, k) in keys.iter().enumerate() {
-            let n = table.insert(k.stem.as_bytes()) as usize;
-            if n == entries.len() {
-                entries.push(Entry {
-                    keys: Vec::new(),
-                    word: NO_WORD,
-                });
-            }
-            entries[n].keys.push(i as u32);
+            words.entry(k.stem.as_bytes()).keys.push(i as u32);
         }
         let compound_keys: Vec<usize> = (0..keys.len())
             .filter(|&i| keys[i].lang == Lang::De && keys[i].stem.len() >= MIN_COMPOUND_HEAD)
@@ -168,8 +167,7 @@ impl Forms {
             Some(SuffixAutomaton::new(&heads).map_err(|e| format!("compound automaton: {e}"))?)
         };
         Ok(Forms {
-            table,
-            entries,
+            words,
             keys,
             compounds,
             compound_keys,
@@ -180,14 +178,7 @@ impl Forms {
 
     /// The number of a keyword phrase's word (canonical), given on first sight.
     pub fn intern(&mut self, word: &[u8]) -> u32 {
-        let n = self.table.insert(word) as usize;
-        if n == self.entries.len() {
-            self.entries.push(Entry {
-                keys: Vec::new(),
-                word: NO_WORD,
-            });
-        }
-        let entry = &mut self.entries[n];
+        let entry = self.words.entry(word);
         if entry.word == NO_WORD {
             entry.word = self.vocabulary;
             self.vocabulary += 1;
@@ -201,12 +192,7 @@ impl Forms {
     }
 
     pub fn memory_usage(&self) -> usize {
-        let map = self.table.memory_usage()
-            + self
-                .entries
-                .iter()
-                .map(|e| size_of::<Entry>() + e.keys.len() * 4)
-                .sum::<usize>();
+        let map = self.words.memory_usage() + self.words.values().map(|e| e.keys.len() * 4).sum::<usize>();
         map + self.compounds.as_ref().map_or(0, SuffixAutomaton::memory_usage)
     }
 
@@ -216,7 +202,7 @@ impl Forms {
 
     #[inline(always)]
     fn entry(&self, word: &[u8]) -> Option<&Entry> {
-        self.table.get(word).map(|n| &self.entries[n as usize])
+        self.words.get(word)
     }
 
     fn word_id(&self, word: &[u8]) -> u32 {

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use crate::word_table::WordTable;
+use crate::word_table::WordMap;
 
 use crate::rules::Lang;
 
@@ -144,19 +144,14 @@ const STOPWORDS: [&[&str]; 5] = [
 
 /// Each stopword with the languages it belongs to, as a bit mask (bit i =
 /// `Lang::SPOKEN[i]`), by the stopword's number in the table.
-static INDEX: LazyLock<(WordTable, Vec<u8>)> = LazyLock::new(|| {
-    let mut table = WordTable::default();
-    let mut masks = Vec::new();
+static INDEX: LazyLock<WordMap<u8>> = LazyLock::new(|| {
+    let mut masks = WordMap::default();
     for (i, list) in STOPWORDS.iter().enumerate() {
         for w in *list {
-            let n = table.insert(w.as_bytes()) as usize;
-            if n == masks.len() {
-                masks.push(0u8);
-            }
-            masks[n] |= 1 << i;
+            *masks.entry(w.as_bytes()) |= 1 << i;
         }
     }
-    (table, masks)
+    masks
 });
 
 /// Words looked at: the language shows in the first sentences, and a long
@@ -165,15 +160,15 @@ const MAX_WORDS: usize = 40;
 
 /// Stopword counts per language in folded text.
 pub fn stopword_scores(folded: &str) -> [u32; 5] {
-    let (table, masks) = &*INDEX;
+    let masks = &*INDEX;
     // One byte per language in one integer: at most MAX_WORDS (< 256) words count.
     let mut lanes = 0u64;
     for word in crate::words::forward(folded).take(MAX_WORDS) {
         if word.len() > 10 {
             continue;
         }
-        if let Some(n) = table.get(word.as_bytes()) {
-            lanes += spread(masks[n as usize]);
+        if let Some(&mask) = masks.get(word.as_bytes()) {
+            lanes += spread(mask);
         }
     }
     std::array::from_fn(|i| ((lanes >> (8 * i)) & 0xFF) as u32)

@@ -14,7 +14,7 @@ use regex::{Regex, RegexSet};
 use crate::forms::{Canonical, Forms};
 use crate::phrases::{PhraseTrie, split};
 use crate::rules::Lang;
-use crate::word_table::WordTable;
+use crate::word_table::WordMap;
 
 /// Field numbers of hits.
 pub const TEXT: usize = 0;
@@ -61,7 +61,7 @@ pub struct Scanner {
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     /// Each negation word, and by its number what it does (`NEG_*` bits).
-    negation: (WordTable, Vec<u8>),
+    negation: WordMap<u8>,
     negation_window: usize,
     /// (masking set, masked set): a masked hit inside a masking one does not count.
     masks: Vec<(usize, usize)>,
@@ -87,16 +87,11 @@ const NEG_CLAUSE: u8 = 1 << 7;
 const NEG_BEFORE_ANY: u8 = 0b1_1111;
 
 impl NegationWords {
-    fn index(&self) -> (WordTable, Vec<u8>) {
-        let mut table = WordTable::default();
-        let mut roles: Vec<u8> = Vec::new();
+    fn index(&self) -> WordMap<u8> {
+        let mut roles = WordMap::default();
         let mut add = |words: &[String], bit: u8| {
             for w in words {
-                let n = table.insert(w.as_bytes()) as usize;
-                if n == roles.len() {
-                    roles.push(0);
-                }
-                roles[n] |= bit;
+                *roles.entry(w.as_bytes()) |= bit;
             }
         };
         for (i, words) in self.before.iter().enumerate() {
@@ -105,7 +100,7 @@ impl NegationWords {
         add(&self.after, NEG_AFTER);
         add(&self.stop_at, NEG_STOP);
         add(&self.clause, NEG_CLAUSE);
-        (table, roles)
+        roles
     }
 }
 
@@ -315,8 +310,7 @@ impl Scanner {
     /// A negation or hypothetical word among the last words of the clause
     /// before a hit, or a negation right after it.
     fn cancelled(&self, text: &str, start: usize, end: usize, lang: Option<Lang>) -> bool {
-        let (table, roles) = &self.negation;
-        let role = |w: &str| table.get(w.as_bytes()).map_or(0, |n| roles[n as usize]);
+        let role = |w: &str| self.negation.get(w.as_bytes()).copied().unwrap_or(0);
         let after = text.get(end..).unwrap_or_default();
         let next = crate::words::forward(after).next();
         if next.is_some_and(|w| role(w) & NEG_AFTER != 0) {

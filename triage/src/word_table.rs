@@ -142,6 +142,47 @@ impl WordTable {
     }
 }
 
+/// A value per word: the table's number indexes the values.
+pub struct WordMap<V> {
+    table: WordTable,
+    values: Vec<V>,
+}
+
+impl<V> Default for WordMap<V> {
+    fn default() -> Self {
+        WordMap {
+            table: WordTable::default(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<V: Default> WordMap<V> {
+    /// The value of `word`, a default one made on first sight.
+    pub fn entry(&mut self, word: &[u8]) -> &mut V {
+        let n = self.table.insert(word) as usize;
+        if n == self.values.len() {
+            self.values.push(V::default());
+        }
+        &mut self.values[n]
+    }
+}
+
+impl<V> WordMap<V> {
+    #[inline(always)]
+    pub fn get(&self, word: &[u8]) -> Option<&V> {
+        self.table.get(word).map(|n| &self.values[n as usize])
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.values.iter()
+    }
+
+    pub fn memory_usage(&self) -> usize {
+        self.table.memory_usage() + self.values.len() * size_of::<V>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +209,18 @@ mod tests {
             assert_eq!(t.get(absent.as_bytes()), None, "{absent}");
         }
         assert_eq!(t.words.len(), 5000);
+    }
+
+    #[test]
+    fn a_word_map_keeps_one_value_per_word() {
+        let mut m: WordMap<u8> = WordMap::default();
+        *m.entry(b"pas") |= 1;
+        *m.entry(b"kein") |= 2;
+        *m.entry(b"pas") |= 4;
+        assert_eq!(m.get(b"pas"), Some(&5));
+        assert_eq!(m.get(b"kein"), Some(&2));
+        assert_eq!(m.get(b"nicht"), None);
+        assert_eq!(m.values().count(), 2);
     }
 
     #[test]
