@@ -282,6 +282,55 @@ pub fn is_word_byte(b: u8) -> bool {
     WORD_BYTES[usize::from(b)]
 }
 
+/// Whether the char at byte `i` of folded text (a char boundary) belongs to a
+/// word, and its length. ASCII by the table; other chars when alphanumeric, so
+/// that an emoji or a symbol typed against a word ("arrêt😱", "stopping…")
+/// does not hide the word.
+#[inline(never)]
+pub fn word_char_at(text: &str, i: usize) -> (bool, usize) {
+    match text.as_bytes().get(i) {
+        Some(&b) if b < 0x80 => (WORD_BYTES[usize::from(b)], 1),
+        Some(_) => match text.get(i..).and_then(|rest| rest.chars().next()) {
+            Some(c) => (c.is_alphanumeric(), c.len_utf8()),
+            None => (false, 1),
+        },
+        None => (false, 1),
+    }
+}
+
+/// ASCII letters and digits only: a word's run of plain bytes.
+static ASCII_WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
+/// The end of the word starting at `start` (a word char) in folded text.
+/// Kept out of line: callers take a faster path on all-ASCII text.
+#[inline(never)]
+pub fn word_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    loop {
+        i += bytes[i..]
+            .iter()
+            .take_while(|&&b| ASCII_WORD_BYTES[usize::from(b)])
+            .count();
+        // Only a non-ASCII char can go on the word (when it is alphanumeric).
+        match bytes.get(i) {
+            Some(&b) if b >= 0x80 => match word_char_at(text, i) {
+                (true, n) => i += n,
+                (false, _) => return i,
+            },
+            _ => return i,
+        }
+    }
+}
+
 /// A keyword phrase folded like text is, trimmed.
 pub fn fold_phrase(phrase: &str) -> String {
     Folded::new(phrase).text.trim().to_string()

@@ -22,7 +22,7 @@
 use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::endings::{Endings, Langs};
-use crate::fold::{Folded, Origins, is_word_byte};
+use crate::fold::{Folded, Origins, is_word_byte, word_char_at, word_end};
 use crate::rules::Lang;
 use crate::suffixes::SuffixAutomaton;
 use crate::word_table::WordMap;
@@ -106,6 +106,7 @@ pub struct Canonical {
 
 impl Canonical {
     /// Appends `folded.text[start..end]` (cut on ASCII word edges).
+    #[inline]
     fn push_copy(&mut self, folded: &Folded, start: usize, end: usize) {
         if let Some(piece) = folded.text.get(start..end).filter(|p| !p.is_empty()) {
             self.origins.map(self.text.len(), start);
@@ -224,14 +225,27 @@ impl Forms {
         let mut copied = 0;
         let mut shift: isize = 0;
         let at = |i: usize, shift: isize| i.wrapping_add_signed(shift);
+        let ascii = text.is_ascii();
         let mut i = 0;
         while i < text.len() {
             if !is_word_byte(text[i]) {
                 i += 1;
                 continue;
             }
+            // A non-ASCII char is a word's only when alphanumeric (not an emoji, not "…").
+            if text[i] >= 0x80
+                && let (false, len) = word_char_at(&folded.text, i)
+            {
+                i += len;
+                continue;
+            }
             let word_start = i;
-            i += text[i..].iter().take_while(|&&b| is_word_byte(b)).count();
+            // Folded text is most often all ASCII: then a byte table says it all.
+            i = if ascii {
+                i + text[i..].iter().take_while(|&&b| is_word_byte(b)).count()
+            } else {
+                word_end(&folded.text, i)
+            };
             let word_end = i;
             let word = &text[word_start..word_end];
             // The shortest stem the word starts with; else, in a German
@@ -378,6 +392,37 @@ mod tests {
         // Not an inflection: a different word.
         assert_eq!(canon(&f, "lignite"), "lignite");
         assert_eq!(canon(&f, "stopwatch"), "stopwatch");
+    }
+
+    #[test]
+    fn every_canonical_word_is_a_token_with_its_number() {
+        let mut f = forms(&[(Lang::De, "Stillstand"), (Lang::Fr, "arrêtée"), (Lang::En, "stopped")]);
+        let numbered: Vec<(&str, u32)> = ["stillstand", "arret", "stop", "seit", "l"]
+            .iter()
+            .map(|w| (*w, f.intern(w.as_bytes())))
+            .collect();
+        let text = "Produktionsstillstand seit 5 Uhr — l’arrêtées, STOPPING… ok";
+        let c = f.canonical(&Folded::new(text), None);
+        let words: Vec<&str> = c.tokens.iter().map(|t| &c.text[t.start..t.end]).collect();
+        let expected: Vec<&str> = c
+            .text
+            .split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(words, expected, "{:?}", c.text);
+        for (t, w) in c.tokens.iter().zip(&words) {
+            let number = numbered.iter().find(|(n, _)| n == w).map_or(NO_WORD, |(_, id)| *id);
+            assert_eq!(t.word, number, "{w}");
+        }
+        assert!(
+            words.contains(&"produktions") && words.contains(&"stillstand"),
+            "{words:?}"
+        );
+        // A symbol typed against a word does not hide it.
+        assert!(words.contains(&"stop"), "{words:?}");
+        let glued = f.canonical(&Folded::new("arrêtée😱 stopped🚨"), None);
+        let words: Vec<&str> = glued.tokens.iter().map(|t| &glued.text[t.start..t.end]).collect();
+        assert_eq!(words, ["arret", "stop"], "{:?}", glued.text);
     }
 
     #[test]

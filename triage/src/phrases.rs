@@ -222,34 +222,31 @@ fn with_edges(text: &[u8], before: (usize, usize), after: (usize, usize), edges:
 /// A phrase's words, the separators between them and the punctuation around
 /// them; `None` when it has no word.
 pub fn split(phrase: &str, mut number: impl FnMut(&[u8]) -> u32) -> Option<PhraseWords> {
-    let bytes = phrase.as_bytes();
-    let word_byte = |b: &u8| crate::fold::is_word_byte(*b);
-    let first = bytes.iter().position(word_byte)?;
-    let last = bytes.iter().rposition(word_byte)? + 1;
-    let (lead, trail) = (bytes[..first].to_vec(), bytes[last..].to_vec());
-    let bytes = &bytes[first..last];
-    let mut words = Vec::new();
-    let mut separators = Vec::new();
+    use crate::fold::{word_char_at, word_end};
+    // The words' ranges, found as canonical text finds them.
+    let mut spans = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        while i < bytes.len() && word_byte(&bytes[i]) {
-            i += 1;
-        }
-        words.push(number(&bytes[start..i]));
-        let sep_start = i;
-        while i < bytes.len() && !word_byte(&bytes[i]) {
-            i += 1;
-        }
-        if i > sep_start && i < bytes.len() {
-            separators.push(bytes[sep_start..i].to_vec());
+    while i < phrase.len() {
+        let (starts, len) = word_char_at(phrase, i);
+        if starts {
+            let end = word_end(phrase, i);
+            spans.push((i, end));
+            i = end;
+        } else {
+            i += len;
         }
     }
+    let bytes = phrase.as_bytes();
+    let (first, last) = (spans.first()?.0, spans.last()?.1);
+    let separators = spans
+        .windows(2)
+        .map(|pair| bytes[pair[0].1..pair[1].0].to_vec())
+        .collect();
     Some(PhraseWords {
-        words,
+        words: spans.iter().map(|&(s, e)| number(&bytes[s..e])).collect(),
         separators,
-        lead,
-        trail,
+        lead: bytes[..first].to_vec(),
+        trail: bytes[last..].to_vec(),
     })
 }
 

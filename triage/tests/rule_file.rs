@@ -439,3 +439,24 @@ when = { keywords = "down" }
     );
     assert!(errs.iter().any(|e| e.contains("without a word")), "{errs:?}");
 }
+
+#[test]
+fn an_emoji_or_symbol_typed_against_a_word_does_not_hide_it() {
+    let engine = Engine::builtin();
+    let priority = |text: &str| {
+        engine
+            .classify(&Input::text(Channel::Whatsapp, "+33600000001", text))
+            .priority
+    };
+    for (glued, spaced) in [
+        ("la presse est à l'arrêt😱", "la presse est à l'arrêt 😱"),
+        (
+            "🚨ligne bloquée🚨 plus rien ne sort",
+            "🚨 ligne bloquée 🚨 plus rien ne sort",
+        ),
+        ("Line 2 stopped…", "Line 2 stopped ..."),
+    ] {
+        assert_eq!(priority(glued), Priority::Critical, "{glued}");
+        assert_eq!(priority(glued), priority(spaced), "{glued}");
+    }
+}
