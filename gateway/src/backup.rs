@@ -122,8 +122,9 @@ pub async fn restore(src: &Path, data_dir: &Path) -> anyhow::Result<Manifest> {
         integrity_check(&path).await?;
     }
     ensure_empty(data_dir, "data directory to restore into")?;
-    // Everything goes to a staging directory first, then moves into place:
-    // an interrupted restore leaves no half-restored store behind.
+    // Everything is copied to a staging directory first and moved into place
+    // (renames) only once all of it is there: an interrupted copy leaves the
+    // data directory with nothing but `.restoring`, which a new restore refuses.
     let staging = data_dir.join(".restoring");
     std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
     for db in &manifest.databases {
