@@ -90,6 +90,23 @@ impl Blobs {
         ok.then(|| self.path_for(sha256))
     }
 
+    /// Whether the file still holds what its name says (its SHA-256): a disk
+    /// error or a hand that edited it shows here, before the file is served.
+    pub async fn intact(&self, sha256: &str) -> std::io::Result<bool> {
+        let path = self
+            .path(sha256)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not a blob name"))?;
+        let expected = sha256.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut file = std::fs::File::open(&path)?;
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut file, &mut hasher)?;
+            Ok(hex::encode(hasher.finalize()) == expected)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
     /// Removes the blob if its file was last written before `before_ms` (unix
     /// ms); whether it did. Storing the same content again renews the file, so
     /// a blob being reused is never removed under its new owner.

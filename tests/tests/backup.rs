@@ -183,3 +183,36 @@ async fn a_damaged_or_unfinished_backup_is_refused_before_anything_is_written() 
     assert!(!target.exists());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_damaged_file_is_reported_and_not_served() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
+    let upload = visitor.upload_png(&app.base(), "defaut.png", PHOTO).await?;
+    visitor
+        .send_json(&json!({"type": "message", "client_id": "p", "text": "Voici le défaut", "attachments": [upload]}))
+        .await?;
+    let conversation = e2e::ticket_id(&visitor.expect("ack").await?["conversation"]);
+    visitor.close().await;
+    let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let view = admin.ok(&format!("/api/v1/conversations/{conversation}")).await?;
+    let attachment = &view["attachments"][0];
+    let url = format!("/api/v1/conversations/{conversation}/attachments/{}", attachment["id"]);
+    assert_eq!(admin.download(&url).await?.bytes, PHOTO);
+
+    // A disk error (or a hand) changes the file behind the gateway's back.
+    let sha = attachment["sha256"].as_str().unwrap_or_default();
+    let path = app
+        .state
+        .blobs
+        .path(sha)
+        .ok_or_else(|| anyhow::anyhow!("no path for {sha}"))?;
+    let mut damaged = PHOTO.to_vec();
+    damaged[10] ^= 0xFF;
+    std::fs::write(&path, &damaged)?;
+    let (status, body) = admin.get(&url).await?;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["code"], "file_damaged", "{body}");
+    app.stop().await;
+    Ok(())
+}

@@ -40,6 +40,9 @@ pub enum ApiError {
     Disabled,
     #[error("internal error")]
     Internal(String),
+    /// A stored file whose content no longer matches its checksum.
+    #[error("the stored file is damaged (its content no longer matches its checksum); it is not served")]
+    Damaged,
 }
 
 impl ApiError {
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
             ApiError::Disabled => (StatusCode::FORBIDDEN, "disabled"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Damaged => (StatusCode::INTERNAL_SERVER_ERROR, "file_damaged"),
         }
     }
 }

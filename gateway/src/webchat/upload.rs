@@ -234,11 +234,17 @@ async fn download(
 
 /// Sends a stored file with headers that stop a browser from running it.
 pub async fn serve_blob(state: &AppState, a: &crate::store::messages::AttachmentRow) -> Result<Response, ApiError> {
-    let path = a
-        .sha256
-        .as_deref()
-        .and_then(|s| state.blobs.path(s))
-        .ok_or(ApiError::NotFound("file"))?;
+    let sha256 = a.sha256.as_deref().ok_or(ApiError::NotFound("file"))?;
+    let path = state.blobs.path(sha256).ok_or(ApiError::NotFound("file"))?;
+    // Files are named by their content: one that no longer matches is damaged, never served.
+    match state.blobs.intact(sha256).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::error!(sha256, path = %path.display(), attachment = a.id, "stored file damaged: its content no longer matches its checksum");
+            return Err(ApiError::Damaged);
+        }
+        Err(_) => return Err(ApiError::NotFound("file")),
+    }
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError::NotFound("file"))?;
