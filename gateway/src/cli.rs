@@ -234,22 +234,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let gateway = Gateway::start(config, Clock::system()).await?;
+    let address = listener.local_addr().unwrap_or(listen);
     if let Some(password) = &gateway.generated_admin_password {
         // Shown once, on purpose on stdout: it is the admin's only way in.
         #[allow(clippy::print_stdout)]
         {
             println!("switchyard: created the account \"admin\" with the one-time password: {password}");
             println!(
-                "switchyard: log in with POST /api/v1/auth/login, then change it with POST /api/v1/auth/password."
+                "switchyard: sign in at http://{address}/inbox as admin; you will be asked to choose your own password."
             );
         }
     }
     #[allow(clippy::print_stdout)]
     {
-        println!(
-            "switchyard: listening on http://{}",
-            listener.local_addr().unwrap_or(listen)
-        );
+        println!("switchyard: listening on http://{address}");
     }
     gateway.serve(listener, shutdown_signal()).await
 }
