@@ -23,6 +23,19 @@ impl Visitor {
         Ok(Visitor { ws, token: None })
     }
 
+    /// A new visitor sends one photo (`bytes` as `name`) with `text`; the id
+    /// of the conversation it opened.
+    pub async fn sends_photo(ws_url: &str, base: &str, text: &str, name: &str, bytes: &[u8]) -> anyhow::Result<i64> {
+        let (mut visitor, _) = Visitor::open(ws_url, None).await?;
+        let upload = visitor.upload_png(base, name, bytes).await?;
+        visitor
+            .send_json(&json!({"type": "message", "client_id": "photo", "text": text, "attachments": [upload]}))
+            .await?;
+        let ack = visitor.expect("ack").await?;
+        visitor.close().await;
+        Ok(crate::ticket_id(&ack["conversation"]))
+    }
+
     /// Connects through a proxy that says the visitor is at `address`
     /// (`X-Forwarded-For`; the gateway must trust 127.0.0.1 as a proxy).
     pub async fn connect_from(url: &str, address: &str) -> anyhow::Result<Visitor> {

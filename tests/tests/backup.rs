@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 
 use e2e::{ADMIN_PASSWORD, AgentClient, Visitor, spawn_app, spawn_app_with, test_config};
 use gateway::clock::Clock;
-use serde_json::json;
 use sqlx::Row;
 
 const PHOTO: &[u8] = b"\x89PNG\r\n\x1a\nbackup photo";
@@ -57,15 +56,8 @@ async fn wait_for_more(acked: &Mutex<Vec<String>>, than: usize) -> anyhow::Resul
 async fn a_backup_taken_under_load_restores_exactly_what_was_acknowledged_before_it() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     // A photo before the backup: its file must come back.
-    let (mut photographer, _) = Visitor::open(&app.ws_url(), None).await?;
-    let upload = photographer.upload_png(&app.base(), "defaut.png", PHOTO).await?;
-    photographer
-        .send_json(
-            &json!({"type": "message", "client_id": "photo", "text": "Voici le défaut", "attachments": [upload]}),
-        )
-        .await?;
-    let photo_conversation = e2e::ticket_id(&photographer.expect("ack").await?["conversation"]);
-    photographer.close().await;
+    let photo_conversation =
+        Visitor::sends_photo(&app.ws_url(), &app.base(), "Voici le défaut", "defaut.png", PHOTO).await?;
 
     let acked = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -187,13 +179,7 @@ async fn a_damaged_or_unfinished_backup_is_refused_before_anything_is_written() 
 #[tokio::test]
 async fn a_damaged_file_is_reported_and_not_served() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
-    let upload = visitor.upload_png(&app.base(), "defaut.png", PHOTO).await?;
-    visitor
-        .send_json(&json!({"type": "message", "client_id": "p", "text": "Voici le défaut", "attachments": [upload]}))
-        .await?;
-    let conversation = e2e::ticket_id(&visitor.expect("ack").await?["conversation"]);
-    visitor.close().await;
+    let conversation = Visitor::sends_photo(&app.ws_url(), &app.base(), "Voici le défaut", "defaut.png", PHOTO).await?;
     let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
     let view = admin.ok(&format!("/api/v1/conversations/{conversation}")).await?;
     let attachment = &view["attachments"][0];

@@ -47,14 +47,7 @@ struct Customer {
 
 /// A visitor's conversation with one photo; its id.
 async fn visitor_sends_photo(app: &TestApp, text: &str, name: &str) -> anyhow::Result<i64> {
-    let (mut visitor, _) = Visitor::open(&app.ws_url(), None).await?;
-    let upload = visitor.upload_png(&app.base(), name, PHOTO).await?;
-    visitor
-        .send_json(&json!({"type": "message", "client_id": "p1", "text": text, "attachments": [upload]}))
-        .await?;
-    let ack = visitor.expect("ack").await?;
-    visitor.close().await;
-    Ok(e2e::ticket_id(&ack["conversation"]))
+    Visitor::sends_photo(&app.ws_url(), &app.base(), text, name, PHOTO).await
 }
 
 /// Jean on three channels, merged into one record; someone else by email.
