@@ -298,7 +298,8 @@ pub fn word_char_at(text: &str, i: usize) -> (bool, usize) {
     }
 }
 
-/// ASCII letters and digits only: a word's run of plain bytes.
+/// ASCII letters and digits only (any byte from 0x80 is not): a word's run
+/// of plain bytes.
 static ASCII_WORD_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -309,6 +310,11 @@ static ASCII_WORD_BYTES: [bool; 256] = {
     table
 };
 
+#[inline]
+pub fn is_ascii_alnum(b: u8) -> bool {
+    ASCII_WORD_BYTES[usize::from(b)]
+}
+
 /// The end of the word starting at `start` (a word char) in folded text.
 /// Kept out of line: callers take a faster path on all-ASCII text.
 #[inline(never)]
@@ -316,10 +322,7 @@ pub fn word_end(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     let mut i = start;
     loop {
-        i += bytes[i..]
-            .iter()
-            .take_while(|&&b| ASCII_WORD_BYTES[usize::from(b)])
-            .count();
+        i += bytes[i..].iter().take_while(|&&b| is_ascii_alnum(b)).count();
         // Only a non-ASCII char can go on the word (when it is alphanumeric).
         match bytes.get(i) {
             Some(&b) if b >= 0x80 => match word_char_at(text, i) {

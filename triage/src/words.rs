@@ -17,17 +17,6 @@ static ASCII_WORD: [bool; 128] = {
     table
 };
 
-/// ASCII letters and digits.
-static ASCII_ALNUM: [bool; 128] = {
-    let mut table = [false; 128];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    table
-};
-
 /// Bytes that end a clause for negation: a negation word before them does
 /// not reach a hit after them.
 static CLAUSE_END: [bool; 256] = {
@@ -100,7 +89,7 @@ pub fn forward(s: &str) -> impl Iterator<Item = &str> {
 fn class_before(s: &str, end: usize) -> (bool, usize) {
     let b = s.as_bytes()[end - 1];
     if b < 0x80 {
-        return (ASCII_ALNUM[usize::from(b)], 1);
+        return (crate::fold::is_ascii_alnum(b), 1);
     }
     decode_before(s, end)
 }
