@@ -344,6 +344,14 @@ fn http_base(ws_url: &str) -> anyhow::Result<String> {
     Ok(format!("http://{host}"))
 }
 
+/// Refuses a gateway that is not on this machine.
+fn require_loopback(url: &str) -> anyhow::Result<()> {
+    if !loopback(url) {
+        bail!("sy-loadgen only targets a gateway on this machine (loopback)");
+    }
+    Ok(())
+}
+
 fn loopback(url: &str) -> bool {
     [
         "ws://127.",
@@ -406,9 +414,7 @@ async fn main() -> anyhow::Result<()> {
             agent_password,
             replies,
         } => {
-            if !loopback(&url) {
-                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
-            }
+            require_loopback(&url)?;
             let agent = match agent {
                 Some(name) => Some(std::sync::Arc::new(
                     e2e::AgentClient::login(&http_base(&url)?, &name, &agent_password).await?,
@@ -484,9 +490,7 @@ async fn main() -> anyhow::Result<()> {
             pace_ms,
             flood,
         } => {
-            if !loopback(&url) {
-                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
-            }
+            require_loopback(&url)?;
             flood_run(
                 &url,
                 visitors,
@@ -503,9 +507,7 @@ async fn main() -> anyhow::Result<()> {
             pid,
             parallel,
         } => {
-            if !loopback(&url) {
-                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
-            }
+            require_loopback(&url)?;
             hold(&url, sockets, pid, parallel.max(1), deadline).await?;
         }
         Mode::Whatsapp {
@@ -517,9 +519,7 @@ async fn main() -> anyhow::Result<()> {
             phone_number_id,
             health_token,
         } => {
-            if !loopback(&url) {
-                bail!("sy-loadgen only targets a gateway on this machine (loopback)");
-            }
+            require_loopback(&url)?;
             let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
             let run = format!(
                 "{:x}",
