@@ -126,7 +126,7 @@ impl Session {
                 incoming = stream.next() => {
                     let Some(incoming) = incoming else { return };
                     idle.as_mut().reset(tokio::time::Instant::now() + self.idle_timeout);
-                    let reply = Box::pin(self.handle(&mut open, incoming)).await;
+                    let reply = Box::pin(self.handle(&mut open, &key, incoming)).await;
                     if let Some(frame) = reply
                         && send(sink, &frame).await.is_err()
                     {
@@ -279,7 +279,8 @@ impl Session {
         ))
     }
 
-    async fn handle(&self, open: &mut Opened, incoming: SocketIn) -> Option<ServerFrame> {
+    /// `key`: the chat's key (its token hashed), worked out once per socket.
+    async fn handle(&self, open: &mut Opened, key: &str, incoming: SocketIn) -> Option<ServerFrame> {
         let text = match incoming {
             SocketIn::Binary => return Some(error("binary_not_supported", "frames are JSON text")),
             SocketIn::Text(text) => text,
@@ -354,7 +355,7 @@ impl Session {
             ClientFrame::Typing { on } => {
                 // Over the limit, typing frames are dropped without a word: answering would double the flood.
                 if let Some(conversation) = open.conversation
-                    && self.limits.typing(&open.token.key(), self.clock.now_ms())
+                    && self.limits.typing(key, self.clock.now_ms())
                 {
                     self.events.publish(Event::Typing {
                         conversation: conversation.0,
@@ -368,7 +369,7 @@ impl Session {
                 text,
                 attachments,
             } => {
-                if let Err(ms) = self.limits.message(self.addr, &open.token.key(), self.clock.now_ms()) {
+                if let Err(ms) = self.limits.message(self.addr, key, self.clock.now_ms()) {
                     debug!(address = %self.addr, "chat messages over the limit");
                     return Some(rate_limited(
                         "too many messages; send it again later",
