@@ -190,6 +190,7 @@ async fn outcomes(
             .collect();
         kinds.sort();
         summary.extend(kinds);
+        summary.extend(rows_written(app, id.0).await?);
         // Room links and acknowledgements carry ids and times: compared by kind only.
         for line in &mut summary {
             if line.starts_with("out system") {
@@ -199,6 +200,50 @@ async fn outcomes(
         conversations.push(summary);
     }
     Ok((out, conversations))
+}
+
+/// What else the accept path wrote for a conversation: its SLA timers, queue
+/// entry, verdicts, reporting events and outbox rows (the batch writes them
+/// from its plan, the single messages one at a time: they must agree).
+async fn rows_written(app: &e2e::TestApp, conversation: i64) -> anyhow::Result<Vec<String>> {
+    let db = app.state.store.reader();
+    let mut lines = Vec::new();
+    let timers: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT kind, state, budget_ms, due_at FROM sla_timers WHERE conversation_id = $1 ORDER BY kind",
+    )
+    .bind(conversation)
+    .fetch_all(db)
+    .await?;
+    lines.extend(timers.into_iter().map(|t| format!("timer {t:?}")));
+    let queued: Vec<(String, i64, Option<i64>)> =
+        sqlx::query_as("SELECT queue, priority_rank, waiting_since FROM queue_entries WHERE conversation_id = $1")
+            .bind(conversation)
+            .fetch_all(db)
+            .await?;
+    lines.extend(queued.into_iter().map(|q| format!("queued {q:?}")));
+    let verdicts: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT priority, queue, escalation FROM verdicts WHERE conversation_id = $1 ORDER BY id")
+            .bind(conversation)
+            .fetch_all(db)
+            .await?;
+    lines.extend(verdicts.into_iter().map(|v| format!("verdict {v:?}")));
+    let mut events: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT kind, detail FROM conversation_events WHERE conversation_id = $1")
+            .bind(conversation)
+            .fetch_all(db)
+            .await?;
+    events.sort();
+    lines.extend(events.into_iter().map(|e| format!("event {e:?}")));
+    // Not the status: the outbox worker may have sent some already, in either run.
+    let outbox: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.direction, m.author_kind FROM outbox o JOIN messages m ON m.id = o.message_id \
+         WHERE o.conversation_id = $1 ORDER BY o.message_id",
+    )
+    .bind(conversation)
+    .fetch_all(db)
+    .await?;
+    lines.extend(outbox.into_iter().map(|o| format!("outbox {o:?}")));
+    Ok(lines)
 }
 
 /// Stored one at a time before the batch, in both runs: conversations the

@@ -9,9 +9,9 @@ use super::mail::{self, MailPolicy};
 use super::{Accepted, IngestError, ack};
 use crate::ids::{ConversationId, MessageId};
 use crate::reports::facts::EventKind;
-use crate::store::ingest::{self, ConversationHead, NewConversation};
-use crate::store::messages::{self, Direction, NewAttachment, NewMessage};
-use crate::store::{StoreError, outbox, reporting, uploads, whatsapp};
+use crate::store::ingest::{self, ConversationHead, ConversationUpdate, NewConversation};
+use crate::store::messages::{self, Direction, NewAttachment, PlannedMessage};
+use crate::store::{StoreError, outbox, uploads, whatsapp};
 
 pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
@@ -145,9 +145,12 @@ pub async fn accept(
     // 2. Thread.
     let (existing, thread_reason) = find_conversation(conn, ctx, facts, inbound).await?;
     // An answer to a question the conversation waits on ("yes, solved", a rating).
-    let answer = match &existing {
-        Some(conv) => super::feedback::recognise(conn, ConversationId(conv.id), inbound, ctx.now).await?,
-        None => None,
+    let answer = match (&existing, super::feedback::candidate(inbound)) {
+        (Some(conv), Some(candidate)) => {
+            facts.before_inline(conn).await?;
+            super::feedback::recognise(conn, ConversationId(conv.id), candidate, ctx.now).await?
+        }
+        _ => None,
     };
     // Automatic mail on a known conversation is recorded, nothing more: no
     // reopening, no re-queueing; nor is an answer that settles it.
@@ -204,16 +207,18 @@ pub async fn accept(
                 )
             };
             let id = ConversationId(conv.id);
-            let placement = ingest::Placement {
-                priority: priority.as_str(),
-                queue: &queue,
-                escalation: &escalation,
-            };
             if !quiet {
-                ingest::update_on_customer_message(conn, id, &placement, &inbound.contact, ctx.now, customer_at)
-                    .await?;
+                facts.plan.update(ConversationUpdate {
+                    id,
+                    priority: priority.as_str(),
+                    queue: queue.clone(),
+                    escalation: escalation.clone(),
+                    contact: inbound.contact.clone(),
+                    now: ctx.now,
+                    customer_at,
+                });
                 if !still_open {
-                    reporting::record_event(conn, id, EventKind::Reopened, ctx.now, None, None).await?;
+                    facts.plan.event(id, EventKind::Reopened, ctx.now, None);
                 }
             }
             let language = conv.language.clone().unwrap_or_else(|| answer_language(ctx, &verdict));
@@ -234,24 +239,24 @@ pub async fn accept(
         }
         None => {
             let language = answer_language(ctx, &verdict);
-            let id = ingest::insert_conversation(
-                conn,
-                &NewConversation {
-                    channel,
-                    endpoint: &inbound.endpoint,
-                    chat_key: inbound.thread_hints.conversation_key.as_deref(),
-                    customer_address: &inbound.from.address,
-                    contact: &inbound.contact,
-                    subject: inbound.subject.as_deref(),
-                    language: Some(&language),
+            let id = facts.conversation_id()?;
+            facts.plan.open(NewConversation {
+                channel,
+                endpoint: inbound.endpoint.clone(),
+                chat_key: inbound.thread_hints.conversation_key.clone(),
+                customer_address: inbound.from.address.clone(),
+                subject: inbound.subject.clone(),
+                language: Some(language.clone()),
+                state: ConversationUpdate {
+                    id,
                     priority: verdict.priority.as_str(),
-                    queue: &verdict.queue,
-                    escalation: verdict.escalation.as_str(),
+                    queue: verdict.queue.clone(),
+                    escalation: verdict.escalation.as_str().to_string(),
+                    contact: inbound.contact.clone(),
                     now: ctx.now,
                     customer_at,
                 },
-            )
-            .await?;
+            });
             let head = ConversationHead {
                 id: id.0,
                 status: "open".into(),
@@ -273,27 +278,28 @@ pub async fn accept(
         .split_once(':')
         .map(|(_, c)| c)
         .filter(|_| inbound.channel == ChannelKind::Webchat);
-    let message_id = messages::insert(
-        conn,
-        &NewMessage {
-            conversation_id,
-            direction: Direction::In,
-            author_kind: "customer",
-            author_agent_id: None,
-            author_name: inbound.from.name.as_deref(),
-            channel,
-            endpoint: &inbound.endpoint,
-            external_id: Some(&inbound.external_id),
-            client_id,
-            subject: inbound.subject.as_deref(),
-            body: &inbound.text,
-            quoted: inbound.quoted.as_deref(),
-            html: inbound.html.as_deref(),
-            raw_ref: inbound.raw_ref.as_deref(),
-            created_at: ctx.now,
-        },
-    )
-    .await?;
+    let id = facts.message_id()?;
+    let message_id = facts.plan.message(PlannedMessage {
+        id,
+        conversation_id,
+        direction: Direction::In,
+        author_kind: "customer",
+        author_name: inbound.from.name.clone(),
+        channel,
+        endpoint: inbound.endpoint.clone(),
+        external_id: Some(inbound.external_id.clone()),
+        client_id: client_id.map(str::to_string),
+        subject: inbound.subject.clone(),
+        body: inbound.text.clone(),
+        quoted: inbound.quoted.clone(),
+        html: inbound.html.clone(),
+        raw_ref: inbound.raw_ref.clone(),
+        created_at: ctx.now,
+    });
+    if !files.is_empty() {
+        // Attachment rows take the table's own ids, and name the message.
+        facts.before_inline(conn).await?;
+    }
     for f in &files {
         let attachment_id = messages::insert_attachment(
             conn,
@@ -325,7 +331,7 @@ pub async fn accept(
     if !quiet {
         // Written with the rest of the batch's (`pipeline/writes.rs`).
         facts
-            .pending
+            .plan
             .verdict(ingest::NewVerdict::new(conversation_id, message_id, &verdict, ctx.now)?);
         // What the channel says of the customer (their number, the serial of the
         // pre-chat form) is the same on every message: it is written once, with the conversation.
@@ -335,23 +341,24 @@ pub async fn accept(
         } else {
             &no_contact
         };
-        facts.pending.mentions(
+        facts.plan.mentions(
             conversation_id,
             message_id,
             crate::search::mentions::of_message(&verdict.fields, contact),
             ctx.now,
         );
-        facts.pending.queue(ingest::QueueEntry {
+        facts.plan.queue(ingest::QueueEntry {
             conversation: conversation_id,
             queue: queue.clone(),
             priority_rank: priority.rank(),
             waiting_since: Some(ctx.now),
         });
-        timers_on_customer_message(conn, ctx, conversation_id, priority, existing.as_ref()).await?;
+        timers_on_customer_message(conn, ctx, facts, conversation_id, priority, existing.as_ref()).await?;
     }
     // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
     let mut bounced = None;
     if inbound.channel == ChannelKind::Email {
+        facts.before_inline(conn).await?;
         if new_conversation && let Some(subject) = inbound.subject.as_deref() {
             crate::store::email::set_subject_key(conn, conversation_id, &channels::email::subject::normalise(subject))
                 .await?;
@@ -380,7 +387,7 @@ pub async fn accept(
     // self-service deletes the queue entry, so this batch's are written first.
     let applied = match answer {
         Some(answer) => {
-            facts.pending.flush(conn).await?;
+            facts.before_inline(conn).await?;
             let applied = super::feedback::apply(
                 conn,
                 ctx.feedback,
@@ -391,6 +398,7 @@ pub async fn accept(
                 ctx.now,
             )
             .await?;
+            facts.after_inline(conn).await?;
             if applied.resolved {
                 facts.resolved(conversation_id);
             }
@@ -404,13 +412,21 @@ pub async fn accept(
     let ack_allowed = new_conversation
         && !inbound.auto.any()
         && !inbound.from.address.is_empty()
-        && (inbound.channel != ChannelKind::Email
-            || crate::store::email::acks_since(conn, &inbound.from.address, ctx.now - 3_600_000).await?
-                < ctx.mail.max_acks_per_hour);
+        && (inbound.channel != ChannelKind::Email || {
+            facts.before_inline(conn).await?;
+            crate::store::email::acks_since(conn, &inbound.from.address, ctx.now - 3_600_000).await?
+                < ctx.mail.max_acks_per_hour
+        });
     let ack = if ack_allowed {
-        // The backlog it counts includes this batch's queue entries.
-        facts.pending.flush(conn).await?;
-        let load = super::eta::load(conn, &queue, priority.rank()).await?;
+        let online_agents = facts.online_agents(conn, &queue).await?;
+        let waiting = if online_agents > 0 {
+            // The backlog it counts includes this batch's queue entries.
+            facts.before_inline(conn).await?;
+            super::eta::waiting(conn, &queue, priority.rank()).await?
+        } else {
+            0
+        };
+        let load = super::eta::Load { waiting, online_agents };
         let sla = ctx.sla.budget(priority, crate::sla::TimerKind::FirstResponse);
         let due = super::eta::estimate(ctx.now, &load, ctx.acks.minutes_per_conversation, sla);
         let eta = super::eta::phrase(&language, ctx.now, due, ctx.sla.display_tz());
@@ -439,28 +455,31 @@ pub async fn accept(
             body.push_str("\n\n");
             body.push_str(&lines);
         }
-        let ack_id = messages::insert(
-            conn,
-            &NewMessage {
-                conversation_id,
-                direction: Direction::Out,
-                author_kind: "system",
-                author_agent_id: None,
-                author_name: None,
-                channel,
-                endpoint: &inbound.endpoint,
-                external_id: None,
-                client_id: None,
-                subject: None,
-                body: &body,
-                quoted: None,
-                html: None,
-                raw_ref: None,
-                created_at: ctx.now,
-            },
-        )
-        .await?;
-        outbox::insert(conn, ack_id, conversation_id, channel, None, ctx.now).await?;
+        let id = facts.message_id()?;
+        let ack_id = facts.plan.message(PlannedMessage {
+            id,
+            conversation_id,
+            direction: Direction::Out,
+            author_kind: "system",
+            author_name: None,
+            channel,
+            endpoint: inbound.endpoint.clone(),
+            external_id: None,
+            client_id: None,
+            subject: None,
+            body,
+            quoted: None,
+            html: None,
+            raw_ref: None,
+            created_at: ctx.now,
+        });
+        facts.plan.outbox(outbox::NewRow {
+            message: ack_id,
+            conversation: conversation_id,
+            channel,
+            payload: None,
+            now: ctx.now,
+        });
         Some(ack_id)
     } else {
         None
@@ -475,7 +494,7 @@ pub async fn accept(
         } else {
             EventKind::KnowledgeSuggested
         };
-        reporting::record_event(conn, conversation_id, kind, ctx.now, None, Some(&faq.id)).await?;
+        facts.plan.event(conversation_id, kind, ctx.now, Some(&faq.id));
         // "Did this solve it?": the conversation waits for the answer before an agent takes it.
         if let Some(ack) = sent
             && super::feedback::asks_verdict(ctx.feedback, inbound.channel)
@@ -487,7 +506,9 @@ pub async fn accept(
                 entry: &faq.id,
                 now: ctx.now,
             };
+            facts.before_inline(conn).await?;
             verdict_question = Some(super::feedback::open(conn, ctx.feedback, ack, &sent).await?);
+            facts.after_inline(conn).await?;
         }
     }
 
@@ -510,9 +531,16 @@ pub async fn accept(
         } else {
             facts.open_escalations(conn, conversation_id).await?
         };
-        let outgoing = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict)
-            .await?
-            .outgoing;
+        // Nothing to open and no number awaited: nothing to do.
+        let outgoing =
+            if verdict.escalation != triage::Escalation::None || open.contains(crate::escalation::NUMBER_REQUEST) {
+                facts.before_inline(conn).await?;
+                let opened = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict).await?;
+                facts.after_inline(conn).await?;
+                opened.outgoing
+            } else {
+                0
+            };
         open_after = Some(open);
         outgoing
     };
@@ -521,10 +549,11 @@ pub async fn accept(
     // messages; none while the customer is asked whether a knowledge answer solved it.
     let question = if let Some(asked) = verdict_question {
         asked
-    } else if quiet || inbound.auto.any() {
+    } else if quiet || inbound.auto.any() || !super::qualify::asks_on(ctx.level1, inbound.channel) {
         None
     } else {
-        super::qualify::step(
+        facts.before_inline(conn).await?;
+        let asked = super::qualify::step(
             conn,
             ctx.level1,
             &super::qualify::Step {
@@ -538,7 +567,9 @@ pub async fn accept(
                 now: ctx.now,
             },
         )
-        .await?
+        .await?;
+        facts.after_inline(conn).await?;
+        asked
     };
 
     facts.record(
@@ -610,36 +641,22 @@ impl File {
 async fn timers_on_customer_message(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
+    facts: &mut BatchFacts,
     conversation: ConversationId,
     priority: Priority,
     existing: Option<&ConversationHead>,
 ) -> Result<(), StoreError> {
     use crate::sla::TimerKind;
-    use crate::store::sla;
+    use crate::store::sla::{self, TimerStart};
+    let start = |kind, restart| TimerStart::new(ctx.sla, conversation, priority, kind, ctx.now, restart);
     let Some(head) = existing else {
-        sla::start(
-            conn,
-            ctx.sla,
-            conversation,
-            priority,
-            TimerKind::FirstResponse,
-            ctx.now,
-            false,
-        )
-        .await?;
-        return sla::start(
-            conn,
-            ctx.sla,
-            conversation,
-            priority,
-            TimerKind::Resolution,
-            ctx.now,
-            false,
-        )
-        .await;
+        facts.plan.timer(start(TimerKind::FirstResponse, false));
+        facts.plan.timer(start(TimerKind::Resolution, false));
+        return Ok(());
     };
     // Only what changes is written: a follow-up of an unanswered conversation touches no timer.
     if head.awaiting_customer_since.is_some() {
+        facts.before_inline(conn).await?;
         sqlx::query("UPDATE conversations SET awaiting_customer_since = NULL WHERE id = $1")
             .bind(conversation.0)
             .execute(&mut *conn)
@@ -648,29 +665,11 @@ async fn timers_on_customer_message(
     }
     // Resolved and reopened by the customer: the resolution clock starts again.
     if head.status != "open" {
-        sla::start(
-            conn,
-            ctx.sla,
-            conversation,
-            priority,
-            TimerKind::Resolution,
-            ctx.now,
-            true,
-        )
-        .await?;
+        facts.plan.timer(start(TimerKind::Resolution, true));
     }
     // Answered before: the next answer is due (a running next-response timer is kept).
     if head.first_response_at.is_some() {
-        sla::start(
-            conn,
-            ctx.sla,
-            conversation,
-            priority,
-            TimerKind::NextResponse,
-            ctx.now,
-            true,
-        )
-        .await?;
+        facts.plan.timer(start(TimerKind::NextResponse, true));
     }
     Ok(())
 }
@@ -679,7 +678,7 @@ async fn timers_on_customer_message(
 async fn find_conversation(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    facts: &BatchFacts,
+    facts: &mut BatchFacts,
     inbound: &Inbound,
 ) -> Result<(Option<ConversationHead>, Option<String>), StoreError> {
     if let Some(key) = &inbound.thread_hints.conversation_key {
@@ -693,6 +692,7 @@ async fn find_conversation(
             None,
         )),
         ChannelKind::Email => {
+            facts.before_inline(conn).await?;
             let threaded = mail::thread(conn, ctx.mail, inbound, ctx.now).await?;
             Ok((threaded.conversation, Some(threaded.reason)))
         }

@@ -173,13 +173,14 @@ impl Committer {
         let mut facts = super::facts::BatchFacts::read(&mut tx, &batch, now).await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs {
+            facts.reserve_for_one(&mut tx).await?;
             let outcome = accept::accept(&mut tx, &ctx, &mut facts, &job.inbound).await?;
             if let Err(e) = &outcome {
                 warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message refused");
             }
             outcomes.push(outcome);
         }
-        facts.pending.flush(&mut tx).await?;
+        facts.plan.flush(&mut tx).await?;
         tx.commit().await?;
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters

@@ -18,22 +18,29 @@ pub struct Load {
     pub online_agents: i64,
 }
 
-pub async fn load(conn: &mut AnyConnection, queue: &str, rank: i64) -> Result<Load, StoreError> {
-    // The backlog count walks every waiting entry of the queue: skipped when
-    // nobody is online to work it off, as at night during a flood.
-    let (waiting, online_agents): (i64, i64) = sqlx::query_as(
-        "SELECT CASE WHEN o.n > 0 THEN \
-                  (SELECT COUNT(*) FROM queue_entries q JOIN conversations c ON c.id = q.conversation_id \
-                   WHERE q.queue = $1 AND q.priority_rank <= $2 AND c.assignee_id IS NULL AND c.status = 'open') \
-                ELSE 0 END, o.n \
-         FROM (SELECT COUNT(*) AS n FROM agents a JOIN agent_queues aq ON aq.agent_id = a.id \
-               WHERE aq.queue = $1 AND a.presence = 'online') o",
+/// Agents online on the queue.
+pub async fn online_agents(conn: &mut AnyConnection, queue: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM agents a JOIN agent_queues aq ON aq.agent_id = a.id \
+         WHERE aq.queue = $1 AND a.presence = 'online'",
+    )
+    .bind(queue)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Unassigned open conversations of the queue at least as urgent as `rank`.
+/// It walks every waiting entry of the queue: asked only when someone is
+/// online to work the backlog off (not at night during a flood).
+pub async fn waiting(conn: &mut AnyConnection, queue: &str, rank: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM queue_entries q JOIN conversations c ON c.id = q.conversation_id \
+         WHERE q.queue = $1 AND q.priority_rank <= $2 AND c.assignee_id IS NULL AND c.status = 'open'",
     )
     .bind(queue)
     .bind(rank)
     .fetch_one(conn)
-    .await?;
-    Ok(Load { waiting, online_agents })
+    .await?)
 }
 
 /// The expected answer time, Unix ms.

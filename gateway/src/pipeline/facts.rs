@@ -22,7 +22,8 @@ use crate::store::ingest::{self, ConversationCounts, ConversationHead, CustomerC
 use crate::store::whatsapp;
 use crate::whatsapp::identity::Known;
 
-use super::writes::PendingWrites;
+use super::plan::WritePlan;
+use crate::store::reserve::Ids;
 
 /// A message's idempotency key: channel, endpoint, external id.
 type MessageKey = (ChannelKind, String, String);
@@ -47,14 +48,21 @@ pub struct BatchFacts {
     escalations: HashMap<i64, OpenKinds>,
     /// Phone numbers and business-scoped ids whose rows this batch changed: read again.
     touched_identifiers: HashSet<String>,
-    /// Verdicts and queue entries of this batch not written yet.
-    pub pending: PendingWrites,
+    /// Online agents of each queue an acknowledgement's answer time was asked of.
+    online: HashMap<String, i64>,
+    /// What this batch decided and has not written yet.
+    pub plan: WritePlan,
+    /// Ids for the conversations and messages the plan opens.
+    pub ids: Option<Ids>,
 }
 
 impl BatchFacts {
     /// The read phase: a handful of statements for the whole batch.
     pub async fn read(conn: &mut AnyConnection, batch: &[&Inbound], now: i64) -> Result<Self, StoreError> {
-        let mut facts = BatchFacts::default();
+        let mut facts = BatchFacts {
+            ids: Some(Ids::read(conn).await?),
+            ..BatchFacts::default()
+        };
         facts.read_stored(conn, batch).await?;
         let fresh: Vec<&Inbound> = batch
             .iter()
@@ -159,13 +167,16 @@ impl BatchFacts {
 
     /// The message already stored under this one's key (before or earlier in this batch).
     pub async fn stored(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         inbound: &Inbound,
     ) -> Result<Option<ExistingMessage>, StoreError> {
         match self.stored.get(&key(inbound)) {
             Some(found) => Ok(*found),
-            None => ingest::find_message(conn, inbound.channel.as_str(), &inbound.endpoint, &inbound.external_id).await,
+            None => {
+                self.plan.flush(conn).await?;
+                ingest::find_message(conn, inbound.channel.as_str(), &inbound.endpoint, &inbound.external_id).await
+            }
         }
     }
 
@@ -213,16 +224,19 @@ impl BatchFacts {
     }
 
     /// The conversation of a chat key.
-    pub async fn chat(&self, conn: &mut AnyConnection, key: &str) -> Result<Option<ConversationHead>, StoreError> {
+    pub async fn chat(&mut self, conn: &mut AnyConnection, key: &str) -> Result<Option<ConversationHead>, StoreError> {
         match self.chats.get(key) {
             Some(head) => Ok(head.clone()),
-            None => ingest::conversation_by_chat_key(conn, key).await,
+            None => {
+                self.plan.flush(conn).await?;
+                ingest::conversation_by_chat_key(conn, key).await
+            }
         }
     }
 
     /// The WhatsApp conversation a message continues: the one it replies to, else the customer's open one.
     pub async fn whatsapp_conversation(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         inbound: &Inbound,
         customer: &str,
@@ -233,7 +247,10 @@ impl BatchFacts {
             .get(&(inbound.endpoint.clone(), customer.to_string()));
         match read {
             Some(head) if reply_to.is_none() => Ok(head.clone()),
-            _ => whatsapp::conversation_for(conn, &inbound.endpoint, customer, reply_to).await,
+            _ => {
+                self.plan.flush(conn).await?;
+                whatsapp::conversation_for(conn, &inbound.endpoint, customer, reply_to).await
+            }
         }
     }
 
@@ -256,12 +273,12 @@ impl BatchFacts {
                 let customer_counts = ingest::CustomerCounts::of(list, current, ingest::history_since(now));
                 // Earlier incidents are read from the verdicts.
                 if customer_counts.recent > 0 {
-                    self.pending.flush(conn).await?;
+                    self.plan.flush(conn).await?;
                 }
                 ingest::history_from(conn, customer, current, customer_counts, counts, now).await
             }
             _ => {
-                self.pending.flush(conn).await?;
+                self.plan.flush(conn).await?;
                 ingest::history_facts(conn, customer, conversation, now).await
             }
         }
@@ -277,6 +294,52 @@ impl BatchFacts {
             Some(open) => Ok(open.clone()),
             None => escalations::open_kinds(conn, conversation).await,
         }
+    }
+
+    /// Agents online on a queue, read once per batch (the pipeline does not change presence).
+    pub async fn online_agents(&mut self, conn: &mut AnyConnection, queue: &str) -> Result<i64, StoreError> {
+        if let Some(n) = self.online.get(queue) {
+            return Ok(*n);
+        }
+        let n = super::eta::online_agents(conn, queue).await?;
+        self.online.insert(queue.to_string(), n);
+        Ok(n)
+    }
+
+    /// Before a step that reads or writes the store itself: what the plan
+    /// holds is written first.
+    pub async fn before_inline(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        self.plan.flush(conn).await
+    }
+
+    /// After a step that may have inserted conversations or messages with
+    /// the tables' own ids: the reserved ids continue after them.
+    pub async fn after_inline(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        match &mut self.ids {
+            Some(ids) => ids.resync(conn).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Ids one message's plan may take: its conversation, itself and its acknowledgement.
+    pub async fn reserve_for_one(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        self.reserved()?.ensure(conn, 1, 2).await
+    }
+
+    /// The next reserved conversation id.
+    pub fn conversation_id(&mut self) -> Result<ConversationId, StoreError> {
+        self.reserved()?.conversation()
+    }
+
+    /// The next reserved message id.
+    pub fn message_id(&mut self) -> Result<crate::ids::MessageId, StoreError> {
+        self.reserved()?.message()
+    }
+
+    fn reserved(&mut self) -> Result<&mut Ids, StoreError> {
+        self.ids
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("the batch reserved no ids".into()))
     }
 
     /// A message was stored: what it wrote becomes what the batch's later

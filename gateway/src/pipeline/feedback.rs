@@ -75,24 +75,25 @@ pub async fn open(
     Ok(Some(id))
 }
 
-/// The answer this message gives to a question its conversation waits on.
-/// Only a bare quick answer counts, and only from a person: one read, and
-/// only for such short texts, so ordinary messages cost nothing here.
+/// The answer this message could give to a question: only a bare quick
+/// answer counts, and only from a person, so ordinary messages cost no read.
+pub fn candidate(inbound: &Inbound) -> Option<Answer> {
+    if inbound.auto.any() || !inbound.attachments.is_empty() || inbound.channel == ChannelKind::Email {
+        return None;
+    }
+    feedback::answer(&inbound.text)
+}
+
+/// The candidate answer, if its conversation waits on such a question.
 pub async fn recognise(
     conn: &mut AnyConnection,
     conversation: ConversationId,
-    inbound: &Inbound,
+    candidate: Answer,
     now: i64,
 ) -> Result<Option<Answer>> {
-    if inbound.auto.any() || !inbound.attachments.is_empty() || inbound.channel == ChannelKind::Email {
-        return Ok(None);
-    }
-    let Some(answer) = feedback::answer(&inbound.text) else {
-        return Ok(None);
-    };
-    Ok(rows::waiting_for(conn, conversation, answer, now)
+    Ok(rows::waiting_for(conn, conversation, candidate, now)
         .await?
-        .then_some(answer))
+        .then_some(candidate))
 }
 
 /// Whether the answer leaves the conversation as it was (a rating, "yes,

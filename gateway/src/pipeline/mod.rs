@@ -14,8 +14,8 @@ mod eta;
 mod facts;
 mod feedback;
 mod mail;
+mod plan;
 mod qualify;
-mod writes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,6 +4,7 @@
 use sqlx::{AnyConnection, FromRow};
 
 use super::Result;
+use super::batch::SqlBatch;
 use crate::ids::{ConversationId, MessageId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -354,88 +355,128 @@ pub async fn conversation_counts(conn: &mut AnyConnection, ids: &[i64]) -> Resul
         .collect())
 }
 
-pub struct NewConversation<'a> {
-    pub channel: &'a str,
-    pub endpoint: &'a str,
-    pub chat_key: Option<&'a str>,
-    pub customer_address: &'a str,
-    pub contact: &'a channels::Contact,
-    pub subject: Option<&'a str>,
-    pub language: Option<&'a str>,
-    pub priority: &'a str,
-    pub queue: &'a str,
-    pub escalation: &'a str,
+/// What a customer's message leaves on its conversation, for the conversation
+/// row: the contact facts the channel gave, the triage outcome, the times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationUpdate {
+    pub id: ConversationId,
+    pub priority: &'static str,
+    pub queue: String,
+    pub escalation: String,
+    /// Contact facts: they fill gaps only, the first known value stays.
+    pub contact: channels::Contact,
     pub now: i64,
     /// When the customer wrote, as the channel says (opens WhatsApp's 24-hour window).
     pub customer_at: i64,
 }
 
-pub async fn insert_conversation(conn: &mut AnyConnection, c: &NewConversation<'_>) -> Result<ConversationId> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO conversations (channel, endpoint, chat_key, customer_address, customer_name, customer_email, \
-         customer_phone, customer_company, machine_serial, subject, language, status, priority, queue, escalation, \
-         created_at, updated_at, last_customer_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $15, $16) RETURNING id",
-    )
-    .bind(c.channel)
-    .bind(c.endpoint)
-    .bind(c.chat_key)
-    .bind(c.customer_address)
-    .bind(c.contact.name.as_deref())
-    .bind(c.contact.email.as_deref())
-    .bind(c.contact.phone.as_deref())
-    .bind(c.contact.company.as_deref())
-    .bind(c.contact.machine_serial.as_deref())
-    .bind(c.subject)
-    .bind(c.language)
-    .bind(c.priority)
-    .bind(c.queue)
-    .bind(c.escalation)
-    .bind(c.now)
-    .bind(c.customer_at)
-    .fetch_one(conn)
-    .await?;
-    Ok(ConversationId(id))
+impl ConversationUpdate {
+    /// A later message's update applied after this one, as the two statements would.
+    pub fn merge(&mut self, later: ConversationUpdate) {
+        self.priority = later.priority;
+        self.queue = later.queue;
+        self.escalation = later.escalation;
+        fill_gaps(&mut self.contact, later.contact);
+        self.now = later.now;
+        self.customer_at = self.customer_at.max(later.customer_at);
+    }
 }
 
-/// Where triage put a conversation.
-pub struct Placement<'a> {
-    pub priority: &'a str,
-    pub queue: &'a str,
-    pub escalation: &'a str,
+/// `COALESCE(known, new)` for each contact fact.
+fn fill_gaps(known: &mut channels::Contact, new: channels::Contact) {
+    known.name = known.name.take().or(new.name);
+    known.email = known.email.take().or(new.email);
+    known.phone = known.phone.take().or(new.phone);
+    known.company = known.company.take().or(new.company);
+    known.machine_serial = known.machine_serial.take().or(new.machine_serial);
+}
+
+/// A conversation a message opens, with the id reserved for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    pub channel: &'static str,
+    pub endpoint: String,
+    pub chat_key: Option<String>,
+    pub customer_address: String,
+    pub subject: Option<String>,
+    pub language: Option<String>,
+    /// Placement, contact and times, as for a later message.
+    pub state: ConversationUpdate,
+}
+
+impl NewConversation {
+    /// A later message of the same batch, folded into the row before it is written.
+    pub fn apply(&mut self, later: ConversationUpdate) {
+        self.state.merge(later);
+    }
+}
+
+/// Opens conversations, a few hundred per statement.
+pub fn push_conversations(batch: &mut SqlBatch, rows: &[NewConversation]) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        batch.statement(
+            "INSERT INTO conversations (id, channel, endpoint, chat_key, customer_address, customer_name, customer_email, \
+             customer_phone, customer_company, machine_serial, subject, language, status, priority, queue, escalation, \
+             created_at, updated_at, last_customer_at) VALUES ",
+            chunk.len() * 18,
+        );
+        for c in chunk {
+            let s = &c.state;
+            batch.row();
+            batch.value(s.id.0);
+            batch.value(c.channel);
+            batch.value(c.endpoint.clone());
+            batch.value(c.chat_key.clone());
+            batch.value(c.customer_address.clone());
+            batch.value(s.contact.name.clone());
+            batch.value(s.contact.email.clone());
+            batch.value(s.contact.phone.clone());
+            batch.value(s.contact.company.clone());
+            batch.value(s.contact.machine_serial.clone());
+            batch.value(c.subject.clone());
+            batch.value(c.language.clone());
+            batch.value("open");
+            batch.value(s.priority);
+            batch.value(s.queue.clone());
+            batch.value(s.escalation.clone());
+            batch.value(s.now);
+            batch.value(s.now);
+            batch.value(s.customer_at);
+            batch.end_row();
+        }
+    }
 }
 
 /// A new customer message on an existing conversation: it is open again and
 /// takes the (possibly raised) triage outcome; contact facts fill gaps only.
-pub async fn update_on_customer_message(
-    conn: &mut AnyConnection,
-    id: ConversationId,
-    placement: &Placement<'_>,
-    contact: &channels::Contact,
-    now: i64,
-    customer_at: i64,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = $2, queue = $3, escalation = $4, \
-         customer_name = COALESCE(customer_name, $5), customer_email = COALESCE(customer_email, $6), \
-         customer_phone = COALESCE(customer_phone, $7), customer_company = COALESCE(customer_company, $8), \
-         machine_serial = COALESCE(machine_serial, $9), updated_at = $10, \
-         last_customer_at = CASE WHEN last_customer_at > $11 THEN last_customer_at ELSE $11 END WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(placement.priority)
-    .bind(placement.queue)
-    .bind(placement.escalation)
-    .bind(contact.name.as_deref())
-    .bind(contact.email.as_deref())
-    .bind(contact.phone.as_deref())
-    .bind(contact.company.as_deref())
-    .bind(contact.machine_serial.as_deref())
-    .bind(now)
-    .bind(customer_at)
-    .execute(conn)
-    .await?;
-    Ok(())
+pub fn push_conversation_update(batch: &mut SqlBatch, u: &ConversationUpdate) {
+    batch.statement(
+        "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = ",
+        12,
+    );
+    batch.bind(u.priority);
+    batch.text(", queue = ");
+    batch.bind(u.queue.clone());
+    batch.text(", escalation = ");
+    batch.bind(u.escalation.clone());
+    batch.text(", customer_name = COALESCE(customer_name, ");
+    batch.bind(u.contact.name.clone());
+    batch.text("), customer_email = COALESCE(customer_email, ");
+    batch.bind(u.contact.email.clone());
+    batch.text("), customer_phone = COALESCE(customer_phone, ");
+    batch.bind(u.contact.phone.clone());
+    batch.text("), customer_company = COALESCE(customer_company, ");
+    batch.bind(u.contact.company.clone());
+    batch.text("), machine_serial = COALESCE(machine_serial, ");
+    batch.bind(u.contact.machine_serial.clone());
+    batch.text("), updated_at = ");
+    batch.bind(u.now);
+    batch.text(", last_customer_at = CASE WHEN last_customer_at > ");
+    batch.bind(u.customer_at);
+    batch.text(" THEN last_customer_at ELSE ");
+    batch.bind(u.customer_at);
+    batch.text(" END WHERE id = ");
+    batch.bind(u.id.0);
 }
 
 /// A verdict row to write.
@@ -467,36 +508,32 @@ impl NewVerdict {
 /// Rows per multi-row statement: far below both backends' parameter limits.
 const ROWS_PER_STATEMENT: usize = 400;
 
-/// `($1, $2), ($3, $4)`: the VALUES list of a multi-row INSERT.
-fn rows_of_placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|i| format!("({})", super::placeholders(i * columns + 1, columns)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Writes verdicts, a few hundred per statement.
 pub async fn insert_verdicts(conn: &mut AnyConnection, rows: &[NewVerdict]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values = rows_of_placeholders(chunk.len(), 7);
-        let sql = format!(
-            "INSERT INTO verdicts (conversation_id, message_id, priority, queue, escalation, detail, created_at) VALUES {}",
-            values
-        );
-        let mut query = sqlx::query(&sql);
-        for r in chunk {
-            query = query
-                .bind(r.conversation.0)
-                .bind(r.message.0)
-                .bind(r.priority)
-                .bind(r.queue.clone())
-                .bind(r.escalation)
-                .bind(r.detail.clone())
-                .bind(r.now);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let mut batch = SqlBatch::for_connection(conn);
+    push_verdicts(&mut batch, rows);
+    batch.execute(conn).await?;
     Ok(())
+}
+
+pub fn push_verdicts(batch: &mut SqlBatch, rows: &[NewVerdict]) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        batch.statement(
+            "INSERT INTO verdicts (conversation_id, message_id, priority, queue, escalation, detail, created_at) VALUES ",
+            chunk.len() * 7,
+        );
+        for r in chunk {
+            batch.row();
+            batch.value(r.conversation.0);
+            batch.value(r.message.0);
+            batch.value(r.priority);
+            batch.value(r.queue.clone());
+            batch.value(r.escalation);
+            batch.value(r.detail.clone());
+            batch.value(r.now);
+            batch.end_row();
+        }
+    }
 }
 
 /// A code a message mentioned (`search::mentions`).
@@ -508,25 +545,29 @@ pub struct NewMention {
 }
 
 pub async fn insert_mentions(conn: &mut AnyConnection, rows: &[NewMention]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values = rows_of_placeholders(chunk.len(), 6);
-        let sql = format!(
-            "INSERT INTO fact_mentions (conversation_id, message_id, kind, value, norm, created_at) VALUES {}",
-            values
-        );
-        let mut query = sqlx::query(&sql);
-        for r in chunk {
-            query = query
-                .bind(r.conversation.0)
-                .bind(r.message.0)
-                .bind(r.mention.kind)
-                .bind(r.mention.value.clone())
-                .bind(r.mention.norm.clone())
-                .bind(r.now);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let mut batch = SqlBatch::for_connection(conn);
+    push_mentions(&mut batch, rows);
+    batch.execute(conn).await?;
     Ok(())
+}
+
+pub fn push_mentions(batch: &mut SqlBatch, rows: &[NewMention]) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        batch.statement(
+            "INSERT INTO fact_mentions (conversation_id, message_id, kind, value, norm, created_at) VALUES ",
+            chunk.len() * 6,
+        );
+        for r in chunk {
+            batch.row();
+            batch.value(r.conversation.0);
+            batch.value(r.message.0);
+            batch.value(r.mention.kind);
+            batch.value(r.mention.value.clone());
+            batch.value(r.mention.norm.clone());
+            batch.value(r.now);
+            batch.end_row();
+        }
+    }
 }
 
 /// A conversation's place in a queue.
@@ -561,23 +602,30 @@ pub async fn upsert_queue_entry(
 /// [`upsert_queue_entry`] for several conversations (each at most once), a
 /// few hundred per statement.
 pub async fn upsert_queue_entries(conn: &mut AnyConnection, entries: &[QueueEntry]) -> Result<()> {
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let values = rows_of_placeholders(chunk.len(), 4);
-        let sql = format!(
-            "INSERT INTO queue_entries (conversation_id, queue, priority_rank, waiting_since) VALUES {} \
-             ON CONFLICT (conversation_id) DO UPDATE SET queue = excluded.queue, priority_rank = excluded.priority_rank, \
-             waiting_since = COALESCE(queue_entries.waiting_since, excluded.waiting_since)",
-            values
-        );
-        let mut query = sqlx::query(&sql);
-        for e in chunk {
-            query = query
-                .bind(e.conversation.0)
-                .bind(e.queue.clone())
-                .bind(e.priority_rank)
-                .bind(e.waiting_since);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let mut batch = SqlBatch::for_connection(conn);
+    push_queue_entries(&mut batch, entries);
+    batch.execute(conn).await?;
     Ok(())
+}
+
+/// Each conversation at most once: a statement may not upsert a row twice.
+pub fn push_queue_entries(batch: &mut SqlBatch, entries: &[QueueEntry]) {
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        batch.statement(
+            "INSERT INTO queue_entries (conversation_id, queue, priority_rank, waiting_since) VALUES ",
+            chunk.len() * 4,
+        );
+        for e in chunk {
+            batch.row();
+            batch.value(e.conversation.0);
+            batch.value(e.queue.clone());
+            batch.value(e.priority_rank);
+            batch.value(e.waiting_since);
+            batch.end_row();
+        }
+        batch.text(
+            " ON CONFLICT (conversation_id) DO UPDATE SET queue = excluded.queue, priority_rank = excluded.priority_rank, \
+             waiting_since = COALESCE(queue_entries.waiting_since, excluded.waiting_since)",
+        );
+    }
 }

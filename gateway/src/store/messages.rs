@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
 use super::Result;
+use super::batch::SqlBatch;
 use crate::ids::{ConversationId, MessageId};
 
 /// `in` from the customer, `out` to the customer, `note` private between agents.
@@ -67,6 +68,60 @@ pub async fn insert(conn: &mut AnyConnection, m: &NewMessage<'_>) -> Result<Mess
     .fetch_one(conn)
     .await?;
     Ok(MessageId(id))
+}
+
+/// A message a batch writes, with the id reserved for it (its owned copy:
+/// it is written after the step that made it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMessage {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    pub author_kind: &'static str,
+    pub author_name: Option<String>,
+    pub channel: &'static str,
+    pub endpoint: String,
+    pub external_id: Option<String>,
+    pub client_id: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub quoted: Option<String>,
+    pub html: Option<String>,
+    pub raw_ref: Option<String>,
+    pub created_at: i64,
+}
+
+/// Rows per statement: 15 values each, far below both backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 400;
+
+pub fn push_messages(batch: &mut SqlBatch, rows: &[PlannedMessage]) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        batch.statement(
+            "INSERT INTO messages (id, conversation_id, direction, author_kind, author_agent_id, author_name, \
+             channel, endpoint, external_id, client_id, subject, body, quoted, html, raw_ref, created_at) VALUES ",
+            chunk.len() * 15,
+        );
+        for m in chunk {
+            batch.row();
+            batch.value(m.id.0);
+            batch.value(m.conversation_id.0);
+            batch.value(m.direction.as_str());
+            batch.value(m.author_kind);
+            batch.text(", NULL");
+            batch.value(m.author_name.clone());
+            batch.value(m.channel);
+            batch.value(m.endpoint.clone());
+            batch.value(m.external_id.clone());
+            batch.value(m.client_id.clone());
+            batch.value(m.subject.clone());
+            batch.value(m.body.clone());
+            batch.value(m.quoted.clone());
+            batch.value(m.html.clone());
+            batch.value(m.raw_ref.clone());
+            batch.value(m.created_at);
+            batch.end_row();
+        }
+    }
 }
 
 /// A message the gateway itself writes into a conversation: a private note

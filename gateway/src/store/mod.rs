@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod audit;
+pub mod batch;
 pub mod conversations;
 pub mod dispatch;
 pub mod email;
@@ -24,6 +25,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod qualifications;
 pub mod reporting;
+pub mod reserve;
 pub mod search;
 pub mod sla;
 pub mod translations;

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
+use super::batch::SqlBatch;
 use super::{Result, Store};
 use crate::ids::{ConversationId, MessageId, OutboxId};
 
@@ -31,6 +32,38 @@ pub async fn insert(
     .fetch_one(conn)
     .await?;
     Ok(OutboxId(id))
+}
+
+/// An outbox row a batch writes with its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRow {
+    pub message: MessageId,
+    pub conversation: ConversationId,
+    pub channel: &'static str,
+    pub payload: Option<String>,
+    pub now: i64,
+}
+
+pub fn push_rows(batch: &mut SqlBatch, rows: &[NewRow]) {
+    for chunk in rows.chunks(400) {
+        batch.statement(
+            "INSERT INTO outbox (message_id, conversation_id, channel, status, attempts, next_attempt_at, created_at, \
+             updated_at, payload) VALUES ",
+            chunk.len() * 7,
+        );
+        for r in chunk {
+            batch.row();
+            batch.value(r.message.0);
+            batch.value(r.conversation.0);
+            batch.value(r.channel);
+            batch.text(", 'pending', 0");
+            batch.value(r.now);
+            batch.value(r.now);
+            batch.value(r.now);
+            batch.value(r.payload.clone());
+            batch.end_row();
+        }
+    }
 }
 
 /// Where an automatic message from Switchyard goes: the conversation and

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
+use super::batch::SqlBatch;
 use super::{Result, Store};
 use crate::ids::{AgentId, ConversationId};
 use crate::reports::facts::{ConversationFacts, EscalationFact, Event, EventKind, TimerFact};
@@ -32,6 +33,33 @@ pub async fn record_event(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A reporting event a batch writes beside its cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub conversation: ConversationId,
+    pub kind: EventKind,
+    pub at: i64,
+    pub detail: Option<String>,
+}
+
+pub fn push_events(batch: &mut SqlBatch, rows: &[NewEvent]) {
+    for chunk in rows.chunks(400) {
+        batch.statement(
+            "INSERT INTO conversation_events (conversation_id, kind, at, agent_id, detail) VALUES ",
+            chunk.len() * 4,
+        );
+        for e in chunk {
+            batch.row();
+            batch.value(e.conversation.0);
+            batch.value(e.kind.as_str());
+            batch.value(e.at);
+            batch.text(", NULL");
+            batch.value(e.detail.clone());
+            batch.end_row();
+        }
+    }
 }
 
 /// Conversations created before `$2` and not resolved for good before `$1`:

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
+use super::batch::SqlBatch;
 use super::{Result, Store};
 use crate::ids::ConversationId;
 use crate::sla::{SlaPolicies, TimerKind};
@@ -44,30 +45,85 @@ pub async fn start(
     now: i64,
     restart: bool,
 ) -> Result<()> {
-    let Some((budget, calendar)) = policies.budget(priority, kind) else {
+    let Some(timer) = TimerStart::new(policies, conversation, priority, kind, now, restart) else {
         return Ok(());
     };
-    let due = calendar.add(now, budget);
-    let on_conflict = if restart {
+    let mut batch = SqlBatch::for_connection(conn);
+    push_starts(&mut batch, &[timer]);
+    batch.execute(conn).await?;
+    Ok(())
+}
+
+/// A timer a batch starts (see [`start`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerStart {
+    pub conversation: ConversationId,
+    pub kind: TimerKind,
+    pub calendar: String,
+    pub budget: i64,
+    pub now: i64,
+    pub due: i64,
+    /// Replace a finished timer (next response); otherwise keep an existing one.
+    pub restart: bool,
+}
+
+impl TimerStart {
+    /// The start [`start`] would write; none when the policy sets no target.
+    pub fn new(
+        policies: &SlaPolicies,
+        conversation: ConversationId,
+        priority: triage::Priority,
+        kind: TimerKind,
+        now: i64,
+        restart: bool,
+    ) -> Option<Self> {
+        let (budget, calendar) = policies.budget(priority, kind)?;
+        Some(TimerStart {
+            conversation,
+            kind,
+            calendar: calendar.name.clone(),
+            budget,
+            now,
+            due: calendar.add(now, budget),
+            restart,
+        })
+    }
+}
+
+/// Starts timers, each (conversation, kind) at most once: a statement may not upsert a row twice.
+pub fn push_starts(batch: &mut SqlBatch, starts: &[TimerStart]) {
+    for restart in [false, true] {
+        let rows: Vec<&TimerStart> = starts.iter().filter(|s| s.restart == restart).collect();
+        for chunk in rows.chunks(400) {
+            batch.statement(&format!("INSERT INTO sla_timers ({COLUMNS}) VALUES "), chunk.len() * 6);
+            for t in chunk {
+                batch.row();
+                batch.value(t.conversation.0);
+                batch.value(t.kind.as_str());
+                batch.value(t.calendar.clone());
+                batch.text(", 'running'");
+                batch.value(t.budget);
+                batch.text(", 0");
+                batch.value(t.now);
+                batch.value(t.now);
+                batch.value(t.due);
+                batch.text(", NULL, NULL");
+                batch.end_row();
+            }
+            batch.text(" ON CONFLICT (conversation_id, kind) ");
+            batch.text(on_conflict(restart));
+        }
+    }
+}
+
+fn on_conflict(restart: bool) -> &'static str {
+    if restart {
         "DO UPDATE SET calendar = excluded.calendar, state = 'running', budget_ms = excluded.budget_ms, used_ms = 0, \
          started_at = excluded.started_at, running_since = excluded.running_since, due_at = excluded.due_at, \
          met_at = NULL, breached_at = NULL WHERE sla_timers.state NOT IN ('running', 'paused')"
     } else {
         "DO NOTHING"
-    };
-    sqlx::query(&format!(
-        "INSERT INTO sla_timers ({COLUMNS}) VALUES ($1, $2, $3, 'running', $4, 0, $5, $5, $6, NULL, NULL) \
-         ON CONFLICT (conversation_id, kind) {on_conflict}"
-    ))
-    .bind(conversation.0)
-    .bind(kind.as_str())
-    .bind(&calendar.name)
-    .bind(budget)
-    .bind(now)
-    .bind(due)
-    .execute(conn)
-    .await?;
-    Ok(())
+    }
 }
 
 /// The target was met (an agent answered; the conversation was resolved).

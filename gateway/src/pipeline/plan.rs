@@ -1,0 +1,211 @@
+//! The write phase of a batch: the rows its messages decided — conversations
+//! opened and updated, messages and acknowledgements with their reserved ids,
+//! verdicts, queue entries, fact mentions, SLA timers, outbox rows, reporting
+//! events — held in memory and written together ([`WritePlan::flush`]): a few
+//! multi-row statements, on SQLite in one round trip to its thread.
+//!
+//! Whatever reads or writes those tables some other way inside the batch
+//! (a step not planned yet: an escalation, Level 1's question, an email's
+//! threading) flushes first, and the batch flushes before it commits, so the
+//! transaction holds the same rows, in the same order, as if each had been
+//! written at once.
+
+use std::collections::HashSet;
+
+use sqlx::AnyConnection;
+
+use crate::ids::{ConversationId, MessageId};
+use crate::reports::facts::EventKind;
+use crate::search::mentions::Mention;
+use crate::sla::TimerKind;
+use crate::store::StoreError;
+use crate::store::batch::SqlBatch;
+use crate::store::ingest::{self, ConversationUpdate, NewConversation, NewMention, NewVerdict, QueueEntry};
+use crate::store::messages::{self, PlannedMessage};
+use crate::store::outbox;
+use crate::store::reporting::{self, NewEvent};
+use crate::store::sla::{self, TimerStart};
+
+#[derive(Default)]
+pub struct WritePlan {
+    conversations: Vec<NewConversation>,
+    /// One per existing conversation, later messages merged in.
+    updates: Vec<ConversationUpdate>,
+    messages: Vec<PlannedMessage>,
+    verdicts: Vec<NewVerdict>,
+    /// One entry per conversation, in the order they were first queued.
+    queue: Vec<QueueEntry>,
+    mentions: Vec<NewMention>,
+    timers: Vec<TimerStart>,
+    /// The timers above, by conversation and kind.
+    timer_keys: HashSet<(ConversationId, TimerKind)>,
+    outbox: Vec<outbox::NewRow>,
+    events: Vec<NewEvent>,
+}
+
+impl WritePlan {
+    pub fn is_empty(&self) -> bool {
+        self.conversations.is_empty()
+            && self.updates.is_empty()
+            && self.messages.is_empty()
+            && self.verdicts.is_empty()
+            && self.queue.is_empty()
+            && self.mentions.is_empty()
+            && self.timers.is_empty()
+            && self.outbox.is_empty()
+            && self.events.is_empty()
+    }
+
+    pub fn open(&mut self, conversation: NewConversation) {
+        self.conversations.push(conversation);
+    }
+
+    /// A customer message on a conversation: folded into the row of one this
+    /// plan opens, merged with an earlier update of the same one.
+    pub fn update(&mut self, update: ConversationUpdate) {
+        if let Some(c) = self.conversations.iter_mut().find(|c| c.state.id == update.id) {
+            c.apply(update);
+        } else if let Some(u) = self.updates.iter_mut().find(|u| u.id == update.id) {
+            u.merge(update);
+        } else {
+            self.updates.push(update);
+        }
+    }
+
+    pub fn message(&mut self, message: PlannedMessage) -> MessageId {
+        let id = message.id;
+        self.messages.push(message);
+        id
+    }
+
+    pub fn verdict(&mut self, row: NewVerdict) {
+        self.verdicts.push(row);
+    }
+
+    /// The codes a message mentions, for search and the machine's history.
+    pub fn mentions(&mut self, conversation: ConversationId, message: MessageId, found: Vec<Mention>, now: i64) {
+        self.mentions.extend(found.into_iter().map(|mention| NewMention {
+            conversation,
+            message,
+            mention,
+            now,
+        }));
+    }
+
+    /// Queues a conversation, as [`ingest::upsert_queue_entry`] would: the
+    /// latest queue and rank win, the oldest waiting time is kept.
+    pub fn queue(&mut self, entry: QueueEntry) {
+        match self.queue.iter_mut().find(|e| e.conversation == entry.conversation) {
+            Some(e) => merge(e, entry),
+            None => self.queue.push(entry),
+        }
+    }
+
+    /// Starts a timer, as [`sla::start`] would. A second start of the same
+    /// timer finds the first one running, and so changes nothing.
+    pub fn timer(&mut self, start: Option<TimerStart>) {
+        if let Some(t) = start
+            && self.timer_keys.insert((t.conversation, t.kind))
+        {
+            self.timers.push(t);
+        }
+    }
+
+    pub fn outbox(&mut self, row: outbox::NewRow) {
+        self.outbox.push(row);
+    }
+
+    pub fn event(&mut self, conversation: ConversationId, kind: EventKind, at: i64, detail: Option<&str>) {
+        self.events.push(NewEvent {
+            conversation,
+            kind,
+            at,
+            detail: detail.map(str::to_string),
+        });
+    }
+
+    /// Writes everything planned, in an order the foreign keys accept.
+    pub async fn flush(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let mut batch = SqlBatch::for_connection(conn);
+        self.render(&mut batch);
+        *self = WritePlan::default();
+        batch.execute(conn).await?;
+        Ok(())
+    }
+
+    fn render(&self, batch: &mut SqlBatch) {
+        ingest::push_conversations(batch, &self.conversations);
+        for u in &self.updates {
+            ingest::push_conversation_update(batch, u);
+        }
+        messages::push_messages(batch, &self.messages);
+        ingest::push_verdicts(batch, &self.verdicts);
+        ingest::push_queue_entries(batch, &self.queue);
+        ingest::push_mentions(batch, &self.mentions);
+        sla::push_starts(batch, &self.timers);
+        outbox::push_rows(batch, &self.outbox);
+        reporting::push_events(batch, &self.events);
+    }
+
+    #[cfg(test)]
+    fn queued(&self, conversation: ConversationId) -> Option<&QueueEntry> {
+        self.queue.iter().find(|e| e.conversation == conversation)
+    }
+}
+
+/// A second upsert of the same conversation, applied to the first.
+fn merge(into: &mut QueueEntry, later: QueueEntry) {
+    into.queue = later.queue;
+    into.priority_rank = later.priority_rank;
+    into.waiting_since = into.waiting_since.or(later.waiting_since);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ConversationId;
+
+    fn entry(conversation: i64, queue: &str, rank: i64, waiting_since: Option<i64>) -> QueueEntry {
+        QueueEntry {
+            conversation: ConversationId(conversation),
+            queue: queue.into(),
+            priority_rank: rank,
+            waiting_since,
+        }
+    }
+
+    #[test]
+    fn a_conversation_queued_twice_keeps_the_latest_place_and_the_oldest_wait() {
+        let mut plan = WritePlan::default();
+        plan.queue(entry(7, "level1", 3, Some(1_000)));
+        plan.queue(entry(8, "level1", 3, Some(1_500)));
+        plan.queue(entry(7, "experts", 1, Some(2_000)));
+        assert_eq!(
+            plan.queued(ConversationId(7)),
+            Some(&entry(7, "experts", 1, Some(1_000)))
+        );
+        assert_eq!(
+            plan.queued(ConversationId(8)),
+            Some(&entry(8, "level1", 3, Some(1_500)))
+        );
+        assert_eq!(
+            plan.queue.len(),
+            2,
+            "one row per conversation: one statement may not upsert a row twice"
+        );
+    }
+
+    #[test]
+    fn a_wait_unknown_at_first_is_taken_from_the_later_entry() {
+        let mut plan = WritePlan::default();
+        plan.queue(entry(7, "level1", 3, None));
+        plan.queue(entry(7, "level1", 3, Some(2_000)));
+        assert_eq!(
+            plan.queued(ConversationId(7)).and_then(|e| e.waiting_since),
+            Some(2_000)
+        );
+    }
+}
