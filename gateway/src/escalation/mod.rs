@@ -9,6 +9,7 @@ mod open;
 mod webhook;
 
 pub use open::{
-    Context, EscalationPolicy, NUMBER_REQUEST, Opened, ask_number, note_number_request, open_for_verdict, request,
+    Context, EscalationPolicy, NUMBER_REQUEST, Opened, ask_number, has_work, note_number_request, open_for_verdict,
+    request,
 };
 pub use webhook::{WebhookSender, post_json};

@@ -122,6 +122,30 @@ pub struct Context<'a> {
     pub now: i64,
 }
 
+/// Whether [`open_for_verdict`] may have anything to do: a kind the verdict
+/// asks for is not open yet, a number the conversation waits for may have
+/// come, or a WhatsApp customer may have to be asked for one. When unsure, yes.
+pub fn has_work(open: &OpenKinds, inbound: &Inbound, verdict: &Verdict) -> bool {
+    if open.contains(NUMBER_REQUEST) {
+        return true;
+    }
+    let (callback, visio) = wanted(verdict.escalation);
+    // Whether a number is on record is read from the store: unknown here.
+    let number_unsure =
+        inbound.channel == ChannelKind::Whatsapp && inbound.contact.phone.is_none() && verdict.fields.phones.is_empty();
+    (callback && (!open.contains("callback") || number_unsure)) || (visio && !open.contains("visio"))
+}
+
+/// Callback, video room.
+fn wanted(escalation: Escalation) -> (bool, bool) {
+    match escalation {
+        Escalation::None => (false, false),
+        Escalation::Callback => (true, false),
+        Escalation::Visio => (false, true),
+        Escalation::CallbackVisio => (true, true),
+    }
+}
+
 /// Opens what the verdict asks for (once per kind while open) and, out of
 /// hours, notifies the on-call contact.
 ///
@@ -141,12 +165,10 @@ pub async fn open_for_verdict(
         escalations::close_of_kind(conn, ctx.conversation, NUMBER_REQUEST, ctx.now).await?;
         opened = request_in(conn, ctx, open, true, false, phone.as_deref(), None, None).await?;
     }
-    let (mut callback, visio) = match verdict.escalation {
-        Escalation::None => return Ok(opened),
-        Escalation::Callback => (true, false),
-        Escalation::Visio => (false, true),
-        Escalation::CallbackVisio => (true, true),
-    };
+    let (mut callback, visio) = wanted(verdict.escalation);
+    if !callback && !visio {
+        return Ok(opened);
+    }
     if callback && phone.is_none() && inbound.channel == ChannelKind::Whatsapp {
         // No number to call (a customer with a username): ask for one, once,
         // rather than open a callback nobody can make.

@@ -531,16 +531,15 @@ pub async fn accept(
         } else {
             facts.open_escalations(conn, conversation_id).await?
         };
-        // Nothing to open and no number awaited: nothing to do.
-        let outgoing =
-            if verdict.escalation != triage::Escalation::None || open.contains(crate::escalation::NUMBER_REQUEST) {
-                facts.before_inline(conn).await?;
-                let opened = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict).await?;
-                facts.after_inline(conn).await?;
-                opened.outgoing
-            } else {
-                0
-            };
+        // Every kind asked for open already, no number awaited: nothing to do.
+        let outgoing = if crate::escalation::has_work(&open, inbound, &verdict) {
+            facts.before_inline(conn).await?;
+            let opened = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict).await?;
+            facts.after_inline(conn).await?;
+            opened.outgoing
+        } else {
+            0
+        };
         open_after = Some(open);
         outgoing
     };
@@ -549,7 +548,8 @@ pub async fn accept(
     // messages; none while the customer is asked whether a knowledge answer solved it.
     let question = if let Some(asked) = verdict_question {
         asked
-    } else if quiet || inbound.auto.any() || !super::qualify::asks_on(ctx.level1, inbound.channel) {
+    } else if quiet || inbound.auto.any() || !super::qualify::may_ask(ctx.level1, inbound.channel, customer_at, ctx.now)
+    {
         None
     } else {
         facts.before_inline(conn).await?;

@@ -73,15 +73,17 @@ fn payload(channel: ChannelKind, q: &Question) -> Option<String> {
     }
 }
 
+/// Whether a question may follow a message the customer sent at `customer_at`.
+pub fn may_ask(policy: &Policy, channel: ChannelKind, customer_at: i64, now: i64) -> bool {
+    // A WhatsApp message delivered late, after its 24-hour window closed: a
+    // free-form question could not leave, so none is asked.
+    asks_on(policy, channel) && !(channel == ChannelKind::Whatsapp && now - customer_at >= crate::whatsapp::WINDOW_MS)
+}
+
 /// Runs the step; the question queued, if one was.
 pub async fn step(conn: &mut AnyConnection, policy: &Policy, s: &Step<'_>) -> Result<Option<MessageId>> {
     let channel = s.inbound.channel;
-    if !asks_on(policy, channel) {
-        return Ok(None);
-    }
-    // A WhatsApp message delivered late, after its 24-hour window closed: a
-    // free-form question could not leave, so none is asked.
-    if channel == ChannelKind::Whatsapp && s.now - s.customer_at >= crate::whatsapp::WINDOW_MS {
+    if !may_ask(policy, channel, s.customer_at, s.now) {
         return Ok(None);
     }
     let critical = s.verdict.priority == triage::Priority::Critical;
