@@ -278,3 +278,63 @@ async fn the_worker_gives_up_after_its_attempts() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A receipt can come before the send call returns: recording "sent" then
+/// does not undo "delivered"; a round's outcomes apply in order.
+#[tokio::test]
+async fn recording_sent_keeps_a_receipt_that_came_first() -> anyhow::Result<()> {
+    let Setup {
+        _dir,
+        gateway,
+        clock,
+        conversation,
+        ..
+    } = setup(Vec::new(), 10).await?;
+    let store = &gateway.state.store;
+    let reply = reply_of(&gateway, conversation).await?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE message_id = $1")
+        .bind(reply.id)
+        .fetch_one(store.reader())
+        .await?;
+    sqlx::query("UPDATE outbox SET status = 'delivered' WHERE id = $1")
+        .bind(id)
+        .execute(store.reader())
+        .await?;
+    let id = gateway::ids::OutboxId(id);
+    let sent = Recorded::Sent {
+        external_id: "wamid.late".into(),
+    };
+    store.outbox_record(&[(id, sent)], clock.now_ms()).await?;
+    let read = || async {
+        let row: (String, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT status, external_id, last_error FROM outbox WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(store.reader())
+                .await?;
+        anyhow::Ok(row)
+    };
+    assert_eq!(read().await?, ("delivered".into(), Some("wamid.late".into()), None));
+
+    let later = [
+        (
+            id,
+            Recorded::Retry {
+                at: clock.now_ms() + 1_000,
+                error: "timeout".into(),
+            },
+        ),
+        (
+            id,
+            Recorded::Failed {
+                error: "blocked".into(),
+            },
+        ),
+    ];
+    store.outbox_record(&later, clock.now_ms()).await?;
+    assert_eq!(
+        read().await?,
+        ("failed".into(), Some("wamid.late".into()), Some("blocked".into())),
+        "the last outcome of the round wins"
+    );
+    Ok(())
+}

@@ -165,28 +165,41 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin().await?;
+        // One round trip for the worker's whole round.
+        let mut batch = SqlBatch::for_connection(&tx);
         for (id, outcome) in outcomes {
             let (status, next_at, error, external_id) = match outcome {
-                Recorded::Delivered { external_id } => ("delivered", None, None, external_id.as_deref()),
-                Recorded::Sent { external_id } => ("sent", None, None, Some(external_id.as_str())),
+                Recorded::Delivered { external_id } => ("delivered", None, None, external_id.clone()),
+                Recorded::Sent { external_id } => ("sent", None, None, Some(external_id.clone())),
                 Recorded::Waiting => ("waiting", None, None, None),
-                Recorded::Retry { at, error } => ("pending", Some(*at), Some(error.as_str()), None),
-                Recorded::Failed { error } => ("failed", None, Some(error.as_str()), None),
+                Recorded::Retry { at, error } => ("pending", Some(*at), Some(error.clone()), None),
+                Recorded::Failed { error } => ("failed", None, Some(error.clone()), None),
             };
-            sqlx::query(
-                "UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'read', 'failed') AND $2 = 'sent' \
-                 THEN status ELSE $2 END, next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error), \
-                 external_id = COALESCE($5, external_id), updated_at = $6 WHERE id = $1",
-            )
-            .bind(id.0)
-            .bind(status)
-            .bind(next_at)
-            .bind(error)
-            .bind(external_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            // A receipt may have moved it on already: "sent" does not undo it.
+            batch.statement(
+                if status == "sent" {
+                    "UPDATE outbox SET status = CASE WHEN status IN ('delivered', 'read', 'failed') \
+                     THEN status ELSE 'sent' END, next_attempt_at = COALESCE("
+                } else {
+                    "UPDATE outbox SET status = "
+                },
+                6,
+            );
+            if status != "sent" {
+                batch.bind(status);
+                batch.text(", next_attempt_at = COALESCE(");
+            }
+            batch.bind(next_at);
+            batch.text(", next_attempt_at), last_error = COALESCE(");
+            batch.bind(error);
+            batch.text(", last_error), external_id = COALESCE(");
+            batch.bind(external_id);
+            batch.text(", external_id), updated_at = ");
+            batch.bind(now);
+            batch.text(" WHERE id = ");
+            batch.bind(id.0);
         }
+        batch.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
