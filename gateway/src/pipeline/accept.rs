@@ -398,7 +398,7 @@ pub async fn accept(
                 ctx.now,
             )
             .await?;
-            facts.after_inline(conn).await?;
+            facts.after_inline(conn, true).await?;
             if applied.resolved {
                 facts.resolved(conversation_id);
             }
@@ -507,8 +507,9 @@ pub async fn accept(
                 now: ctx.now,
             };
             facts.before_inline(conn).await?;
-            verdict_question = Some(super::feedback::open(conn, ctx.feedback, ack, &sent).await?);
-            facts.after_inline(conn).await?;
+            let asked = super::feedback::open(conn, ctx.feedback, ack, &sent).await?;
+            facts.after_inline(conn, asked.is_some()).await?;
+            verdict_question = Some(asked);
         }
     }
 
@@ -535,7 +536,10 @@ pub async fn accept(
         let outgoing = if crate::escalation::has_work(&open, inbound, &verdict) {
             facts.before_inline(conn).await?;
             let opened = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict).await?;
-            facts.after_inline(conn).await?;
+            // Its messages (room link, number question, on-call note) come with what it opened.
+            facts
+                .after_inline(conn, opened.outgoing > 0 || !opened.escalations.is_empty())
+                .await?;
             opened.outgoing
         } else {
             0
@@ -568,7 +572,7 @@ pub async fn accept(
             },
         )
         .await?;
-        facts.after_inline(conn).await?;
+        facts.after_inline(conn, asked.is_some()).await?;
         asked
     };
 

@@ -312,12 +312,12 @@ impl BatchFacts {
         self.plan.flush(conn).await
     }
 
-    /// After a step that may have inserted conversations or messages with
-    /// the tables' own ids: the reserved ids continue after them.
-    pub async fn after_inline(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+    /// After a step that used the store itself: when it inserted messages
+    /// with the table's own ids, the reserved ids continue after them.
+    pub async fn after_inline(&mut self, conn: &mut AnyConnection, inserted: bool) -> Result<(), StoreError> {
         match &mut self.ids {
-            Some(ids) => ids.resync(conn).await,
-            None => Ok(()),
+            Some(ids) if inserted => ids.resync(conn).await,
+            _ => Ok(()),
         }
     }
 
