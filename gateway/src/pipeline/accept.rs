@@ -556,24 +556,56 @@ pub async fn accept(
     {
         None
     } else {
-        facts.before_inline(conn).await?;
-        let asked = super::qualify::step(
-            conn,
-            ctx.level1,
-            &super::qualify::Step {
-                conversation: conversation_id,
-                new_conversation,
-                inbound,
-                verdict: &verdict,
-                queue: &queue,
-                language: &language,
-                customer_at,
-                now: ctx.now,
-            },
-        )
-        .await?;
-        facts.after_inline(conn, asked.is_some()).await?;
-        asked
+        let prev = if new_conversation {
+            None
+        } else {
+            facts.qualification(conn, conversation_id).await?
+        };
+        let step = super::qualify::Step {
+            new_conversation,
+            inbound,
+            verdict: &verdict,
+            queue: &queue,
+            language: &language,
+            customer_at,
+            now: ctx.now,
+        };
+        let decided = super::qualify::decide_step(ctx.level1, &step, prev);
+        if let Some(state) = decided.save {
+            facts.plan.qualification(conversation_id, state.clone(), ctx.now);
+            facts.qualified(conversation_id, state);
+        }
+        match decided.question {
+            Some((text, payload)) => {
+                let id = facts.message_id()?;
+                let question = facts.plan.message(PlannedMessage {
+                    id,
+                    conversation_id,
+                    direction: Direction::Out,
+                    author_kind: "system",
+                    author_name: None,
+                    channel,
+                    endpoint: inbound.endpoint.clone(),
+                    external_id: None,
+                    client_id: None,
+                    subject: None,
+                    body: text,
+                    quoted: None,
+                    html: None,
+                    raw_ref: None,
+                    created_at: ctx.now,
+                });
+                facts.plan.outbox(outbox::NewRow {
+                    message: question,
+                    conversation: conversation_id,
+                    channel,
+                    payload,
+                    now: ctx.now,
+                });
+                Some(question)
+            }
+            None => None,
+        }
     };
 
     facts.record(

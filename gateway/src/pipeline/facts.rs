@@ -48,6 +48,8 @@ pub struct BatchFacts {
     escalations: HashMap<i64, OpenKinds>,
     /// Phone numbers and business-scoped ids whose rows this batch changed: read again.
     touched_identifiers: HashSet<String>,
+    /// Level 1's state of each conversation found above (`None`: it has none).
+    qualifications: HashMap<i64, Option<crate::level1::State>>,
     /// Online agents of each queue an acknowledgement's answer time was asked of.
     online: HashMap<String, i64>,
     /// What this batch decided and has not written yet.
@@ -138,6 +140,12 @@ impl BatchFacts {
         conversations.dedup();
         for (id, counts) in ingest::conversation_counts(conn, &conversations).await? {
             facts.counts.insert(id, counts);
+        }
+        for id in &conversations {
+            facts.qualifications.insert(*id, None);
+        }
+        for (id, state) in crate::store::qualifications::load_many(conn, &conversations).await? {
+            facts.qualifications.insert(id, Some(state));
         }
         let mut open = escalations::open_kinds_of(conn, &conversations).await?;
         for id in conversations {
@@ -296,6 +304,26 @@ impl BatchFacts {
         }
     }
 
+    /// Level 1's state of a conversation, as this batch left it.
+    pub async fn qualification(
+        &mut self,
+        conn: &mut AnyConnection,
+        conversation: ConversationId,
+    ) -> Result<Option<crate::level1::State>, StoreError> {
+        match self.qualifications.get(&conversation.0) {
+            Some(state) => Ok(state.clone()),
+            None => {
+                self.plan.flush(conn).await?;
+                crate::store::qualifications::load(conn, conversation).await
+            }
+        }
+    }
+
+    /// Level 1's state a message of this batch left.
+    pub fn qualified(&mut self, conversation: ConversationId, state: crate::level1::State) {
+        self.qualifications.insert(conversation.0, Some(state));
+    }
+
     /// Agents online on a queue, read once per batch (the pipeline does not change presence).
     pub async fn online_agents(&mut self, conn: &mut AnyConnection, queue: &str) -> Result<i64, StoreError> {
         if let Some(n) = self.online.get(queue) {
@@ -321,9 +349,10 @@ impl BatchFacts {
         }
     }
 
-    /// Ids one message's plan may take: its conversation, itself and its acknowledgement.
+    /// Ids one message's plan may take: its conversation, itself, its
+    /// acknowledgement and Level 1's question.
     pub async fn reserve_for_one(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
-        self.reserved()?.ensure(conn, 1, 2).await
+        self.reserved()?.ensure(conn, 1, 3).await
     }
 
     /// The next reserved conversation id.

@@ -1,12 +1,12 @@
 //! The write phase of a batch: the rows its messages decided — conversations
 //! opened and updated, messages and acknowledgements with their reserved ids,
 //! verdicts, queue entries, fact mentions, SLA timers, outbox rows, reporting
-//! events — held in memory and written together ([`WritePlan::flush`]): a few
+//! events, Level 1's state — held in memory and written together ([`WritePlan::flush`]): a few
 //! multi-row statements, on SQLite in one round trip to its thread.
 //!
 //! Whatever reads or writes those tables some other way inside the batch
-//! (a step not planned yet: an escalation, Level 1's question, an email's
-//! threading) flushes first, and the batch flushes before it commits, so the
+//! (a step not planned yet: an escalation, a knowledge answer's question, an
+//! email's threading) flushes first, and the batch flushes before it commits, so the
 //! transaction holds the same rows, in the same order, as if each had been
 //! written at once.
 
@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use sqlx::AnyConnection;
 
 use crate::ids::{ConversationId, MessageId};
+use crate::level1::State;
 use crate::reports::facts::EventKind;
 use crate::search::mentions::Mention;
 use crate::sla::TimerKind;
@@ -22,9 +23,9 @@ use crate::store::StoreError;
 use crate::store::batch::SqlBatch;
 use crate::store::ingest::{self, ConversationUpdate, NewConversation, NewMention, NewVerdict, QueueEntry};
 use crate::store::messages::{self, PlannedMessage};
-use crate::store::outbox;
 use crate::store::reporting::{self, NewEvent};
 use crate::store::sla::{self, TimerStart};
+use crate::store::{outbox, qualifications};
 
 #[derive(Default)]
 pub struct WritePlan {
@@ -41,6 +42,8 @@ pub struct WritePlan {
     timer_keys: HashSet<(ConversationId, TimerKind)>,
     outbox: Vec<outbox::NewRow>,
     events: Vec<NewEvent>,
+    /// Level 1's state, the latest per conversation.
+    qualifications: Vec<(ConversationId, State, i64)>,
 }
 
 impl WritePlan {
@@ -54,6 +57,7 @@ impl WritePlan {
             && self.timers.is_empty()
             && self.outbox.is_empty()
             && self.events.is_empty()
+            && self.qualifications.is_empty()
     }
 
     pub fn open(&mut self, conversation: NewConversation) {
@@ -111,6 +115,14 @@ impl WritePlan {
         }
     }
 
+    /// Level 1's state of a conversation; a later one replaces an earlier.
+    pub fn qualification(&mut self, conversation: ConversationId, state: State, now: i64) {
+        match self.qualifications.iter_mut().find(|(c, _, _)| *c == conversation) {
+            Some(q) => *q = (conversation, state, now),
+            None => self.qualifications.push((conversation, state, now)),
+        }
+    }
+
     pub fn outbox(&mut self, row: outbox::NewRow) {
         self.outbox.push(row);
     }
@@ -148,6 +160,9 @@ impl WritePlan {
         sla::push_starts(batch, &self.timers);
         outbox::push_rows(batch, &self.outbox);
         reporting::push_events(batch, &self.events);
+        for (conversation, state, now) in &self.qualifications {
+            qualifications::push_save(batch, *conversation, state, *now);
+        }
     }
 
     #[cfg(test)]

@@ -1,20 +1,16 @@
-//! Level 1's step for one customer message, in its transaction: what the
+//! Level 1's step for one customer message, decided in memory: what the
 //! message told us, the next question (`level1::qualify::decide`), and that
-//! question queued in the outbox with its quick answers — reply buttons on
-//! WhatsApp, chips in the widget. Email is not a dialogue: its
+//! question with its quick answers — reply buttons on WhatsApp, chips in the
+//! widget — for the batch's write plan. Email is not a dialogue: its
 //! acknowledgement lists everything missing at once.
 
 use channels::{ChannelKind, Inbound};
-use sqlx::AnyConnection;
 
-use crate::ids::{ConversationId, MessageId};
 use crate::level1::qualify::decide;
 use crate::level1::questions::{self, Question};
 use crate::level1::{Fact, Policy, State};
-use crate::store::{Result, outbox, qualifications};
 
 pub struct Step<'a> {
-    pub conversation: ConversationId,
     pub new_conversation: bool,
     pub inbound: &'a Inbound,
     pub verdict: &'a triage::Verdict,
@@ -80,37 +76,114 @@ pub fn may_ask(policy: &Policy, channel: ChannelKind, customer_at: i64, now: i64
     asks_on(policy, channel) && !(channel == ChannelKind::Whatsapp && now - customer_at >= crate::whatsapp::WINDOW_MS)
 }
 
-/// Runs the step; the question queued, if one was.
-pub async fn step(conn: &mut AnyConnection, policy: &Policy, s: &Step<'_>) -> Result<Option<MessageId>> {
+/// What Level 1's step writes for one message.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Decided {
+    /// The conversation's new state, when it changed (or the conversation is new).
+    pub save: Option<State>,
+    /// The question to queue: its text and the channel's quick answers.
+    pub question: Option<(String, Option<String>)>,
+}
+
+/// The step, decided from the conversation's state before the message
+/// (`prev`, none for a new conversation or one Level 1 never asked on).
+pub fn decide_step(policy: &Policy, s: &Step<'_>, prev: Option<State>) -> Decided {
     let channel = s.inbound.channel;
     if !may_ask(policy, channel, s.customer_at, s.now) {
-        return Ok(None);
+        return Decided::default();
     }
     let critical = s.verdict.priority == triage::Priority::Critical;
     let needs = policy.needs(s.queue, critical);
-    let prev = if s.new_conversation {
-        None
-    } else {
-        qualifications::load(conn, s.conversation).await?
-    };
+    let prev = if s.new_conversation { None } else { prev };
     if prev.is_none() && needs.is_empty() {
-        return Ok(None);
+        return Decided::default();
     }
     let prev = prev.unwrap_or_default();
     let seen = observed(s, prev.asked);
     let (state, ask): (State, Option<Fact>) = decide(&prev, needs, &seen, policy.max_unanswered);
-    if state != prev || s.new_conversation {
-        qualifications::save(conn, s.conversation, &state, s.now).await?;
+    let question = ask.map(|fact| {
+        let q = questions::question(fact, s.language);
+        (q.text.to_string(), payload(channel, &q))
+    });
+    Decided {
+        save: (state != prev || s.new_conversation).then_some(state),
+        question,
     }
-    let Some(fact) = ask else {
-        return Ok(None);
-    };
-    let q = questions::question(fact, s.language);
-    let to = outbox::To {
-        conversation: s.conversation,
-        channel: channel.as_str(),
-        endpoint: &s.inbound.endpoint,
-    };
-    let id = outbox::queue_system_message(conn, &to, q.text, payload(channel, &q).as_deref(), s.now).await?;
-    Ok(Some(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn verdict() -> triage::Verdict {
+        triage::Verdict {
+            priority: triage::Priority::Important,
+            queue: "experts".into(),
+            escalation: triage::Escalation::None,
+            ack_template: String::new(),
+            rules: Vec::new(),
+            fields: triage::Fields::default(),
+            ask_for: Vec::new(),
+            tags: Vec::new(),
+            language: Some("en".into()),
+            faq: None,
+        }
+    }
+
+    fn step<'a>(inbound: &'a Inbound, verdict: &'a triage::Verdict, new_conversation: bool) -> Step<'a> {
+        Step {
+            new_conversation,
+            inbound,
+            verdict,
+            queue: "experts",
+            language: "en",
+            customer_at: NOW,
+            now: NOW,
+        }
+    }
+
+    fn chat(text: &str) -> Inbound {
+        Inbound::text(ChannelKind::Webchat, "site", "k:1", "visitor:k", text)
+    }
+
+    #[test]
+    fn a_new_conversation_saves_its_state_and_asks_the_first_missing_fact() {
+        let (inbound, verdict) = (chat("It does not work"), verdict());
+        let decided = decide_step(&Policy::default(), &step(&inbound, &verdict, true), None);
+        let state = decided.save.expect("a new conversation's state is saved");
+        assert_eq!(state.asked, Some(Fact::Machine));
+        let (text, payload) = decided.question.expect("a question");
+        assert_eq!(text, questions::question(Fact::Machine, "en").text);
+        assert!(payload.is_some_and(|p| p.contains("choices")), "the widget's chips");
+    }
+
+    #[test]
+    fn the_next_message_continues_from_the_state_the_first_left() {
+        let (inbound, verdict) = (chat("It does not work"), verdict());
+        let first = decide_step(&Policy::default(), &step(&inbound, &verdict, true), None);
+        let again = decide_step(&Policy::default(), &step(&inbound, &verdict, false), first.save);
+        let state = again.save.expect("an unanswered question is counted");
+        assert_eq!(state.unanswered, 1);
+    }
+
+    #[test]
+    fn nothing_after_whatsapps_window_or_when_level_1_is_off() {
+        let verdict = verdict();
+        let mut late = Inbound::text(ChannelKind::Whatsapp, "1", "wamid.1", "336", "help");
+        late.sent_at = Some(NOW - crate::whatsapp::WINDOW_MS);
+        let mut s = step(&late, &verdict, true);
+        s.customer_at = NOW - crate::whatsapp::WINDOW_MS;
+        assert_eq!(decide_step(&Policy::default(), &s, None), Decided::default());
+        let off = Policy {
+            enabled: false,
+            ..Policy::default()
+        };
+        let inbound = chat("help");
+        assert_eq!(
+            decide_step(&off, &step(&inbound, &verdict, true), None),
+            Decided::default()
+        );
+    }
 }

@@ -4,6 +4,7 @@
 use sqlx::AnyConnection;
 
 use super::Result;
+use super::batch::SqlBatch;
 use crate::ids::ConversationId;
 use crate::level1::{Fact, State, Stop};
 
@@ -37,23 +38,46 @@ pub async fn load(conn: &mut AnyConnection, conversation: ConversationId) -> Res
     Ok(row.map(state))
 }
 
-pub async fn save(conn: &mut AnyConnection, conversation: ConversationId, s: &State, now: i64) -> Result<()> {
-    sqlx::query(
+/// The states of these conversations that have one.
+pub async fn load_many(conn: &mut AnyConnection, conversations: &[i64]) -> Result<Vec<(i64, State)>> {
+    let mut out = Vec::new();
+    for chunk in conversations.chunks(500) {
+        let sql = format!(
+            "SELECT conversation_id, known, asked, asked_before, unanswered, stopped FROM qualifications \
+             WHERE conversation_id IN ({})",
+            super::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, Option<String>, String, i64, Option<String>)>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        out.extend(rows.into_iter().map(|(id, a, b, c, d, e)| (id, state((a, b, c, d, e)))));
+    }
+    Ok(out)
+}
+
+/// Saves a conversation's state (each conversation once per statement).
+pub fn push_save(batch: &mut SqlBatch, conversation: ConversationId, s: &State, now: i64) {
+    batch.statement(
         "INSERT INTO qualifications (conversation_id, known, asked, asked_before, unanswered, stopped, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (conversation_id) DO UPDATE SET known = excluded.known, \
-         asked = excluded.asked, asked_before = excluded.asked_before, unanswered = excluded.unanswered, \
-         stopped = excluded.stopped, updated_at = excluded.updated_at",
-    )
-    .bind(conversation.0)
-    .bind(names(&s.known))
-    .bind(s.asked.map(Fact::as_str))
-    .bind(names(&s.asked_before))
-    .bind(i64::from(s.unanswered))
-    .bind(s.stopped.map(Stop::as_str))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+         VALUES ",
+        7,
+    );
+    batch.row();
+    batch.value(conversation.0);
+    batch.value(names(&s.known));
+    batch.value(s.asked.map(Fact::as_str));
+    batch.value(names(&s.asked_before));
+    batch.value(i64::from(s.unanswered));
+    batch.value(s.stopped.map(Stop::as_str));
+    batch.value(now);
+    batch.end_row();
+    batch.text(
+        " ON CONFLICT (conversation_id) DO UPDATE SET known = excluded.known, asked = excluded.asked, \
+         asked_before = excluded.asked_before, unanswered = excluded.unanswered, stopped = excluded.stopped, \
+         updated_at = excluded.updated_at",
+    );
 }
 
 /// An agent wrote to the customer: no more automatic questions.
