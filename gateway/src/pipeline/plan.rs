@@ -150,9 +150,7 @@ impl WritePlan {
 
     fn render(&self, batch: &mut SqlBatch) {
         ingest::push_conversations(batch, &self.conversations);
-        for u in &self.updates {
-            ingest::push_conversation_update(batch, u);
-        }
+        ingest::push_conversation_updates(batch, &self.updates);
         messages::push_messages(batch, &self.messages);
         ingest::push_verdicts(batch, &self.verdicts);
         ingest::push_queue_entries(batch, &self.queue);

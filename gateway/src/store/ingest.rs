@@ -447,36 +447,40 @@ pub fn push_conversations(batch: &mut SqlBatch, rows: &[NewConversation]) {
     }
 }
 
-/// A new customer message on an existing conversation: it is open again and
-/// takes the (possibly raised) triage outcome; contact facts fill gaps only.
-pub fn push_conversation_update(batch: &mut SqlBatch, u: &ConversationUpdate) {
-    batch.statement(
-        "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = ",
-        12,
-    );
-    batch.bind(u.priority);
-    batch.text(", queue = ");
-    batch.bind(u.queue.clone());
-    batch.text(", escalation = ");
-    batch.bind(u.escalation.clone());
-    batch.text(", customer_name = COALESCE(customer_name, ");
-    batch.bind(u.contact.name.clone());
-    batch.text("), customer_email = COALESCE(customer_email, ");
-    batch.bind(u.contact.email.clone());
-    batch.text("), customer_phone = COALESCE(customer_phone, ");
-    batch.bind(u.contact.phone.clone());
-    batch.text("), customer_company = COALESCE(customer_company, ");
-    batch.bind(u.contact.company.clone());
-    batch.text("), machine_serial = COALESCE(machine_serial, ");
-    batch.bind(u.contact.machine_serial.clone());
-    batch.text("), updated_at = ");
-    batch.bind(u.now);
-    batch.text(", last_customer_at = CASE WHEN last_customer_at > ");
-    batch.bind(u.customer_at);
-    batch.text(" THEN last_customer_at ELSE ");
-    batch.bind(u.customer_at);
-    batch.text(" END WHERE id = ");
-    batch.bind(u.id.0);
+/// New customer messages on existing conversations (each once): they are
+/// open again and take the (possibly raised) triage outcome; contact facts
+/// fill gaps only. One statement for all of them (`UPDATE … FROM VALUES`):
+/// it is compiled once per batch, with the search trigger it fires.
+pub fn push_conversation_updates(batch: &mut SqlBatch, updates: &[ConversationUpdate]) {
+    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+        batch.statement(
+            "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = u.column2, queue = u.column3, \
+             escalation = u.column4, customer_name = COALESCE(conversations.customer_name, u.column5), \
+             customer_email = COALESCE(conversations.customer_email, u.column6), \
+             customer_phone = COALESCE(conversations.customer_phone, u.column7), \
+             customer_company = COALESCE(conversations.customer_company, u.column8), \
+             machine_serial = COALESCE(conversations.machine_serial, u.column9), updated_at = u.column10, \
+             last_customer_at = CASE WHEN conversations.last_customer_at > u.column11 \
+             THEN conversations.last_customer_at ELSE u.column11 END FROM (VALUES ",
+            chunk.len() * 11,
+        );
+        for u in chunk {
+            batch.row();
+            batch.value(u.id.0);
+            batch.value(u.priority);
+            batch.value(u.queue.clone());
+            batch.value(u.escalation.clone());
+            batch.value(u.contact.name.clone());
+            batch.value(u.contact.email.clone());
+            batch.value(u.contact.phone.clone());
+            batch.value(u.contact.company.clone());
+            batch.value(u.contact.machine_serial.clone());
+            batch.value(u.now);
+            batch.value(u.customer_at);
+            batch.end_row();
+        }
+        batch.text(") AS u WHERE conversations.id = u.column1");
+    }
 }
 
 /// A verdict row to write.
