@@ -374,7 +374,8 @@ pub struct StoreConfig {
     pub url: Secret,
     /// Connections for reads (SQLite writes always use one connection).
     pub max_connections: u32,
-    /// Most messages committed in one transaction.
+    /// Most messages committed in one transaction: larger carries a burst
+    /// faster, smaller bounds what a message waits behind one.
     pub max_batch: usize,
 }
 
@@ -383,7 +384,7 @@ impl Default for StoreConfig {
         StoreConfig {
             url: Secret::default(),
             max_connections: 8,
-            max_batch: 256,
+            max_batch: 1024,
         }
     }
 }

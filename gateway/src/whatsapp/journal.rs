@@ -30,8 +30,10 @@ use crate::store::whatsapp::{self, Receipt};
 use crate::store::{Store, StoreError};
 
 pub const SOURCE: &str = "whatsapp";
-/// Bodies processed per round; their messages share the pipeline's group commits.
-const ROUND: i64 = 256;
+/// Bodies processed per round; their messages share the pipeline's group
+/// commits (as many as one batch holds by default: a round's fixed costs,
+/// not its messages, bounded a burst at 256).
+const ROUND: i64 = 1024;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// Rounds a body whose message the store refuses is tried before it is set aside.
 pub const MAX_ATTEMPTS: i64 = 3;
