@@ -243,6 +243,26 @@ async fn rows_written(app: &e2e::TestApp, conversation: i64) -> anyhow::Result<V
     .fetch_all(db)
     .await?;
     lines.extend(outbox.into_iter().map(|o| format!("outbox {o:?}")));
+    // Mail: the subject threading compares, Message-IDs, why each mail joined, its people.
+    let key: Option<String> = sqlx::query_scalar("SELECT subject_key FROM conversations WHERE id = $1")
+        .bind(conversation)
+        .fetch_one(db)
+        .await?;
+    lines.push(format!("subject key {key:?}"));
+    let mails: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT i.mail_id, m.auto, m.thread_reason FROM mail_ids i JOIN messages m ON m.id = i.message_id \
+         WHERE i.conversation_id = $1 ORDER BY i.mail_id",
+    )
+    .bind(conversation)
+    .fetch_all(db)
+    .await?;
+    lines.extend(mails.into_iter().map(|m| format!("mail {m:?}")));
+    let people: Vec<(String, String)> =
+        sqlx::query_as("SELECT address, role FROM participants WHERE conversation_id = $1 ORDER BY address")
+            .bind(conversation)
+            .fetch_all(db)
+            .await?;
+    lines.extend(people.into_iter().map(|p| format!("participant {p:?}")));
     Ok(lines)
 }
 

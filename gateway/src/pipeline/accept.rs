@@ -239,13 +239,18 @@ pub async fn accept(
         }
         None => {
             let language = answer_language(ctx, &verdict);
-            let id = facts.conversation_id()?;
+            let id = facts.new_conversation_id(conn).await?;
             facts.plan.open(NewConversation {
                 channel,
                 endpoint: inbound.endpoint.clone(),
                 chat_key: inbound.thread_hints.conversation_key.clone(),
                 customer_address: inbound.from.address.clone(),
                 subject: inbound.subject.clone(),
+                subject_key: inbound
+                    .subject
+                    .as_deref()
+                    .filter(|_| inbound.channel == ChannelKind::Email)
+                    .map(channels::email::subject::normalise),
                 language: Some(language.clone()),
                 state: ConversationUpdate {
                     id,
@@ -295,6 +300,9 @@ pub async fn accept(
         html: inbound.html.clone(),
         raw_ref: inbound.raw_ref.clone(),
         created_at: ctx.now,
+        auto: mail::auto_label(inbound).filter(|_| inbound.channel == ChannelKind::Email),
+        thread_reason: (inbound.channel == ChannelKind::Email)
+            .then(|| thread_reason.as_deref().unwrap_or("new conversation").to_string()),
     });
     if !files.is_empty() {
         // Attachment rows take the table's own ids, and name the message.
@@ -358,27 +366,19 @@ pub async fn accept(
     // Email: Message-ID for threading, participants, bounce → the returned mail's outbox row.
     let mut bounced = None;
     if inbound.channel == ChannelKind::Email {
-        facts.before_inline(conn).await?;
-        if new_conversation && let Some(subject) = inbound.subject.as_deref() {
-            crate::store::email::set_subject_key(conn, conversation_id, &channels::email::subject::normalise(subject))
-                .await?;
-        }
-        crate::store::email::record_mail(
-            conn,
-            &crate::store::email::MailFacts {
-                conversation: conversation_id,
-                message: message_id,
-                mail_id: mail::mail_id(inbound),
-                auto: mail::auto_label(inbound),
-                thread_reason: thread_reason.as_deref().unwrap_or("new conversation"),
-                now: ctx.now,
-            },
-        )
-        .await?;
-        mail::record_participants(conn, ctx.mail, conversation_id, inbound, ctx.now).await?;
+        facts.plan.mail_id(crate::store::email::MailId {
+            mail_id: mail::mail_id(inbound).to_string(),
+            conversation: conversation_id,
+            message: message_id,
+            now: ctx.now,
+        });
+        facts
+            .plan
+            .participants(mail::participants(ctx.mail, conversation_id, inbound, ctx.now));
         if let Some(bounce) = &inbound.bounce
             && let Some(original) = &bounce.original_message_id
         {
+            facts.before_inline(conn).await?;
             bounced = crate::store::email::mark_bounced(conn, original, &bounce.reason(), ctx.now).await?;
         }
     }
@@ -472,6 +472,8 @@ pub async fn accept(
             html: None,
             raw_ref: None,
             created_at: ctx.now,
+            auto: None,
+            thread_reason: None,
         });
         facts.plan.outbox(outbox::NewRow {
             message: ack_id,
@@ -594,6 +596,8 @@ pub async fn accept(
                     html: None,
                     raw_ref: None,
                     created_at: ctx.now,
+                    auto: None,
+                    thread_reason: None,
                 });
                 facts.plan.outbox(outbox::NewRow {
                     message: question,

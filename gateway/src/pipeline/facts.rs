@@ -349,15 +349,18 @@ impl BatchFacts {
         }
     }
 
-    /// Ids one message's plan may take: its conversation, itself, its
-    /// acknowledgement and Level 1's question.
+    /// Ids one message's plan may take: itself, its acknowledgement and
+    /// Level 1's question.
     pub async fn reserve_for_one(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
-        self.reserved()?.ensure(conn, 1, 3).await
+        self.reserved()?.ensure(conn, 0, 3).await
     }
 
-    /// The next reserved conversation id.
-    pub fn conversation_id(&mut self) -> Result<ConversationId, StoreError> {
-        self.reserved()?.conversation()
+    /// The id of the conversation a message opens (taken only then: it is
+    /// the ticket number, and an id reserved but unused is a gap in them).
+    pub async fn new_conversation_id(&mut self, conn: &mut AnyConnection) -> Result<ConversationId, StoreError> {
+        let ids = self.reserved()?;
+        ids.ensure(conn, 1, 0).await?;
+        ids.conversation()
     }
 
     /// The next reserved message id.

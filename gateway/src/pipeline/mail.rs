@@ -167,26 +167,32 @@ pub fn auto_label(inbound: &Inbound) -> Option<&'static str> {
     }
 }
 
-/// Everyone on the mail but us.
-pub async fn record_participants(
-    conn: &mut AnyConnection,
+/// The mail's people other than our own addresses, with their role.
+pub fn participants(
     policy: &MailPolicy,
     conversation: ConversationId,
     inbound: &Inbound,
     now: i64,
-) -> Result<(), StoreError> {
-    let roles: [(&str, &[Participant]); 3] = [
+) -> Vec<mail_store::NewParticipant> {
+    let roles: [(&'static str, &[Participant]); 3] = [
         ("from", std::slice::from_ref(&inbound.from)),
         ("to", &inbound.to),
         ("cc", &inbound.cc),
     ];
+    let mut out = Vec::new();
     for (role, list) in roles {
         for p in list
             .iter()
             .filter(|p| !p.address.is_empty() && !policy.is_own(&p.address))
         {
-            mail_store::add_participant(conn, conversation, p, role, now).await?;
+            out.push(mail_store::NewParticipant {
+                conversation,
+                address: p.address.clone(),
+                name: p.name.clone(),
+                role,
+                now,
+            });
         }
     }
-    Ok(())
+    out
 }

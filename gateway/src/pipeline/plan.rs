@@ -25,7 +25,7 @@ use crate::store::ingest::{self, ConversationUpdate, NewConversation, NewMention
 use crate::store::messages::{self, PlannedMessage};
 use crate::store::reporting::{self, NewEvent};
 use crate::store::sla::{self, TimerStart};
-use crate::store::{outbox, qualifications};
+use crate::store::{email, outbox, qualifications};
 
 #[derive(Default)]
 pub struct WritePlan {
@@ -44,6 +44,8 @@ pub struct WritePlan {
     events: Vec<NewEvent>,
     /// Level 1's state, the latest per conversation.
     qualifications: Vec<(ConversationId, State, i64)>,
+    mail_ids: Vec<email::MailId>,
+    participants: Vec<email::NewParticipant>,
 }
 
 impl WritePlan {
@@ -58,6 +60,8 @@ impl WritePlan {
             && self.outbox.is_empty()
             && self.events.is_empty()
             && self.qualifications.is_empty()
+            && self.mail_ids.is_empty()
+            && self.participants.is_empty()
     }
 
     pub fn open(&mut self, conversation: NewConversation) {
@@ -123,6 +127,16 @@ impl WritePlan {
         }
     }
 
+    /// An incoming mail's Message-ID.
+    pub fn mail_id(&mut self, row: email::MailId) {
+        self.mail_ids.push(row);
+    }
+
+    /// A mail's people (one already on the conversation keeps its role).
+    pub fn participants(&mut self, rows: Vec<email::NewParticipant>) {
+        self.participants.extend(rows);
+    }
+
     pub fn outbox(&mut self, row: outbox::NewRow) {
         self.outbox.push(row);
     }
@@ -152,6 +166,8 @@ impl WritePlan {
         ingest::push_conversations(batch, &self.conversations);
         ingest::push_conversation_updates(batch, &self.updates);
         messages::push_messages(batch, &self.messages);
+        email::push_mail_ids(batch, &self.mail_ids);
+        email::push_participants(batch, &self.participants);
         ingest::push_verdicts(batch, &self.verdicts);
         ingest::push_queue_entries(batch, &self.queue);
         ingest::push_mentions(batch, &self.mentions);

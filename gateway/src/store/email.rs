@@ -5,6 +5,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
+use super::batch::SqlBatch;
 use super::ingest::ConversationHead;
 use super::{Result, Store};
 use crate::ids::{ConversationId, MessageId};
@@ -80,61 +81,60 @@ pub async fn subject_key(conn: &mut AnyConnection, id: ConversationId) -> Result
     )
 }
 
-pub async fn set_subject_key(conn: &mut AnyConnection, id: ConversationId, key: &str) -> Result<()> {
-    sqlx::query("UPDATE conversations SET subject_key = $2 WHERE id = $1")
-        .bind(id.0)
-        .bind(key)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// What an incoming mail adds beside its message row.
-pub struct MailFacts<'a> {
+/// A mail's Message-ID, for the replies that will name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailId {
+    pub mail_id: String,
     pub conversation: ConversationId,
     pub message: MessageId,
-    pub mail_id: &'a str,
-    pub auto: Option<&'a str>,
-    pub thread_reason: &'a str,
     pub now: i64,
 }
 
-pub async fn record_mail(conn: &mut AnyConnection, f: &MailFacts<'_>) -> Result<()> {
-    sqlx::query("INSERT INTO mail_ids (mail_id, conversation_id, message_id, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(f.mail_id)
-        .bind(f.conversation.0)
-        .bind(f.message.0)
-        .bind(f.now)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE messages SET auto = $2, thread_reason = $3 WHERE id = $1")
-        .bind(f.message.0)
-        .bind(f.auto)
-        .bind(f.thread_reason)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+pub fn push_mail_ids(batch: &mut SqlBatch, rows: &[MailId]) {
+    for chunk in rows.chunks(400) {
+        batch.statement(
+            "INSERT INTO mail_ids (mail_id, conversation_id, message_id, created_at) VALUES ",
+            chunk.len() * 4,
+        );
+        for r in chunk {
+            batch.row();
+            batch.value(r.mail_id.clone());
+            batch.value(r.conversation.0);
+            batch.value(r.message.0);
+            batch.value(r.now);
+            batch.end_row();
+        }
+    }
 }
 
-pub async fn add_participant(
-    conn: &mut AnyConnection,
-    conversation: ConversationId,
-    p: &channels::Participant,
-    role: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO participants (conversation_id, address, name, role, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) \
-         ON CONFLICT (conversation_id, address) DO NOTHING",
-    )
-    .bind(conversation.0)
-    .bind(&p.address)
-    .bind(p.name.as_deref())
-    .bind(role)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Someone on a mail's From/To/Cc, kept on the conversation (the first role seen stays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewParticipant {
+    pub conversation: ConversationId,
+    pub address: String,
+    pub name: Option<String>,
+    pub role: &'static str,
+    pub now: i64,
+}
+
+pub fn push_participants(batch: &mut SqlBatch, rows: &[NewParticipant]) {
+    for chunk in rows.chunks(400) {
+        batch.statement(
+            "INSERT INTO participants (conversation_id, address, name, role, active, created_at) VALUES ",
+            chunk.len() * 5,
+        );
+        for p in chunk {
+            batch.row();
+            batch.value(p.conversation.0);
+            batch.value(p.address.clone());
+            batch.value(p.name.clone());
+            batch.value(p.role);
+            batch.text(", 1");
+            batch.value(p.now);
+            batch.end_row();
+        }
+        batch.text(" ON CONFLICT (conversation_id, address) DO NOTHING");
+    }
 }
 
 /// Automatic acknowledgements sent to this address since `since`.

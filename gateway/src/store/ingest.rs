@@ -399,6 +399,8 @@ pub struct NewConversation {
     pub chat_key: Option<String>,
     pub customer_address: String,
     pub subject: Option<String>,
+    /// A mail's subject as threading compares it.
+    pub subject_key: Option<String>,
     pub language: Option<String>,
     /// Placement, contact and times, as for a later message.
     pub state: ConversationUpdate,
@@ -416,9 +418,9 @@ pub fn push_conversations(batch: &mut SqlBatch, rows: &[NewConversation]) {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         batch.statement(
             "INSERT INTO conversations (id, channel, endpoint, chat_key, customer_address, customer_name, customer_email, \
-             customer_phone, customer_company, machine_serial, subject, language, status, priority, queue, escalation, \
-             created_at, updated_at, last_customer_at) VALUES ",
-            chunk.len() * 18,
+             customer_phone, customer_company, machine_serial, subject, subject_key, language, status, priority, queue, \
+             escalation, created_at, updated_at, last_customer_at) VALUES ",
+            chunk.len() * 19,
         );
         for c in chunk {
             let s = &c.state;
@@ -434,6 +436,7 @@ pub fn push_conversations(batch: &mut SqlBatch, rows: &[NewConversation]) {
             batch.value(s.contact.company.clone());
             batch.value(s.contact.machine_serial.clone());
             batch.value(c.subject.clone());
+            batch.value(c.subject_key.clone());
             batch.value(c.language.clone());
             batch.value("open");
             batch.value(s.priority);

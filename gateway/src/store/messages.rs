@@ -89,17 +89,21 @@ pub struct PlannedMessage {
     pub html: Option<String>,
     pub raw_ref: Option<String>,
     pub created_at: i64,
+    /// An incoming mail's automatic kind (`bounce`, `auto-reply`…) and why it joined its thread.
+    pub auto: Option<&'static str>,
+    pub thread_reason: Option<String>,
 }
 
-/// Rows per statement: 15 values each, far below both backends' parameter limits.
+/// Rows per statement: 17 values each, far below both backends' parameter limits.
 const ROWS_PER_STATEMENT: usize = 400;
 
 pub fn push_messages(batch: &mut SqlBatch, rows: &[PlannedMessage]) {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         batch.statement(
             "INSERT INTO messages (id, conversation_id, direction, author_kind, author_agent_id, author_name, \
-             channel, endpoint, external_id, client_id, subject, body, quoted, html, raw_ref, created_at) VALUES ",
-            chunk.len() * 15,
+             channel, endpoint, external_id, client_id, subject, body, quoted, html, raw_ref, created_at, auto, \
+             thread_reason) VALUES ",
+            chunk.len() * 17,
         );
         for m in chunk {
             batch.row();
@@ -119,6 +123,8 @@ pub fn push_messages(batch: &mut SqlBatch, rows: &[PlannedMessage]) {
             batch.value(m.html.clone());
             batch.value(m.raw_ref.clone());
             batch.value(m.created_at);
+            batch.value(m.auto);
+            batch.value(m.thread_reason.clone());
             batch.end_row();
         }
     }

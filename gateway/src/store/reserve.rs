@@ -80,7 +80,7 @@ impl Ids {
             (Reserved::Block { ids: c, .. }, Reserved::Block { ids: m, .. }) => {
                 c.clear();
                 m.clear();
-                self.ensure(conn, 1, 3).await?;
+                self.ensure(conn, 0, 3).await?;
             }
             _ => {}
         }
@@ -113,10 +113,11 @@ enum Reserved {
 }
 
 /// Ids a PostgreSQL reservation takes at a time: what a batch leaves unused
-/// is a gap in the numbers (tickets are conversation ids: kept small there).
+/// is a gap in the numbers. Tickets are conversation ids: those are taken
+/// one at a time, when a message opens a conversation.
 fn block(table: Table) -> i64 {
     match table {
-        Table::Conversations => 8,
+        Table::Conversations => 1,
         Table::Messages => 64,
     }
 }
