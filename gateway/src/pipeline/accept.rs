@@ -694,14 +694,11 @@ async fn timers_on_customer_message(
         facts.plan.timer(start(TimerKind::Resolution, false));
         return Ok(());
     };
-    // Only what changes is written: a follow-up of an unanswered conversation touches no timer.
+    // Only what changes is written: a follow-up of an unanswered conversation
+    // touches no timer. The conversation's update ends its wait for the customer.
     if head.awaiting_customer_since.is_some() {
-        facts.before_inline(conn).await?;
-        sqlx::query("UPDATE conversations SET awaiting_customer_since = NULL WHERE id = $1")
-            .bind(conversation.0)
-            .execute(&mut *conn)
-            .await?;
-        sla::resume(conn, ctx.sla, conversation, ctx.now).await?;
+        let paused = facts.take_paused(conn, conversation).await?;
+        facts.plan.resume(sla::resumed(ctx.sla, conversation, &paused, ctx.now));
     }
     // Resolved and reopened by the customer: the resolution clock starts again.
     if head.status != "open" {

@@ -48,6 +48,8 @@ pub struct BatchFacts {
     escalations: HashMap<i64, OpenKinds>,
     /// Phone numbers and business-scoped ids whose rows this batch changed: read again.
     touched_identifiers: HashSet<String>,
+    /// Paused SLA timers of each conversation found above that waits for its customer.
+    paused: HashMap<i64, Vec<crate::store::sla::TimerRow>>,
     /// Level 1's state of each conversation found above (`None`: it has none).
     qualifications: HashMap<i64, Option<crate::level1::State>>,
     /// Online agents of each queue an acknowledgement's answer time was asked of.
@@ -140,6 +142,20 @@ impl BatchFacts {
         conversations.dedup();
         for (id, counts) in ingest::conversation_counts(conn, &conversations).await? {
             facts.counts.insert(id, counts);
+        }
+        let waiting: Vec<i64> = facts
+            .chats
+            .values()
+            .chain(facts.whatsapp_open.values())
+            .flatten()
+            .filter(|h| h.awaiting_customer_since.is_some())
+            .map(|h| h.id)
+            .collect();
+        for id in &waiting {
+            facts.paused.insert(*id, Vec::new());
+        }
+        for t in crate::store::sla::paused_of(conn, &waiting).await? {
+            facts.paused.entry(t.conversation_id).or_default().push(t);
         }
         for id in &conversations {
             facts.qualifications.insert(*id, None);
@@ -315,6 +331,24 @@ impl BatchFacts {
             None => {
                 self.plan.flush(conn).await?;
                 crate::store::qualifications::load(conn, conversation).await
+            }
+        }
+    }
+
+    /// The paused timers of a conversation that waited for its customer; they
+    /// run again now, so a later message of the batch finds none.
+    pub async fn take_paused(
+        &mut self,
+        conn: &mut AnyConnection,
+        conversation: ConversationId,
+    ) -> Result<Vec<crate::store::sla::TimerRow>, StoreError> {
+        match self.paused.get_mut(&conversation.0) {
+            Some(paused) => Ok(std::mem::take(paused)),
+            None => {
+                self.plan.flush(conn).await?;
+                let paused = crate::store::sla::paused(conn, conversation).await?;
+                self.paused.insert(conversation.0, Vec::new());
+                Ok(paused)
             }
         }
     }

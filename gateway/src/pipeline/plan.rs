@@ -37,6 +37,8 @@ pub struct WritePlan {
     /// One entry per conversation, in the order they were first queued.
     queue: Vec<QueueEntry>,
     mentions: Vec<NewMention>,
+    /// Paused timers running again (before any start, as the steps ran).
+    resumed: Vec<sla::Resumed>,
     timers: Vec<TimerStart>,
     /// The timers above, by conversation and kind.
     timer_keys: HashSet<(ConversationId, TimerKind)>,
@@ -57,6 +59,7 @@ impl WritePlan {
             && self.queue.is_empty()
             && self.mentions.is_empty()
             && self.timers.is_empty()
+            && self.resumed.is_empty()
             && self.outbox.is_empty()
             && self.events.is_empty()
             && self.qualifications.is_empty()
@@ -137,6 +140,10 @@ impl WritePlan {
         self.participants.extend(rows);
     }
 
+    pub fn resume(&mut self, rows: Vec<sla::Resumed>) {
+        self.resumed.extend(rows);
+    }
+
     pub fn outbox(&mut self, row: outbox::NewRow) {
         self.outbox.push(row);
     }
@@ -171,6 +178,7 @@ impl WritePlan {
         ingest::push_verdicts(batch, &self.verdicts);
         ingest::push_queue_entries(batch, &self.queue);
         ingest::push_mentions(batch, &self.mentions);
+        sla::push_resumed(batch, &self.resumed);
         sla::push_starts(batch, &self.timers);
         outbox::push_rows(batch, &self.outbox);
         reporting::push_events(batch, &self.events);

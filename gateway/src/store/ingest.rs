@@ -451,13 +451,14 @@ pub fn push_conversations(batch: &mut SqlBatch, rows: &[NewConversation]) {
 }
 
 /// New customer messages on existing conversations (each once): they are
-/// open again and take the (possibly raised) triage outcome; contact facts
-/// fill gaps only. One statement for all of them (`UPDATE … FROM VALUES`):
+/// open again, no longer wait for the customer, and take the (possibly
+/// raised) triage outcome; contact facts fill gaps only. One statement for all of them (`UPDATE … FROM VALUES`):
 /// it is compiled once per batch, with the search trigger it fires.
 pub fn push_conversation_updates(batch: &mut SqlBatch, updates: &[ConversationUpdate]) {
     for chunk in updates.chunks(ROWS_PER_STATEMENT) {
         batch.statement(
-            "UPDATE conversations SET status = 'open', resolved_at = NULL, priority = u.column2, queue = u.column3, \
+            "UPDATE conversations SET status = 'open', resolved_at = NULL, awaiting_customer_since = NULL, \
+             priority = u.column2, queue = u.column3, \
              escalation = u.column4, customer_name = COALESCE(conversations.customer_name, u.column5), \
              customer_email = COALESCE(conversations.customer_email, u.column6), \
              customer_phone = COALESCE(conversations.customer_phone, u.column7), \

@@ -188,29 +188,64 @@ pub async fn pause(
     Ok(())
 }
 
-/// The customer is back: paused timers run again with what is left of their budget.
-pub async fn resume(
-    conn: &mut AnyConnection,
-    policies: &SlaPolicies,
-    conversation: ConversationId,
-    now: i64,
-) -> Result<()> {
-    for t in running(conn, conversation, "paused").await? {
-        let due = policies
-            .calendar(&t.calendar)
-            .add(now, (t.budget_ms - t.used_ms).max(0));
-        sqlx::query(
-            "UPDATE sla_timers SET state = 'running', running_since = $3, due_at = $4 \
-             WHERE conversation_id = $1 AND kind = $2 AND state = 'paused'",
-        )
-        .bind(conversation.0)
-        .bind(&t.kind)
-        .bind(now)
-        .bind(due)
-        .execute(&mut *conn)
-        .await?;
+/// The paused timers of a conversation.
+pub async fn paused(conn: &mut AnyConnection, conversation: ConversationId) -> Result<Vec<TimerRow>> {
+    running(conn, conversation, "paused").await
+}
+
+/// The paused timers of these conversations.
+pub async fn paused_of(conn: &mut AnyConnection, conversations: &[i64]) -> Result<Vec<TimerRow>> {
+    let mut out = Vec::new();
+    for chunk in conversations.chunks(500) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sla_timers WHERE state = 'paused' AND conversation_id IN ({})",
+            super::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, TimerRow>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        out.extend(query.fetch_all(&mut *conn).await?);
     }
-    Ok(())
+    Ok(out)
+}
+
+/// A paused timer running again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumed {
+    pub conversation: ConversationId,
+    pub kind: String,
+    pub now: i64,
+    pub due: i64,
+}
+
+/// The customer is back: paused timers run again with what is left of their budget.
+pub fn resumed(policies: &SlaPolicies, conversation: ConversationId, paused: &[TimerRow], now: i64) -> Vec<Resumed> {
+    paused
+        .iter()
+        .map(|t| Resumed {
+            conversation,
+            kind: t.kind.clone(),
+            now,
+            due: policies
+                .calendar(&t.calendar)
+                .add(now, (t.budget_ms - t.used_ms).max(0)),
+        })
+        .collect()
+}
+
+pub fn push_resumed(batch: &mut SqlBatch, rows: &[Resumed]) {
+    for r in rows {
+        batch.statement("UPDATE sla_timers SET state = 'running', running_since = ", 4);
+        batch.bind(r.now);
+        batch.text(", due_at = ");
+        batch.bind(r.due);
+        batch.text(" WHERE conversation_id = ");
+        batch.bind(r.conversation.0);
+        batch.text(" AND kind = ");
+        batch.bind(r.kind.clone());
+        batch.text(" AND state = 'paused'");
+    }
 }
 
 /// Marks a due timer breached; false when someone else (or an answer) got there first.
