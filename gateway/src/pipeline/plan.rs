@@ -235,6 +235,100 @@ mod tests {
         );
     }
 
+    fn update(id: i64, queue: &str, name: Option<&str>, customer_at: i64) -> ConversationUpdate {
+        ConversationUpdate {
+            id: ConversationId(id),
+            priority: "important",
+            queue: queue.into(),
+            escalation: "none".into(),
+            contact: channels::Contact {
+                name: name.map(str::to_string),
+                ..channels::Contact::default()
+            },
+            now: 5_000,
+            customer_at,
+        }
+    }
+
+    #[test]
+    fn a_later_message_on_a_conversation_this_batch_opens_is_folded_into_its_row() {
+        let mut plan = WritePlan::default();
+        plan.open(NewConversation {
+            channel: "webchat",
+            endpoint: "site".into(),
+            chat_key: Some("k".into()),
+            customer_address: "visitor:k".into(),
+            subject: None,
+            subject_key: None,
+            language: Some("fr".into()),
+            state: update(7, "n1", None, 1_000),
+        });
+        plan.update(update(7, "experts", Some("Jeanne"), 900));
+        assert!(plan.updates.is_empty(), "no UPDATE of a row not written yet");
+        let row = &plan.conversations[0].state;
+        assert_eq!(row.queue, "experts", "the later placement wins");
+        assert_eq!(row.contact.name.as_deref(), Some("Jeanne"), "a gap is filled");
+        assert_eq!(row.customer_at, 1_000, "the latest time the customer wrote");
+    }
+
+    #[test]
+    fn two_messages_on_an_existing_conversation_make_one_update_as_the_two_would() {
+        let mut plan = WritePlan::default();
+        plan.update(update(3, "n1", Some("Jeanne"), 2_000));
+        plan.update(update(3, "experts", Some("Jean"), 1_500));
+        plan.update(update(4, "n1", None, 1_000));
+        assert_eq!(plan.updates.len(), 2, "one row per conversation in one statement");
+        let merged = &plan.updates[0];
+        assert_eq!(merged.queue, "experts");
+        assert_eq!(
+            merged.contact.name.as_deref(),
+            Some("Jeanne"),
+            "the first known name stays"
+        );
+        assert_eq!(merged.customer_at, 2_000);
+    }
+
+    #[test]
+    fn a_timer_started_twice_in_a_batch_is_written_once() {
+        let mut plan = WritePlan::default();
+        let start = |restart| TimerStart {
+            conversation: ConversationId(3),
+            kind: TimerKind::NextResponse,
+            calendar: "always".into(),
+            budget: 1_000,
+            now: 5_000,
+            due: 6_000,
+            restart,
+        };
+        plan.timer(Some(start(true)));
+        plan.timer(Some(start(true)));
+        plan.timer(None);
+        assert_eq!(plan.timers, vec![start(true)]);
+    }
+
+    #[test]
+    fn a_flushed_plan_renders_rows_in_an_order_the_foreign_keys_accept() {
+        let mut plan = WritePlan::default();
+        plan.update(update(3, "n1", None, 1_000));
+        plan.event(ConversationId(3), EventKind::Reopened, 5_000, None);
+        plan.queue(entry(3, "n1", 2, Some(5_000)));
+        let mut batch = SqlBatch::new(crate::store::Dialect::Postgres);
+        plan.render(&mut batch);
+        let tables: Vec<String> = batch
+            .queries()
+            .iter()
+            .map(|q| q.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "UPDATE conversations SET",
+                "INSERT INTO queue_entries",
+                "INSERT INTO conversation_events"
+            ]
+        );
+    }
+
     #[test]
     fn a_wait_unknown_at_first_is_taken_from_the_later_entry() {
         let mut plan = WritePlan::default();
