@@ -49,22 +49,35 @@ async fn callback_number(
     inbound: &Inbound,
     verdict: &Verdict,
 ) -> Result<Option<String>, StoreError> {
-    if inbound.channel == ChannelKind::Whatsapp {
-        let address = inbound.from.address.as_str();
-        let known = match inbound.contact.phone.as_deref() {
-            Some(p) => Some(p.to_string()),
-            // On record: also the new number of a customer who changed numbers.
-            None => match crate::store::whatsapp::phone_for(conn, address).await? {
-                Some(p) => Some(format!("+{p}")),
-                None if !crate::whatsapp::identity::is_bsuid(address) => {
-                    Some(format!("+{}", address.trim_start_matches('+')))
-                }
-                None => None,
-            },
-        };
-        return Ok(known.or_else(|| verdict.fields.phones.first().cloned()));
+    match known_callback_number(inbound, verdict) {
+        Some(known) => Ok(known),
+        None => {
+            let on_record = crate::store::whatsapp::phone_for(conn, &inbound.from.address).await?;
+            Ok(whatsapp_number(inbound, verdict, on_record))
+        }
     }
-    Ok(other_callback_number(inbound, verdict))
+}
+
+/// [`callback_number`] when it needs no store: `None` when the WhatsApp
+/// number on record must be read ([`whatsapp_number`] then decides).
+pub fn known_callback_number(inbound: &Inbound, verdict: &Verdict) -> Option<Option<String>> {
+    if inbound.channel != ChannelKind::Whatsapp {
+        return Some(other_callback_number(inbound, verdict));
+    }
+    inbound.contact.phone.as_deref().map(|p| Some(p.to_string()))
+}
+
+/// A WhatsApp customer's number: the one on record (also the new number of a
+/// customer who changed numbers), else their address when it is a number,
+/// else one in their message.
+pub fn whatsapp_number(inbound: &Inbound, verdict: &Verdict, on_record: Option<String>) -> Option<String> {
+    let address = inbound.from.address.as_str();
+    let known = match on_record {
+        Some(p) => Some(format!("+{p}")),
+        None if !crate::whatsapp::identity::is_bsuid(address) => Some(format!("+{}", address.trim_start_matches('+'))),
+        None => None,
+    };
+    known.or_else(|| verdict.fields.phones.first().cloned())
 }
 
 fn other_callback_number(inbound: &Inbound, verdict: &Verdict) -> Option<String> {
@@ -146,11 +159,95 @@ fn wanted(escalation: Escalation) -> (bool, bool) {
     }
 }
 
+/// One write of an escalation step, in the order the step makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// The open escalations of this kind are done (what they waited for came).
+    Close { kind: &'static str },
+    Open {
+        kind: &'static str,
+        phone: Option<String>,
+        slot: Option<String>,
+        room_url: Option<String>,
+        agent: Option<AgentId>,
+    },
+    /// A message in the conversation and the outbox row that carries it.
+    Message {
+        direction: Direction,
+        author_name: Option<&'static str>,
+        body: String,
+        to: Recipient,
+        payload: Option<String>,
+    },
+}
+
+/// Where an escalation's message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// The customer, on the conversation's channel.
+    Customer,
+    OnCallWebhook,
+    OnCallEmail,
+}
+
+impl Recipient {
+    /// The outbox channel, for a conversation on `channel`.
+    pub fn channel(self, channel: &str) -> &str {
+        match self {
+            Recipient::Customer => channel,
+            Recipient::OnCallWebhook => "oncall_webhook",
+            Recipient::OnCallEmail => "email",
+        }
+    }
+}
+
+/// What an escalation step writes, decided without a database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decided {
+    pub writes: Vec<Write>,
+    /// Callbacks and video rooms opened (not number requests).
+    pub opened: usize,
+    /// Messages queued in the outbox.
+    pub outgoing: usize,
+}
+
 /// Opens what the verdict asks for (once per kind while open) and, out of
-/// hours, notifies the on-call contact.
+/// hours, notifies the on-call contact. `phone`: where to call back
+/// ([`callback_number`]).
 ///
 /// `open` holds the kinds open on the conversation before this message (read
 /// with the rest of its batch); it is kept up to date with what opens here.
+pub fn for_verdict(
+    ctx: &Context<'_>,
+    open: &mut OpenKinds,
+    inbound: &Inbound,
+    verdict: &Verdict,
+    phone: Option<String>,
+) -> Decided {
+    let mut d = Decided::default();
+    // The number we asked for has come: the callback we could not open opens now.
+    if phone.is_some() && open.remove(NUMBER_REQUEST) {
+        d.writes.push(Write::Close { kind: NUMBER_REQUEST });
+        decide_request(ctx, open, true, false, phone.as_deref(), None, None, &mut d);
+    }
+    let (mut callback, visio) = wanted(verdict.escalation);
+    if !callback && !visio {
+        return d;
+    }
+    if callback && phone.is_none() && inbound.channel == ChannelKind::Whatsapp {
+        // No number to call (a customer with a username): ask for one, once,
+        // rather than open a callback nobody can make.
+        callback = false;
+        decide_ask(ctx, open, &mut d);
+    }
+    decide_request(ctx, open, callback, visio, phone.as_deref(), None, None, &mut d);
+    if !ctx.policy.on_call_hours.is_open(ctx.now) && d.opened > 0 {
+        decide_on_call(ctx, inbound, verdict, phone.as_deref(), &mut d);
+    }
+    d
+}
+
+/// [`for_verdict`], written in the caller's transaction.
 pub async fn open_for_verdict(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,
@@ -159,27 +256,73 @@ pub async fn open_for_verdict(
     verdict: &Verdict,
 ) -> Result<Opened, StoreError> {
     let phone = callback_number(conn, inbound, verdict).await?;
-    let mut opened = Opened::default();
-    // The number we asked for has come: the callback we could not open opens now.
-    if phone.is_some() && open.remove(NUMBER_REQUEST) {
-        escalations::close_of_kind(conn, ctx.conversation, NUMBER_REQUEST, ctx.now).await?;
-        opened = request_in(conn, ctx, open, true, false, phone.as_deref(), None, None).await?;
-    }
-    let (mut callback, visio) = wanted(verdict.escalation);
-    if !callback && !visio {
-        return Ok(opened);
-    }
-    if callback && phone.is_none() && inbound.channel == ChannelKind::Whatsapp {
-        // No number to call (a customer with a username): ask for one, once,
-        // rather than open a callback nobody can make.
-        callback = false;
-        opened.outgoing += ask_for_number(conn, ctx, open).await?;
-    }
-    let more = request_in(conn, ctx, open, callback, visio, phone.as_deref(), None, None).await?;
-    opened.escalations.extend(more.escalations);
-    opened.outgoing += more.outgoing;
-    if !ctx.policy.on_call_hours.is_open(ctx.now) && !opened.escalations.is_empty() {
-        opened.outgoing += notify_on_call(conn, ctx, inbound, verdict, phone.as_deref()).await?;
+    apply(conn, ctx, for_verdict(ctx, open, inbound, verdict, phone)).await
+}
+
+/// Writes a step's rows in their order.
+async fn apply(conn: &mut AnyConnection, ctx: &Context<'_>, d: Decided) -> Result<Opened, StoreError> {
+    let mut opened = Opened {
+        escalations: Vec::new(),
+        outgoing: d.outgoing,
+    };
+    for w in d.writes {
+        match w {
+            Write::Close { kind } => escalations::close_of_kind(conn, ctx.conversation, kind, ctx.now).await?,
+            Write::Open {
+                kind,
+                phone,
+                slot,
+                room_url,
+                agent,
+            } => {
+                let id = escalations::insert(
+                    conn,
+                    &NewEscalation {
+                        conversation: ctx.conversation,
+                        kind,
+                        phone: phone.as_deref(),
+                        preferred_slot: slot.as_deref(),
+                        room_url: room_url.as_deref(),
+                        agent,
+                        now: ctx.now,
+                    },
+                )
+                .await?;
+                if kind != NUMBER_REQUEST {
+                    opened.escalations.push(id);
+                }
+            }
+            Write::Message {
+                direction,
+                author_name,
+                body,
+                to,
+                payload,
+            } => {
+                let message = messages::insert_system(
+                    conn,
+                    &messages::SystemMessage {
+                        conversation_id: ctx.conversation,
+                        direction,
+                        author_name,
+                        channel: ctx.channel,
+                        endpoint: ctx.endpoint,
+                        body: &body,
+                        created_at: ctx.now,
+                    },
+                )
+                .await?;
+                outbox::insert(
+                    conn,
+                    message,
+                    ctx.conversation,
+                    to.channel(ctx.channel),
+                    payload.as_deref(),
+                    ctx.now,
+                )
+                .await?;
+            }
+        }
     }
     Ok(opened)
 }
@@ -191,64 +334,48 @@ pub const NUMBER_REQUEST: &str = "number_request";
 /// open); the callback opens when the number comes. Inside the 24-hour window.
 pub async fn ask_number(conn: &mut AnyConnection, ctx: &Context<'_>) -> Result<usize, StoreError> {
     let mut open = escalations::open_kinds(conn, ctx.conversation).await?;
-    ask_for_number(conn, ctx, &mut open).await
+    let mut d = Decided::default();
+    decide_ask(ctx, &mut open, &mut d);
+    Ok(apply(conn, ctx, d).await?.outgoing)
 }
 
 /// Records that the customer was asked for a number by other means (a
 /// template's contact-request button); false when a request is open already.
 pub async fn note_number_request(conn: &mut AnyConnection, ctx: &Context<'_>) -> Result<bool, StoreError> {
     let mut open = escalations::open_kinds(conn, ctx.conversation).await?;
-    open_number_request(conn, ctx, &mut open).await
+    let mut d = Decided::default();
+    let noted = decide_number_request(&mut open, &mut d);
+    apply(conn, ctx, d).await?;
+    Ok(noted)
 }
 
-async fn open_number_request(
-    conn: &mut AnyConnection,
-    ctx: &Context<'_>,
-    open: &mut OpenKinds,
-) -> Result<bool, StoreError> {
+fn decide_number_request(open: &mut OpenKinds, d: &mut Decided) -> bool {
     if !open.insert(NUMBER_REQUEST.to_string()) {
-        return Ok(false);
+        return false;
     }
-    escalations::insert(
-        conn,
-        &NewEscalation {
-            conversation: ctx.conversation,
-            kind: NUMBER_REQUEST,
-            phone: None,
-            preferred_slot: None,
-            room_url: None,
-            agent: None,
-            now: ctx.now,
-        },
-    )
-    .await?;
-    Ok(true)
+    d.writes.push(Write::Open {
+        kind: NUMBER_REQUEST,
+        phone: None,
+        slot: None,
+        room_url: None,
+        agent: None,
+    });
+    true
 }
 
 /// Asks the customer for a phone number (once while the request is open).
-async fn ask_for_number(
-    conn: &mut AnyConnection,
-    ctx: &Context<'_>,
-    open: &mut OpenKinds,
-) -> Result<usize, StoreError> {
-    if !open_number_request(conn, ctx, open).await? {
-        return Ok(0);
+fn decide_ask(ctx: &Context<'_>, open: &mut OpenKinds, d: &mut Decided) {
+    if !decide_number_request(open, d) {
+        return;
     }
-    let message = messages::insert_system(
-        conn,
-        &messages::SystemMessage {
-            conversation_id: ctx.conversation,
-            direction: Direction::Out,
-            author_name: None,
-            channel: ctx.channel,
-            endpoint: ctx.endpoint,
-            body: number_question(ctx.language),
-            created_at: ctx.now,
-        },
-    )
-    .await?;
-    outbox::insert(conn, message, ctx.conversation, ctx.channel, None, ctx.now).await?;
-    Ok(1)
+    d.writes.push(Write::Message {
+        direction: Direction::Out,
+        author_name: None,
+        body: number_question(ctx.language).to_string(),
+        to: Recipient::Customer,
+        payload: None,
+    });
+    d.outgoing += 1;
 }
 
 /// Opens a callback and/or a video room (triage or an agent's one action).
@@ -262,13 +389,14 @@ pub async fn request(
     agent: Option<AgentId>,
 ) -> Result<Opened, StoreError> {
     let mut open = escalations::open_kinds(conn, ctx.conversation).await?;
-    request_in(conn, ctx, &mut open, callback, visio, phone, slot, agent).await
+    let mut d = Decided::default();
+    decide_request(ctx, &mut open, callback, visio, phone, slot, agent, &mut d);
+    apply(conn, ctx, d).await
 }
 
 /// [`request`] knowing which kinds are open already (and recording what it opens).
 #[allow(clippy::too_many_arguments)]
-async fn request_in(
-    conn: &mut AnyConnection,
+fn decide_request(
     ctx: &Context<'_>,
     open: &mut OpenKinds,
     callback: bool,
@@ -276,73 +404,47 @@ async fn request_in(
     phone: Option<&str>,
     slot: Option<&str>,
     agent: Option<AgentId>,
-) -> Result<Opened, StoreError> {
-    let mut opened = Opened::default();
+    d: &mut Decided,
+) {
     if callback && open.insert("callback".to_string()) {
-        let id = escalations::insert(
-            conn,
-            &NewEscalation {
-                conversation: ctx.conversation,
-                kind: "callback",
-                phone,
-                preferred_slot: slot,
-                room_url: None,
-                agent,
-                now: ctx.now,
-            },
-        )
-        .await?;
-        opened.escalations.push(id);
+        d.writes.push(Write::Open {
+            kind: "callback",
+            phone: phone.map(str::to_string),
+            slot: slot.map(str::to_string),
+            room_url: None,
+            agent,
+        });
+        d.opened += 1;
     }
     if visio && open.insert("visio".to_string()) {
         let url = ctx.policy.room_url();
-        let id = escalations::insert(
-            conn,
-            &NewEscalation {
-                conversation: ctx.conversation,
-                kind: "visio",
-                phone: None,
-                preferred_slot: None,
-                room_url: Some(&url),
-                agent,
-                now: ctx.now,
-            },
-        )
-        .await?;
-        opened.escalations.push(id);
         // The link goes to the customer on their own channel, like any reply.
         let text = visio_text(ctx.language, &url);
-        let message = messages::insert_system(
-            conn,
-            &messages::SystemMessage {
-                conversation_id: ctx.conversation,
-                direction: Direction::Out,
-                author_name: None,
-                channel: ctx.channel,
-                endpoint: ctx.endpoint,
-                body: &text,
-                created_at: ctx.now,
-            },
-        )
-        .await?;
-        outbox::insert(conn, message, ctx.conversation, ctx.channel, None, ctx.now).await?;
-        opened.outgoing += 1;
+        d.writes.push(Write::Open {
+            kind: "visio",
+            phone: None,
+            slot: None,
+            room_url: Some(url),
+            agent,
+        });
+        d.writes.push(Write::Message {
+            direction: Direction::Out,
+            author_name: None,
+            body: text,
+            to: Recipient::Customer,
+            payload: None,
+        });
+        d.opened += 1;
+        d.outgoing += 1;
     }
-    Ok(opened)
 }
 
 /// The on-call contact hears of a critical conversation out of hours: a note
 /// in the conversation, delivered by webhook and/or email through the outbox.
-async fn notify_on_call(
-    conn: &mut AnyConnection,
-    ctx: &Context<'_>,
-    inbound: &Inbound,
-    verdict: &Verdict,
-    phone: Option<&str>,
-) -> Result<usize, StoreError> {
+fn decide_on_call(ctx: &Context<'_>, inbound: &Inbound, verdict: &Verdict, phone: Option<&str>, d: &mut Decided) {
     let policy = ctx.policy;
     if policy.on_call_webhook.is_empty() && policy.on_call_email.is_empty() {
-        return Ok(0);
+        return;
     }
     let text = format!(
         "On-call: critical {} on {} from {}{}. {}",
@@ -352,9 +454,14 @@ async fn notify_on_call(
         phone.map(|p| format!(", call back {p}")).unwrap_or_default(),
         inbound.text.chars().take(500).collect::<String>()
     );
-    let mut queued = 0;
+    let note = |to, payload| Write::Message {
+        direction: Direction::Note,
+        author_name: Some("On-call"),
+        body: text.clone(),
+        to,
+        payload: Some(payload),
+    };
     if !policy.on_call_webhook.is_empty() {
-        let message = on_call_note(conn, ctx, &text).await?;
         let payload = serde_json::json!({
             "url": policy.on_call_webhook,
             "body": {
@@ -371,42 +478,12 @@ async fn notify_on_call(
             }
         })
         .to_string();
-        outbox::insert(
-            conn,
-            message,
-            ctx.conversation,
-            "oncall_webhook",
-            Some(&payload),
-            ctx.now,
-        )
-        .await?;
-        queued += 1;
+        d.writes.push(note(Recipient::OnCallWebhook, payload));
+        d.outgoing += 1;
     }
     if !policy.on_call_email.is_empty() {
-        let message = on_call_note(conn, ctx, &text).await?;
         let payload = serde_json::json!({"to": [policy.on_call_email], "cc": []}).to_string();
-        outbox::insert(conn, message, ctx.conversation, "email", Some(&payload), ctx.now).await?;
-        queued += 1;
+        d.writes.push(note(Recipient::OnCallEmail, payload));
+        d.outgoing += 1;
     }
-    Ok(queued)
-}
-
-async fn on_call_note(
-    conn: &mut AnyConnection,
-    ctx: &Context<'_>,
-    text: &str,
-) -> Result<crate::ids::MessageId, StoreError> {
-    messages::insert_system(
-        conn,
-        &messages::SystemMessage {
-            conversation_id: ctx.conversation,
-            direction: Direction::Note,
-            author_name: Some("On-call"),
-            channel: ctx.channel,
-            endpoint: ctx.endpoint,
-            body: text,
-            created_at: ctx.now,
-        },
-    )
-    .await
 }
