@@ -9,7 +9,7 @@ mod open;
 mod webhook;
 
 pub use open::{
-    Context, EscalationPolicy, NUMBER_REQUEST, Opened, ask_number, has_work, note_number_request, open_for_verdict,
-    request,
+    Context, Decided, EscalationPolicy, NUMBER_REQUEST, Opened, Recipient, Write, ask_number, for_verdict, has_work,
+    known_callback_number, note_number_request, open_for_verdict, request, whatsapp_number,
 };
 pub use webhook::{WebhookSender, post_json};

@@ -487,3 +487,97 @@ fn decide_on_call(ctx: &Context<'_>, inbound: &Inbound, verdict: &Verdict, phone
         d.outgoing += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(escalation: Escalation) -> Verdict {
+        Verdict {
+            priority: triage::Priority::Critical,
+            queue: "critical".into(),
+            escalation,
+            ack_template: String::new(),
+            rules: Vec::new(),
+            fields: triage::Fields::default(),
+            ask_for: Vec::new(),
+            tags: Vec::new(),
+            language: Some("en".into()),
+            faq: None,
+        }
+    }
+
+    fn ctx<'a>(policy: &'a EscalationPolicy, channel: &'a str) -> Context<'a> {
+        Context {
+            policy,
+            conversation: ConversationId(7),
+            channel,
+            endpoint: "e",
+            language: "en",
+            ticket: "SY-7".into(),
+            now: 1_790_000_000_000,
+        }
+    }
+
+    fn kinds(d: &Decided) -> Vec<String> {
+        d.writes
+            .iter()
+            .map(|w| match w {
+                Write::Close { kind } => format!("close {kind}"),
+                Write::Open { kind, phone, .. } => format!("open {kind} {phone:?}"),
+                Write::Message { to, .. } => format!("message to {to:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_line_stop_opens_a_callback_and_a_room_once() {
+        let policy = EscalationPolicy::default();
+        let ctx = ctx(&policy, "webchat");
+        let mut inbound = Inbound::text(ChannelKind::Webchat, "site", "k:1", "visitor:k", "Line stopped");
+        inbound.contact.phone = Some("+33 6 00 00 00 01".into());
+        let v = verdict(Escalation::CallbackVisio);
+        let mut open = OpenKinds::new();
+        let phone = known_callback_number(&inbound, &v).flatten();
+        let d = for_verdict(&ctx, &mut open, &inbound, &v, phone.clone());
+        assert_eq!(
+            kinds(&d),
+            [
+                "open callback Some(\"+33 6 00 00 00 01\")",
+                "open visio None",
+                "message to Customer"
+            ]
+        );
+        assert_eq!((d.opened, d.outgoing), (2, 1));
+        let again = for_verdict(&ctx, &mut open, &inbound, &v, phone);
+        assert_eq!(again, Decided::default(), "both kinds are open already");
+    }
+
+    #[test]
+    fn a_whatsapp_customer_without_a_number_is_asked_once_and_called_when_it_comes() {
+        let policy = EscalationPolicy::default();
+        let ctx = ctx(&policy, "whatsapp");
+        let inbound = Inbound::text(ChannelKind::Whatsapp, "1", "wamid.1", "FR.123", "Machine down");
+        let v = verdict(Escalation::Callback);
+        assert_eq!(
+            known_callback_number(&inbound, &v),
+            None,
+            "the store may know the number"
+        );
+        assert_eq!(whatsapp_number(&inbound, &v, None), None);
+        let mut open = OpenKinds::new();
+        let d = for_verdict(&ctx, &mut open, &inbound, &v, None);
+        assert_eq!(kinds(&d), ["open number_request None", "message to Customer"]);
+        assert_eq!((d.opened, d.outgoing), (0, 1), "a number request is not a callback");
+        assert_eq!(for_verdict(&ctx, &mut open, &inbound, &v, None), Decided::default());
+
+        let d = for_verdict(
+            &ctx,
+            &mut open,
+            &inbound,
+            &verdict(Escalation::None),
+            Some("+33600".into()),
+        );
+        assert_eq!(kinds(&d), ["close number_request", "open callback Some(\"+33600\")"]);
+    }
+}

@@ -536,13 +536,24 @@ pub async fn accept(
         };
         // Every kind asked for open already, no number awaited: nothing to do.
         let outgoing = if crate::escalation::has_work(&open, inbound, &verdict) {
-            facts.before_inline(conn).await?;
-            let opened = crate::escalation::open_for_verdict(conn, &ectx, &mut open, inbound, &verdict).await?;
-            // Its messages (room link, number question, on-call note) come with what it opened.
-            facts
-                .after_inline(conn, opened.outgoing > 0 || !opened.escalations.is_empty())
-                .await?;
-            opened.outgoing
+            let phone = match crate::escalation::known_callback_number(inbound, &verdict) {
+                Some(known) => known,
+                // A WhatsApp customer known by username: their number on record.
+                None => {
+                    let on_record = whatsapp::phone_for(conn, &inbound.from.address).await?;
+                    crate::escalation::whatsapp_number(inbound, &verdict, on_record)
+                }
+            };
+            let decided = crate::escalation::for_verdict(&ectx, &mut open, inbound, &verdict, phone);
+            plan_escalation(
+                facts,
+                conversation_id,
+                channel,
+                &inbound.endpoint,
+                decided.writes,
+                ctx.now,
+            )?;
+            decided.outgoing
         } else {
             0
         };
@@ -645,6 +656,79 @@ pub async fn accept(
         survey: applied.survey,
         answered: answer.is_some(),
     }))
+}
+
+/// An escalation step's rows, into the batch's plan.
+fn plan_escalation(
+    facts: &mut BatchFacts,
+    conversation: ConversationId,
+    channel: &'static str,
+    endpoint: &str,
+    writes: Vec<crate::escalation::Write>,
+    now: i64,
+) -> Result<(), StoreError> {
+    use crate::escalation::Write;
+    use crate::store::escalations::Change;
+    for w in writes {
+        match w {
+            Write::Close { kind } => facts.plan.escalation(Change::Close {
+                conversation,
+                kind,
+                now,
+            }),
+            Write::Open {
+                kind,
+                phone,
+                slot,
+                room_url,
+                agent,
+            } => facts.plan.escalation(Change::Open {
+                conversation,
+                kind,
+                phone,
+                slot,
+                room_url,
+                agent,
+                now,
+            }),
+            Write::Message {
+                direction,
+                author_name,
+                body,
+                to,
+                payload,
+            } => {
+                let id = facts.message_id()?;
+                let message = facts.plan.message(PlannedMessage {
+                    id,
+                    conversation_id: conversation,
+                    direction,
+                    author_kind: "system",
+                    author_name: author_name.map(str::to_string),
+                    channel,
+                    endpoint: endpoint.to_string(),
+                    external_id: None,
+                    client_id: None,
+                    subject: None,
+                    body,
+                    quoted: None,
+                    html: None,
+                    raw_ref: None,
+                    created_at: now,
+                    auto: None,
+                    thread_reason: None,
+                });
+                facts.plan.outbox(outbox::NewRow {
+                    message,
+                    conversation,
+                    channel: to.channel(channel),
+                    payload,
+                    now,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 struct File {

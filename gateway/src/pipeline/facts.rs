@@ -383,10 +383,10 @@ impl BatchFacts {
         }
     }
 
-    /// Ids one message's plan may take: itself, its acknowledgement and
-    /// Level 1's question.
+    /// Ids one message's plan may take: itself, its acknowledgement,
+    /// Level 1's question, an escalation's room link and on-call notes.
     pub async fn reserve_for_one(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
-        self.reserved()?.ensure(conn, 0, 3).await
+        self.reserved()?.ensure(conn, 0, 8).await
     }
 
     /// The id of the conversation a message opens (taken only then: it is

@@ -25,7 +25,7 @@ use crate::store::ingest::{self, ConversationUpdate, NewConversation, NewMention
 use crate::store::messages::{self, PlannedMessage};
 use crate::store::reporting::{self, NewEvent};
 use crate::store::sla::{self, TimerStart};
-use crate::store::{email, outbox, qualifications};
+use crate::store::{email, escalations, outbox, qualifications};
 
 #[derive(Default)]
 pub struct WritePlan {
@@ -46,6 +46,8 @@ pub struct WritePlan {
     events: Vec<NewEvent>,
     /// Level 1's state, the latest per conversation.
     qualifications: Vec<(ConversationId, State, i64)>,
+    /// Escalations opened and closed, in order.
+    escalations: Vec<escalations::Change>,
     mail_ids: Vec<email::MailId>,
     participants: Vec<email::NewParticipant>,
 }
@@ -64,6 +66,7 @@ impl WritePlan {
             && self.events.is_empty()
             && self.qualifications.is_empty()
             && self.mail_ids.is_empty()
+            && self.escalations.is_empty()
             && self.participants.is_empty()
     }
 
@@ -130,6 +133,10 @@ impl WritePlan {
         }
     }
 
+    pub fn escalation(&mut self, change: escalations::Change) {
+        self.escalations.push(change);
+    }
+
     /// An incoming mail's Message-ID.
     pub fn mail_id(&mut self, row: email::MailId) {
         self.mail_ids.push(row);
@@ -175,6 +182,7 @@ impl WritePlan {
         messages::push_messages(batch, &self.messages);
         email::push_mail_ids(batch, &self.mail_ids);
         email::push_participants(batch, &self.participants);
+        escalations::push_changes(batch, &self.escalations);
         ingest::push_verdicts(batch, &self.verdicts);
         ingest::push_queue_entries(batch, &self.queue);
         ingest::push_mentions(batch, &self.mentions);

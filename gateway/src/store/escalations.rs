@@ -3,6 +3,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
+use super::batch::SqlBatch;
 use super::{Result, Store};
 use crate::ids::{AgentId, ConversationId};
 
@@ -52,6 +53,73 @@ pub async fn insert(conn: &mut AnyConnection, e: &NewEscalation<'_>) -> Result<i
     .bind(e.now)
     .fetch_one(conn)
     .await?)
+}
+
+/// An escalation a batch opens or closes, in the order its messages did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Open {
+        conversation: ConversationId,
+        kind: &'static str,
+        phone: Option<String>,
+        slot: Option<String>,
+        room_url: Option<String>,
+        agent: Option<AgentId>,
+        now: i64,
+    },
+    /// Its open escalations of this kind are done.
+    Close {
+        conversation: ConversationId,
+        kind: &'static str,
+        now: i64,
+    },
+}
+
+/// One statement per change: a close must see the opens before it, and no later ones.
+pub fn push_changes(batch: &mut SqlBatch, changes: &[Change]) {
+    for c in changes {
+        match c {
+            Change::Open {
+                conversation,
+                kind,
+                phone,
+                slot,
+                room_url,
+                agent,
+                now,
+            } => {
+                batch.statement(
+                    "INSERT INTO escalations (conversation_id, kind, status, phone, preferred_slot, room_url, agent_id, \
+                     created_at, updated_at) VALUES ",
+                    8,
+                );
+                batch.row();
+                batch.value(conversation.0);
+                batch.value(*kind);
+                batch.text(", 'open'");
+                batch.value(phone.clone());
+                batch.value(slot.clone());
+                batch.value(room_url.clone());
+                batch.value(agent.map(|a| a.0));
+                batch.value(*now);
+                batch.value(*now);
+                batch.end_row();
+            }
+            Change::Close {
+                conversation,
+                kind,
+                now,
+            } => {
+                batch.statement("UPDATE escalations SET status = 'done', updated_at = ", 3);
+                batch.bind(*now);
+                batch.text(" WHERE conversation_id = ");
+                batch.bind(conversation.0);
+                batch.text(" AND kind = ");
+                batch.bind(*kind);
+                batch.text(" AND status = 'open'");
+            }
+        }
+    }
 }
 
 /// Closes the open escalations of this kind (done: what they waited for came).

@@ -80,7 +80,7 @@ impl Ids {
             (Reserved::Block { ids: c, .. }, Reserved::Block { ids: m, .. }) => {
                 c.clear();
                 m.clear();
-                self.ensure(conn, 0, 3).await?;
+                self.ensure(conn, 0, 8).await?;
             }
             _ => {}
         }
