@@ -455,33 +455,20 @@ pub async fn accept(
             body.push_str("\n\n");
             body.push_str(&lines);
         }
-        let id = facts.message_id()?;
-        let ack_id = facts.plan.message(PlannedMessage {
-            id,
-            conversation_id,
-            direction: Direction::Out,
-            author_kind: "system",
-            author_name: None,
-            channel,
-            endpoint: inbound.endpoint.clone(),
-            external_id: None,
-            client_id: None,
-            subject: None,
+        let ack_id = plan_system_message(
+            facts,
+            &SystemOut {
+                conversation: conversation_id,
+                direction: Direction::Out,
+                author_name: None,
+                channel,
+                endpoint: &inbound.endpoint,
+                outbox_channel: channel,
+                payload: None,
+                now: ctx.now,
+            },
             body,
-            quoted: None,
-            html: None,
-            raw_ref: None,
-            created_at: ctx.now,
-            auto: None,
-            thread_reason: None,
-        });
-        facts.plan.outbox(outbox::NewRow {
-            message: ack_id,
-            conversation: conversation_id,
-            channel,
-            payload: None,
-            now: ctx.now,
-        });
+        )?;
         Some(ack_id)
     } else {
         None
@@ -589,36 +576,20 @@ pub async fn accept(
             facts.qualified(conversation_id, state);
         }
         match decided.question {
-            Some((text, payload)) => {
-                let id = facts.message_id()?;
-                let question = facts.plan.message(PlannedMessage {
-                    id,
-                    conversation_id,
+            Some((text, payload)) => Some(plan_system_message(
+                facts,
+                &SystemOut {
+                    conversation: conversation_id,
                     direction: Direction::Out,
-                    author_kind: "system",
                     author_name: None,
                     channel,
-                    endpoint: inbound.endpoint.clone(),
-                    external_id: None,
-                    client_id: None,
-                    subject: None,
-                    body: text,
-                    quoted: None,
-                    html: None,
-                    raw_ref: None,
-                    created_at: ctx.now,
-                    auto: None,
-                    thread_reason: None,
-                });
-                facts.plan.outbox(outbox::NewRow {
-                    message: question,
-                    conversation: conversation_id,
-                    channel,
+                    endpoint: &inbound.endpoint,
+                    outbox_channel: channel,
                     payload,
                     now: ctx.now,
-                });
-                Some(question)
-            }
+                },
+                text,
+            )?),
             None => None,
         }
     };
@@ -656,6 +627,51 @@ pub async fn accept(
         survey: applied.survey,
         answered: answer.is_some(),
     }))
+}
+
+/// A message from Switchyard itself and where its outbox row sends it.
+struct SystemOut<'a> {
+    conversation: ConversationId,
+    direction: Direction,
+    author_name: Option<&'static str>,
+    /// The conversation's channel.
+    channel: &'static str,
+    endpoint: &'a str,
+    outbox_channel: &'static str,
+    payload: Option<String>,
+    now: i64,
+}
+
+/// Plans the message, with a reserved id, and its outbox row.
+fn plan_system_message(facts: &mut BatchFacts, out: &SystemOut<'_>, body: String) -> Result<MessageId, StoreError> {
+    let id = facts.message_id()?;
+    let message = facts.plan.message(PlannedMessage {
+        id,
+        conversation_id: out.conversation,
+        direction: out.direction,
+        author_kind: "system",
+        author_name: out.author_name.map(str::to_string),
+        channel: out.channel,
+        endpoint: out.endpoint.to_string(),
+        external_id: None,
+        client_id: None,
+        subject: None,
+        body,
+        quoted: None,
+        html: None,
+        raw_ref: None,
+        created_at: out.now,
+        auto: None,
+        thread_reason: None,
+    });
+    facts.plan.outbox(outbox::NewRow {
+        message,
+        conversation: out.conversation,
+        channel: out.outbox_channel,
+        payload: out.payload.clone(),
+        now: out.now,
+    });
+    Ok(message)
 }
 
 /// An escalation step's rows, into the batch's plan.
@@ -698,33 +714,17 @@ fn plan_escalation(
                 to,
                 payload,
             } => {
-                let id = facts.message_id()?;
-                let message = facts.plan.message(PlannedMessage {
-                    id,
-                    conversation_id: conversation,
-                    direction,
-                    author_kind: "system",
-                    author_name: author_name.map(str::to_string),
-                    channel,
-                    endpoint: endpoint.to_string(),
-                    external_id: None,
-                    client_id: None,
-                    subject: None,
-                    body,
-                    quoted: None,
-                    html: None,
-                    raw_ref: None,
-                    created_at: now,
-                    auto: None,
-                    thread_reason: None,
-                });
-                facts.plan.outbox(outbox::NewRow {
-                    message,
+                let out = SystemOut {
                     conversation,
-                    channel: to.channel(channel),
+                    direction,
+                    author_name,
+                    channel,
+                    endpoint,
+                    outbox_channel: to.channel(channel),
                     payload,
                     now,
-                });
+                };
+                plan_system_message(facts, &out, body)?;
             }
         }
     }
