@@ -8,7 +8,7 @@ use triage::{Escalation, Verdict};
 use crate::ids::{AgentId, ConversationId};
 use crate::sla::Calendar;
 use crate::store::StoreError;
-use crate::store::escalations::{self, NewEscalation, OpenKinds};
+use crate::store::escalations::{self, NewEscalation, OpenKinds, Opening};
 use crate::store::messages::{self, Direction};
 use crate::store::outbox;
 
@@ -163,14 +163,10 @@ fn wanted(escalation: Escalation) -> (bool, bool) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
     /// The open escalations of this kind are done (what they waited for came).
-    Close { kind: &'static str },
-    Open {
+    Close {
         kind: &'static str,
-        phone: Option<String>,
-        slot: Option<String>,
-        room_url: Option<String>,
-        agent: Option<AgentId>,
     },
+    Open(Opening),
     /// A message in the conversation and the outbox row that carries it.
     Message {
         direction: Direction,
@@ -268,27 +264,21 @@ async fn apply(conn: &mut AnyConnection, ctx: &Context<'_>, d: Decided) -> Resul
     for w in d.writes {
         match w {
             Write::Close { kind } => escalations::close_of_kind(conn, ctx.conversation, kind, ctx.now).await?,
-            Write::Open {
-                kind,
-                phone,
-                slot,
-                room_url,
-                agent,
-            } => {
+            Write::Open(o) => {
                 let id = escalations::insert(
                     conn,
                     &NewEscalation {
                         conversation: ctx.conversation,
-                        kind,
-                        phone: phone.as_deref(),
-                        preferred_slot: slot.as_deref(),
-                        room_url: room_url.as_deref(),
-                        agent,
+                        kind: o.kind,
+                        phone: o.phone.as_deref(),
+                        preferred_slot: o.slot.as_deref(),
+                        room_url: o.room_url.as_deref(),
+                        agent: o.agent,
                         now: ctx.now,
                     },
                 )
                 .await?;
-                if kind != NUMBER_REQUEST {
+                if o.kind != NUMBER_REQUEST {
                     opened.escalations.push(id);
                 }
             }
@@ -353,13 +343,7 @@ fn decide_number_request(open: &mut OpenKinds, d: &mut Decided) -> bool {
     if !open.insert(NUMBER_REQUEST.to_string()) {
         return false;
     }
-    d.writes.push(Write::Open {
-        kind: NUMBER_REQUEST,
-        phone: None,
-        slot: None,
-        room_url: None,
-        agent: None,
-    });
+    d.writes.push(Write::Open(Opening::of_kind(NUMBER_REQUEST)));
     true
 }
 
@@ -407,26 +391,23 @@ fn decide_request(
     d: &mut Decided,
 ) {
     if callback && open.insert("callback".to_string()) {
-        d.writes.push(Write::Open {
-            kind: "callback",
+        d.writes.push(Write::Open(Opening {
             phone: phone.map(str::to_string),
             slot: slot.map(str::to_string),
-            room_url: None,
             agent,
-        });
+            ..Opening::of_kind("callback")
+        }));
         d.opened += 1;
     }
     if visio && open.insert("visio".to_string()) {
         let url = ctx.policy.room_url();
         // The link goes to the customer on their own channel, like any reply.
         let text = visio_text(ctx.language, &url);
-        d.writes.push(Write::Open {
-            kind: "visio",
-            phone: None,
-            slot: None,
+        d.writes.push(Write::Open(Opening {
             room_url: Some(url),
             agent,
-        });
+            ..Opening::of_kind("visio")
+        }));
         d.writes.push(Write::Message {
             direction: Direction::Out,
             author_name: None,
@@ -524,7 +505,7 @@ mod tests {
             .iter()
             .map(|w| match w {
                 Write::Close { kind } => format!("close {kind}"),
-                Write::Open { kind, phone, .. } => format!("open {kind} {phone:?}"),
+                Write::Open(o) => format!("open {} {:?}", o.kind, o.phone),
                 Write::Message { to, .. } => format!("message to {to:?}"),
             })
             .collect()

@@ -692,19 +692,9 @@ fn plan_escalation(
                 kind,
                 now,
             }),
-            Write::Open {
-                kind,
-                phone,
-                slot,
-                room_url,
-                agent,
-            } => facts.plan.escalation(Change::Open {
+            Write::Open(opening) => facts.plan.escalation(Change::Open {
                 conversation,
-                kind,
-                phone,
-                slot,
-                room_url,
-                agent,
+                opening,
                 now,
             }),
             Write::Message {

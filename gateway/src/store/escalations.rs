@@ -55,16 +55,34 @@ pub async fn insert(conn: &mut AnyConnection, e: &NewEscalation<'_>) -> Result<i
     .await?)
 }
 
+/// An escalation to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    pub kind: &'static str,
+    pub phone: Option<String>,
+    pub slot: Option<String>,
+    pub room_url: Option<String>,
+    pub agent: Option<AgentId>,
+}
+
+impl Opening {
+    pub fn of_kind(kind: &'static str) -> Self {
+        Opening {
+            kind,
+            phone: None,
+            slot: None,
+            room_url: None,
+            agent: None,
+        }
+    }
+}
+
 /// An escalation a batch opens or closes, in the order its messages did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Open {
         conversation: ConversationId,
-        kind: &'static str,
-        phone: Option<String>,
-        slot: Option<String>,
-        room_url: Option<String>,
-        agent: Option<AgentId>,
+        opening: Opening,
         now: i64,
     },
     /// Its open escalations of this kind are done.
@@ -81,11 +99,7 @@ pub fn push_changes(batch: &mut SqlBatch, changes: &[Change]) {
         match c {
             Change::Open {
                 conversation,
-                kind,
-                phone,
-                slot,
-                room_url,
-                agent,
+                opening,
                 now,
             } => {
                 batch.statement(
@@ -95,12 +109,12 @@ pub fn push_changes(batch: &mut SqlBatch, changes: &[Change]) {
                 );
                 batch.row();
                 batch.value(conversation.0);
-                batch.value(*kind);
+                batch.value(opening.kind);
                 batch.text(", 'open'");
-                batch.value(phone.clone());
-                batch.value(slot.clone());
-                batch.value(room_url.clone());
-                batch.value(agent.map(|a| a.0));
+                batch.value(opening.phone.clone());
+                batch.value(opening.slot.clone());
+                batch.value(opening.room_url.clone());
+                batch.value(opening.agent.map(|a| a.0));
                 batch.value(*now);
                 batch.value(*now);
                 batch.end_row();
