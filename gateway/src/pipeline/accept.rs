@@ -571,9 +571,14 @@ pub async fn accept(
             now: ctx.now,
         };
         let decided = super::qualify::decide_step(ctx.level1, &step, prev);
-        if let Some(state) = decided.save {
-            facts.plan.qualification(conversation_id, state.clone(), ctx.now);
-            facts.qualified(conversation_id, state);
+        match decided.save {
+            Some(state) => {
+                facts.plan.qualification(conversation_id, state.clone(), ctx.now);
+                facts.qualified(conversation_id, Some(state));
+            }
+            // Nothing to ask in a new conversation: its next message need not look.
+            None if new_conversation => facts.qualified(conversation_id, None),
+            None => {}
         }
         match decided.question {
             Some((text, payload)) => Some(plan_system_message(

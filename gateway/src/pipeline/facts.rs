@@ -353,9 +353,9 @@ impl BatchFacts {
         }
     }
 
-    /// Level 1's state a message of this batch left.
-    pub fn qualified(&mut self, conversation: ConversationId, state: crate::level1::State) {
-        self.qualifications.insert(conversation.0, Some(state));
+    /// Level 1's state a message of this batch left (`None`: it has none).
+    pub fn qualified(&mut self, conversation: ConversationId, state: Option<crate::level1::State>) {
+        self.qualifications.insert(conversation.0, state);
     }
 
     /// Agents online on a queue, read once per batch (the pipeline does not change presence).
