@@ -495,9 +495,25 @@ pub async fn accept(
                 entry: &faq.id,
                 now: ctx.now,
             };
-            facts.before_inline(conn).await?;
-            let asked = super::feedback::open(conn, ctx.feedback, ack, &sent).await?;
-            facts.after_inline(conn, asked.is_some()).await?;
+            let opened = super::feedback::open(ctx.feedback, ack, &sent);
+            facts.plan.knowledge_check(opened.check);
+            let asked = match opened.question {
+                Some((text, payload)) => Some(plan_system_message(
+                    facts,
+                    &SystemOut {
+                        conversation: conversation_id,
+                        direction: Direction::Out,
+                        author_name: None,
+                        channel,
+                        endpoint: &inbound.endpoint,
+                        outbox_channel: channel,
+                        payload,
+                        now: ctx.now,
+                    },
+                    text,
+                )?),
+                None => None,
+            };
             verdict_question = Some(asked);
         }
     }

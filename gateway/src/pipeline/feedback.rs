@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use crate::feedback::Settings;
 use crate::ids::{ConversationId, MessageId};
 use crate::level1::feedback::{self, Answer};
-use crate::store::{Result, feedback as rows, outbox};
+use crate::store::{Result, feedback as rows};
 
 /// Whether the verdict is asked as a question of its own on this channel
 /// (otherwise the acknowledgement says "just reply if not", as before).
@@ -43,36 +43,33 @@ pub struct Sent<'a> {
     pub now: i64,
 }
 
-/// Opens the wait for the verdict; on the widget and WhatsApp, queues the
-/// question with its two quick answers (mail carried links in the acknowledgement).
-pub async fn open(
-    conn: &mut AnyConnection,
-    settings: &Settings,
-    ack: MessageId,
-    s: &Sent<'_>,
-) -> Result<Option<MessageId>> {
+/// What opening the wait for the verdict writes: the knowledge check and,
+/// on the widget and WhatsApp, the question with its two quick answers (mail
+/// carried links in the acknowledgement).
+pub struct Opened {
+    pub check: rows::NewCheck,
+    /// The question's text and the channel's quick answers.
+    pub question: Option<(String, Option<String>)>,
+}
+
+/// Opens the wait for the verdict on the knowledge answer `ack` carried.
+pub fn open(settings: &Settings, ack: MessageId, s: &Sent<'_>) -> Opened {
     let channel = s.inbound.channel;
-    rows::open_check(
-        conn,
-        s.conversation,
-        s.entry,
-        ack,
-        s.now,
-        s.now.saturating_add(settings.knowledge_wait_ms),
-    )
-    .await?;
+    let check = rows::NewCheck {
+        conversation: s.conversation,
+        entry: s.entry.to_string(),
+        message: ack,
+        sent_at: s.now,
+        hold_until: s.now.saturating_add(settings.knowledge_wait_ms),
+    };
     if channel == ChannelKind::Email {
-        return Ok(None);
+        return Opened { check, question: None };
     }
     let (question, choices) = feedback::knowledge_question(s.language);
-    let to = outbox::To {
-        conversation: s.conversation,
-        channel: channel.as_str(),
-        endpoint: &s.inbound.endpoint,
-    };
-    let payload = crate::feedback::payload(channel, &choices);
-    let id = outbox::queue_system_message(conn, &to, question, payload.as_deref(), s.now).await?;
-    Ok(Some(id))
+    Opened {
+        check,
+        question: Some((question.to_string(), crate::feedback::payload(channel, &choices))),
+    }
 }
 
 /// The answer this message could give to a question: only a bare quick

@@ -25,7 +25,7 @@ use crate::store::ingest::{self, ConversationUpdate, NewConversation, NewMention
 use crate::store::messages::{self, PlannedMessage};
 use crate::store::reporting::{self, NewEvent};
 use crate::store::sla::{self, TimerStart};
-use crate::store::{email, escalations, outbox, qualifications};
+use crate::store::{email, escalations, feedback, outbox, qualifications};
 
 #[derive(Default)]
 pub struct WritePlan {
@@ -48,6 +48,8 @@ pub struct WritePlan {
     qualifications: Vec<(ConversationId, State, i64)>,
     /// Escalations opened and closed, in order.
     escalations: Vec<escalations::Change>,
+    /// Knowledge answers waiting for the customer's verdict.
+    checks: Vec<feedback::NewCheck>,
     mail_ids: Vec<email::MailId>,
     participants: Vec<email::NewParticipant>,
 }
@@ -66,6 +68,7 @@ impl WritePlan {
             && self.events.is_empty()
             && self.qualifications.is_empty()
             && self.mail_ids.is_empty()
+            && self.checks.is_empty()
             && self.escalations.is_empty()
             && self.participants.is_empty()
     }
@@ -137,6 +140,10 @@ impl WritePlan {
         self.escalations.push(change);
     }
 
+    pub fn knowledge_check(&mut self, check: feedback::NewCheck) {
+        self.checks.push(check);
+    }
+
     /// An incoming mail's Message-ID.
     pub fn mail_id(&mut self, row: email::MailId) {
         self.mail_ids.push(row);
@@ -183,6 +190,7 @@ impl WritePlan {
         email::push_mail_ids(batch, &self.mail_ids);
         email::push_participants(batch, &self.participants);
         escalations::push_changes(batch, &self.escalations);
+        feedback::push_checks(batch, &self.checks);
         ingest::push_verdicts(batch, &self.verdicts);
         ingest::push_queue_entries(batch, &self.queue);
         ingest::push_mentions(batch, &self.mentions);

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use super::batch::SqlBatch;
 use super::conversations::ChangeError;
 use super::{Result, Store};
 use crate::ids::{AgentId, ConversationId, MessageId};
@@ -16,26 +17,35 @@ use crate::reports::facts::EventKind;
 /// A knowledge answer went out: the conversation waits for the customer's
 /// verdict until `hold_until` (the assigner skips it meanwhile, unless the
 /// customer writes again).
-pub async fn open_check(
-    conn: &mut AnyConnection,
-    conversation: ConversationId,
-    entry: &str,
-    message: MessageId,
-    now: i64,
-    hold_until: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO knowledge_checks (conversation_id, entry, message_id, sent_at, hold_until) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conversation_id) DO NOTHING",
-    )
-    .bind(conversation.0)
-    .bind(entry)
-    .bind(message.0)
-    .bind(now)
-    .bind(hold_until)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// A knowledge answer's wait for the customer's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCheck {
+    pub conversation: ConversationId,
+    pub entry: String,
+    /// The message that carried the answer.
+    pub message: MessageId,
+    pub sent_at: i64,
+    pub hold_until: i64,
+}
+
+/// Opens the checks (a conversation's first one stays).
+pub fn push_checks(batch: &mut SqlBatch, checks: &[NewCheck]) {
+    for chunk in checks.chunks(400) {
+        batch.statement(
+            "INSERT INTO knowledge_checks (conversation_id, entry, message_id, sent_at, hold_until) VALUES ",
+            chunk.len() * 5,
+        );
+        for c in chunk {
+            batch.row();
+            batch.value(c.conversation.0);
+            batch.value(c.entry.clone());
+            batch.value(c.message.0);
+            batch.value(c.sent_at);
+            batch.value(c.hold_until);
+            batch.end_row();
+        }
+        batch.text(" ON CONFLICT (conversation_id) DO NOTHING");
+    }
 }
 
 /// Whether `answer` answers a question this conversation is waiting on: a
