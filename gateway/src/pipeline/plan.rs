@@ -1,14 +1,16 @@
 //! The write phase of a batch: the rows its messages decided — conversations
-//! opened and updated, messages and acknowledgements with their reserved ids,
-//! verdicts, queue entries, fact mentions, SLA timers, outbox rows, reporting
-//! events, Level 1's state — held in memory and written together ([`WritePlan::flush`]): a few
-//! multi-row statements, on SQLite in one round trip to its thread.
+//! opened and updated, messages, acknowledgements, questions and escalation
+//! messages with their reserved ids, verdicts, queue entries, fact mentions,
+//! SLA timers, outbox rows, reporting events, Level 1's state, escalations,
+//! knowledge checks, mail ids and participants — held in memory and written
+//! together ([`WritePlan::flush`]): a few multi-row statements, on SQLite in
+//! one round trip to its thread.
 //!
-//! Whatever reads or writes those tables some other way inside the batch
-//! (a step not planned yet: an escalation, a knowledge answer's question, an
-//! email's threading) flushes first, and the batch flushes before it commits, so the
-//! transaction holds the same rows, in the same order, as if each had been
-//! written at once.
+//! Whatever reads or writes those tables some other way inside the batch (a
+//! step not planned yet: a customer's answer to a question, an email's
+//! threading, attachments) flushes first, and the batch flushes before it
+//! commits, so the transaction holds the same rows, in the same order, as if
+//! each had been written at once.
 
 use std::collections::HashSet;
 
