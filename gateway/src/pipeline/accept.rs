@@ -457,16 +457,7 @@ pub async fn accept(
         }
         let ack_id = plan_system_message(
             facts,
-            &SystemOut {
-                conversation: conversation_id,
-                direction: Direction::Out,
-                author_name: None,
-                channel,
-                endpoint: &inbound.endpoint,
-                outbox_channel: channel,
-                payload: None,
-                now: ctx.now,
-            },
+            &SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, None, ctx.now),
             body,
         )?;
         Some(ack_id)
@@ -500,16 +491,7 @@ pub async fn accept(
             let asked = match opened.question {
                 Some((text, payload)) => Some(plan_system_message(
                     facts,
-                    &SystemOut {
-                        conversation: conversation_id,
-                        direction: Direction::Out,
-                        author_name: None,
-                        channel,
-                        endpoint: &inbound.endpoint,
-                        outbox_channel: channel,
-                        payload,
-                        now: ctx.now,
-                    },
+                    &SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, payload, ctx.now),
                     text,
                 )?),
                 None => None,
@@ -599,16 +581,7 @@ pub async fn accept(
         match decided.question {
             Some((text, payload)) => Some(plan_system_message(
                 facts,
-                &SystemOut {
-                    conversation: conversation_id,
-                    direction: Direction::Out,
-                    author_name: None,
-                    channel,
-                    endpoint: &inbound.endpoint,
-                    outbox_channel: channel,
-                    payload,
-                    now: ctx.now,
-                },
+                &SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, payload, ctx.now),
                 text,
             )?),
             None => None,
@@ -661,6 +634,28 @@ struct SystemOut<'a> {
     outbox_channel: &'static str,
     payload: Option<String>,
     now: i64,
+}
+
+impl<'a> SystemOut<'a> {
+    /// To the customer, on the conversation's own channel.
+    fn to_customer(
+        conversation: ConversationId,
+        channel: &'static str,
+        endpoint: &'a str,
+        payload: Option<String>,
+        now: i64,
+    ) -> Self {
+        SystemOut {
+            conversation,
+            direction: Direction::Out,
+            author_name: None,
+            channel,
+            endpoint,
+            outbox_channel: channel,
+            payload,
+            now,
+        }
+    }
 }
 
 /// Plans the message, with a reserved id, and its outbox row.
