@@ -38,3 +38,6 @@ pub mod web;
 pub mod webchat;
 pub mod whatsapp;
 pub mod ws_buffers;
+
+#[cfg(test)]
+mod test_support;

@@ -474,18 +474,7 @@ mod tests {
     use super::*;
 
     fn verdict(escalation: Escalation) -> Verdict {
-        Verdict {
-            priority: triage::Priority::Critical,
-            queue: "critical".into(),
-            escalation,
-            ack_template: String::new(),
-            rules: Vec::new(),
-            fields: triage::Fields::default(),
-            ask_for: Vec::new(),
-            tags: Vec::new(),
-            language: Some("en".into()),
-            faq: None,
-        }
+        crate::test_support::verdict(triage::Priority::Critical, "critical", escalation)
     }
 
     fn ctx<'a>(policy: &'a EscalationPolicy, channel: &'a str) -> Context<'a> {

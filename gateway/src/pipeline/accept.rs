@@ -488,15 +488,8 @@ pub async fn accept(
             };
             let opened = super::feedback::open(ctx.feedback, ack, &sent);
             facts.plan.knowledge_check(opened.check);
-            let asked = match opened.question {
-                Some((text, payload)) => Some(plan_system_message(
-                    facts,
-                    &SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, payload, ctx.now),
-                    text,
-                )?),
-                None => None,
-            };
-            verdict_question = Some(asked);
+            let to = SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, None, ctx.now);
+            verdict_question = Some(plan_question(facts, to, opened.question)?);
         }
     }
 
@@ -578,14 +571,8 @@ pub async fn accept(
             None if new_conversation => facts.qualified(conversation_id, None),
             None => {}
         }
-        match decided.question {
-            Some((text, payload)) => Some(plan_system_message(
-                facts,
-                &SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, payload, ctx.now),
-                text,
-            )?),
-            None => None,
-        }
+        let to = SystemOut::to_customer(conversation_id, channel, &inbound.endpoint, None, ctx.now);
+        plan_question(facts, to, decided.question)?
     };
 
     facts.record(
@@ -688,6 +675,17 @@ fn plan_system_message(facts: &mut BatchFacts, out: &SystemOut<'_>, body: String
         now: out.now,
     });
     Ok(message)
+}
+
+/// A question to the customer (its text and quick answers), when there is one.
+fn plan_question(
+    facts: &mut BatchFacts,
+    to: SystemOut<'_>,
+    question: Option<(String, Option<String>)>,
+) -> Result<Option<MessageId>, StoreError> {
+    question
+        .map(|(text, payload)| plan_system_message(facts, &SystemOut { payload, ..to }, text))
+        .transpose()
 }
 
 /// An escalation step's rows, into the batch's plan.

@@ -118,18 +118,7 @@ mod tests {
     const NOW: i64 = 1_790_000_000_000;
 
     fn verdict() -> triage::Verdict {
-        triage::Verdict {
-            priority: triage::Priority::Important,
-            queue: "experts".into(),
-            escalation: triage::Escalation::None,
-            ack_template: String::new(),
-            rules: Vec::new(),
-            fields: triage::Fields::default(),
-            ask_for: Vec::new(),
-            tags: Vec::new(),
-            language: Some("en".into()),
-            faq: None,
-        }
+        crate::test_support::verdict(triage::Priority::Important, "experts", triage::Escalation::None)
     }
 
     fn step<'a>(inbound: &'a Inbound, verdict: &'a triage::Verdict, new_conversation: bool) -> Step<'a> {
