@@ -53,10 +53,6 @@ impl SqlBatch {
         SqlBatch::new(dialect_of(conn))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.ready.is_empty() && self.sql.is_empty()
-    }
-
     /// Starts a statement with its leading text (`INSERT INTO t (a, b) VALUES `).
     /// `params` is how many values it will bind: a SQLite query that would
     /// pass the limit is closed first.
