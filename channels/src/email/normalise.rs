@@ -72,9 +72,20 @@ pub struct Options<'a> {
 }
 
 pub fn normalise(raw: &[u8], options: &Options<'_>) -> Normalised {
-    match MessageParser::default().parse(raw) {
-        Some(msg) if !msg.headers().is_empty() => from_message(&msg, raw, options),
-        _ => unreadable(raw),
+    // mail-parser 0.11 panics on some malformed multipart nestings (fuzzing
+    // found one: "Invalid part ID, could not find multipart"). One such mail
+    // must not take the mailbox reader down, nor come back on every poll: a
+    // panic while reading it makes it an unreadable mail, kept as received.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match MessageParser::default().parse(raw) {
+            Some(msg) if !msg.headers().is_empty() => Some(from_message(&msg, raw, options)),
+            _ => None,
+        }
+    }));
+    match read {
+        Ok(Some(normalised)) => normalised,
+        Ok(None) => unreadable(raw, "not a readable MIME message"),
+        Err(_) => unreadable(raw, "the MIME parser failed on this message's structure"),
     }
 }
 
@@ -464,7 +475,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A mail the parser could not make sense of: kept, and shown to agents as such.
-fn unreadable(raw: &[u8]) -> Normalised {
+fn unreadable(raw: &[u8], why: &str) -> Normalised {
     let id = format!("{}@switchyard.unreadable", &sha256_hex(raw)[..32]);
     let preview: String = String::from_utf8_lossy(raw).chars().take(4000).collect();
     Normalised {
@@ -485,7 +496,7 @@ fn unreadable(raw: &[u8]) -> Normalised {
         bounce_of: None,
         bounce: None,
         sent_at: None,
-        warnings: vec!["not a readable MIME message".into()],
+        warnings: vec![why.to_string()],
     }
 }
 
