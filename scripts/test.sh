@@ -67,3 +67,11 @@ fi
 
 log "cargo test (workspace)"
 cargo test --workspace --locked --no-fail-fast "$@"
+
+# Coverage-guided fuzzing, bounded: SY_FUZZ_SECONDS per target (60 by
+# default, 0 to leave it out of a local run). A crash fails the run.
+fuzz_seconds="${SY_FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" != 0 ]; then
+  log "fuzzing, ${fuzz_seconds}s per target (scripts/fuzz.sh)"
+  bash scripts/fuzz.sh "$fuzz_seconds"
+fi

@@ -1082,6 +1082,15 @@ impl Config {
             .map_err(Box::new)
     }
 
+    /// Defaults, then a TOML text (no file, no environment): the same
+    /// reading as [`Config::load`], for checks and the config fuzz target.
+    pub fn from_toml(text: &str) -> Result<Config, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(Box::new)
+    }
+
     /// The store URL, defaulting to a SQLite file in the data directory.
     pub fn store_url(&self) -> String {
         if self.store.url.is_empty() {
@@ -1142,6 +1151,28 @@ mod tests {
         let written = std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 2\n");
         assert!(written.is_ok());
         let err = Config::load(Some(&path))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn a_toml_text_reads_as_the_same_file_would() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/switchyard.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (from_text, from_file) = match (Config::from_toml(&text), Config::load(Some(&path))) {
+            (Ok(t), Ok(f)) => (t, f),
+            (t, f) => panic!("{:?} / {:?}", t.err(), f.err()),
+        };
+        let json = |c: &Config| serde_json::to_value(c).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(json(&from_text), json(&from_file));
+        assert_ne!(
+            json(&from_text),
+            json(&Config::default()),
+            "the example sets site values"
+        );
+        let err = Config::from_toml("[server]\nlisen = 2\n")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
