@@ -104,7 +104,22 @@ fn mailbox(p: &Participant) -> Result<Mailbox, ComposeError> {
         .address
         .parse()
         .map_err(|_| ComposeError::Address(p.address.clone()))?;
-    Ok(Mailbox::new(p.name.clone(), address))
+    let name = p.name.as_deref().map(header_text).filter(|n| !n.is_empty());
+    Ok(Mailbox::new(name, address))
+}
+
+/// A display name, subject or file name that came from outside (a customer's
+/// mail, a visitor's form): control characters, CR LF among them, become
+/// spaces, so no value can split a header — and lettre panics formatting a
+/// name with some of them (a customer's name in an acknowledgement's To took
+/// the outbox worker down; found by the hostile-content test).
+fn header_text(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn raw_header(name: &'static str, value: &str) -> HeaderValue {
@@ -124,13 +139,24 @@ fn text_to_html(text: &str) -> String {
     )
 }
 
+/// The mail as lettre builds it. lettre panics on some header values; a
+/// panic is this mail's error (the outbox records it), never the end of the
+/// worker that sends every channel's mail.
 pub fn compose(mail: &OutgoingMail<'_>) -> Result<Message, ComposeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(mail))).unwrap_or_else(|_| {
+        Err(ComposeError::Build(
+            "the mail library failed on this mail's headers".into(),
+        ))
+    })
+}
+
+fn build(mail: &OutgoingMail<'_>) -> Result<Message, ComposeError> {
     if mail.to.is_empty() {
         return Err(ComposeError::NoRecipient);
     }
     let mut builder = Message::builder()
         .from(mailbox(mail.from)?)
-        .subject(mail.subject)
+        .subject(header_text(mail.subject))
         .message_id(Some(ids::bracket(mail.message_id)));
     for p in mail.to {
         builder = builder.to(mailbox(p)?);
@@ -164,7 +190,7 @@ pub fn compose(mail: &OutgoingMail<'_>) -> Result<Message, ComposeError> {
         for file in &mail.attachments {
             let content_type = ContentType::parse(&file.content_type)
                 .unwrap_or_else(|_| ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN));
-            let part: SinglePart = Attachment::new(file.name.clone()).body(file.bytes.clone(), content_type);
+            let part: SinglePart = Attachment::new(header_text(&file.name)).body(file.bytes.clone(), content_type);
             mixed = mixed.singlepart(part);
         }
         builder.multipart(mixed)
@@ -274,6 +300,55 @@ mod tests {
             "rapport.pdf",
         ] {
             assert!(raw.contains(needle), "{needle} missing in\n{raw}");
+        }
+    }
+
+    /// Names, subjects and file names come from customers: none may split a
+    /// header or make composing panic (lettre did, on control characters).
+    #[test]
+    fn hostile_names_subjects_and_file_names_stay_inside_their_header() {
+        let from = p("sav@maker.test");
+        for hostile in [
+            "nom\u{7}\u{1b}[31mrouge\u{1b}[0m\u{8}fin",
+            "Panne\r\nBcc: victime@attacker.test\r\nX-Injected: 1",
+            "avant\u{0}apres",
+            "\"><script>alert(1)</script>",
+            "Facture \u{202e}gpj.exe\u{202c}",
+        ] {
+            let to = [Participant {
+                address: "client@plant.test".into(),
+                name: Some(hostile.into()),
+            }];
+            let message = compose(&OutgoingMail {
+                from: &from,
+                to: &to,
+                cc: &[],
+                subject: hostile,
+                text: "t",
+                attachments: vec![OutgoingFile {
+                    name: hostile.into(),
+                    content_type: "text/plain".into(),
+                    bytes: b"x".to_vec(),
+                }],
+                message_id: "m@x",
+                in_reply_to: None,
+                references: &[],
+                automatic: AutoSubmitted::No,
+                loop_value: "n",
+            });
+            let Ok(message) = message else {
+                panic!("{hostile:?}: {:?}", message.err());
+            };
+            let raw = String::from_utf8_lossy(&message.formatted()).to_string();
+            let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+            for line in head.split("\r\n") {
+                let lower = line.to_ascii_lowercase();
+                assert!(
+                    !lower.starts_with("bcc:") && !lower.starts_with("x-injected:"),
+                    "{hostile:?} split a header: {line}\n{head}"
+                );
+                assert!(!line.contains(['\u{0}', '\u{7}', '\u{1b}']), "{hostile:?}: {line:?}");
+            }
         }
     }
 
