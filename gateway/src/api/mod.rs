@@ -35,14 +35,44 @@ pub(crate) fn attachment(content_type: &str, file_name: &str, body: impl IntoRes
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
+            (header::CONTENT_DISPOSITION, content_disposition(false, file_name)),
         ],
         body,
     )
         .into_response()
+}
+
+/// `Content-Disposition` for a file whose name came from outside (a mail's
+/// attachment, a visitor's upload): quotes, backslashes and control
+/// characters cannot end the quoted name or split the header.
+pub(crate) fn content_disposition(inline: bool, file_name: &str) -> String {
+    let name: String = file_name
+        .chars()
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("{}; filename=\"{name}\"", if inline { "inline" } else { "attachment" })
+}
+
+/// Types a browser may show in place: raster images, audio and video. SVG
+/// (it can carry script), HTML, XML and everything else are downloaded.
+pub(crate) fn shown_inline(content_type: &str) -> bool {
+    let t = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        t.as_str(),
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/avif" | "image/bmp"
+    ) || t.starts_with("audio/")
+        || t.starts_with("video/")
 }
 
 pub fn router() -> Router<AppState> {
@@ -67,4 +97,36 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(search::router())
         .merge(whatsapp::router())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_html_and_unknown_types_are_never_shown_in_place() {
+        for t in ["image/png", "image/JPEG", "image/webp; q=1", "audio/ogg", "video/mp4"] {
+            assert!(shown_inline(t), "{t}");
+        }
+        for t in [
+            "image/svg+xml",
+            "text/html",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/pdf",
+            "application/octet-stream",
+            "",
+        ] {
+            assert!(!shown_inline(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_file_name_cannot_end_its_quotes_or_split_the_header() {
+        assert_eq!(
+            content_disposition(false, "a\"; filename=evil.html\r\nX-Injected: 1\\"),
+            "attachment; filename=\"a_; filename=evil.html__X-Injected: 1_\""
+        );
+        assert_eq!(content_disposition(true, "photo.png"), "inline; filename=\"photo.png\"");
+    }
 }

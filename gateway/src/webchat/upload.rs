@@ -248,16 +248,9 @@ pub async fn serve_blob(state: &AppState, a: &crate::store::messages::Attachment
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError::NotFound("file"))?;
-    let inline = ["image/", "audio/", "video/"]
-        .iter()
-        .any(|p| a.content_type.starts_with(p));
-    let disposition = format!(
-        "{}; filename=\"{}\"",
-        if inline { "inline" } else { "attachment" },
-        a.name
-            .as_deref()
-            .unwrap_or("file")
-            .replace(['"', '\\', '\r', '\n'], "_")
+    let disposition = crate::api::content_disposition(
+        crate::api::shown_inline(&a.content_type),
+        a.name.as_deref().unwrap_or("file"),
     );
     let mut response = Body::from_stream(file_chunks(file)).into_response();
     let h = response.headers_mut();
