@@ -110,9 +110,12 @@ impl AgentClient {
             .and_then(|rest| rest.split('"').next())
             .unwrap_or_default()
             .to_string();
+        let security_policy = header("content-security-policy");
         Ok(Download {
             content_type,
             file_name,
+            disposition,
+            security_policy,
             bytes: r.bytes().await?.to_vec(),
         })
     }
@@ -171,5 +174,8 @@ pub async fn next_event(socket: &mut EventSocket, types: &[&str]) -> anyhow::Res
 pub struct Download {
     pub content_type: String,
     pub file_name: String,
+    /// The whole Content-Disposition and Content-Security-Policy headers.
+    pub disposition: String,
+    pub security_policy: String,
     pub bytes: Vec<u8>,
 }

@@ -3,6 +3,7 @@
 //! ([`ChildServer`]), plus an agent HTTP client and a visitor websocket client.
 
 mod agent;
+pub mod browser;
 mod child;
 pub mod graph_stub;
 pub mod mail;

@@ -64,8 +64,13 @@ impl Visitor {
 
     /// Connects and opens (resuming when `token` is given); returns the `opened` frame.
     pub async fn open(url: &str, token: Option<&str>) -> anyhow::Result<(Visitor, Value)> {
+        Visitor::open_with(url, token, json!({"name": "Test Visitor"})).await
+    }
+
+    /// [`Visitor::open`] with the pre-chat form's fields.
+    pub async fn open_with(url: &str, token: Option<&str>, prechat: Value) -> anyhow::Result<(Visitor, Value)> {
         let mut v = Visitor::connect(url).await?;
-        v.send_json(&json!({"type": "open", "token": token, "prechat": {"name": "Test Visitor"}, "lang": "fr"}))
+        v.send_json(&json!({"type": "open", "token": token, "prechat": prechat, "lang": "fr"}))
             .await?;
         let opened = v.expect("opened").await?;
         v.token = opened["token"].as_str().map(str::to_string);
@@ -134,10 +139,16 @@ impl Visitor {
     /// Uploads a PNG as the widget does (the chat token in a header, never
     /// in the URL); the upload id to attach to a message.
     pub async fn upload_png(&self, base: &str, name: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        self.upload(base, name, "image/png", bytes).await
+    }
+
+    /// Uploads any file with the name and type the visitor's browser gives.
+    pub async fn upload(&self, base: &str, name: &str, content_type: &str, bytes: &[u8]) -> anyhow::Result<String> {
         let r = reqwest::Client::new()
-            .post(format!("{base}/api/v1/chat/uploads?name={name}"))
+            .post(format!("{base}/api/v1/chat/uploads"))
+            .query(&[("name", name)])
             .header("x-chat-token", self.token.clone().unwrap_or_default())
-            .header("content-type", "image/png")
+            .header("content-type", content_type)
             .body(bytes.to_vec())
             .send()
             .await?;

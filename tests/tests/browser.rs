@@ -6,11 +6,8 @@
 //! `target/browser/`. Node, chromium and the npm package are installed by
 //! `scripts/test.sh`; missing ones fail this test, they never skip it.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
-
 use anyhow::{Context, bail};
+use e2e::browser::{artifacts_dir, check_prerequisites, run_flows};
 use e2e::mail::{Dovecot, SAV, SmtpSink, email_config};
 use e2e::{ADMIN_PASSWORD, AgentClient, spawn_app_with};
 use gateway::clock::Clock;
@@ -22,37 +19,6 @@ const ADDED_CC: &str = "qualite@laiterie-test.fr";
 /// A second mailbox, logging in with OAuth 2, that the admin connects in the browser.
 const OAUTH_MAILBOX: &str = "sav-o365";
 const SUBJECT: &str = "Convoyeur 3 : bruit anormal";
-const FLOWS_TIMEOUT: Duration = Duration::from_secs(300);
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
-}
-
-fn artifacts_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser")
-}
-
-fn chromium() -> String {
-    std::env::var("SWITCHYARD_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
-
-/// Node, chromium and playwright-core, or a clear error saying how to get them.
-fn check_prerequisites() -> anyhow::Result<()> {
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        bail!("node is not installed: run scripts/test.sh (it installs Debian's nodejs and npm)");
-    }
-    if !Path::new(&chromium()).exists() {
-        bail!(
-            "{} is missing: run scripts/test.sh (it installs Debian's chromium)",
-            chromium()
-        );
-    }
-    if !browser_dir().join("node_modules/playwright-core").exists() {
-        bail!("playwright-core is not installed: run scripts/test.sh or `npm ci --prefix tests/browser`");
-    }
-    Ok(())
-}
 
 /// A 16x8 PNG, the inline image of the mail below.
 const INLINE_PNG: &str =
@@ -247,43 +213,5 @@ async fn translation_in_chromium() -> anyhow::Result<()> {
     let app = spawn_app_with(config, Clock::system()).await?;
     run_flows("translation.test.mjs", &app.base(), &[]).await?;
     app.stop().await;
-    Ok(())
-}
-
-/// Runs one file of browser flows with node against the gateway at `base`
-/// (the admin's credentials and Chromium always given); fails with node's report.
-async fn run_flows(file: &str, base: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
-    // The report goes to a file as it is written, so a run that hangs still
-    // says how far it got.
-    let log = artifacts_dir().join(format!("{file}.log"));
-    std::fs::create_dir_all(artifacts_dir())?;
-    let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-    let err = out.try_clone()?;
-    let mut node = tokio::process::Command::new("node");
-    node.args(["--test", "--test-concurrency=1", "--test-reporter=spec", file])
-        .current_dir(browser_dir())
-        .env("SY_BASE", base)
-        .env("SY_ARTIFACTS", artifacts_dir())
-        .env("SY_CHROMIUM", chromium())
-        .env("SY_ADMIN_USER", "admin")
-        .env("SY_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
-        .kill_on_drop(true);
-    let mut child = node.spawn().context("starting node")?;
-    let status = tokio::time::timeout(FLOWS_TIMEOUT, child.wait()).await;
-    let report = std::fs::read_to_string(&log).unwrap_or_default();
-    println!("{report}");
-    match status {
-        Err(_) => bail!("{file} did not finish within 5 minutes:\n{report}"),
-        Ok(status) => {
-            let status = status.context("waiting for node")?;
-            if !status.success() {
-                bail!("{file} failed ({status}):\n{report}");
-            }
-        }
-    }
     Ok(())
 }
