@@ -336,6 +336,11 @@ pub struct ServerConfig {
     /// keeps in its store (a mailbox's OAuth refresh token). Set it in the
     /// environment (`SWITCHYARD__SERVER__SECRET_KEY`), not in the file.
     pub secret_key: Secret,
+    /// Below this much free space on the data directory's disk, `/readyz`
+    /// says not ready (a load balancer sends the traffic elsewhere before
+    /// writes start failing). Writes that fail for lack of space are refused
+    /// with a "storage full" error whatever this says.
+    pub min_free_disk_mb: u64,
 }
 
 impl ServerConfig {
@@ -363,6 +368,7 @@ impl Default for ServerConfig {
             health_token: Secret::default(),
             public_url: String::new(),
             secret_key: Secret::default(),
+            min_free_disk_mb: 64,
         }
     }
 }

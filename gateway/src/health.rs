@@ -48,6 +48,10 @@ pub struct Readiness {
     pub journal_worker: Option<bool>,
     /// WhatsApp notifications accepted (durable) and not processed yet.
     pub whatsapp_backlog: Option<i64>,
+    /// Free space on the data directory's disk, in MB (`None`: unknown).
+    pub disk_free_mb: Option<u64>,
+    /// At least `server.min_free_disk_mb` free (true when unknown).
+    pub disk: bool,
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mailboxes: std::collections::BTreeMap<String, crate::email::MailboxStatus>,
     /// OAuth 2 mailboxes: `needs_reconnect` means an admin must act; the gateway stays ready.
@@ -58,12 +62,19 @@ pub struct Readiness {
 impl Readiness {
     pub fn ready(&self) -> bool {
         self.store
+            && self.disk
             && self.pipeline
             && self.outbox_worker
             && self.sla_worker
             && self.media_worker.unwrap_or(true)
             && self.journal_worker.unwrap_or(true)
     }
+}
+
+/// Free space, in MB, on the disk holding `dir` (`None` when it cannot be read).
+pub fn free_disk_mb(dir: &std::path::Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize) / (1024 * 1024))
 }
 
 #[cfg(test)]

@@ -124,6 +124,7 @@ async fn sees_details(state: &AppState, parts: &mut axum::http::request::Parts) 
 async fn ready(State(state): State<AppState>, mut parts: axum::http::request::Parts) -> Response {
     let now = state.clock.now_ms();
     let h = &state.health;
+    let disk_free_mb = crate::health::free_disk_mb(&state.config.server.data_dir);
     let readiness = Readiness {
         store: state.store.ping().await,
         pipeline: state.pipeline.is_running(),
@@ -132,6 +133,8 @@ async fn ready(State(state): State<AppState>, mut parts: axum::http::request::Pa
         media_worker: h.media_enabled.then(|| h.media.alive(now, h.started_ms)),
         journal_worker: h.media_enabled.then(|| h.journal.alive(now, h.started_ms)),
         whatsapp_backlog: state.whatsapp.as_ref().map(|wa| wa.backlog.get()),
+        disk_free_mb,
+        disk: disk_free_mb.is_none_or(|free| free >= state.config.server.min_free_disk_mb),
         mailboxes: h.mailboxes.snapshot(),
         mail_authorisations: state.mail_tokens.statuses(),
     };

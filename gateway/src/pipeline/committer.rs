@@ -112,6 +112,13 @@ impl Committer {
                 }
                 self.dispatch.after_commit(&stored);
             }
+            Err(e) if e.is_out_of_space() => {
+                // No message is at fault: each sender retries once space returns.
+                error!(error = %e, batch = jobs.len(), "the store's disk is full; nothing acknowledged");
+                for job in jobs {
+                    let _ = job.reply.send(Err(IngestError::Full));
+                }
+            }
             Err(e) => {
                 warn!(error = %e, batch = jobs.len(), "batch transaction failed; storing its messages one by one");
                 self.counters.split_batches.fetch_add(1, Ordering::Relaxed);
@@ -127,21 +134,26 @@ impl Committer {
     /// when the store does not answer, every sender is told to retry.
     async fn commit_one_by_one(&self, jobs: Vec<Job>, now: i64) {
         let mut stored = Vec::new();
-        // Once the store is found not answering, the rest are not tried one by one.
-        let mut store_down = false;
+        // Once the store is found not answering (or full), the rest are not tried one by one.
+        let mut store_down = None;
         for job in jobs {
-            let outcome = if store_down {
-                Err(IngestError::Store)
+            let outcome = if let Some(e) = &store_down {
+                Err(IngestError::clone(e))
             } else {
                 match self.write(std::slice::from_ref(&job), now).await {
                     Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(IngestError::Store)),
+                    Err(e) if e.is_out_of_space() => {
+                        error!(error = %e, "the store's disk is full; senders are told to retry");
+                        store_down = Some(IngestError::Full);
+                        Err(IngestError::Full)
+                    }
                     Err(e) if self.store.ping().await => {
                         warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message the store refuses; set aside");
                         Err(IngestError::Unstorable(e.to_string()))
                     }
                     Err(e) => {
                         error!(error = %e, "store unavailable; senders are told to retry");
-                        store_down = true;
+                        store_down = Some(IngestError::Store);
                         Err(IngestError::Store)
                     }
                 }

@@ -54,6 +54,9 @@ pub enum IngestError {
     Unstorable(String),
     #[error("the gateway is shutting down")]
     Stopped,
+    /// The disk under the store is full: nothing was stored; retry once space returns.
+    #[error("the gateway's storage is full; nothing was stored, retry later")]
+    Full,
 }
 
 impl IngestError {
@@ -64,6 +67,7 @@ impl IngestError {
             IngestError::Store => "store_unavailable",
             IngestError::Unstorable(_) => "unstorable",
             IngestError::Stopped => "shutting_down",
+            IngestError::Full => "storage_full",
         }
     }
 }

@@ -51,6 +51,27 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// The write failed because the disk (or PostgreSQL's) is full: retrying
+    /// helps once space returns, and the message itself is not at fault.
+    pub fn is_out_of_space(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                // SQLITE_FULL (13, also as the low byte of an extended code);
+                // PostgreSQL's disk_full (53100).
+                let code = e.code();
+                let sqlite_full = code
+                    .as_deref()
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .is_some_and(|c| c & 0xff == 13);
+                sqlite_full || code.as_deref() == Some("53100") || e.message().contains("disk is full")
+            }
+            StoreError::Db(sqlx::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -104,6 +125,7 @@ impl Store {
                 let pool = |n: u32| {
                     AnyPoolOptions::new()
                         .max_connections(n)
+                        .before_acquire(|conn, _meta| Box::pin(async move { Ok(out_of_transaction(conn)) }))
                         .after_connect(|conn, _meta| {
                             Box::pin(async move {
                                 // WAL lets readers run beside the writer; FULL makes each
@@ -123,6 +145,7 @@ impl Store {
                 let journal_url = journal_file_url(&url);
                 let journal = AnyPoolOptions::new()
                     .max_connections(1)
+                    .before_acquire(|conn, _meta| Box::pin(async move { Ok(out_of_transaction(conn)) }))
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -144,6 +167,7 @@ impl Store {
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections.max(2))
+                    .before_acquire(|conn, _meta| Box::pin(async move { Ok(out_of_transaction(conn)) }))
                     .connect(url)
                     .await?;
                 sqlx::migrate!("migrations/postgres").run(&pool).await?;
@@ -186,6 +210,21 @@ impl Store {
         self.writer.close().await;
         self.reader.close().await;
     }
+}
+
+/// Whether a pooled connection may be handed out: not when sqlx still counts
+/// it inside a transaction. A COMMIT that fails because the disk is full can
+/// leave SQLite with no transaction while sqlx's count stays at one (the
+/// rollback on drop then fails too), and every later `BEGIN` on that
+/// connection would be refused: such a connection is closed and a new one
+/// opened instead (found by the disk-full test).
+fn out_of_transaction(conn: &mut sqlx::AnyConnection) -> bool {
+    use sqlx::Connection as _;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a store connection left inside a transaction is closed and replaced");
+    }
+    clean
 }
 
 /// `sqlite://dir/switchyard.db?mode=rwc` → `sqlite://dir/switchyard-journal.db?mode=rwc`.

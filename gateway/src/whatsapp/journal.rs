@@ -93,8 +93,13 @@ impl JournalWriter {
                     }
                     Err(e) => {
                         error!(error = %e, bodies = bodies.len(), "webhook journal append failed; senders retry");
+                        let answer = if e.is_out_of_space() {
+                            IngestError::Full
+                        } else {
+                            IngestError::Store
+                        };
                         for r in replies {
-                            let _ = r.send(Err(IngestError::Store));
+                            let _ = r.send(Err(answer.clone()));
                         }
                     }
                 }

@@ -69,6 +69,8 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     match wa.journal.append(String::from_utf8_lossy(&body).into_owned()).await {
         Ok(()) => {}
         Err(IngestError::Busy) => return Err(ApiError::Busy),
+        // Meta retries a webhook that is not answered 200.
+        Err(e @ IngestError::Full) => return Err(ApiError::Unavailable(e.to_string())),
         Err(e) => return Err(ApiError::Internal(format!("notification not stored: {e}"))),
     }
     Ok((StatusCode::OK, "OK").into_response())
