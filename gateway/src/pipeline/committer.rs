@@ -112,6 +112,12 @@ impl Committer {
                 }
                 self.dispatch.after_commit(&stored);
             }
+            Err(e) if e.is_unavailable() => {
+                error!(error = %e, batch = jobs.len(), "store unavailable; senders are told to retry");
+                for job in jobs {
+                    let _ = job.reply.send(Err(IngestError::Store));
+                }
+            }
             Err(e) if e.is_out_of_space() => {
                 // No message is at fault: each sender retries once space returns.
                 error!(error = %e, batch = jobs.len(), "the store's disk is full; nothing acknowledged");
@@ -147,7 +153,7 @@ impl Committer {
                         store_down = Some(IngestError::Full);
                         Err(IngestError::Full)
                     }
-                    Err(e) if self.store.ping().await => {
+                    Err(e) if !e.is_unavailable() && self.store.ping().await => {
                         warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message the store refuses; set aside");
                         Err(IngestError::Unstorable(e.to_string()))
                     }

@@ -70,6 +70,22 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// The store did not answer (PostgreSQL down or restarting, no
+    /// connection within the pool's wait): every message of the batch is
+    /// refused for a retry at once, none is tried alone.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // PostgreSQL: connection exceptions (08…), shutting down or starting (57P01-57P03).
+            StoreError::Db(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +183,9 @@ impl Store {
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections.max(2))
+                    // A server that is down answers nothing: senders hear "retry" within
+                    // seconds instead of waiting out sqlx's 30 s default.
+                    .acquire_timeout(std::time::Duration::from_secs(PG_ACQUIRE_TIMEOUT_SECS))
                     .before_acquire(|conn, _meta| Box::pin(async move { Ok(out_of_transaction(conn)) }))
                     .connect(url)
                     .await?;
@@ -211,6 +230,9 @@ impl Store {
         self.reader.close().await;
     }
 }
+
+/// How long a PostgreSQL request waits for a connection before it is told the store is unavailable.
+const PG_ACQUIRE_TIMEOUT_SECS: u64 = 5;
 
 /// Whether a pooled connection may be handed out: not when sqlx still counts
 /// it inside a transaction. A COMMIT that fails because the disk is full can
