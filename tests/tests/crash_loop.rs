@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use e2e::graph_stub::{GraphStub, TOKEN};
-use e2e::mail::{Dovecot, MAIL_PASSWORD, MAIL_USER, SmtpSink};
+use e2e::mail::{Dovecot, SmtpSink};
 use e2e::{ADMIN_PASSWORD, AgentClient, ChildServer, Visitor, wa};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -52,37 +52,18 @@ fn with<T>(ledger: &Shared, f: impl FnOnce(&mut Ledger) -> T) -> T {
     f(&mut guard)
 }
 
+/// The mail settings every mail test uses, then WhatsApp on the Graph stub,
+/// no chat limits (every visitor is 127.0.0.1) and quick outbox retries.
 fn write_config(
     dir: &std::path::Path,
     dovecot: &Dovecot,
     sink: &SmtpSink,
     graph: &GraphStub,
 ) -> anyhow::Result<std::path::PathBuf> {
-    let path = dir.join("switchyard.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"[email]
-enabled = true
-address = "sav@maker.test"
-loop_id = "crash-node"
-max_acks_per_hour = 100000
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "plain"
-
-[[email.mailboxes]]
-name = "sav"
-host = "127.0.0.1"
-port = {imap}
-security = "plain"
-user = "{MAIL_USER}"
-password = "{MAIL_PASSWORD}"
-timeout_secs = 5
-max_backoff_secs = 1
-
+    let path = e2e::mail::write_gateway_config(dir, dovecot, sink, "timeout_secs = 5\nmax_backoff_secs = 1")?;
+    let mut config = std::fs::read_to_string(&path)?;
+    config.push_str(&format!(
+        r#"
 [whatsapp]
 enabled = true
 verify_token = "verify-me"
@@ -103,13 +84,11 @@ messages_per_minute_per_chat = 0
 [outbox]
 retry_base_secs = 1
 "#,
-            smtp = sink.port,
-            imap = dovecot.port,
-            secret = wa::SECRET,
-            graph = graph.url(),
-            pnid = wa::PNID,
-        ),
-    )?;
+        secret = wa::SECRET,
+        graph = graph.url(),
+        pnid = wa::PNID,
+    ));
+    std::fs::write(&path, config)?;
     Ok(path)
 }
 
