@@ -112,24 +112,20 @@ impl Committer {
                 }
                 self.dispatch.after_commit(&stored);
             }
-            Err(e) if e.is_unavailable() => {
-                error!(error = %e, batch = jobs.len(), "store unavailable; senders are told to retry");
-                for job in jobs {
-                    let _ = job.reply.send(Err(IngestError::Store));
+            Err(e) => match IngestError::batch_refusal(&e) {
+                // No message is at fault: every sender retries.
+                Some(refusal) => {
+                    error!(error = %e, batch = jobs.len(), "the store cannot take writes; senders are told to retry");
+                    for job in jobs {
+                        let _ = job.reply.send(Err(refusal.clone()));
+                    }
                 }
-            }
-            Err(e) if e.is_out_of_space() => {
-                // No message is at fault: each sender retries once space returns.
-                error!(error = %e, batch = jobs.len(), "the store's disk is full; nothing acknowledged");
-                for job in jobs {
-                    let _ = job.reply.send(Err(IngestError::Full));
+                None => {
+                    warn!(error = %e, batch = jobs.len(), "batch transaction failed; storing its messages one by one");
+                    self.counters.split_batches.fetch_add(1, Ordering::Relaxed);
+                    self.commit_one_by_one(jobs, now).await;
                 }
-            }
-            Err(e) => {
-                warn!(error = %e, batch = jobs.len(), "batch transaction failed; storing its messages one by one");
-                self.counters.split_batches.fetch_add(1, Ordering::Relaxed);
-                self.commit_one_by_one(jobs, now).await;
-            }
+            },
         }
     }
 
@@ -148,12 +144,12 @@ impl Committer {
             } else {
                 match self.write(std::slice::from_ref(&job), now).await {
                     Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(IngestError::Store)),
-                    Err(e) if e.is_out_of_space() => {
-                        error!(error = %e, "the store's disk is full; senders are told to retry");
-                        store_down = Some(IngestError::Full);
-                        Err(IngestError::Full)
+                    Err(e) if let Some(refusal) = IngestError::batch_refusal(&e) => {
+                        error!(error = %e, "the store cannot take writes; senders are told to retry");
+                        store_down = Some(refusal.clone());
+                        Err(refusal)
                     }
-                    Err(e) if !e.is_unavailable() && self.store.ping().await => {
+                    Err(e) if self.store.ping().await => {
                         warn!(channel = job.inbound.channel.as_str(), external_id = %job.inbound.external_id, error = %e, "message the store refuses; set aside");
                         Err(IngestError::Unstorable(e.to_string()))
                     }

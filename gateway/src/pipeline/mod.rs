@@ -60,6 +60,19 @@ pub enum IngestError {
 }
 
 impl IngestError {
+    /// A store failure no message is at fault for — the disk is full, the
+    /// store does not answer — as the refusal every sender of the batch gets
+    /// (retry later); `None` when the failure may be one message's.
+    pub(crate) fn batch_refusal(e: &crate::store::StoreError) -> Option<IngestError> {
+        if e.is_out_of_space() {
+            Some(IngestError::Full)
+        } else if e.is_unavailable() {
+            Some(IngestError::Store)
+        } else {
+            None
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             IngestError::Busy => "busy",

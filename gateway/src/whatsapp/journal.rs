@@ -93,11 +93,7 @@ impl JournalWriter {
                     }
                     Err(e) => {
                         error!(error = %e, bodies = bodies.len(), "webhook journal append failed; senders retry");
-                        let answer = if e.is_out_of_space() {
-                            IngestError::Full
-                        } else {
-                            IngestError::Store
-                        };
+                        let answer = IngestError::batch_refusal(&e).unwrap_or(IngestError::Store);
                         for r in replies {
                             let _ = r.send(Err(answer.clone()));
                         }
