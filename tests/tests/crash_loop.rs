@@ -432,6 +432,12 @@ async fn acknowledged_work_survives_a_crash_loop_exactly_once() -> anyhow::Resul
         }
         visitor.close().await;
     }
+    // Every committed reply was one of the three and was checked above.
+    ensure!(
+        delivered.0 + delivered.1 + delivered.2 == replies.len(),
+        "{delivered:?} checked of {} replies committed",
+        replies.len()
+    );
     println!(
         "replies delivered: {} email, {} WhatsApp ({} sent again after a kill), {} chat; {kills} kills",
         delivered.0, delivered.1, wa_resent, delivered.2
