@@ -44,6 +44,12 @@ if ! "$SWITCHYARD_TEST_PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
   apt_install python3 python3-aiosmtpd
 fi
 
+# /metrics: the Prometheus project's OpenMetrics parser reads the scrape back.
+if ! "$SWITCHYARD_TEST_PYTHON" -c 'import prometheus_client' 2>/dev/null; then
+  log "installing python3-prometheus-client (OpenMetrics parser)"
+  apt_install python3-prometheus-client
+fi
+
 # Intervention reports: poppler's pdftotext and pdftoppm read the PDFs back.
 if [ ! -x /usr/bin/pdftotext ] || [ ! -x /usr/bin/pdftoppm ]; then
   log "installing poppler-utils (PDF reports)"

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod intervention;
 pub mod level1;
 pub mod listener;
+pub mod metrics;
 pub mod notices;
 pub mod outbox;
 pub mod pipeline;

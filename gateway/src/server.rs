@@ -265,6 +265,7 @@ impl Gateway {
         let mail_tokens = token_sources(&config.email, config.server.secret_key.expose(), &store, &clock)?;
         let translator = translator(&config.translation, &store)?;
         let level1 = config.level1.policy().map_err(anyhow::Error::msg)?;
+        let metrics = crate::metrics::Metrics::new();
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),
@@ -281,6 +282,7 @@ impl Gateway {
         })
         .with_level1(level1.clone())
         .with_feedback(feedback.clone())
+        .with_metrics(metrics.clone())
         .spawn(config.server.ingest_queue);
 
         let mut senders: HashMap<&'static str, Arc<dyn ChannelSender>> = HashMap::new();
@@ -369,7 +371,8 @@ impl Gateway {
             clock.clone(),
             config.outbox.clone(),
             outbox_wake.clone(),
-        );
+        )
+        .with_metrics(metrics.clone());
 
         let (stop, shutdown) = watch::channel(false);
         let started_ms = clock.now_ms();
@@ -417,6 +420,7 @@ impl Gateway {
             level1,
             mail_tokens,
             translator,
+            metrics,
         };
         Ok(Gateway {
             state,
@@ -562,6 +566,11 @@ impl Gateway {
             .merge(webchat::router())
             .merge(whatsapp::router())
             .merge(api::router())
+            .merge(crate::metrics::route::router())
+            .route_layer(axum::middleware::from_fn_with_state(
+                self.state.metrics.clone(),
+                crate::metrics::http::track,
+            ))
             .layer(DefaultBodyLimit::max(limit))
             .layer(TraceLayer::new_for_http())
             .with_state(self.state.clone())

@@ -56,6 +56,8 @@ pub struct AppState {
     pub mail_tokens: crate::email::oauth::TokenSources,
     /// The translation service, when a provider is configured.
     pub translator: Option<Arc<crate::translation::Translator>>,
+    /// Counters and histograms behind `/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Resolves once the gateway is stopping (or its stop signal is gone).

@@ -101,7 +101,7 @@ async fn inbox_asset(axum::extract::Path(file): axum::extract::Path<String>) -> 
 
 /// Whether the caller may see the details: the configured bearer token, or an
 /// admin's or supervisor's session. Mailbox errors name hosts and accounts.
-async fn sees_details(state: &AppState, parts: &mut axum::http::request::Parts) -> bool {
+pub(crate) async fn sees_details(state: &AppState, parts: &mut axum::http::request::Parts) -> bool {
     let token = state.config.server.health_token.expose();
     let bearer = parts
         .headers

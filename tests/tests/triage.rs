@@ -92,6 +92,11 @@ async fn a_changed_rule_file_applies_only_when_it_validates() -> anyhow::Result<
             .as_str()
             .is_some_and(|e| e.contains("unknown priority"))
     );
+    assert!(
+        status["triage"]["failed_reloads"].as_u64().unwrap_or_default() >= 1,
+        "{status}"
+    );
+    assert_eq!(status["triage"]["reloads"], 0, "{status}");
     let v = verdict_of(&app.ws_url(), &agent, "encore boum").await?;
     assert_eq!(v["rules"][0]["rule"], "boom_v1", "the old rules still run");
 
@@ -104,6 +109,23 @@ async fn a_changed_rule_file_applies_only_when_it_validates() -> anyhow::Result<
     let v = verdict_of(&app.ws_url(), &agent, "boum").await?;
     assert_eq!(v["rules"][0]["rule"], "boom_v2");
     assert_eq!(v["priority"], "important");
+    // Monitoring sees both outcomes.
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", app.base()))
+        .bearer_auth(e2e::HEALTH_TOKEN)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let now = agent.ok("/api/v1/admin/triage").await?;
+    for (result, field) in [("ok", "reloads"), ("refused", "failed_reloads")] {
+        let line = format!(
+            "switchyard_rule_reloads_total{{result=\"{result}\"}} {}\n",
+            now["triage"][field]
+        );
+        assert!(now["triage"][field].as_u64().unwrap_or_default() >= 1, "{now}");
+        assert!(metrics.contains(&line), "{line} not in {metrics}");
+    }
     app.stop().await;
     Ok(())
 }

@@ -49,6 +49,7 @@ async fn forward(
     mut events: tokio::sync::broadcast::Receiver<crate::events::Event>,
     mut revocations: tokio::sync::broadcast::Receiver<Revoked>,
 ) {
+    let _counted = state.metrics.session("agent");
     let mut shutdown = state.shutdown.clone();
     let mut check = tokio::time::interval(SESSION_CHECK);
     check.tick().await;

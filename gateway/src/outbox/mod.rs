@@ -115,6 +115,7 @@ pub struct Worker {
     config: OutboxConfig,
     wake: OutboxWake,
     heartbeat: crate::health::Heartbeat,
+    metrics: crate::metrics::Metrics,
     /// Only this channel's rows, so a slow SMTP server never delays a chat reply.
     channel: Option<&'static str>,
 }
@@ -139,6 +140,12 @@ impl Worker {
         self
     }
 
+    /// Where deliveries, their latency and failures are counted.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     pub fn new(
         store: Store,
         senders: HashMap<&'static str, Arc<dyn ChannelSender>>,
@@ -155,6 +162,7 @@ impl Worker {
             config,
             wake,
             heartbeat: crate::health::Heartbeat::default(),
+            metrics: crate::metrics::Metrics::default(),
             channel: None,
         }
     }
@@ -252,6 +260,14 @@ impl Worker {
                 }
             }
         };
+        match &recorded {
+            Recorded::Delivered { .. } | Recorded::Sent { .. } => self
+                .metrics
+                .delivered(&item.channel, self.clock.now_ms() - item.created_at),
+            Recorded::Retry { .. } => self.metrics.delivery_failed(&item.channel, "retry"),
+            Recorded::Failed { .. } => self.metrics.delivery_failed(&item.channel, "failed"),
+            Recorded::Waiting => {}
+        }
         if let Recorded::Failed { error } | Recorded::Retry { error, .. } = &recorded {
             let status = status_of(&recorded);
             warn!(outbox = item.id, channel = %item.channel, attempts = item.attempts, %error, status, "delivery did not succeed");
@@ -364,6 +380,7 @@ mod tests {
             channel: "webchat".into(),
             attempts: 1,
             payload: None,
+            created_at: 0,
         })
     }
 

@@ -26,6 +26,7 @@ pub struct Committer {
     level1: crate::level1::Policy,
     feedback: crate::feedback::Settings,
     counters: Arc<super::Counters>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Committer {
@@ -43,6 +44,7 @@ impl Committer {
             level1: crate::level1::Policy::default(),
             feedback: crate::feedback::Settings::default(),
             counters: Arc::default(),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 
@@ -82,12 +84,19 @@ impl Committer {
         self
     }
 
+    /// Where batch sizes, commit times and outcomes are counted.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     /// Starts the committer task; it ends when every [`Pipeline`] handle is dropped.
     pub fn spawn(self, capacity: usize) -> (Pipeline, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let counters = self.counters.clone();
+        let metrics = self.metrics.clone();
         let handle = tokio::spawn(self.run(rx));
-        (Pipeline::new(tx, counters), handle)
+        (Pipeline::new(tx, counters, metrics), handle)
     }
 
     async fn run(self, mut rx: mpsc::Receiver<Job>) {
@@ -105,6 +114,7 @@ impl Committer {
                 // Answer the senders first: the commit is durable, the rest is follow-up.
                 let mut stored = Vec::with_capacity(outcomes.len());
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    self.count(&job, &outcome);
                     if let Ok(s) = &outcome {
                         stored.push(s.clone());
                     }
@@ -117,7 +127,9 @@ impl Committer {
                 Some(refusal) => {
                     error!(error = %e, batch = jobs.len(), "the store cannot take writes; senders are told to retry");
                     for job in jobs {
-                        let _ = job.reply.send(Err(refusal.clone()));
+                        let outcome = Err(refusal.clone());
+                        self.count(&job, &outcome);
+                        let _ = job.reply.send(outcome.map(|s: Stored| s.accepted));
                     }
                 }
                 None => {
@@ -160,12 +172,22 @@ impl Committer {
                     }
                 }
             };
+            self.count(&job, &outcome);
             if let Ok(s) = &outcome {
                 stored.push(s.clone());
             }
             let _ = job.reply.send(outcome.map(|s| s.accepted));
         }
         self.dispatch.after_commit(&stored);
+    }
+
+    fn count(&self, job: &Job, outcome: &Result<Stored, IngestError>) {
+        let how = match outcome {
+            Ok(s) if s.accepted.duplicate => "duplicate",
+            Ok(_) => "stored",
+            Err(_) => "refused",
+        };
+        self.metrics.processed(job.inbound.channel.as_str(), how);
     }
 
     async fn write(&self, jobs: &[Job], now: i64) -> Result<Vec<Result<Stored, IngestError>>, StoreError> {
@@ -201,6 +223,7 @@ impl Committer {
         facts.plan.flush(&mut tx).await?;
         let written = started.elapsed();
         tx.commit().await?;
+        self.metrics.batch(jobs.len(), started.elapsed());
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters
             .messages

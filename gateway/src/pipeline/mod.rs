@@ -95,6 +95,7 @@ pub(crate) struct Job {
 pub struct Pipeline {
     tx: mpsc::Sender<Job>,
     counters: Arc<Counters>,
+    metrics: crate::metrics::Metrics,
 }
 
 /// What the committer has done since start.
@@ -117,8 +118,8 @@ pub struct PipelineStats {
 }
 
 impl Pipeline {
-    pub(crate) fn new(tx: mpsc::Sender<Job>, counters: Arc<Counters>) -> Self {
-        Pipeline { tx, counters }
+    pub(crate) fn new(tx: mpsc::Sender<Job>, counters: Arc<Counters>, metrics: crate::metrics::Metrics) -> Self {
+        Pipeline { tx, counters, metrics }
     }
 
     pub fn stats(&self) -> PipelineStats {
@@ -137,6 +138,7 @@ impl Pipeline {
     /// Resolves once the message is committed (or known already), never before.
     pub async fn submit(&self, inbound: Inbound) -> Result<Accepted, IngestError> {
         let (reply, rx) = oneshot::channel();
+        self.metrics.accepted(inbound.channel.as_str(), 1);
         self.tx.try_send(Job { inbound, reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => IngestError::Busy,
             mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,

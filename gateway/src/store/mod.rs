@@ -20,6 +20,7 @@ pub mod keys;
 pub mod knowledge;
 pub mod mail_oauth;
 pub mod messages;
+pub mod metrics;
 pub mod notices;
 pub mod outbox;
 pub mod privacy;

@@ -116,6 +116,8 @@ pub struct OutboxItem {
     pub channel: String,
     pub attempts: i64,
     pub payload: Option<String>,
+    /// When the row was committed: delivery latency counts from here.
+    pub created_at: i64,
 }
 
 /// How a delivery attempt ended, as recorded.
@@ -147,7 +149,7 @@ impl Store {
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = $1 \
              WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
                           AND ($2 = '' OR channel = $2) ORDER BY next_attempt_at, id LIMIT $3) \
-             RETURNING id, message_id, conversation_id, channel, attempts, payload",
+             RETURNING id, message_id, conversation_id, channel, attempts, payload, created_at",
         )
         .bind(now)
         .bind(channel.unwrap_or_default())

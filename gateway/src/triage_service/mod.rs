@@ -37,6 +37,9 @@ pub struct TriageStatus {
     /// The last reload that failed, if the current engine is older than it.
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
+    /// Reloads since the start that put new rules in force, and those refused.
+    pub reloads: u64,
+    pub failed_reloads: u64,
 }
 
 pub struct TriageService {
@@ -75,7 +78,7 @@ impl TriageService {
             hours,
             clock,
         };
-        service.record_loaded();
+        service.record_loaded(false);
         Ok(Arc::new(service))
     }
 
@@ -116,7 +119,7 @@ impl TriageService {
         match loader::load(&self.config, &published) {
             Ok(engine) => {
                 *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
-                self.record_loaded();
+                self.record_loaded(true);
                 tracing::info!(rules = self.status().rules, "triage rules reloaded");
                 Ok(())
             }
@@ -125,6 +128,7 @@ impl TriageService {
                 let mut status = self.status.write().unwrap_or_else(std::sync::PoisonError::into_inner);
                 status.last_error = Some(e.clone());
                 status.last_error_at = Some(self.clock.now_ms());
+                status.failed_reloads += 1;
                 Err(e)
             }
         }
@@ -141,12 +145,13 @@ impl TriageService {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = published;
         *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
-        self.record_loaded();
+        self.record_loaded(true);
         Ok(())
     }
 
-    fn record_loaded(&self) {
+    fn record_loaded(&self, reloaded: bool) {
         let engine = self.engine();
+        let before = self.status();
         let source = |p: &std::path::Path| {
             if p.as_os_str().is_empty() {
                 "built-in".to_string()
@@ -164,6 +169,8 @@ impl TriageService {
             kb_entries: engine.knowledge_base().len(),
             last_error: None,
             last_error_at: None,
+            reloads: before.reloads + u64::from(reloaded),
+            failed_reloads: before.failed_reloads,
         };
     }
 

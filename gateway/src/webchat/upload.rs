@@ -71,12 +71,14 @@ async fn upgrade(
         addr,
         limits: state.chat_limits.clone(),
     };
+    let metrics = state.metrics.clone();
     crate::ws_buffers::small_frames(ws)
         .max_message_size(SOCKET_MAX_MESSAGE)
-        .on_upgrade(move |socket| serve_socket(session, socket))
+        .on_upgrade(move |socket| serve_socket(session, socket, metrics))
 }
 
-async fn serve_socket(session: Session, socket: WebSocket) {
+async fn serve_socket(session: Session, socket: WebSocket, metrics: crate::metrics::Metrics) {
+    let _counted = metrics.session("visitor");
     let (sink, stream) = socket.split();
     let sink = sink.with(|text: String| future::ready(Ok::<_, axum::Error>(Message::Text(text.into()))));
     let stream = stream
