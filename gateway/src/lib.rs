@@ -1,6 +1,7 @@
 //! The Switchyard gateway. See ARCHITECTURE.md for the map.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod backup;
 pub mod blobs;

@@ -266,6 +266,10 @@ impl Gateway {
         let translator = translator(&config.translation, &store)?;
         let level1 = config.level1.policy().map_err(anyhow::Error::msg)?;
         let metrics = crate::metrics::Metrics::new();
+        // The pages and scripts are compressed once, off the runtime, before a browser asks.
+        tokio::task::spawn_blocking(|| {
+            crate::assets::assets();
+        });
         let (pipeline, committer) = Committer::new(
             store.clone(),
             triage.clone(),

@@ -2,42 +2,14 @@
 //! the widget script, the agents' inbox, health endpoints.
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::assets::{Asset, Caching, assets, respond};
 use crate::health::Readiness;
 use crate::state::AppState;
-
-const DEMO_PAGE: &str = include_str!("../web/index.html");
-const WIDGET_JS: &str = include_str!("../web/widget.js");
-const DEMO_CSS: &str = include_str!("../web/demo.css");
-const INBOX_PAGE: &str = include_str!("../web/inbox/index.html");
-
-/// The inbox's stylesheet and ES modules, served under `/inbox/`.
-const INBOX_ASSETS: &[(&str, &str)] = &[
-    ("inbox.css", include_str!("../web/inbox/inbox.css")),
-    ("api.js", include_str!("../web/inbox/api.js")),
-    ("app.js", include_str!("../web/inbox/app.js")),
-    ("composer.js", include_str!("../web/inbox/composer.js")),
-    ("conversation.js", include_str!("../web/inbox/conversation.js")),
-    ("customer.js", include_str!("../web/inbox/customer.js")),
-    ("dom.js", include_str!("../web/inbox/dom.js")),
-    ("fr.js", include_str!("../web/inbox/fr.js")),
-    ("i18n.js", include_str!("../web/inbox/i18n.js")),
-    ("knowledge.js", include_str!("../web/inbox/knowledge.js")),
-    ("list.js", include_str!("../web/inbox/list.js")),
-    ("live.js", include_str!("../web/inbox/live.js")),
-    ("machine.js", include_str!("../web/inbox/machine.js")),
-    ("mailboxes.js", include_str!("../web/inbox/mailboxes.js")),
-    ("privacy.js", include_str!("../web/inbox/privacy.js")),
-    ("queues.js", include_str!("../web/inbox/queues.js")),
-    ("report.js", include_str!("../web/inbox/report.js")),
-    ("reports.js", include_str!("../web/inbox/reports.js")),
-    ("search.js", include_str!("../web/inbox/search.js")),
-    ("worth.js", include_str!("../web/inbox/worth.js")),
-];
 
 /// No inline script anywhere: scripts come from this origin only.
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -46,57 +18,57 @@ const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { page(DEMO_PAGE) }))
+        .route(
+            "/",
+            get(|headers: HeaderMap| async move { page(&assets().demo_page, &headers) }),
+        )
         .route(
             "/demo.css",
-            get(|| async { asset(DEMO_CSS, "text/css; charset=utf-8") }),
+            get(|headers: HeaderMap| async move { respond(&assets().demo_css, &headers, Caching::Revalidate) }),
         )
-        .route(
-            "/widget.js",
-            get(|| async { asset(WIDGET_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route("/inbox", get(|| async { page(INBOX_PAGE) }))
-        .route("/inbox/", get(|| async { page(INBOX_PAGE) }))
-        .route("/inbox/{file}", get(inbox_asset))
+        .route("/widget.js", get(widget))
+        .route("/inbox", get(inbox_page))
+        .route("/inbox/", get(inbox_page))
+        .route("/inbox/v/{version}/{file}", get(versioned_inbox_file))
+        .route("/inbox/{file}", get(inbox_file))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
 }
 
-fn page(html: &'static str) -> Response {
-    let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+fn page(asset: &Asset, headers: &HeaderMap) -> Response {
+    let mut r = respond(asset, headers, Caching::Revalidate);
     let h = r.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r
 }
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
-    let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    r.headers_mut()
-        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+async fn inbox_page(headers: HeaderMap) -> Response {
+    page(&assets().inbox_page, &headers)
+}
+
+async fn widget(headers: HeaderMap) -> Response {
+    let mut r = respond(&assets().widget, &headers, Caching::Hour);
     // The widget is loaded by other sites' pages.
     r.headers_mut()
         .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     r
 }
 
-async fn inbox_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let Some((name, body)) = INBOX_ASSETS.iter().find(|(name, _)| *name == file) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let content_type = if name.ends_with(".css") {
-        "text/css; charset=utf-8"
-    } else {
-        "text/javascript; charset=utf-8"
-    };
-    let mut r = ([(header::CONTENT_TYPE, content_type)], *body).into_response();
-    r.headers_mut()
-        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    // Embedded in the binary: a new version is a new process, so revalidate each load.
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
+/// This build's modules, cached for good; another build's version is gone.
+async fn versioned_inbox_file(Path((version, file)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    match assets().inbox_file(&file) {
+        Some(asset) if version == assets().inbox_version => respond(asset, &headers, Caching::Immutable),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The same files under their plain names (scripts and tools that link them), revalidated.
+async fn inbox_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    match assets().inbox_file(&file) {
+        Some(asset) => respond(asset, &headers, Caching::Revalidate),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Whether the caller may see the details: the configured bearer token, or an

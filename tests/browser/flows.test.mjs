@@ -48,6 +48,28 @@ test("a wrong password says so and signs nobody in", async () => {
   await page.context().close();
 });
 
+test("a new agent's first load of the inbox transfers under 25 KB; the conversation view waits to be needed", async () => {
+  const page = await agentPage(browser);
+  // What travelled for the page, its style and scripts (not the API), as Chromium counts it: encoded bytes.
+  const assets = [];
+  page.on("requestfinished", async (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== new URL(BASE).origin || url.pathname.startsWith("/api/")) return;
+    const sizes = await request.sizes();
+    assets.push({ path: url.pathname, bytes: sizes.responseBodySize, headers: sizes.responseHeadersSize });
+  });
+  await login(page, "ALICE");
+  await page.locator("#list-title").waitFor();
+  await page.waitForLoadState("networkidle");
+  const total = assets.reduce((sum, a) => sum + a.bytes, 0);
+  const paths = assets.map((a) => a.path.replace(/\/v\/[0-9a-f]+\//, "/v/…/"));
+  console.log(`inbox first load in Chromium: ${total} bytes of bodies over ${assets.length} files: ${paths.join(" ")}`);
+  assert.ok(total < 25000, `first load transferred ${total} bytes: ${JSON.stringify(assets)}`);
+  assert.ok(!paths.some((p) => p.endsWith("/conversation.js")), "the conversation view waits to be needed");
+  assert.ok(paths.some((p) => p.endsWith("/app.js")), "the measurement saw the scripts");
+  await page.context().close();
+});
+
 test("a critical chat reaches the top of the critical queue and the answer reaches the visitor live", async () => {
   // The agent is already watching the inbox: the conversation must appear without a reload.
   alice = await agentPage(browser);

@@ -8,15 +8,9 @@ import { connectLive } from "./live.js";
 import { renderQueues, sortQueues } from "./queues.js";
 import { renderList } from "./list.js";
 import { renderResults } from "./search.js";
-import { showCustomer } from "./customer.js";
-import { showMachine } from "./machine.js";
-import { ConversationView } from "./conversation.js";
-import { ReportsView } from "./reports.js";
-import { WorthView } from "./worth.js";
-import { MailboxesView } from "./mailboxes.js";
-import { PrivacyView } from "./privacy.js";
-import { KnowledgeView } from "./knowledge.js";
 import { t, follow, translatePage } from "./i18n.js";
+// The conversation view, the customer and machine pages and the supervisors'
+// pages are imported when first shown: the first load carries only the lists.
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,11 +27,44 @@ const state = {
   refreshTimer: null,
 };
 
+// The conversation view, once its module is loaded (`conversationView()`).
 let conversation = null;
+let conversationReady = null;
 // The static page (login, header, shortcuts) in the inbox's language.
 translatePage(document.body);
-// Supervisors' pages that replace the three columns: name -> view.
+// Supervisors' pages that replace the three columns: name -> a function
+// that loads the page's module and builds its view (once, in `pageViews`).
 let pages = {};
+let pageViews = {};
+
+function conversationView() {
+  conversationReady = conversationReady || import("./conversation.js").then(({ ConversationView }) => {
+    conversation = new ConversationView($("conversation"), {
+      me: state.me,
+      agents: () => state.agents,
+      queues: () => state.queues,
+      canned: () => state.canned,
+      onChanged: () => refreshLists(),
+      onCustomer: openCustomer,
+      onMachine: openMachine,
+      onSearch: runSearch,
+    });
+    return conversation;
+  });
+  return conversationReady;
+}
+
+/** Shows conversation `id` unless another was opened while the view loaded. */
+function showConversation(id) {
+  return conversationView().then((view) => {
+    if (state.openId === id) view.show(id);
+  }).catch((e) => toast(e.message, "error"));
+}
+
+function pageView(name) {
+  pageViews[name] = pageViews[name] || pages[name]();
+  return pageViews[name];
+}
 
 // ---- session ----------------------------------------------------------------
 
@@ -141,16 +168,9 @@ async function start(agent) {
     openPasswordDialog(true);
     return;
   }
-  conversation = new ConversationView($("conversation"), {
-    me: agent,
-    agents: () => state.agents,
-    queues: () => state.queues,
-    canned: () => state.canned,
-    onChanged: () => refreshLists(),
-    onCustomer: openCustomer,
-    onMachine: openMachine,
-    onSearch: runSearch,
-  });
+  // A new agent (after a logout) gets a view of their own.
+  conversation = null;
+  conversationReady = null;
   const [canned, agents] = await Promise.all([
     api.get("/api/v1/canned-replies").catch(() => ({ canned_replies: [] })),
     api.get("/api/v1/agents/dispatch").catch(() => ({ agents: [] })),
@@ -166,21 +186,22 @@ async function start(agent) {
   $("mailboxes-button").hidden = agent.role !== "admin";
   $("privacy-button").hidden = agent.role !== "admin";
   pages = supervisor ? {
-    reports: new ReportsView($("reports"), { onOpenConversation: open }),
-    knowledge: new KnowledgeView($("knowledge"), { onOpenConversation: open }),
-    worth: new WorthView($("worth")),
+    reports: () => import("./reports.js").then((m) => new m.ReportsView($("reports"), { onOpenConversation: open })),
+    knowledge: () => import("./knowledge.js").then((m) => new m.KnowledgeView($("knowledge"), { onOpenConversation: open })),
+    worth: () => import("./worth.js").then((m) => new m.WorthView($("worth"))),
     ...(agent.role === "admin" ? {
-      mailboxes: new MailboxesView($("mailboxes")),
-      privacy: new PrivacyView($("privacy"), { onOpenConversation: open }),
+      mailboxes: () => import("./mailboxes.js").then((m) => new m.MailboxesView($("mailboxes"))),
+      privacy: () => import("./privacy.js").then((m) => new m.PrivacyView($("privacy"), { onOpenConversation: open })),
     } : {}),
   } : {};
+  pageViews = {};
   readHash();
   await refreshLists();
-  if (state.openId != null) conversation.show(state.openId);
+  if (state.openId != null) showConversation(state.openId);
   else if (state.side) drawSide();
   if (state.page) showPage(state.page);
   if (!state.live) {
-    state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); conversation.refresh(); }, onState: liveState });
+    state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); if (conversation) conversation.refresh(); }, onState: liveState });
   }
 }
 
@@ -200,7 +221,7 @@ function showPage(name) {
   if (state.page) {
     state.openId = null;
     if (location.hash !== "#" + state.page) history.replaceState(null, "", "#" + state.page);
-    pages[state.page].load();
+    pageView(state.page).then((view) => view.load()).catch((e) => toast(e.message, "error"));
   } else {
     writeHash();
   }
@@ -319,7 +340,7 @@ function open(id) {
   state.openId = id;
   state.side = null;
   draw();
-  conversation.show(id);
+  showConversation(id);
 }
 
 // Search from the box, a fault code or anywhere else: the results replace the list.
@@ -345,7 +366,7 @@ function openSide(side) {
   if (state.page) showPage(null);
   state.openId = null;
   state.side = side;
-  conversation.id = null;
+  if (conversation) conversation.id = null;
   drawSide();
   draw();
 }
@@ -354,10 +375,16 @@ function drawSide() {
   const side = state.side;
   if (!side) return;
   const container = $("conversation");
+  // Drawn unless the agent went elsewhere while the module loaded.
+  const still = () => state.side === side;
   if (side.kind === "customer") {
-    showCustomer(container, side.arg, { onOpen: open, onMachine: openMachine, onChanged: openCustomer, admin: state.me.role === "admin" });
+    import("./customer.js").then(({ showCustomer }) => {
+      if (still()) showCustomer(container, side.arg, { onOpen: open, onMachine: openMachine, onChanged: openCustomer, admin: state.me.role === "admin" });
+    }).catch((e) => toast(e.message, "error"));
   } else {
-    showMachine(container, side.arg, { onOpen: open, onCustomer: openCustomer, onSearch: runSearch });
+    import("./machine.js").then(({ showMachine }) => {
+      if (still()) showMachine(container, side.arg, { onOpen: open, onCustomer: openCustomer, onSearch: runSearch });
+    }).catch((e) => toast(e.message, "error"));
   }
 }
 
@@ -390,7 +417,7 @@ $("language").addEventListener("change", async (e) => {
   try {
     await api.post("/api/v1/me/language", { language });
     state.me.language = language;
-    if (!follow(language) && state.openId != null) conversation.refresh();
+    if (!follow(language) && state.openId != null && conversation) conversation.refresh();
   } catch (err) { toast(err.message, "error"); }
 });
 
@@ -404,7 +431,7 @@ function onEvent(event) {
       return;
     }
     clearTimeout(conversationTimer);
-    conversationTimer = setTimeout(() => conversation.refresh(), 100);
+    conversationTimer = setTimeout(() => { if (conversation) conversation.refresh(); }, 100);
   }
   if (event.type === "channel_alert") showChannelAlert(event);
   if (event.type === "conversation_created" && event.priority === "critical") alertCritical(event);
@@ -488,8 +515,8 @@ document.addEventListener("keydown", (e) => {
     case "j": step(1); break;
     case "k": step(-1); break;
     case "m": selectView({ kind: "mine" }); break;
-    case "r": if (conversation.composer) conversation.composer.focus("reply"); break;
-    case "n": if (conversation.composer) conversation.composer.focus("note"); break;
+    case "r": if (conversation && conversation.composer) conversation.composer.focus("reply"); break;
+    case "n": if (conversation && conversation.composer) conversation.composer.focus("note"); break;
     case "c": if (c) conversation.claim(); break;
     case "e": if (c) conversation.act(c.status === "resolved" ? "reopen" : "resolve"); break;
     case "?": $("help").showModal(); break;
@@ -512,7 +539,7 @@ window.addEventListener("hashchange", () => {
   readHash();
   if (state.side && state.side.kind + "/" + state.side.arg !== beforeSide) drawSide();
   if ((state.page !== null) !== $("app").classList.contains("reporting")) showPage(state.page);
-  if (state.openId != null && state.openId !== before) conversation.show(state.openId);
+  if (state.openId != null && state.openId !== before) showConversation(state.openId);
   refreshLists();
 });
 

@@ -7,7 +7,6 @@ import { api } from "./api.js";
 import { h, clear, icon, clock, duration, bytes, priorityBadge, slaBadge, toast, CHANNEL_NAMES } from "./dom.js";
 import { customerLabel } from "./list.js";
 import { Composer } from "./composer.js";
-import { ReportEditor } from "./report.js";
 import { t } from "./i18n.js";
 
 const FIELD_LABELS = [
@@ -51,9 +50,13 @@ export class ConversationView {
     this.originals = new Set();
   }
 
-  openReport() {
+  async openReport() {
     if (this.id == null) return;
-    this.reports = this.reports || new ReportEditor();
+    // The report editor's module is loaded the first time it is needed.
+    if (!this.reports) {
+      const { ReportEditor } = await import("./report.js");
+      this.reports = this.reports || new ReportEditor();
+    }
     this.offerReport = false;
     this.reports.open(this.id);
   }

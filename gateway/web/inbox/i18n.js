@@ -5,8 +5,6 @@
 // browser), so tables built when a module loads are translated too; a
 // change of profile reloads the page once.
 
-import { FR } from "./fr.js";
-
 const KEY = "switchyard.inbox.language";
 
 function fromBrowser() {
@@ -22,6 +20,10 @@ function initial() {
 }
 
 export const lang = initial();
+
+// The French texts are fetched only for a French inbox (top-level await: the
+// modules that import this one run once they are here).
+const FR = lang === "fr" ? (await import("./fr.js")).FR : {};
 
 /** The English `text` in the inbox's language. */
 export function t(text) {
