@@ -35,6 +35,27 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Check the configuration and reach every server it names (store, IMAP,
+    /// SMTP, WhatsApp Graph API, translation); exit 1 if any check fails.
+    Doctor {
+        /// Configuration file (switchyard.toml); optional.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides server.data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Agent accounts, without the API (first steps, a locked-out admin).
+    Agents {
+        /// Configuration file (switchyard.toml); optional.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides server.data_dir).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AgentsCommand,
+    },
     /// Work with triage rules.
     Triage {
         #[command(subcommand)]
@@ -67,6 +88,34 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum AgentsCommand {
+    /// Create an account; without --password-stdin a one-time password is
+    /// printed, to be changed at the first sign-in.
+    Add {
+        username: String,
+        /// The name customers and colleagues see (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// agent, supervisor or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// A queue the agent works (repeat for several).
+        #[arg(long = "queue")]
+        queues: Vec<String>,
+        /// Open conversations the agent may hold at once (default 5).
+        #[arg(long)]
+        max_open: Option<i64>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every account with its role, state and queues.
+    List,
+    /// Disable an account: its sessions end and it cannot sign in.
+    Disable { username: String },
 }
 
 #[derive(Subcommand)]
@@ -154,6 +203,67 @@ pub fn main() -> anyhow::Result<()> {
             let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let stdout = std::io::stdout();
             crate::email::inspect(&raw, &cfg.email, &mut stdout.lock())
+        }
+        Command::Doctor { config, data_dir } => {
+            let mut cfg = Config::load(config.as_deref()).context("reading the configuration")?;
+            if let Some(dir) = data_dir {
+                cfg.server.data_dir = dir;
+            }
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let report = runtime.block_on(crate::doctor::run(&cfg));
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", report.render());
+            }
+            if report.failed() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Agents {
+            config,
+            data_dir,
+            command,
+        } => {
+            let mut cfg = Config::load(config.as_deref()).context("reading the configuration")?;
+            if let Some(dir) = data_dir {
+                cfg.server.data_dir = dir;
+            }
+            std::fs::create_dir_all(&cfg.server.data_dir)
+                .with_context(|| format!("creating data directory {}", cfg.server.data_dir.display()))?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let mut out = std::io::stdout().lock();
+            runtime.block_on(async {
+                match command {
+                    AgentsCommand::Add {
+                        username,
+                        name,
+                        role,
+                        queues,
+                        max_open,
+                        password_stdin,
+                    } => {
+                        let password = if password_stdin {
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line).context("reading the password")?;
+                            Some(line.trim_end_matches(['\r', '\n']).to_string())
+                        } else {
+                            None
+                        };
+                        let new = crate::agents_cli::NewAccount {
+                            username,
+                            display_name: name,
+                            role,
+                            queues,
+                            max_open,
+                            password,
+                        };
+                        crate::agents_cli::add(&cfg, new, &mut out).await
+                    }
+                    AgentsCommand::List => crate::agents_cli::list(&cfg, &mut out).await,
+                    AgentsCommand::Disable { username } => crate::agents_cli::disable(&cfg, &username, &mut out).await,
+                }
+            })
         }
         Command::Backup { dest, config, data_dir } => {
             let cfg = embedded_store_config(config.as_deref(), data_dir)?;

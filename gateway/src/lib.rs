@@ -1,5 +1,6 @@
 //! The Switchyard gateway. See ARCHITECTURE.md for the map.
 
+pub mod agents_cli;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod doctor;
 pub mod email;
 pub mod escalation;
 pub mod events;

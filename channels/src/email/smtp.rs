@@ -235,6 +235,25 @@ impl SmtpClient {
         })
     }
 
+    /// Connects, says EHLO, and logs in when a user is set: whether this
+    /// server would take mail from us, without sending any.
+    pub async fn check(&self) -> Result<(), SendError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SendError {
+                permanent: false,
+                message: "the server did not answer NOOP".into(),
+            }),
+            Err(e) => Err(SendError {
+                permanent: e.is_permanent(),
+                message: match e.status() {
+                    Some(code) => format!("SMTP {code}: {e}"),
+                    None => format!("SMTP: {e}"),
+                },
+            }),
+        }
+    }
+
     pub async fn send(&self, message: &Message) -> Result<(), SendError> {
         match self.transport.send(message.clone()).await {
             Ok(_) => Ok(()),

@@ -83,6 +83,24 @@ impl GraphClient {
         })
     }
 
+    /// `GET /{phone-number-id}`: the number as Meta displays it, which also
+    /// proves the access token may act for it.
+    pub async fn phone_number(&self, phone_number_id: &str) -> Result<String, GraphError> {
+        let url = format!("{}/{phone_number_id}", self.base);
+        let v = self
+            .call(
+                self.http
+                    .get(url)
+                    .query(&[("fields", "display_phone_number,verified_name")]),
+            )
+            .await?;
+        let number = v["display_phone_number"].as_str().unwrap_or(phone_number_id);
+        Ok(match v["verified_name"].as_str() {
+            Some(name) => format!("{number} ({name})"),
+            None => number.to_string(),
+        })
+    }
+
     /// `POST /{phone-number-id}/messages`: the new message's wamid.
     pub async fn send(&self, phone_number_id: &str, body: &Value) -> Result<SendOutcome, GraphError> {
         let url = format!("{}/{phone_number_id}/messages", self.base);

@@ -170,27 +170,8 @@ async fn create(
         return Err(ApiError::Forbidden("only an admin can create accounts".into()));
     }
     let username = body.username.trim().to_string();
-    if username.is_empty()
-        || username.len() > 64
-        || !username.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(ApiError::BadRequest(
-            "bad_username",
-            "1 to 64 letters, digits, '.', '_', '-' or '@'".into(),
-        ));
-    }
-    if !["agent", "supervisor", "admin"].contains(&body.role.as_str()) {
-        return Err(ApiError::BadRequest(
-            "bad_role",
-            "role is agent, supervisor or admin".into(),
-        ));
-    }
-    if body.password.chars().count() < 10 {
-        return Err(ApiError::BadRequest(
-            "weak_password",
-            "use at least 10 characters".into(),
-        ));
-    }
+    crate::auth::accounts::check_new_account(&username, &body.role, &body.password)
+        .map_err(|e| ApiError::BadRequest(e.code, e.message))?;
     if state.store.agent_by_username(&username).await?.is_some() {
         return Err(ApiError::Conflict(format!("{username} already exists")));
     }

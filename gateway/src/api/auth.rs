@@ -127,12 +127,7 @@ async fn change_password(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if body.new.chars().count() < 10 {
-        return Err(ApiError::BadRequest(
-            "weak_password",
-            "use at least 10 characters".into(),
-        ));
-    }
+    crate::auth::accounts::check_password(&body.new).map_err(|e| ApiError::BadRequest(e.code, e.message))?;
     let row = state
         .store
         .agent_by_id(agent.id)

@@ -2,6 +2,7 @@
 //! server-side sessions behind an HttpOnly cookie, a per-session CSRF token for
 //! every state-changing call, login throttling and session revocation.
 
+pub mod accounts;
 mod password;
 mod revocations;
 mod session;

@@ -20,7 +20,7 @@ pub use sender::{EmailPayload, EmailSender};
 pub use status::{MailboxStatus, MailboxStatuses};
 pub use transport::MailTransport;
 
-pub(crate) fn security(s: MailSecurity) -> Security {
+pub fn security(s: MailSecurity) -> Security {
     match s {
         MailSecurity::Tls => Security::Tls,
         MailSecurity::Starttls => Security::Starttls,

@@ -14,6 +14,7 @@ pub mod email;
 pub mod escalations;
 pub mod feedback;
 pub mod ingest;
+pub mod inspect;
 pub mod interventions;
 pub mod journal;
 pub mod keys;
