@@ -268,7 +268,13 @@ impl Gateway {
         let metrics = crate::metrics::Metrics::new();
         // The pages and scripts are compressed once, off the runtime, before a browser asks.
         tokio::task::spawn_blocking(|| {
-            crate::assets::assets();
+            let started = std::time::Instant::now();
+            let assets = crate::assets::assets();
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                inbox_version = %assets.inbox_version,
+                "pages and scripts compressed"
+            );
         });
         let (pipeline, committer) = Committer::new(
             store.clone(),
