@@ -40,6 +40,7 @@ const INBOX_FILES: &[(&str, &str)] = &[
     ("queues.js", include_str!("../web/inbox/queues.js")),
     ("report.js", include_str!("../web/inbox/report.js")),
     ("reports.js", include_str!("../web/inbox/reports.js")),
+    ("rules.js", include_str!("../web/inbox/rules.js")),
     ("search.js", include_str!("../web/inbox/search.js")),
     ("worth.js", include_str!("../web/inbox/worth.js")),
 ];

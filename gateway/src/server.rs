@@ -223,11 +223,18 @@ impl Gateway {
             .knowledge_published()
             .await
             .context("reading the published knowledge entries")?;
+        // Rules saved in the inbox win over the file until an admin goes back to it.
+        let edited_rules = store
+            .rule_version_latest()
+            .await
+            .context("reading the rules saved in the inbox")?
+            .and_then(|v| v.source.map(|s| (v.id, s)));
         let triage = TriageService::start(
             &config.triage,
             Directory::new(&config.accounts),
             clock.clone(),
             published,
+            edited_rules,
         )
         .context("loading the triage rules and knowledge base")?;
         let assign_wake = Arc::new(tokio::sync::Notify::new());

@@ -745,3 +745,63 @@ test("an agent chooses French: the inbox speaks it, dates included, and back to 
   await alice.locator("#logout", { hasText: "Sign out" }).waitFor();
   assertNoProblems(alice);
 });
+
+test("an admin edits a rule with a mistake, sees where it is, fixes it, tries it and a chat is classified by it", async () => {
+  const boss = await agentPage(browser);
+  await login(boss, "ADMIN");
+  await boss.locator("#rules-button").click();
+  const editor = boss.locator("#rules-source");
+  await editor.waitFor();
+  assert.equal(await boss.evaluate(() => location.hash), "#rules");
+  await boss.locator("#rules-origin", { hasText: "built-in" }).waitFor();
+
+  // A mistake, named at its line and column as it is typed; a click puts the cursor on it.
+  const broken = 'version = 1\n[keywords.cavitation]\nfr = ["cavitation"]\n[[rules]]\nname = "cavitation_inbox"\npriority = "urgentissime"\nqueue = "critical"\nwhen = { keywords = "cavitation" }\n';
+  await editor.fill(broken);
+  const problem = boss.locator("#rules-problems li", { hasText: "unknown priority" });
+  await problem.waitFor();
+  assert.match(await problem.innerText(), /line 6, column 12/);
+  await problem.locator("button.rules-goto").click();
+  const caret = await editor.evaluate((el) => el.selectionStart);
+  assert.equal(caret, broken.indexOf('"urgentissime"'), "the cursor is where the mistake is");
+  await screenshot(boss, "rules-mistake");
+
+  // Fixed: no mistake left; tried on a message before saving.
+  await editor.fill(broken.replace("urgentissime", "critical"));
+  await boss.locator("#rules-summary", { hasText: "No mistake" }).waitFor();
+  assert.equal(await boss.locator("#rules-problems li").count(), 0);
+  await boss.locator("#rules-try-text").fill("La pompe 3 fait de la cavitation depuis ce matin");
+  await boss.locator("#rules-try").click();
+  await boss.locator("#rules-verdict .rules-verdict-rule", { hasText: "cavitation_inbox" }).waitFor();
+  assert.equal(await boss.locator("#rules-verdict-priority").textContent(), "critical");
+
+  // Saved: in force at once, in the history, and a chat message is classified by it.
+  await boss.locator("#rules-note").fill("cavitation stops the pumps");
+  await boss.locator("#rules-save").click();
+  await boss.locator("#toast", { hasText: "Rules saved and in force" }).waitFor();
+  await boss.locator("#rules-origin", { hasText: "inbox version" }).waitFor();
+  await boss.locator("table.rules-history tbody tr", { hasText: "cavitation stops the pumps" }).waitFor();
+  await screenshot(boss, "rules-saved");
+
+  const chat = await newPage(browser);
+  await chat.goto(BASE + "/");
+  await chat.locator(".launcher").click();
+  await chat.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await chat.locator("textarea").fill("Cavitation sur la pompe de gavage");
+  await chat.locator("textarea").press("Enter");
+  const ack = chat.locator(".msg.system").first();
+  await ack.waitFor();
+  const ticket = Number((await ack.innerText()).match(/SY-(\d+)/)[1]);
+  const verdict = await boss.evaluate(async (id) => (await (await fetch("/api/v1/conversations/" + id)).json()).verdict, ticket);
+  assert.equal(verdict.rules[0].rule, "cavitation_inbox");
+  assert.equal(verdict.priority, "critical");
+  await chat.context().close();
+
+  // Back to the configured rules; both changes are in the audit log.
+  await boss.locator("#rules-file").click();
+  await boss.locator("#rules-origin", { hasText: "built-in" }).waitFor();
+  const audit = await boss.evaluate(async () => (await (await fetch("/api/v1/admin/audit")).json()).entries.map((e) => e.action));
+  assert.ok(audit.includes("rules_changed") && audit.includes("rules_back_to_file"), JSON.stringify(audit));
+  assertNoProblems(boss);
+  await boss.context().close();
+});

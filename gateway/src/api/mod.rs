@@ -21,6 +21,7 @@ mod message_html;
 mod privacy;
 mod queues;
 mod reports;
+mod rules;
 mod search;
 mod whatsapp;
 
@@ -95,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .merge(message_html::router())
         .merge(queues::router())
         .merge(reports::router())
+        .merge(rules::router())
         .merge(search::router())
         .merge(whatsapp::router())
 }

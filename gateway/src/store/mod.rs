@@ -28,6 +28,7 @@ pub mod privacy;
 pub mod qualifications;
 pub mod reporting;
 pub mod reserve;
+pub mod rule_versions;
 pub mod search;
 pub mod sla;
 pub mod translations;

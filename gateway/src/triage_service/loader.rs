@@ -47,7 +47,18 @@ fn kb_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 /// the inbox (`(name, Markdown source)`, validated like files), or says
 /// everything that is wrong.
 pub fn load(config: &TriageConfig, published: &[(String, String)]) -> Result<Engine, String> {
-    let rules = if config.rules.as_os_str().is_empty() {
+    load_with(config, None, published)
+}
+
+/// The same, with rules edited in the inbox (`edited`) in place of the file's.
+pub fn load_with(
+    config: &TriageConfig,
+    edited: Option<&str>,
+    published: &[(String, String)],
+) -> Result<Engine, String> {
+    let rules = if let Some(source) = edited {
+        RuleSet::parse(source).map_err(|e| format!("the rules edited in the inbox:\n{e}"))?
+    } else if config.rules.as_os_str().is_empty() {
         RuleSet::builtin()
     } else {
         let source = std::fs::read_to_string(&config.rules).map_err(|e| format!("{}: {e}", config.rules.display()))?;

@@ -50,6 +50,8 @@ pub struct TriageService {
     reloading: std::sync::Mutex<()>,
     /// Knowledge entries published from the inbox, as `(name, Markdown source)`.
     published: RwLock<Vec<(String, String)>>,
+    /// Rules saved in the inbox, in force instead of the file's: `(version, source)`.
+    edited: RwLock<Option<(i64, String)>>,
     pub directory: Directory,
     pub hours: BusinessHours,
     clock: Clock,
@@ -57,16 +59,19 @@ pub struct TriageService {
 
 impl TriageService {
     /// Loads everything; at start-up a broken file is an error (nothing to fall back on).
-    /// `published`: the knowledge entries published from the inbox.
+    /// `published`: the knowledge entries published from the inbox;
+    /// `edited`: the rules version saved in the inbox, if one is in force.
     pub fn start(
         config: &TriageConfig,
         directory: Directory,
         clock: Clock,
         published: Vec<(String, String)>,
+        edited: Option<(i64, String)>,
     ) -> anyhow::Result<Arc<TriageService>> {
         let hours = BusinessHours::parse(config).map_err(anyhow::Error::msg)?;
         let fingerprint = loader::fingerprint(config);
-        let engine = loader::load(config, &published).map_err(anyhow::Error::msg)?;
+        let engine = loader::load_with(config, edited.as_ref().map(|(_, s)| s.as_str()), &published)
+            .map_err(anyhow::Error::msg)?;
         let service = TriageService {
             config: config.clone(),
             status: RwLock::new(TriageStatus::default()),
@@ -74,6 +79,7 @@ impl TriageService {
             fingerprint: RwLock::new(fingerprint),
             reloading: std::sync::Mutex::new(()),
             published: RwLock::new(published),
+            edited: RwLock::new(edited),
             directory,
             hours,
             clock,
@@ -116,7 +122,8 @@ impl TriageService {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        match loader::load(&self.config, &published) {
+        let edited = self.edited_source();
+        match loader::load_with(&self.config, edited.as_deref(), &published) {
             Ok(engine) => {
                 *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
                 self.record_loaded(true);
@@ -139,7 +146,8 @@ impl TriageService {
     /// change nothing and say why. Blocking: call it off the async runtime.
     pub fn set_published(&self, published: Vec<(String, String)>) -> Result<(), String> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let engine = loader::load(&self.config, &published)?;
+        let edited = self.edited_source();
+        let engine = loader::load_with(&self.config, edited.as_deref(), &published)?;
         *self
             .published
             .write()
@@ -147,6 +155,56 @@ impl TriageService {
         *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
         self.record_loaded(true);
         Ok(())
+    }
+
+    fn edited_source(&self) -> Option<String> {
+        self.edited
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(_, s)| s.clone())
+    }
+
+    /// Puts rules saved in the inbox in force (`None`: the configured file's
+    /// again); nothing changes if they do not compile. Blocking: call it off
+    /// the async runtime.
+    pub fn set_rules(&self, edited: Option<(i64, String)>) -> Result<(), String> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let published = self
+            .published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let engine = loader::load_with(&self.config, edited.as_ref().map(|(_, s)| s.as_str()), &published)?;
+        *self.edited.write().unwrap_or_else(std::sync::PoisonError::into_inner) = edited;
+        *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+        self.record_loaded(true);
+        Ok(())
+    }
+
+    /// An engine with `source` as its rules and today's knowledge base, to
+    /// try a draft on a message before saving it.
+    pub fn draft(&self, source: &str) -> Result<Engine, triage::RuleErrors> {
+        let rules = triage::RuleSet::parse(source)?;
+        Ok(Engine::new(rules, self.engine().knowledge_base().clone()))
+    }
+
+    /// The rule file's text in force now, and where it comes from.
+    pub fn rules_text(&self) -> Result<(String, String), String> {
+        if let Some((version, source)) = self
+            .edited
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        {
+            return Ok((source, format!("inbox version {version}")));
+        }
+        if self.config.rules.as_os_str().is_empty() {
+            return Ok((triage::rules::DEFAULT_RULES.to_string(), "built-in".into()));
+        }
+        let text =
+            std::fs::read_to_string(&self.config.rules).map_err(|e| format!("{}: {e}", self.config.rules.display()))?;
+        Ok((text, self.config.rules.display().to_string()))
     }
 
     fn record_loaded(&self, reloaded: bool) {
@@ -159,8 +217,14 @@ impl TriageService {
                 p.display().to_string()
             }
         };
+        let edited = self
+            .edited
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(version, _)| format!("inbox version {version}"));
         *self.status.write().unwrap_or_else(std::sync::PoisonError::into_inner) = TriageStatus {
-            rules_source: source(&self.config.rules),
+            rules_source: edited.unwrap_or_else(|| source(&self.config.rules)),
             kb_source: source(&self.config.knowledge_base),
             loaded_at: self.clock.now_ms(),
             rules: engine.rules().rules.len(),
