@@ -805,3 +805,68 @@ test("an admin edits a rule with a mistake, sees where it is, fixes it, tries it
   assertNoProblems(boss);
   await boss.context().close();
 });
+
+test("an admin adds an agent who signs in, and dispatch follows the cap set on the team page", async () => {
+  const boss = await agentPage(browser);
+  await login(boss, "ADMIN");
+  await boss.locator("#team-button").click();
+  const team = boss.locator("#team");
+  const form = team.locator("#team-add");
+  await form.locator("input[name=username]").fill("carol");
+  await form.locator("input[name=display_name]").fill("Carol Martin");
+  await form.locator("input[name=password]").fill("carol-password-1");
+  await form.locator("input[name=queues]").fill("critical");
+  await form.locator("input[name=max_open]").fill("0");
+  await form.locator("button[type=submit]").click();
+  const row = team.locator('tr[data-agent="carol"]');
+  await row.waitFor();
+  assert.equal(await row.locator(".team-load").innerText(), "0 / 0");
+  assert.equal(await row.locator("input[name=queues]").inputValue(), "critical");
+
+  // The new agent signs in with the password the admin chose and goes online.
+  const carol = await agentPage(browser);
+  await carol.goto(BASE + "/inbox");
+  await carol.fill("#login-form input[name=username]", "carol");
+  await carol.fill("#login-form input[name=password]", "carol-password-1");
+  await carol.click("#login-form button[type=submit]");
+  await carol.locator("#me", { hasText: "Carol Martin" }).waitFor();
+  await carol.locator("#presence").selectOption("online");
+  await carol.locator("#toast", { hasText: "You are" }).waitFor();
+  await boss.locator("#team-button").click();
+  await boss.locator("#team-button").click();
+  await team.locator('tr[data-agent="carol"][data-presence="online"]').waitFor();
+
+  // A critical chat arrives: her cap is 0, so it waits in the queue.
+  const chat = await newPage(browser);
+  await chat.goto(BASE + "/");
+  await chat.locator(".launcher").click();
+  await chat.locator("form.prechat button", { hasText: "Commencer" }).click();
+  await chat.locator("textarea").fill("La presse 7 est arrêtée, production bloquée, code E42");
+  await chat.locator("textarea").press("Enter");
+  const ack = chat.locator(".msg.system").first();
+  await ack.waitFor();
+  const ticket = Number((await ack.innerText()).match(/SY-(\d+)/)[1]);
+  const assignee = () => boss.evaluate(async (id) => (await (await fetch("/api/v1/conversations/" + id)).json()).conversation.assignee_name, ticket);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(await assignee(), null, "nobody has room for it");
+
+  // Cap 1 on the team page: dispatch follows at once and offers it to her.
+  await row.locator("input[name=max_open]").fill("1");
+  await row.locator("button.team-save").click();
+  await boss.locator("#toast", { hasText: "Queues and cap saved for Carol Martin" }).waitFor();
+  await boss.waitForFunction(async (id) => (await (await fetch("/api/v1/conversations/" + id)).json()).conversation.assignee_name === "Carol Martin", ticket);
+  await team.locator('tr[data-agent="carol"] .team-load', { hasText: "1 / 1" }).waitFor();
+  await carol.locator("#presence").selectOption("offline");
+  await screenshot(boss, "team");
+
+  // A forgotten password: a one-time password, shown once, and her session ends.
+  await team.locator('tr[data-agent="carol"] button.team-reset').click();
+  const oneTime = await team.locator('tr[data-agent="carol"] .team-one-time code').innerText();
+  assert.equal(oneTime.length, 20);
+  const status = await carol.evaluate(async () => (await fetch("/api/v1/queues")).status);
+  assert.equal(status, 401, "the reset ended her session");
+  await chat.context().close();
+  await carol.context().close();
+  assertNoProblems(boss);
+  await boss.context().close();
+});

@@ -21,6 +21,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agents/{id}/disable", post(disable))
         .route("/api/v1/agents/{id}/enable", post(enable))
         .route("/api/v1/agents/{id}/revoke-sessions", post(revoke_sessions))
+        .route("/api/v1/agents/{id}/password", post(reset_password))
+        .route("/api/v1/agents/{id}/role", post(set_role))
 }
 
 /// Every agent's presence, cap and current number of open conversations.
@@ -271,6 +273,64 @@ async fn enable(
 }
 
 /// Ends every session of an account (a lost laptop), without disabling it.
+/// A forgotten password: the admin gets a one-time password to hand over
+/// (shown once); the account's sessions end and the next sign-in asks for a
+/// new one.
+async fn reset_password(
+    State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin_on_other(&agent, id, "reset the password of")?;
+    let password = crate::auth::new_secret()[..20].to_string();
+    let hash = state.passwords.hash(password.clone()).await?;
+    if !state.store.agent_reset_password(AgentId(id), &hash).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    state.revocations.publish(Revoked::Agent { id, keep: None });
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "password_reset",
+        &format!("agent:{id}"),
+        json!({}),
+    )
+    .await;
+    Ok(Json(json!({"id": id, "password": password})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Role {
+    role: String,
+}
+
+async fn set_role(
+    State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
+    agent: CurrentAgent,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Role>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin_on_other(&agent, id, "change the role of")?;
+    crate::auth::accounts::check_role(&body.role).map_err(|e| ApiError::BadRequest(e.code, e.message))?;
+    if !state.store.agent_set_role(AgentId(id), &body.role).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "role_changed",
+        &format!("agent:{id}"),
+        json!({"role": body.role}),
+    )
+    .await;
+    Ok(Json(json!({"id": id, "role": body.role})))
+}
+
 async fn revoke_sessions(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,

@@ -105,6 +105,34 @@ impl Store {
         Ok(())
     }
 
+    /// An admin's reset: a one-time password to change at the next sign-in,
+    /// and every session of the account ended, in one transaction.
+    pub async fn agent_reset_password(&self, id: AgentId, password_hash: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let found = sqlx::query("UPDATE agents SET password_hash = $2, must_change_password = 1 WHERE id = $1")
+            .bind(id.0)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(found == 1)
+    }
+
+    pub async fn agent_set_role(&self, id: AgentId, role: &str) -> Result<bool> {
+        Ok(sqlx::query("UPDATE agents SET role = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(role)
+            .execute(&self.writer)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
     pub async fn session_create(
         &self,
         token_hash: &str,
