@@ -42,6 +42,7 @@ const INBOX_FILES: &[(&str, &str)] = &[
     ("reports.js", include_str!("../web/inbox/reports.js")),
     ("rules.js", include_str!("../web/inbox/rules.js")),
     ("search.js", include_str!("../web/inbox/search.js")),
+    ("sla.js", include_str!("../web/inbox/sla.js")),
     ("team.js", include_str!("../web/inbox/team.js")),
     ("worth.js", include_str!("../web/inbox/worth.js")),
 ];

@@ -245,11 +245,20 @@ impl Gateway {
             subject_window_days: config.email.subject_window_days,
             message_id_domain: config.email.message_id_domain(),
         };
-        let sla = Arc::new(
-            crate::sla::SlaPolicies::parse(&config.sla)
-                .map_err(anyhow::Error::msg)
-                .context("the [sla] configuration")?,
-        );
+        // Calendars and targets an admin saved in the inbox win over the file's.
+        let sla_config = match store
+            .setting(crate::sla::edit::SETTING_KEY)
+            .await
+            .context("reading the service levels saved in the inbox")?
+        {
+            Some(saved) => serde_json::from_str::<crate::sla::edit::SlaEdit>(&saved)
+                .context("the service levels saved in the inbox")?
+                .applied_to(&config.sla),
+            None => config.sla.clone(),
+        };
+        let sla = crate::sla::SlaPolicies::parse(&sla_config)
+            .map_err(anyhow::Error::msg)
+            .context("the [sla] configuration")?;
         let on_call_hours = if config.escalation.on_call_calendar == "always" {
             crate::sla::Calendar::always()
         } else {
@@ -262,9 +271,11 @@ impl Gateway {
                     )
                 })?
         };
+        let sla_handle = crate::sla::SlaHandle::new(sla_config, sla);
         let escalation = crate::escalation::EscalationPolicy {
             visio_url_template: config.escalation.visio_url_template.clone(),
             on_call_hours,
+            on_call_calendar: config.escalation.on_call_calendar.clone(),
             on_call_webhook: config.escalation.on_call_webhook.clone(),
             on_call_email: config.escalation.on_call_email.clone(),
         };
@@ -291,7 +302,7 @@ impl Gateway {
             config.store.max_batch,
         )
         .with_mail_policy(mail_policy.clone())
-        .with_sla(sla.clone())
+        .with_sla(sla_handle.clone())
         .with_escalation(escalation.clone())
         .with_acks(crate::pipeline::AckSettings {
             minutes_per_conversation: config.dispatch.minutes_per_conversation.max(1),
@@ -429,7 +440,7 @@ impl Gateway {
             chat_limits,
             html_cache: Arc::default(),
             revocations: crate::auth::Revocations::default(),
-            sla,
+            sla: sla_handle,
             assign_wake,
             notice_wake: Arc::new(tokio::sync::Notify::new()),
             escalation,

@@ -42,7 +42,7 @@ pub struct AppState {
     pub html_cache: Arc<crate::api::html_cache::HtmlCache>,
     /// Ends agent sockets whose session was revoked.
     pub revocations: crate::auth::Revocations,
-    pub sla: Arc<crate::sla::SlaPolicies>,
+    pub sla: crate::sla::SlaHandle,
     /// Wakes the assigner (an agent came online, capacity freed).
     pub assign_wake: Arc<tokio::sync::Notify>,
     /// Wakes the worker of notices that belong to no conversation.

@@ -870,3 +870,40 @@ test("an admin adds an agent who signs in, and dispatch follows the cap set on t
   assertNoProblems(boss);
   await boss.context().close();
 });
+
+test("an admin adds a holiday on the hours page and sees the due time move, then saves it", async () => {
+  const boss = await agentPage(browser);
+  await login(boss, "ADMIN");
+  await boss.locator("#sla-button").click();
+  const page = boss.locator("#sla");
+  const due = page.locator('#sla-preview tr[data-priority="faq"][data-timer="first_response"] td.due');
+  await due.waitFor();
+  const before = await due.getAttribute("data-local");
+  const day = before.slice(0, 10);
+
+  // The day the answer would be due is closed: the due time moves to a later day.
+  const office = page.locator('fieldset.sla-calendar[data-calendar="office"]');
+  await office.locator("input[name=new_holiday]").fill(day);
+  await office.locator("button.sla-add-holiday").click();
+  assert.match(await office.locator("textarea[name=holidays]").inputValue(), new RegExp(day));
+  await boss.waitForFunction(([d]) => {
+    const cell = document.querySelector('#sla-preview tr[data-priority="faq"][data-timer="first_response"] td.due');
+    return cell && cell.dataset.local.slice(0, 10) > d;
+  }, [day]);
+  await screenshot(boss, "hours-holiday");
+
+  // Saved and in force; then the configured hours again.
+  await page.locator("#sla-save").click();
+  await boss.locator("#toast", { hasText: "Service levels saved and in force" }).waitFor();
+  await page.locator("#sla-origin", { hasText: "saved in the inbox" }).waitFor();
+  assert.ok((await due.getAttribute("data-local")).slice(0, 10) > day);
+  await page.locator("#sla-file").click();
+  await page.locator("#sla-origin", { hasText: "the configuration file" }).waitFor();
+  // (Within the minute the page was opened: compare the day, not the minute.)
+  await boss.waitForFunction(([d]) => {
+    const cell = document.querySelector('#sla-preview tr[data-priority="faq"][data-timer="first_response"] td.due');
+    return cell && cell.dataset.local.slice(0, 10) === d;
+  }, [day]);
+  assertNoProblems(boss);
+  await boss.context().close();
+});

@@ -112,7 +112,11 @@ async fn open(
     } else {
         Vec::new()
     };
-    let sla = crate::sla::view(state.store.sla_timers(id).await?, &state.sla, state.clock.now_ms());
+    let sla = crate::sla::view(
+        state.store.sla_timers(id).await?,
+        &state.sla.current(),
+        state.clock.now_ms(),
+    );
     let qualification = state.store.qualification(id).await?;
     let feedback = state.store.conversation_feedback(id).await?;
     // Customer messages in the agents' language need none; the others have
@@ -606,7 +610,7 @@ async fn wait_for_customer(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
-        s.store.set_waiting(id, &s.sla, now).await
+        s.store.set_waiting(id, &s.sla.current(), now).await
     })
     .await
 }

@@ -208,7 +208,7 @@ async fn as_markdown(
     let id = ConversationId(id);
     let (content, validation) = document_of(&state, id).await?;
     let v = validation.as_ref().map(|(by, at)| Validation { by, at: *at });
-    let text = markdown::render(&blocks(&content, v.as_ref(), state.sla.display_tz()));
+    let text = markdown::render(&blocks(&content, v.as_ref(), state.sla.current().display_tz()));
     Ok(super::attachment(
         "text/markdown; charset=utf-8",
         &file_name(&content, id, "md"),
@@ -219,7 +219,7 @@ async fn as_markdown(
 /// The PDF, built off the async threads (fonts and layout are CPU work).
 async fn pdf_of(state: &AppState, id: ConversationId) -> Result<(ReportContent, Vec<u8>), ApiError> {
     let (content, validation) = document_of(state, id).await?;
-    let tz = state.sla.display_tz();
+    let tz = state.sla.current().display_tz();
     let for_render = content.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         let v = validation.as_ref().map(|(by, at)| Validation { by, at: *at });

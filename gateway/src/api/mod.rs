@@ -23,6 +23,7 @@ mod queues;
 mod reports;
 mod rules;
 mod search;
+mod service_levels;
 mod whatsapp;
 
 use axum::Router;
@@ -98,6 +99,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(rules::router())
         .merge(search::router())
+        .merge(service_levels::router())
         .merge(whatsapp::router())
 }
 

@@ -28,9 +28,10 @@ pub(super) async fn queued_sla_states(state: &AppState) -> Result<HashMap<i64, (
             .1
             .push(t.timer);
     }
+    let policies = state.sla.current();
     Ok(by_conversation
         .into_iter()
-        .map(|(id, (queue, timers))| (id, (queue, crate::sla::view(timers, &state.sla, now).state)))
+        .map(|(id, (queue, timers))| (id, (queue, crate::sla::view(timers, &policies, now).state)))
         .collect())
 }
 

@@ -131,7 +131,7 @@ fn request(state: &AppState, agent: &CurrentAgent, p: Params) -> Result<Request,
     if !agent.is_supervisor() {
         return Err(ApiError::Forbidden("reports are for supervisors and admins".into()));
     }
-    let tz = state.sla.reporting_calendar().time_zone();
+    let tz = state.sla.current().reporting_calendar().time_zone();
     let period = match (&p.from, &p.to) {
         (Some(from), Some(to)) => Period::new(tz, date("from", from)?, date("to", to)?)
             .map_err(|e| ApiError::BadRequest("bad_period", e.to_string()))?,
@@ -182,7 +182,8 @@ async fn kpis(
     Query(p): Query<Params>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let r = request(&state, &agent, p)?;
-    let calendar = state.sla.reporting_calendar();
+    let sla = state.sla.current();
+    let calendar = sla.reporting_calendar();
     let tz = calendar.time_zone();
     let previous = r.period.previous(tz);
     let now = state.clock.now_ms();
@@ -206,7 +207,8 @@ async fn kpis(
 
 /// The rows behind a figure, one per conversation, oldest first.
 async fn rows(state: &AppState, r: &Request) -> Result<Vec<ConversationRow>, ApiError> {
-    let calendar = state.sla.reporting_calendar();
+    let sla = state.sla.current();
+    let calendar = sla.reporting_calendar();
     let now = state.clock.now_ms();
     let facts = facts(state, r.period.start, r).await?;
     Ok(facts
@@ -249,7 +251,8 @@ async fn groups_csv(
 ) -> Result<Response, ApiError> {
     let r = request(&state, &agent, p)?;
     let by = r.by.unwrap_or(Dimension::Agent);
-    let calendar = state.sla.reporting_calendar();
+    let sla = state.sla.current();
+    let calendar = sla.reporting_calendar();
     let facts = facts(&state, r.period.start, &r).await?;
     let all: Vec<&ConversationFacts> = facts.iter().collect();
     let groups = kpi::by(by, &all, &r.period, calendar, state.clock.now_ms());
@@ -263,7 +266,8 @@ async fn days_csv(
     Query(p): Query<Params>,
 ) -> Result<Response, ApiError> {
     let r = request(&state, &agent, p)?;
-    let calendar = state.sla.reporting_calendar();
+    let sla = state.sla.current();
+    let calendar = sla.reporting_calendar();
     let facts = facts(&state, r.period.start, &r).await?;
     let all: Vec<&ConversationFacts> = facts.iter().collect();
     let k = kpi::compute(&all, &r.period, calendar, state.clock.now_ms());
@@ -278,7 +282,7 @@ async fn worth(
     agent: CurrentAgent,
     Query(mut p): Query<Params>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let tz = state.sla.reporting_calendar().time_zone();
+    let tz = state.sla.current().reporting_calendar().time_zone();
     let now = state.clock.now_ms();
     if p.from.is_none() && p.to.is_none() && p.days.is_none() {
         let month = Period::last_month(tz, now);

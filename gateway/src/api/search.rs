@@ -42,7 +42,7 @@ struct SearchParams {
 }
 
 fn filters(state: &AppState, p: &SearchParams) -> Result<Filters, ApiError> {
-    let tz = state.sla.reporting_calendar().time_zone();
+    let tz = state.sla.current().reporting_calendar().time_zone();
     let from = p
         .from
         .as_deref()

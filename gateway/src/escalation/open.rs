@@ -16,6 +16,9 @@ use crate::store::outbox;
 pub struct EscalationPolicy {
     pub visio_url_template: String,
     pub on_call_hours: Calendar,
+    /// The SLA calendar the on-call hours follow (`always`: around the
+    /// clock); an admin's edit of that calendar applies from the next batch.
+    pub on_call_calendar: String,
     pub on_call_webhook: String,
     pub on_call_email: String,
 }
@@ -25,6 +28,7 @@ impl Default for EscalationPolicy {
         EscalationPolicy {
             visio_url_template: "https://meet.jit.si/switchyard-{room}".into(),
             on_call_hours: Calendar::always(),
+            on_call_calendar: "always".into(),
             on_call_webhook: String::new(),
             on_call_email: String::new(),
         }
@@ -32,6 +36,17 @@ impl Default for EscalationPolicy {
 }
 
 impl EscalationPolicy {
+    /// This policy with the on-call hours of the calendars in force now.
+    pub fn with_calendars(&self, sla: &crate::sla::SlaPolicies) -> std::borrow::Cow<'_, EscalationPolicy> {
+        match sla.calendar_named(&self.on_call_calendar) {
+            Some(hours) if self.on_call_calendar != "always" => std::borrow::Cow::Owned(EscalationPolicy {
+                on_call_hours: hours.clone(),
+                ..self.clone()
+            }),
+            _ => std::borrow::Cow::Borrowed(self),
+        }
+    }
+
     /// A fresh room link: 128 random bits, hex.
     pub fn room_url(&self) -> String {
         let mut bytes = [0u8; 16];

@@ -97,8 +97,9 @@ pub async fn read(state: &AppState) -> Result<Sampled, StoreError> {
             .push(t.timer);
     }
     let mut sla = BTreeMap::new();
+    let policies = state.sla.current();
     for (queue, rows) in timers.into_values() {
-        let s = crate::sla::view(rows, &state.sla, now).state;
+        let s = crate::sla::view(rows, &policies, now).state;
         *sla.entry((queue, sla_label(s))).or_insert(0) += 1;
     }
     let mailboxes = state

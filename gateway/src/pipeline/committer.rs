@@ -20,7 +20,7 @@ pub struct Committer {
     dispatch: Dispatch,
     max_batch: usize,
     mail: MailPolicy,
-    sla: Arc<crate::sla::SlaPolicies>,
+    sla: crate::sla::SlaHandle,
     escalation: crate::escalation::EscalationPolicy,
     acks: super::accept::AckSettings,
     level1: crate::level1::Policy,
@@ -38,7 +38,7 @@ impl Committer {
             dispatch,
             max_batch: max_batch.max(1),
             mail: MailPolicy::default(),
-            sla: Arc::new(crate::sla::SlaPolicies::default()),
+            sla: crate::sla::SlaHandle::default(),
             escalation: crate::escalation::EscalationPolicy::default(),
             acks: super::accept::AckSettings::default(),
             level1: crate::level1::Policy::default(),
@@ -73,7 +73,7 @@ impl Committer {
     }
 
     /// Service levels the timers of new conversations follow.
-    pub fn with_sla(mut self, sla: Arc<crate::sla::SlaPolicies>) -> Self {
+    pub fn with_sla(mut self, sla: crate::sla::SlaHandle) -> Self {
         self.sla = sla;
         self
     }
@@ -193,12 +193,14 @@ impl Committer {
     async fn write(&self, jobs: &[Job], now: i64) -> Result<Vec<Result<Stored, IngestError>>, StoreError> {
         // One engine for the whole batch, even if the rules are reloaded meanwhile.
         let engine = self.triage.engine();
+        let sla = self.sla.current();
+        let escalation = self.escalation.with_calendars(&sla);
         let ctx = Ctx {
             engine: &engine,
             triage: &self.triage,
             mail: &self.mail,
-            sla: &self.sla,
-            escalation: &self.escalation,
+            sla: &sla,
+            escalation: &escalation,
             acks: &self.acks,
             level1: &self.level1,
             feedback: &self.feedback,

@@ -13,7 +13,6 @@ use super::facts::ConversationFacts;
 use super::kpi;
 use super::weekly;
 use crate::clock::Clock;
-use crate::sla::SlaPolicies;
 use crate::store::notices::{NewNotice, NoticeKind};
 use crate::store::{Store, StoreError};
 
@@ -29,7 +28,7 @@ pub struct WeeklyMailer {
     pub language: String,
     /// Where the inbox is, for the link in the mail.
     pub inbox_url: String,
-    pub sla: Arc<SlaPolicies>,
+    pub sla: crate::sla::SlaHandle,
     pub clock: Clock,
     /// Tells the notice worker there is something to send.
     pub notices: Arc<Notify>,
@@ -44,7 +43,8 @@ impl WeeklyMailer {
     /// Queues the due week's summary unless it is queued already; its week when this call queued it.
     pub async fn tick(&self) -> Result<Option<String>, StoreError> {
         let now = self.clock.now_ms();
-        let calendar = self.sla.reporting_calendar();
+        let sla = self.sla.current();
+        let calendar = sla.reporting_calendar();
         let tz = calendar.time_zone();
         let Some(week) = weekly::due(now, tz, self.day, self.hour) else {
             return Ok(None);

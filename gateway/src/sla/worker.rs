@@ -4,13 +4,11 @@
 //! supervisors get a live event. Timers live in the store, so the ones that
 //! fell due while the gateway was down fire after the restart, once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::SlaPolicies;
 use crate::clock::Clock;
 use crate::events::{Event, Events};
 use crate::ids::ConversationId;
@@ -29,7 +27,7 @@ pub struct SlaWorker {
     pub store: Store,
     pub clock: Clock,
     pub events: Events,
-    pub policies: Arc<SlaPolicies>,
+    pub policies: super::SlaHandle,
     pub check: Duration,
     pub heartbeat: crate::health::Heartbeat,
     /// Where supervisors are told of breaches (empty: the live event only).

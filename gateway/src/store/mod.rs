@@ -30,6 +30,7 @@ pub mod reporting;
 pub mod reserve;
 pub mod rule_versions;
 pub mod search;
+pub mod settings;
 pub mod sla;
 pub mod translations;
 pub mod uploads;

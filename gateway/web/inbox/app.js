@@ -184,6 +184,7 @@ async function start(agent) {
   $("knowledge-button").hidden = !supervisor;
   $("rules-button").hidden = !supervisor;
   $("team-button").hidden = !supervisor;
+  $("sla-button").hidden = !supervisor;
   $("worth-button").hidden = !supervisor;
   $("mailboxes-button").hidden = agent.role !== "admin";
   $("privacy-button").hidden = agent.role !== "admin";
@@ -193,6 +194,7 @@ async function start(agent) {
     worth: () => import("./worth.js").then((m) => new m.WorthView($("worth"))),
     rules: () => import("./rules.js").then((m) => new m.RulesView($("rules"))),
     team: () => import("./team.js").then((m) => new m.TeamView($("team"), { me: state.me })),
+    sla: () => import("./sla.js").then((m) => new m.SlaView($("sla"))),
     ...(agent.role === "admin" ? {
       mailboxes: () => import("./mailboxes.js").then((m) => new m.MailboxesView($("mailboxes"))),
       privacy: () => import("./privacy.js").then((m) => new m.PrivacyView($("privacy"), { onOpenConversation: open })),
@@ -236,13 +238,14 @@ $("knowledge-button").addEventListener("click", () => showPage(state.page === "k
 $("worth-button").addEventListener("click", () => showPage(state.page === "worth" ? null : "worth"));
 $("rules-button").addEventListener("click", () => showPage(state.page === "rules" ? null : "rules"));
 $("team-button").addEventListener("click", () => showPage(state.page === "team" ? null : "team"));
+$("sla-button").addEventListener("click", () => showPage(state.page === "sla" ? null : "sla"));
 $("mailboxes-button").addEventListener("click", () => showPage(state.page === "mailboxes" ? null : "mailboxes"));
 $("privacy-button").addEventListener("click", () => showPage(state.page === "privacy" ? null : "privacy"));
 
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
-  state.page = ["reports", "knowledge", "worth", "rules", "team", "mailboxes", "privacy"].includes(kind) ? kind : null;
+  state.page = ["reports", "knowledge", "worth", "rules", "team", "sla", "mailboxes", "privacy"].includes(kind) ? kind : null;
   const arg = value ? decodeURIComponent(hash.slice(kind.length + 1)) : "";
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: arg };
