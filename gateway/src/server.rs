@@ -229,9 +229,19 @@ impl Gateway {
             .await
             .context("reading the rules saved in the inbox")?
             .and_then(|v| v.source.map(|s| (v.id, s)));
+        // Accounts saved in the inbox (Lists page) win over the file's.
+        let accounts = match store
+            .setting(crate::api::lists::ACCOUNTS_KEY)
+            .await
+            .context("reading the accounts saved in the inbox")?
+        {
+            Some(saved) => serde_json::from_str::<Vec<crate::config::AccountConfig>>(&saved)
+                .context("the accounts saved in the inbox")?,
+            None => config.accounts.clone(),
+        };
         let triage = TriageService::start(
             &config.triage,
-            Directory::new(&config.accounts),
+            Directory::new(&accounts),
             clock.clone(),
             published,
             edited_rules,

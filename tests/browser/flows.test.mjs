@@ -907,3 +907,56 @@ test("an admin adds a holiday on the hours page and sees the due time move, then
   assertNoProblems(boss);
   await boss.context().close();
 });
+
+test("an admin keeps the lists, writes a knowledge entry from scratch and reads how the channels are doing", async () => {
+  const boss = await agentPage(browser);
+  await login(boss, "ADMIN");
+
+  // A canned reply added on the Lists page is offered in the reply box.
+  await boss.locator("#lists-button").click();
+  const lists = boss.locator("#lists");
+  await lists.locator("#canned-origin", { hasText: "built-in" }).waitFor();
+  await lists.locator("#canned-add").click();
+  const row = lists.locator("tr.canned-row").last();
+  await row.locator("input[name=keyword]").fill("pompe");
+  await row.locator("textarea[name=text]").fill("Pouvez-vous relever la pression de sortie de la pompe ?");
+  await lists.locator("#canned-save").click();
+  await boss.locator("#toast", { hasText: "Canned replies saved" }).waitFor();
+  await lists.locator("#canned-origin", { hasText: "saved in the inbox" }).waitFor();
+  const id = await boss.evaluate(async () => (await (await fetch("/api/v1/conversations?status=open&limit=1")).json()).conversations[0].id);
+  // Same page, no reload: the reply box already knows the new reply.
+  await boss.evaluate((c) => { location.hash = "#c/" + c; }, id);
+  const view = boss.locator("#conversation");
+  await view.locator(".reply-text").waitFor();
+  await view.locator(".reply-text").pressSequentially("/pom");
+  await view.locator(".canned li", { hasText: "/pompe" }).waitFor();
+  await view.locator(".reply-text").press("Tab");
+  assert.match(await view.locator(".reply-text").inputValue(), /pression de sortie de la pompe/);
+  await view.locator(".reply-text").fill("");
+  await boss.locator("#lists-button").click();
+  await lists.locator("#canned-file").click();
+  await lists.locator("#canned-origin", { hasText: "built-in" }).waitFor();
+
+  // A knowledge entry written from scratch, then published.
+  await boss.locator("#knowledge-button").click();
+  const knowledge = boss.locator("#knowledge");
+  await knowledge.locator("#knowledge-new").click();
+  const form = knowledge.locator("form.knowledge-form");
+  await form.locator("input[name=title]").fill("Graissage des roulements du malaxeur");
+  await form.locator("textarea[name=questions]").fill("Tous les combien faut-il graisser les roulements du malaxeur ?");
+  await form.locator("textarea[name=answer]").fill("Toutes les 500 heures, avec la graisse alimentaire H1 indiquée sur la plaque.");
+  await form.locator("button.knowledge-save").click();
+  const entry = knowledge.locator('tr[data-entry="kb-graissage-des-roulements-du-malaxeur"]');
+  await entry.waitFor();
+  await knowledge.locator("form.knowledge-form button.knowledge-publish").click();
+  await knowledge.locator('tr[data-entry="kb-graissage-des-roulements-du-malaxeur"][data-status="published"]').waitFor();
+
+  // The channels: the mailbox this run reads is connected.
+  await boss.locator("#channels-button").click();
+  const channels = boss.locator("#channels");
+  await channels.locator('tr[data-mailbox="sav"] .mailbox-state', { hasText: "connected" }).waitFor();
+  assert.equal(await channels.locator('tr[data-mailbox="sav"] .mailbox-state', { hasText: "not connected" }).count(), 0);
+  await screenshot(boss, "channels");
+  assertNoProblems(boss);
+  await boss.context().close();
+});

@@ -310,3 +310,54 @@ async fn reports_knowledge_and_notices_on_postgres() -> anyhow::Result<()> {
     db.drop_database().await?;
     outcome
 }
+
+/// An entry written from scratch in the inbox (no case behind it) answers
+/// once published, like one from a case; a mistake in it is refused.
+#[tokio::test]
+async fn an_entry_written_from_scratch_answers_once_published() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = spawn_app_with(test_config(dir.path()), Clock::system()).await?;
+    let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
+    let draft = json!({
+        "title": "Pression de la pompe doseuse",
+        "language": "fr",
+        "questions": ["Quelle pression régler sur la pompe doseuse ?", "La pompe doseuse n'a pas assez de pression"],
+        "keywords": ["pompe doseuse"],
+        "answer": "Réglez la pompe doseuse à 3,5 bar au manomètre de sortie.",
+        "auto_send": true,
+    });
+    let mut broken = draft.clone();
+    broken["questions"] = json!([]);
+    let (status, refused) = admin.post("/api/v1/knowledge", json!({"draft": broken})).await?;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (400, Some("bad_entry")),
+        "{refused}"
+    );
+    let (status, made) = admin.post("/api/v1/knowledge", json!({"draft": draft.clone()})).await?;
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(made["entry"]["id"], "kb-pression-de-la-pompe-doseuse");
+    assert_eq!(made["entry"]["conversation_id"], Value::Null);
+    assert_eq!(made["entry"]["status"], "draft");
+    // The same title again gets its own id.
+    let (_, twin) = admin.post("/api/v1/knowledge", json!({"draft": draft})).await?;
+    assert_eq!(twin["entry"]["id"], "kb-pression-de-la-pompe-doseuse-2");
+
+    let (status, body) = admin
+        .post("/api/v1/knowledge/kb-pression-de-la-pompe-doseuse/publish", json!({}))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let asked = mail(
+        &app,
+        "kb1@x",
+        "atelier@conserverie-test.fr",
+        "Pompe",
+        "Bonjour, quelle pression faut-il régler sur la pompe doseuse ?",
+    )
+    .await?;
+    let (ack, faq) = acknowledgement(&admin, asked).await?;
+    assert_eq!(faq["id"], "kb-pression-de-la-pompe-doseuse", "{faq}");
+    assert!(ack.contains("3,5 bar"), "{ack}");
+    app.stop().await;
+    Ok(())
+}

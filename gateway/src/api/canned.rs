@@ -1,5 +1,5 @@
 //! `GET /api/v1/canned-replies`: the replies agents insert by a short keyword,
-//! from `[[canned_replies]]`, or a built-in set when none is configured.
+//! saved in the inbox (Lists page), else `[[canned_replies]]`, else a built-in set.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -57,19 +57,22 @@ const BUILT_IN: &[(&str, &str, &str)] = &[
     ),
 ];
 
-async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Json<serde_json::Value> {
-    let configured = &state.config.canned_replies;
-    let replies: Vec<CannedReply> = if configured.is_empty() {
-        BUILT_IN
-            .iter()
-            .map(|(keyword, language, text)| CannedReply {
-                keyword: (*keyword).into(),
-                language: (*language).into(),
-                text: (*text).into(),
-            })
-            .collect()
-    } else {
-        configured.clone()
-    };
-    Json(json!({"canned_replies": replies}))
+/// The replies shipped with Switchyard, offered until a list is configured or saved.
+pub(super) fn built_in() -> Vec<CannedReply> {
+    BUILT_IN
+        .iter()
+        .map(|(keyword, language, text)| CannedReply {
+            keyword: (*keyword).into(),
+            language: (*language).into(),
+            text: (*text).into(),
+        })
+        .collect()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _agent: CurrentAgent,
+) -> Result<Json<serde_json::Value>, super::error::ApiError> {
+    let (replies, _) = super::lists::canned_in_force(&state).await?;
+    Ok(Json(json!({"canned_replies": replies})))
 }

@@ -154,7 +154,7 @@ async fn customer(state: &AppState, address: &str) -> Result<serde_json::Value, 
         .iter()
         .chain(&profile.emails)
         .chain(&profile.phones)
-        .find_map(|a| state.triage.directory.tier(a).map(str::to_string));
+        .find_map(|a| state.triage.directory().tier(a).map(str::to_string));
     // Records that may be the same person: an address they gave in the widget
     // that writes to us itself, a number they gave that another record used.
     let mut maybe = store.known_addresses(&profile.emails).await?;

@@ -20,7 +20,7 @@ use crate::store::interventions::ReportStatus;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/conversations/{id}/report/knowledge", post(from_report))
-        .route("/api/v1/knowledge", get(list))
+        .route("/api/v1/knowledge", get(list).post(create))
         .route("/api/v1/knowledge/{entry}", get(one).post(edit))
         .route("/api/v1/knowledge/{entry}/publish", post(publish))
         .route("/api/v1/knowledge/{entry}/retire", post(retire))
@@ -76,6 +76,46 @@ async fn from_report(
             other => other.into(),
         })?;
     let entry = entry_or_404(&state, &entry).await?;
+    Ok(Json(json!({"entry": entry})))
+}
+
+/// An entry written from scratch (no case behind it): `kb-<title>`, checked
+/// as the knowledge base checks its files, a draft until published.
+async fn create(
+    State(state): State<AppState>,
+    crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
+    agent: CurrentAgent,
+    ApiJson(body): ApiJson<Edit>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    supervisors_only(&agent)?;
+    let base = crate::store::knowledge::new_entry_id(&body.draft.title);
+    body.draft
+        .check(&base)
+        .map_err(|e| ApiError::BadRequest("bad_entry", e))?;
+    let now = state.clock.now_ms();
+    let mut created = None;
+    for n in 1..=20 {
+        let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        if state
+            .store
+            .knowledge_create_standalone(&id, &body.draft, agent.id, now)
+            .await?
+        {
+            created = Some(id);
+            break;
+        }
+    }
+    let id = created.ok_or_else(|| ApiError::Conflict("an entry with this title exists already".into()))?;
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "knowledge_created",
+        &format!("knowledge:{id}"),
+        json!({}),
+    )
+    .await;
+    let entry = entry_or_404(&state, &id).await?;
     Ok(Json(json!({"entry": entry})))
 }
 

@@ -6,6 +6,7 @@ mod agents;
 pub mod audit;
 mod auth;
 mod canned;
+mod channels;
 mod conversations;
 mod customers;
 pub mod error;
@@ -15,6 +16,7 @@ mod feedback;
 pub mod html_cache;
 mod interventions;
 mod knowledge;
+pub mod lists;
 mod machines;
 mod mail_oauth;
 mod message_html;
@@ -82,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(auth::router())
         .merge(canned::router())
+        .merge(channels::router())
         .merge(agents::router())
         .merge(audit::router())
         .merge(conversations::router())
@@ -91,6 +94,7 @@ pub fn router() -> Router<AppState> {
         .merge(feedback::router())
         .merge(interventions::router())
         .merge(knowledge::router())
+        .merge(lists::router())
         .merge(machines::router())
         .merge(mail_oauth::router())
         .merge(events::router())

@@ -172,7 +172,7 @@ pub async fn accept(
         .map(|f| AttachmentKind::from_content_type(&f.content_type))
         .collect();
     // The directory knows senders by address or number; a chat visitor by what they typed in the form.
-    let directory = &ctx.triage.directory;
+    let directory = ctx.triage.directory();
     let tier = directory
         .tier(&inbound.from.address)
         .or_else(|| inbound.contact.email.as_deref().and_then(|e| directory.tier(e)))

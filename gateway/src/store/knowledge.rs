@@ -70,6 +70,38 @@ pub fn entry_id(conversation: ConversationId) -> String {
     format!("{FROM_CASE}{}", conversation.0)
 }
 
+/// The id of an entry written from scratch: `kb-` and its title's words.
+pub fn new_entry_id(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            'ß' => 's',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "kb-entry".into()
+    } else {
+        format!("kb-{slug}")
+    }
+}
+
 /// Whether an entry id is one written from a resolved case.
 pub fn is_from_case(id: &str) -> bool {
     id.strip_prefix(FROM_CASE).is_some_and(|n| n.parse::<i64>().is_ok())
@@ -106,6 +138,29 @@ impl Store {
         super::reporting::record_event(&mut tx, conversation, created, now, Some(agent), Some(&id)).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// A draft written from scratch under `id`; false when the id is taken.
+    pub async fn knowledge_create_standalone(
+        &self,
+        id: &str,
+        draft: &KnowledgeDraft,
+        agent: AgentId,
+        now: i64,
+    ) -> Result<bool> {
+        let json = serde_json::to_string(draft).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(sqlx::query(
+            "INSERT INTO knowledge_entries (id, conversation_id, status, draft, created_by, created_at, updated_at) \
+             VALUES ($1, NULL, 'draft', $2, $3, $4, $4) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&json)
+        .bind(agent.0)
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     pub async fn knowledge_get(&self, id: &str) -> Result<Option<KnowledgeEntry>> {
@@ -169,5 +224,24 @@ impl Store {
             out.push((format!("published:{id}"), source));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_entrys_id_is_its_titles_words() {
+        assert_eq!(
+            new_entry_id("Pression de la pompe doseuse"),
+            "kb-pression-de-la-pompe-doseuse"
+        );
+        assert_eq!(
+            new_entry_id("  Défaut E-301 : « bourrage » !"),
+            "kb-defaut-e-301-bourrage"
+        );
+        assert_eq!(new_entry_id("???"), "kb-entry");
+        assert!(new_entry_id(&"mot ".repeat(40)).len() <= 43);
     }
 }

@@ -8,6 +8,7 @@
 pub mod agents;
 pub mod audit;
 pub mod batch;
+pub mod channel_status;
 pub mod conversations;
 pub mod dispatch;
 pub mod email;

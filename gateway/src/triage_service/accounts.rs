@@ -48,6 +48,10 @@ impl Directory {
         index.and_then(|i| self.accounts.get(*i))
     }
 
+    pub fn accounts(&self) -> &[AccountConfig] {
+        &self.accounts
+    }
+
     pub fn tier(&self, sender: &str) -> Option<&str> {
         self.account(sender).map(|a| a.tier.as_str()).filter(|t| !t.is_empty())
     }

@@ -52,7 +52,7 @@ pub struct TriageService {
     published: RwLock<Vec<(String, String)>>,
     /// Rules saved in the inbox, in force instead of the file's: `(version, source)`.
     edited: RwLock<Option<(i64, String)>>,
-    pub directory: Directory,
+    directory: RwLock<Arc<Directory>>,
     pub hours: BusinessHours,
     clock: Clock,
 }
@@ -80,7 +80,7 @@ impl TriageService {
             reloading: std::sync::Mutex::new(()),
             published: RwLock::new(published),
             edited: RwLock::new(edited),
-            directory,
+            directory: RwLock::new(Arc::new(directory)),
             hours,
             clock,
         };
@@ -101,6 +101,22 @@ impl TriageService {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// The customer directory in force (accounts and their tier).
+    pub fn directory(&self) -> Arc<Directory> {
+        self.directory
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts another directory in force (accounts saved in the inbox).
+    pub fn set_directory(&self, directory: Directory) {
+        *self
+            .directory
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(directory);
     }
 
     pub fn default_language(&self) -> &str {

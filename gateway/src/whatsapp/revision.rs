@@ -67,7 +67,7 @@ pub async fn retriage_edit(
         text,
         attachments: &[],
         history: &history,
-        tier: r.triage.directory.tier(&head.customer_address),
+        tier: r.triage.directory().tier(&head.customer_address),
         language: head.language.as_deref(),
         business_hours: r.triage.hours.is_open(r.now),
     });

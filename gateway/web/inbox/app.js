@@ -185,6 +185,8 @@ async function start(agent) {
   $("rules-button").hidden = !supervisor;
   $("team-button").hidden = !supervisor;
   $("sla-button").hidden = !supervisor;
+  $("lists-button").hidden = !supervisor;
+  $("channels-button").hidden = !supervisor;
   $("worth-button").hidden = !supervisor;
   $("mailboxes-button").hidden = agent.role !== "admin";
   $("privacy-button").hidden = agent.role !== "admin";
@@ -195,6 +197,8 @@ async function start(agent) {
     rules: () => import("./rules.js").then((m) => new m.RulesView($("rules"))),
     team: () => import("./team.js").then((m) => new m.TeamView($("team"), { me: state.me })),
     sla: () => import("./sla.js").then((m) => new m.SlaView($("sla"))),
+    lists: () => import("./lists.js").then((m) => new m.ListsView($("lists"))),
+    channels: () => import("./channels.js").then((m) => new m.ChannelsView($("channels"))),
     ...(agent.role === "admin" ? {
       mailboxes: () => import("./mailboxes.js").then((m) => new m.MailboxesView($("mailboxes"))),
       privacy: () => import("./privacy.js").then((m) => new m.PrivacyView($("privacy"), { onOpenConversation: open })),
@@ -210,6 +214,13 @@ async function start(agent) {
     state.live = connectLive({ onEvent, onEnded: sessionEnded, onResync: () => { refreshLists(); if (conversation) conversation.refresh(); }, onState: liveState });
   }
 }
+
+// The Lists page changed the canned replies: the reply box offers the new ones.
+window.addEventListener("sy:canned-changed", async () => {
+  try {
+    state.canned = (await api.get("/api/v1/canned-replies")).canned_replies || [];
+  } catch (e) { /* kept as they were */ }
+});
 
 function liveState(s) {
   const node = $("live");
@@ -239,13 +250,15 @@ $("worth-button").addEventListener("click", () => showPage(state.page === "worth
 $("rules-button").addEventListener("click", () => showPage(state.page === "rules" ? null : "rules"));
 $("team-button").addEventListener("click", () => showPage(state.page === "team" ? null : "team"));
 $("sla-button").addEventListener("click", () => showPage(state.page === "sla" ? null : "sla"));
+$("lists-button").addEventListener("click", () => showPage(state.page === "lists" ? null : "lists"));
+$("channels-button").addEventListener("click", () => showPage(state.page === "channels" ? null : "channels"));
 $("mailboxes-button").addEventListener("click", () => showPage(state.page === "mailboxes" ? null : "mailboxes"));
 $("privacy-button").addEventListener("click", () => showPage(state.page === "privacy" ? null : "privacy"));
 
 function readHash() {
   const hash = location.hash.replace(/^#/, "");
   const [kind, value] = hash.split("/");
-  state.page = ["reports", "knowledge", "worth", "rules", "team", "sla", "mailboxes", "privacy"].includes(kind) ? kind : null;
+  state.page = ["reports", "knowledge", "worth", "rules", "team", "sla", "lists", "channels", "mailboxes", "privacy"].includes(kind) ? kind : null;
   const arg = value ? decodeURIComponent(hash.slice(kind.length + 1)) : "";
   if (kind === "mine") state.view = { kind: "mine" };
   else if (kind === "queue" && value) state.view = { kind: "queue", name: arg };

@@ -7,6 +7,13 @@ import { api } from "./api.js";
 import { h, clear, clock, toast } from "./dom.js";
 import { t } from "./i18n.js";
 
+// The selection while a new entry is being written.
+const NEW = "\u0000new";
+
+function blank() {
+  return { id: null, status: "draft", draft: { title: "", language: "fr", questions: [], keywords: [], answer: "", auto_send: false } };
+}
+
 export class KnowledgeView {
   constructor(root, { onOpenConversation }) {
     this.root = root;
@@ -34,9 +41,10 @@ export class KnowledgeView {
       h("td", { class: "solved" }, String(e.solved)),
       h("td", {}, e.conversation_id == null ? "—" : h("a", { href: "#c/" + e.conversation_id, onclick: (ev) => { ev.preventDefault(); this.onOpenConversation(e.conversation_id); } }, "SY-" + e.conversation_id)),
       h("td", {}, clock(e.updated_at))));
-    const entry = this.entries.find((e) => e.id === this.selected);
+    const entry = this.selected === NEW ? blank() : this.entries.find((e) => e.id === this.selected);
     clear(this.root).append(
-      h("div", { class: "report-controls" }, h("h2", {}, t("Knowledge from resolved cases"))),
+      h("div", { class: "report-controls" }, h("h2", {}, t("Knowledge from resolved cases")),
+        h("button", { type: "button", class: "ghost", id: "knowledge-new", onclick: () => { this.selected = NEW; this.draw(); } }, t("New entry"))),
       h("p", { class: "muted" }, t("Agents propose an entry from a validated intervention report. Published entries answer the next customer who asks (sent without a human when marked so); retired ones no longer do.")),
       this.entries.length === 0 ? h("p", { class: "muted" }, t("No entry yet.")) :
         h("table", { class: "groups knowledge-list" },
@@ -48,7 +56,7 @@ export class KnowledgeView {
   editor(entry) {
     const d = entry.draft;
     const form = h("form", { class: "report-form knowledge-form", onsubmit: (e) => e.preventDefault() },
-      h("h3", {}, `${entry.id} — ${entry.status}` + (entry.published_by ? `, published by ${entry.published_by}` : "")),
+      h("h3", {}, entry.id ? `${entry.id} — ${entry.status}` + (entry.published_by ? `, published by ${entry.published_by}` : "") : t("New entry")),
       h("label", { class: "report-section" }, t("Title"), h("input", { name: "title", value: d.title })),
       h("label", { class: "report-section" }, t("Language"),
         h("select", { name: "language" }, ["fr", "en", "de", "es", "it"].map((l) => h("option", { value: l, selected: d.language === l }, l)))),
@@ -60,7 +68,7 @@ export class KnowledgeView {
       h("p", { class: "error knowledge-error", role: "alert" }),
       h("div", { class: "dialog-buttons" },
         h("button", { type: "button", class: "ghost knowledge-save", onclick: () => this.save(entry, form) }, t("Save")),
-        entry.status !== "published" ? h("button", { type: "button", class: "knowledge-publish", onclick: () => this.status(entry, form, "publish") }, t("Publish")) : null,
+        entry.id && entry.status !== "published" ? h("button", { type: "button", class: "knowledge-publish", onclick: () => this.status(entry, form, "publish") }, t("Publish")) : null,
         entry.status === "published" ? h("button", { type: "button", class: "ghost knowledge-retire", onclick: () => this.status(entry, form, "retire") }, t("Retire")) : null));
     return form;
   }
@@ -81,7 +89,13 @@ export class KnowledgeView {
     const error = form.querySelector(".knowledge-error");
     error.textContent = "";
     try {
-      await api.post(`/api/v1/knowledge/${encodeURIComponent(entry.id)}`, { draft: this.draft(form) });
+      if (entry.id) {
+        await api.post(`/api/v1/knowledge/${encodeURIComponent(entry.id)}`, { draft: this.draft(form) });
+      } else {
+        // Written from scratch: created, then edited and published like the others.
+        const made = await api.post("/api/v1/knowledge", { draft: this.draft(form) });
+        this.selected = made.entry.id;
+      }
       toast(t("Entry saved"));
       await this.load();
       return true;
