@@ -355,7 +355,15 @@ async fn whatsapp(config: &Config) -> Vec<Check> {
                 Verdict::Ok,
                 format!("the access token reads the number {display}"),
             ),
-            Err(e) => check(what, Verdict::Fail, format!("{}: {}", w.graph_url, e.message)),
+            Err(e) => check(
+                what,
+                Verdict::Fail,
+                match e.http_status {
+                    Some(401) => format!("{}: the access token is refused (HTTP 401)", w.graph_url),
+                    Some(status) => format!("{}: HTTP {status}: {}", w.graph_url, e.message),
+                    None => format!("{}: {}", w.graph_url, e.message),
+                },
+            ),
         });
     }
     out

@@ -250,6 +250,41 @@ async fn doctor_reaches_every_server_and_names_what_is_wrong() -> anyhow::Result
 }
 
 #[tokio::test]
+async fn doctor_reads_each_whatsapp_number_with_the_access_token() -> anyhow::Result<()> {
+    let stub = e2e::graph_stub::GraphStub::start().await?;
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("switchyard.toml");
+    let write = |token: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[whatsapp]\nenabled = true\napp_secret = \"s\"\nverify_token = \"v\"\naccess_token = \"{token}\"\ngraph_url = \"{}\"\n\n[[whatsapp.numbers]]\nphone_number_id = \"{}\"\nname = \"SAV\"\nlanguage = \"fr\"\n",
+                stub.url(),
+                e2e::wa::PNID
+            ),
+        )
+    };
+    let config_arg = config.to_string_lossy().into_owned();
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    write(e2e::graph_stub::TOKEN)?;
+    let out = run(&doctor_args(&config_arg, &data), None).await?;
+    let report = stdout(&out);
+    assert!(out.status.success(), "{report}");
+    let number = format!("whatsapp {}", e2e::wa::PNID);
+    assert!(line(&report, &number).starts_with("ok"), "{report}");
+    assert!(
+        line(&report, &number).contains("+33 1 86 95 00 01 (SAV Maker)"),
+        "{report}"
+    );
+    write("expired-token")?;
+    let out = run(&doctor_args(&config_arg, &data), None).await?;
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(line(&report, &number).contains("access token is refused"), "{report}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn doctor_reads_a_postgresql_store_without_migrating_it() -> anyhow::Result<()> {
     let db = e2e::postgres::TestDatabase::create().await?;
     let dir = tempfile::tempdir()?;
