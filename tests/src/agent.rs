@@ -80,6 +80,19 @@ impl AgentClient {
     }
 
     /// GET that must succeed.
+    /// The actions in the audit log, newest first (an admin's client).
+    pub async fn audit_actions(&self) -> anyhow::Result<Vec<String>> {
+        let audit = self.ok("/api/v1/admin/audit").await?;
+        Ok(audit["entries"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|x| x["action"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     pub async fn ok(&self, path: &str) -> anyhow::Result<Value> {
         let (status, body) = self.get(path).await?;
         if status != 200 {

@@ -38,6 +38,13 @@ fn line<'a>(report: &'a str, what: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// `switchyard agents --config … --data-dir … <args>`.
+async fn agents(config: &str, data: &str, args: &[&str], stdin: Option<&str>) -> anyhow::Result<Output> {
+    let mut all = vec!["agents", "--config", config, "--data-dir", data];
+    all.extend_from_slice(args);
+    run(&all, stdin).await
+}
+
 fn doctor_args<'a>(config: &'a str, data: &'a str) -> Vec<&'a str> {
     vec!["doctor", "--config", config, "--data-dir", data]
 }
@@ -90,13 +97,10 @@ async fn doctor_reaches_every_server_and_names_what_is_wrong() -> anyhow::Result
     );
 
     // The first accounts from the command line create and migrate the store.
-    let out = run(
+    let out = agents(
+        &config_arg,
+        &data,
         &[
-            "agents",
-            "--config",
-            &config_arg,
-            "--data-dir",
-            &data,
             "add",
             "jane",
             "--name",
@@ -119,56 +123,29 @@ async fn doctor_reaches_every_server_and_names_what_is_wrong() -> anyhow::Result
         .unwrap_or_default()
         .to_string();
     assert_eq!(one_time.len(), 20, "{said}");
-    let out = run(
-        &[
-            "agents",
-            "--config",
-            &config_arg,
-            "--data-dir",
-            &data,
-            "add",
-            "bob",
-            "--password-stdin",
-        ],
+    let out = agents(
+        &config_arg,
+        &data,
+        &["add", "bob", "--password-stdin"],
         Some("bob-password-1\n"),
     )
     .await?;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = run(
-        &[
-            "agents",
-            "--config",
-            &config_arg,
-            "--data-dir",
-            &data,
-            "add",
-            "bob",
-            "--password-stdin",
-        ],
+    let out = agents(
+        &config_arg,
+        &data,
+        &["add", "bob", "--password-stdin"],
         Some("bob-password-1\n"),
     )
     .await?;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bob already exists"));
-    let out = run(
-        &[
-            "agents",
-            "--config",
-            &config_arg,
-            "--data-dir",
-            &data,
-            "add",
-            "eve",
-            "--password-stdin",
-        ],
-        Some("short\n"),
-    )
-    .await?;
+    let out = agents(&config_arg, &data, &["add", "eve", "--password-stdin"], Some("short\n")).await?;
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("weak password"),
         "{out:?}"
     );
-    let listed = stdout(&run(&["agents", "--config", &config_arg, "--data-dir", &data, "list"], None).await?);
+    let listed = stdout(&agents(&config_arg, &data, &["list"], None).await?);
     let jane = listed.lines().find(|l| l.contains(" jane ")).unwrap_or_default();
     assert!(
         jane.contains("supervisor") && jane.contains("invited") && jane.contains("critical"),
@@ -187,11 +164,7 @@ async fn doctor_reaches_every_server_and_names_what_is_wrong() -> anyhow::Result
     let (status, _) = bob.get("/api/v1/queues").await?;
     assert_eq!(status, 200);
     // Disabled from the command line while the gateway runs: the session ends.
-    let out = run(
-        &["agents", "--config", &config_arg, "--data-dir", &data, "disable", "bob"],
-        None,
-    )
-    .await?;
+    let out = agents(&config_arg, &data, &["disable", "bob"], None).await?;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (status, _) = bob.get("/api/v1/queues").await?;
     assert_eq!(status, 401, "a disabled account's session is gone");

@@ -28,22 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/accounts/file", post(accounts_to_file))
 }
 
-fn supervisor(agent: &CurrentAgent) -> Result<(), ApiError> {
-    if agent.is_supervisor() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("supervisors and admins only".into()))
-    }
-}
-
-fn admin(agent: &CurrentAgent) -> Result<(), ApiError> {
-    if agent.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only an admin changes these lists".into()))
-    }
-}
-
 fn bad(message: String) -> ApiError {
     ApiError::BadRequest("invalid_list", message)
 }
@@ -132,7 +116,7 @@ pub async fn canned_in_force(state: &AppState) -> Result<(Vec<CannedReply>, &'st
 }
 
 async fn canned(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     let (list, origin) = canned_in_force(&state).await?;
     Ok(Json(
         json!({"canned_replies": list, "origin": origin, "can_edit": agent.is_admin()}),
@@ -151,7 +135,7 @@ async fn save_canned(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<CannedList>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "these lists")?;
     let list: Vec<CannedReply> = body
         .canned_replies
         .into_iter()
@@ -184,7 +168,7 @@ async fn canned_to_file(
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "these lists")?;
     state.store.delete_setting(CANNED_KEY).await?;
     super::audit::record(
         &state,
@@ -200,7 +184,7 @@ async fn canned_to_file(
 }
 
 async fn accounts(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     let saved = state.store.setting(ACCOUNTS_KEY).await?.is_some();
     Ok(Json(json!({
         "accounts": state.triage.directory().accounts(),
@@ -228,7 +212,7 @@ async fn save_accounts(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<AccountList>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "these lists")?;
     let list: Vec<AccountConfig> = body
         .accounts
         .iter()
@@ -264,7 +248,7 @@ async fn accounts_to_file(
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "these lists")?;
     state.store.delete_setting(ACCOUNTS_KEY).await?;
     state
         .triage

@@ -34,6 +34,24 @@ use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
 
+/// The admin pages' rule: supervisors read, check and preview.
+pub(crate) fn supervisors_only(agent: &crate::auth::CurrentAgent) -> Result<(), error::ApiError> {
+    if agent.is_supervisor() {
+        Ok(())
+    } else {
+        Err(error::ApiError::Forbidden("supervisors and admins only".into()))
+    }
+}
+
+/// The admin pages' rule: only admins change what is in force (`what`).
+pub(crate) fn admins_only(agent: &crate::auth::CurrentAgent, what: &str) -> Result<(), error::ApiError> {
+    if agent.is_admin() {
+        Ok(())
+    } else {
+        Err(error::ApiError::Forbidden(format!("only an admin changes {what}")))
+    }
+}
+
 /// A file to download: its type and the name a browser saves it under.
 pub(crate) fn attachment(content_type: &str, file_name: &str, body: impl IntoResponse) -> Response {
     (

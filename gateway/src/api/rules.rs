@@ -32,22 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/rules/file", post(back_to_file))
 }
 
-fn supervisor(agent: &CurrentAgent) -> Result<(), ApiError> {
-    if agent.is_supervisor() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("supervisors and admins only".into()))
-    }
-}
-
-fn admin(agent: &CurrentAgent) -> Result<(), ApiError> {
-    if agent.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only an admin changes the rules in force".into()))
-    }
-}
-
 fn bounded(source: &str) -> Result<(), ApiError> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(ApiError::TooLarge(MAX_SOURCE_BYTES));
@@ -75,7 +59,7 @@ async fn compile(state: &AppState, source: String) -> Result<Result<triage::Engi
 }
 
 async fn current(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     let triage = state.triage.clone();
     let (source, origin) = tokio::task::spawn_blocking(move || triage.rules_text())
         .await
@@ -115,7 +99,7 @@ async fn check(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<Draft>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     bounded(&body.source)?;
     Ok(Json(match compile(&state, body.source).await? {
         Ok(engine) => json!({"ok": true, "errors": [], "rules": engine.rules().rules.len()}),
@@ -140,7 +124,7 @@ async fn try_draft(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<Trial>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     bounded(&body.source)?;
     bounded(&body.text)?;
     let channel = match body.channel.as_deref().unwrap_or("webchat") {
@@ -224,7 +208,7 @@ async fn save(
     agent: CurrentAgent,
     ApiJson(body): ApiJson<Save>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "the rules in force")?;
     bounded(&body.source)?;
     let note = body.note.trim().chars().take(500).collect::<String>();
     put_in_force(&state, &agent, addr, Some(body.source), &note, None).await
@@ -235,7 +219,7 @@ async fn version(
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     let v = state
         .store
         .rule_version(id)
@@ -250,7 +234,7 @@ async fn restore(
     agent: CurrentAgent,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "the rules in force")?;
     let v = state
         .store
         .rule_version(id)
@@ -272,6 +256,6 @@ async fn back_to_file(
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&agent)?;
+    super::admins_only(&agent, "the rules in force")?;
     put_in_force(&state, &agent, addr, None, "back to the configured rules", None).await
 }

@@ -23,14 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/sla/file", post(back_to_file))
 }
 
-fn supervisor(agent: &CurrentAgent) -> Result<(), ApiError> {
-    if agent.is_supervisor() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("supervisors and admins only".into()))
-    }
-}
-
 fn compile(state: &AppState, draft: &SlaEdit) -> Result<(crate::config::SlaConfig, crate::sla::SlaPolicies), ApiError> {
     let config = draft.applied_to(&state.config.sla);
     let policies = edit::compile(&config, &state.config.escalation.on_call_calendar)
@@ -39,7 +31,7 @@ fn compile(state: &AppState, draft: &SlaEdit) -> Result<(crate::config::SlaConfi
 }
 
 async fn current(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     let saved = state.store.setting(SETTING_KEY).await?.is_some();
     Ok(Json(json!({
         "edit": SlaEdit::of(&state.sla.config()),
@@ -55,7 +47,7 @@ async fn preview(
     agent: CurrentAgent,
     ApiJson(draft): ApiJson<SlaEdit>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    supervisor(&agent)?;
+    super::supervisors_only(&agent)?;
     Ok(Json(match compile(&state, &draft) {
         Ok((_, policies)) => json!({"ok": true, "preview": edit::preview(&policies, state.clock.now_ms())}),
         Err(ApiError::BadRequest(_, e)) => json!({"ok": false, "error": e}),
@@ -69,9 +61,7 @@ async fn save(
     agent: CurrentAgent,
     ApiJson(draft): ApiJson<SlaEdit>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !agent.is_admin() {
-        return Err(ApiError::Forbidden("only an admin changes the service levels".into()));
-    }
+    super::admins_only(&agent, "the service levels")?;
     let (config, policies) = compile(&state, &draft)?;
     let value = serde_json::to_string(&draft).map_err(|e| ApiError::Internal(e.to_string()))?;
     let now = state.clock.now_ms();
@@ -97,9 +87,7 @@ async fn back_to_file(
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !agent.is_admin() {
-        return Err(ApiError::Forbidden("only an admin changes the service levels".into()));
-    }
+    super::admins_only(&agent, "the service levels")?;
     let file = SlaEdit::of(&state.config.sla);
     let (config, policies) = compile(&state, &file)?;
     state.store.delete_setting(SETTING_KEY).await?;
