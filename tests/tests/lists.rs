@@ -1,5 +1,5 @@
-//! The lists and the channel status from the inbox's API: canned replies
-//! and the customer directory saved in the inbox, in force at once (a
+//! The lists and the channel status from the inbox's API: queues, canned
+//! replies and the customer directory saved in the inbox, in force at once (a
 //! strategic account's line stop becomes critical without a restart),
 //! refused when wrong, dropped for the file again, audited; the channel
 //! status says how the outbox and the mailboxes are doing.
@@ -15,7 +15,7 @@ async fn chat_verdict(app: &e2e::TestApp, agent: &AgentClient, email: &str, text
 }
 
 #[tokio::test]
-async fn canned_replies_and_accounts_are_kept_in_the_inbox() -> anyhow::Result<()> {
+async fn queues_canned_replies_and_accounts_are_kept_in_the_inbox() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let admin = AgentClient::login(&app.base(), "admin", ADMIN_PASSWORD).await?;
 
@@ -51,6 +51,33 @@ async fn canned_replies_and_accounts_are_kept_in_the_inbox() -> anyhow::Result<(
         admin.ok("/api/v1/canned-replies").await?["canned_replies"]
             .as_array()
             .is_some_and(|l| l.len() > 1)
+    );
+
+    // Queues: a new one is listed in the inbox at once, even empty.
+    let (status, refused) = admin
+        .put("/api/v1/admin/queues", json!({"queues": ["critical", "Critical"]}))
+        .await?;
+    assert_eq!(status, 400, "{refused}");
+    let (status, saved) = admin
+        .put(
+            "/api/v1/admin/queues",
+            json!({"queues": ["critical", "hydraulique", "experts", "n1"]}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{saved}");
+    let listed = admin.ok("/api/v1/queues").await?;
+    let hydraulics = listed["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "hydraulique"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(hydraulics["open"], 0, "{listed}");
+    let (_, back) = admin.post("/api/v1/admin/queues/file", json!({})).await?;
+    assert_eq!(back["origin"], "file");
+    assert!(
+        !admin.ok("/api/v1/queues").await?["queues"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|q| q["name"] == "hydraulique"))
     );
 
     // Accounts: a customer becomes strategic without a restart.
@@ -114,6 +141,7 @@ async fn canned_replies_and_accounts_are_kept_in_the_inbox() -> anyhow::Result<(
 
     let actions = admin.audit_actions().await?;
     for a in [
+        "queues_changed",
         "canned_replies_changed",
         "canned_replies_back_to_file",
         "accounts_changed",

@@ -19,6 +19,7 @@ use crate::state::AppState;
 
 pub const CANNED_KEY: &str = "canned_replies";
 pub const ACCOUNTS_KEY: &str = "accounts";
+pub const QUEUES_KEY: &str = "queues";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/canned-replies/file", post(canned_to_file))
         .route("/api/v1/admin/accounts", get(accounts).put(save_accounts))
         .route("/api/v1/admin/accounts/file", post(accounts_to_file))
+        .route("/api/v1/admin/queues", get(queues).put(save_queues))
+        .route("/api/v1/admin/queues/file", post(queues_to_file))
 }
 
 fn bad(message: String) -> ApiError {
@@ -100,6 +103,93 @@ pub fn check_accounts(accounts: &[AccountConfig]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The queues the inbox lists even when empty, most urgent first.
+pub fn check_queues(queues: &[String]) -> Result<(), String> {
+    if queues.len() > 50 {
+        return Err("at most 50 queues".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for q in queues {
+        if q.trim().is_empty() || q.len() > 64 {
+            return Err(format!("{q:?}: a queue name is 1 to 64 characters"));
+        }
+        if !seen.insert(q.to_lowercase()) {
+            return Err(format!("{q:?} is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// The queues in force: saved in the inbox, else `dispatch.queues`.
+pub async fn queues_in_force(state: &AppState) -> Result<(Vec<String>, &'static str), ApiError> {
+    match state.store.setting(QUEUES_KEY).await? {
+        Some(saved) => Ok((
+            serde_json::from_str(&saved).map_err(|e| ApiError::Internal(e.to_string()))?,
+            "inbox",
+        )),
+        None => Ok((state.config.dispatch.queues.clone(), "file")),
+    }
+}
+
+async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+    super::supervisors_only(&agent)?;
+    let (list, origin) = queues_in_force(&state).await?;
+    Ok(Json(
+        json!({"queues": list, "origin": origin, "can_edit": agent.is_admin()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueList {
+    queues: Vec<String>,
+}
+
+async fn save_queues(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    agent: CurrentAgent,
+    ApiJson(body): ApiJson<QueueList>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    super::admins_only(&agent, "these lists")?;
+    let list = tidy(&body.queues);
+    check_queues(&list).map_err(bad)?;
+    let value = serde_json::to_string(&list).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .set_setting(QUEUES_KEY, &value, Some(agent.id), state.clock.now_ms())
+        .await?;
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "queues_changed",
+        "settings:queues",
+        json!({"queues": list}),
+    )
+    .await;
+    Ok(Json(json!({"queues": list, "origin": "inbox"})))
+}
+
+async fn queues_to_file(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    agent: CurrentAgent,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    super::admins_only(&agent, "these lists")?;
+    state.store.delete_setting(QUEUES_KEY).await?;
+    super::audit::record(
+        &state,
+        Some(agent.id),
+        addr,
+        "queues_back_to_file",
+        "settings:queues",
+        json!({}),
+    )
+    .await;
+    Ok(Json(json!({"queues": state.config.dispatch.queues, "origin": "file"})))
 }
 
 /// The canned replies in force: saved in the inbox, else the file's, else the built-in ones.
@@ -311,5 +401,8 @@ mod tests {
             let e = check_accounts(&list).err().unwrap_or_default();
             assert!(e.contains(says), "{e}");
         }
+        assert!(check_queues(&["critical".into(), "hydraulique".into()]).is_ok());
+        assert!(check_queues(&["critical".into(), "Critical".into()]).is_err_and(|e| e.contains("twice")));
+        assert!(check_queues(&[String::new()]).is_err());
     }
 }

@@ -69,7 +69,8 @@ async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Js
             SlaState::Paused | SlaState::None => {}
         }
     }
-    let known: Vec<&str> = state.config.dispatch.queues.iter().map(String::as_str).collect();
+    let (known, _) = super::lists::queues_in_force(&state).await?;
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
     let queues: Vec<serde_json::Value> = state
         .store
         .queue_summaries(&known)

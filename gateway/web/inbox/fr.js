@@ -669,4 +669,7 @@ export const FR = {
   "Translation": "Traduction",
   "No translation provider.": "Aucun service de traduction.",
   "New entry": "Nouvelle entrée",
+  "Listed in the inbox even when empty, most urgent first, one per line. Rules send conversations to a queue; the Team page says who works it.": "Affichées dans la boîte même vides, la plus urgente d'abord, une par ligne. Les règles envoient les conversations dans une file ; la page Équipe dit qui la traite.",
+  "Back to the configured queues": "Revenir aux files configurées",
+  "Queues saved": "Files enregistrées",
 };

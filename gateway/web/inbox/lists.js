@@ -17,8 +17,11 @@ export class ListsView {
   async load() {
     let canned;
     let accounts;
+    let queues;
     try {
-      [canned, accounts] = await Promise.all([api.get("/api/v1/admin/canned-replies"), api.get("/api/v1/admin/accounts")]);
+      [canned, accounts, queues] = await Promise.all([
+        api.get("/api/v1/admin/canned-replies"), api.get("/api/v1/admin/accounts"), api.get("/api/v1/admin/queues"),
+      ]);
     } catch (e) {
       if (e.status !== 401) toast(e.message, "error");
       return;
@@ -27,8 +30,17 @@ export class ListsView {
     this.cannedBody = h("tbody", {}, canned.canned_replies.map((r) => this.cannedRow(r, ro)));
     this.accountsBody = h("tbody", {}, accounts.accounts.map((a) => this.accountRow(a, ro)));
     const origin = (o) => o === "inbox" ? t("saved in the inbox") : o === "file" ? t("the configuration file") : t("built-in");
+    this.queueText = h("textarea", { id: "queues-text", rows: 4, cols: 30, disabled: ro, "aria-label": t("Queues") }, queues.queues.join("\n"));
     clear(this.root).append(
       h("div", { class: "report-controls" }, h("h2", {}, t("Lists"))),
+      h("section", { id: "queues-editor" },
+        h("h3", {}, t("Queues")),
+        h("p", { class: "muted" }, t("In force: "), h("strong", { id: "queues-origin" }, origin(queues.origin)), ". " + t("Listed in the inbox even when empty, most urgent first, one per line. Rules send conversations to a queue; the Team page says who works it.")),
+        this.queueText,
+        ro ? null : h("div", { class: "dialog-buttons" },
+          queues.origin === "inbox" ? h("button", { type: "button", class: "ghost", id: "queues-file", onclick: () => this.toFile("queues") }, t("Back to the configured queues")) : null,
+          h("button", { type: "button", id: "queues-save", onclick: () => this.save("/api/v1/admin/queues", { queues: lines(this.queueText.value) }, "queues-error", t("Queues saved")) }, t("Save and apply"))),
+        h("p", { class: "error", id: "queues-error", role: "alert" })),
       h("section", { id: "canned-editor" },
         h("h3", {}, t("Canned replies")),
         h("p", { class: "muted" }, t("In force: "), h("strong", { id: "canned-origin" }, origin(canned.origin)), ". " + t("Agents type /keyword in the reply box; a reply with a language is offered in conversations in that language.")),
