@@ -21,6 +21,9 @@ pub const CANNED_KEY: &str = "canned_replies";
 pub const ACCOUNTS_KEY: &str = "accounts";
 pub const QUEUES_KEY: &str = "queues";
 
+/// One change of the directory at a time: the list stored last is the one in force.
+static CHANGING_ACCOUNTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/canned-replies", get(canned).put(save_canned))
@@ -315,6 +318,7 @@ async fn save_accounts(
         })
         .collect();
     check_accounts(&list).map_err(bad)?;
+    let _one_at_a_time = CHANGING_ACCOUNTS.lock().await;
     let value = serde_json::to_string(&list).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store
@@ -339,6 +343,7 @@ async fn accounts_to_file(
     agent: CurrentAgent,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::admins_only(&agent, "these lists")?;
+    let _one_at_a_time = CHANGING_ACCOUNTS.lock().await;
     state.store.delete_setting(ACCOUNTS_KEY).await?;
     state
         .triage

@@ -19,6 +19,10 @@ use crate::auth::CurrentAgent;
 use crate::client_addr::ClientAddr;
 use crate::state::AppState;
 
+/// One change at a time: the version recorded last is the one put in force
+/// last, even when two admins save together.
+static CHANGING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Largest rule file accepted from the browser.
 const MAX_SOURCE_BYTES: usize = 512 * 1024;
 
@@ -168,6 +172,7 @@ async fn put_in_force(
     note: &str,
     restored_from: Option<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let _one_at_a_time = CHANGING.lock().await;
     // Compiled before anything is recorded: a version that never ran is never in the history.
     if let Some(s) = &source
         && let Err(errors) = compile(state, s.clone()).await?

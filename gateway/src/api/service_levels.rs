@@ -16,6 +16,9 @@ use crate::client_addr::ClientAddr;
 use crate::sla::edit::{self, SETTING_KEY, SlaEdit};
 use crate::state::AppState;
 
+/// One change at a time: the setting stored last is the one in force.
+static CHANGING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/sla", get(current).post(save))
@@ -63,6 +66,7 @@ async fn save(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::admins_only(&agent, "the service levels")?;
     let (config, policies) = compile(&state, &draft)?;
+    let _one_at_a_time = CHANGING.lock().await;
     let value = serde_json::to_string(&draft).map_err(|e| ApiError::Internal(e.to_string()))?;
     let now = state.clock.now_ms();
     state
@@ -90,6 +94,7 @@ async fn back_to_file(
     super::admins_only(&agent, "the service levels")?;
     let file = SlaEdit::of(&state.config.sla);
     let (config, policies) = compile(&state, &file)?;
+    let _one_at_a_time = CHANGING.lock().await;
     state.store.delete_setting(SETTING_KEY).await?;
     state.sla.replace(config, policies);
     super::audit::record(
