@@ -320,6 +320,17 @@ async fn check_the_week(app: &TestApp, clock: &Clock) -> anyhow::Result<()> {
             .is_some_and(|l| l.starts_with("email,email,4,30,60,60,3,")),
         "{groups}"
     );
+
+    // 23:30 UTC is already tomorrow in Paris: the page's presets end with the
+    // day the server names, whatever period was asked for.
+    set(clock, paris(12, 4, 0, 30));
+    let agent = self::agent(app).await?; // the earlier session has gone idle
+    let old = agent.ok("/api/v1/reports/kpis?from=2020-01-06&to=2020-01-12").await?;
+    assert_eq!(old["today"], "2026-12-04");
+    let default = agent.ok("/api/v1/reports/kpis").await?;
+    assert_eq!(default["today"], "2026-12-04");
+    assert_eq!(default["period"]["to"], "2026-12-04");
+    assert_eq!(default["kpis"]["days"][6]["date"], "2026-12-04");
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use crate::auth::CurrentAgent;
 use crate::reports::export::{self, ConversationRow, GroupRow};
 use crate::reports::facts::{ConversationFacts, EventKind, Filter, TimerOutcome};
 use crate::reports::kpi::{self, Dimension};
-use crate::reports::period::Period;
+use crate::reports::period::{self, Period};
 use crate::reports::worth;
 use crate::state::AppState;
 
@@ -198,6 +198,9 @@ async fn kpis(
         "previous_period": span(&previous),
         "time_zone": tz.name(),
         "calendar": calendar.name,
+        // The hotline calendar's day now, which the page's "last 7 days" ends
+        // with: from 23:00 UTC the browser's own date is a day behind Paris.
+        "today": period::local_day(tz, now).to_string(),
         "kpis": current,
         "previous": earlier,
         "groups": groups,

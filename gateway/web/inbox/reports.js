@@ -106,12 +106,11 @@ export class ReportsView {
     this.setDates(new Date(monday.getTime() - 7 * 86400000), new Date(monday.getTime() - 86400000));
   }
 
-  // Days are the hotline calendar's: "today" is the last day the server reported.
+  // Days are the hotline calendar's, as the server counts them: the browser's
+  // own date can be a day off (late evening in UTC, or another time zone).
   today() {
-    const last = this.data ? this.data.period.to : new Date().toISOString().slice(0, 10);
-    const latest = new Date(last + "T00:00:00Z");
-    const now = new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
-    return latest > now ? latest : now;
+    const day = this.data ? this.data.today : new Date().toISOString().slice(0, 10);
+    return new Date(day + "T00:00:00Z");
   }
 
   setDates(from, to) {
