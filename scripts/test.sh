@@ -57,7 +57,9 @@ if [ ! -x /usr/bin/pdftotext ] || [ ! -x /usr/bin/pdftoppm ]; then
 fi
 
 # Browser flows (tests/tests/browser.rs): Debian's chromium driven by npm's
-# playwright-core, pinned in tests/browser/package-lock.json.
+# playwright-core; the OpenAPI client check (tests/tests/openapi.rs):
+# openapi-typescript and typescript. All pinned in tests/browser/package-lock.json,
+# installed again when the lock file changed.
 if [ ! -x /usr/bin/chromium ]; then
   log "installing chromium (browser tests)"
   apt_install chromium fonts-dejavu-core
@@ -66,8 +68,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   log "installing Node.js and npm (browser tests)"
   apt_install nodejs npm
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  log "installing playwright-core (npm ci in tests/browser)"
+if [ ! -f tests/browser/node_modules/.package-lock.json ] \
+  || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  log "installing playwright-core, openapi-typescript, typescript (npm ci in tests/browser)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -66,6 +66,9 @@ enum Command {
         #[command(subcommand)]
         command: EmailCommand,
     },
+    /// Print the agent API's OpenAPI 3.1 document (also served at
+    /// /api/v1/openapi.json), to generate a client without a running gateway.
+    Openapi,
     /// Copy the embedded store and the attachment files into DEST (absent or
     /// empty), consistently, while the gateway runs.
     Backup {
@@ -203,6 +206,13 @@ pub fn main() -> anyhow::Result<()> {
             let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let stdout = std::io::stdout();
             crate::email::inspect(&raw, &cfg.email, &mut stdout.lock())
+        }
+        Command::Openapi => {
+            let doc = crate::api::document()
+                .to_pretty_json()
+                .context("writing the OpenAPI document")?;
+            println!("{doc}");
+            Ok(())
         }
         Command::Doctor { config, data_dir } => {
             let mut cfg = Config::load(config.as_deref()).context("reading the configuration")?;

@@ -40,7 +40,7 @@ pub struct Config {
 /// A daily job applies these, skipping conversations under legal hold; the
 /// webhook journal's period is `whatsapp.journal_retention_hours`. Reasons
 /// for the defaults: README, "Personal data".
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// Only report what the policies would erase (audit log, admin page).
@@ -531,7 +531,7 @@ impl Default for TriageConfig {
 }
 
 /// A customer account: which senders belong to it and its tier.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccountConfig {
     pub name: String,
@@ -908,7 +908,7 @@ pub struct AckTemplate {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CannedReply {
     /// Typed after a slash in the reply box: `/photo`.
@@ -1022,7 +1022,7 @@ impl Default for SlaConfig {
 }
 
 /// Weekly opening slots ("HH:MM-HH:MM", several a day), holidays and a time zone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CalendarConfig {
     pub name: String,
@@ -1039,7 +1039,7 @@ pub struct CalendarConfig {
     pub holidays: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SlaPolicyConfig {
     /// critical, important or faq.

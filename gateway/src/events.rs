@@ -4,7 +4,7 @@
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     ConversationCreated {

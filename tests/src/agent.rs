@@ -38,8 +38,7 @@ impl AgentClient {
 
     pub async fn get(&self, path: &str) -> anyhow::Result<(u16, Value)> {
         let r = self.http.get(format!("{}{path}", self.base)).send().await?;
-        let status = r.status().as_u16();
-        Ok((status, r.json().await.unwrap_or(Value::Null)))
+        checked("GET", path, r).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
@@ -57,13 +56,12 @@ impl AgentClient {
     async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
         let r = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .header("x-csrf-token", &self.csrf)
             .json(&body)
             .send()
             .await?;
-        let status = r.status().as_u16();
-        Ok((status, r.json().await.unwrap_or(Value::Null)))
+        checked(method.as_str(), path, r).await
     }
 
     /// Polls `path` until `pred` holds on the answer (15 s at most).
@@ -158,6 +156,22 @@ impl AgentClient {
         }
         Ok(())
     }
+}
+
+/// The answer's status and JSON body (`null` when it has none), checked
+/// against the operation's schema in the OpenAPI document.
+async fn checked(method: &str, path: &str, r: reqwest::Response) -> anyhow::Result<(u16, Value)> {
+    let status = r.status().as_u16();
+    let json = r
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let body = r.json().await.unwrap_or(Value::Null);
+    if json {
+        crate::contract::check(method, path, status, &body)?;
+    }
+    Ok((status, body))
 }
 
 pub type EventSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

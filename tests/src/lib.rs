@@ -5,6 +5,7 @@
 mod agent;
 pub mod browser;
 mod child;
+pub mod contract;
 pub mod graph_stub;
 pub mod mail;
 pub mod mail_bench;

@@ -1,59 +1,126 @@
 //! Agent accounts (admin), dispatch settings (admin) and presence (each agent).
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
+use super::openapi::Created;
 use crate::auth::{CurrentAgent, Revoked};
 use crate::ids::AgentId;
 use crate::state::AppState;
+use crate::store::agents::AgentRow;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/agents", get(list).post(create))
-        .route("/api/v1/agents/dispatch", get(dispatch_list))
-        .route("/api/v1/agents/{id}/dispatch", post(set_dispatch))
-        .route("/api/v1/me/presence", post(presence))
-        .route("/api/v1/me/language", post(language))
-        .route("/api/v1/agents/{id}/disable", post(disable))
-        .route("/api/v1/agents/{id}/enable", post(enable))
-        .route("/api/v1/agents/{id}/revoke-sessions", post(revoke_sessions))
-        .route("/api/v1/agents/{id}/password", post(reset_password))
-        .route("/api/v1/agents/{id}/role", post(set_role))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(dispatch_list))
+        .routes(routes!(set_dispatch))
+        .routes(routes!(presence))
+        .routes(routes!(language))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(revoke_sessions))
+        .routes(routes!(reset_password))
+        .routes(routes!(set_role))
 }
 
-/// Every agent's presence, cap and current number of open conversations.
-async fn dispatch_list(
-    State(state): State<AppState>,
-    _agent: CurrentAgent,
-) -> Result<Json<serde_json::Value>, ApiError> {
+#[derive(Serialize, ToSchema)]
+struct AgentLoads {
+    agents: Vec<AgentLoad>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AgentLoad {
+    id: i64,
+    display_name: String,
+    /// online, away or offline
+    presence: String,
+    /// The most open conversations dispatch gives them.
+    max_open: i64,
+    open: i64,
+    /// The queues they take conversations from.
+    queues: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Agents {
+    agents: Vec<AgentRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DispatchChanged {
+    id: i64,
+    queues: Vec<String>,
+    max_open: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Enabled {
+    id: i64,
+    disabled: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OneTimePassword {
+    id: i64,
+    /// Shown once: the agent changes it at the next sign-in.
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RoleChanged {
+    id: i64,
+    role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SessionsRevoked {
+    id: i64,
+    sessions_ended: u64,
+}
+
+/// Every agent's presence, cap, queues and current number of open conversations.
+#[utoipa::path(get, path = "/api/v1/agents/dispatch", tag = "agents", responses((status = 200, body = AgentLoads)))]
+async fn dispatch_list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<AgentLoads>, ApiError> {
     let mut agents = Vec::new();
     for a in state.store.agents_dispatch().await? {
         let queues = state.store.agent_queues(crate::ids::AgentId(a.id)).await?;
-        let mut v = serde_json::to_value(&a).map_err(|e| ApiError::Internal(e.to_string()))?;
-        v["queues"] = json!(queues);
-        agents.push(v);
+        agents.push(AgentLoad {
+            id: a.id,
+            display_name: a.display_name,
+            presence: a.presence,
+            max_open: a.max_open,
+            open: a.open,
+            queues,
+        });
     }
-    Ok(Json(json!({"agents": agents})))
+    Ok(Json(AgentLoads { agents }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DispatchSettings {
     queues: Vec<String>,
     max_open: i64,
 }
 
+/// Sets the queues an agent takes conversations from and their cap (0 to 1000).
+///
+/// Admins; dispatch follows at once.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/dispatch", tag = "agents", params(("id" = i64, Path)),
+    request_body = DispatchSettings, responses((status = 200, body = DispatchChanged)))]
 async fn set_dispatch(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<DispatchSettings>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DispatchChanged>, ApiError> {
     if !agent.is_admin() {
         return Err(ApiError::Forbidden("only an admin can change dispatch settings".into()));
     }
@@ -81,23 +148,30 @@ async fn set_dispatch(
         detail,
     )
     .await;
-    Ok(Json(
-        json!({"id": id, "queues": body.queues, "max_open": body.max_open}),
-    ))
+    Ok(Json(DispatchChanged {
+        id,
+        queues: body.queues,
+        max_open: body.max_open,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Presence {
+    /// online, away or offline
     presence: String,
 }
 
-/// online, away or offline; only online agents get conversations assigned.
+/// Sets one's presence: online, away or offline.
+///
+/// Only online agents get conversations assigned.
+#[utoipa::path(post, path = "/api/v1/me/presence", tag = "agents", request_body = Presence,
+    responses((status = 200, body = Presence)))]
 async fn presence(
     State(state): State<AppState>,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<Presence>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Presence>, ApiError> {
     if !["online", "away", "offline"].contains(&body.presence.as_str()) {
         return Err(ApiError::BadRequest(
             "bad_presence",
@@ -109,23 +183,27 @@ async fn presence(
         .set_presence(agent.id, &body.presence, state.clock.now_ms())
         .await?;
     state.assign_wake.notify_one();
-    Ok(Json(json!({"presence": body.presence})))
+    Ok(Json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Language {
     /// `fr`, `en`, `de`, `es`, `it`, or null for the browser's and the default.
     language: Option<String>,
 }
 
-/// The language the agent reads and writes: the inbox's texts (French or
-/// English) and what customer messages are translated into for them.
+/// Sets the language one reads and writes.
+///
+/// The inbox's texts (French or English) and what customer messages are
+/// translated into for this agent.
+#[utoipa::path(post, path = "/api/v1/me/language", tag = "agents", request_body = Language,
+    responses((status = 200, body = Language)))]
 async fn language(
     State(state): State<AppState>,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<Language>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Language>, ApiError> {
     let language = body.language.as_deref().map(str::trim).filter(|l| !l.is_empty());
     if let Some(l) = language
         && !["fr", "en", "de", "es", "it"].contains(&l)
@@ -141,19 +219,26 @@ async fn language(
     if let (Some(l), Some(_)) = (language, &state.translator) {
         state.store.translation_progress(l, state.clock.now_ms()).await?;
     }
-    Ok(Json(json!({"language": language})))
+    Ok(Json(Language {
+        language: language.map(str::to_string),
+    }))
 }
 
-async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(json!({"agents": state.store.agent_list().await?})))
+/// Every account, disabled ones included.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", responses((status = 200, body = Agents)))]
+async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<Agents>, ApiError> {
+    Ok(Json(Agents {
+        agents: state.store.agent_list().await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAgent {
     username: String,
     display_name: String,
     password: String,
+    /// agent (the default), supervisor or admin
     #[serde(default = "default_role")]
     role: String,
 }
@@ -162,12 +247,18 @@ fn default_role() -> String {
     "agent".into()
 }
 
+/// Creates an account.
+///
+/// Admins. The username is unique (409 otherwise); the password follows the
+/// password rules.
+#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent,
+    responses((status = 200, body = Created)))]
 async fn create(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<NewAgent>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Created>, ApiError> {
     if !agent.is_admin() {
         return Err(ApiError::Forbidden("only an admin can create accounts".into()));
     }
@@ -198,7 +289,7 @@ async fn create(
         json!({"username": username, "role": body.role}),
     )
     .await;
-    Ok(Json(json!({"id": id})))
+    Ok(Json(Created { id: id.0 }))
 }
 
 fn admin_on_other(agent: &CurrentAgent, id: i64, what: &str) -> Result<(), ApiError> {
@@ -216,12 +307,16 @@ fn admin_on_other(agent: &CurrentAgent, id: i64, what: &str) -> Result<(), ApiEr
 }
 
 /// Disables an account: its sessions end at once (sockets included) and it cannot log in.
+///
+/// Admins, on another account than their own.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/disable", tag = "agents", params(("id" = i64, Path)),
+    responses((status = 200, body = Enabled)))]
 async fn disable(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Enabled>, ApiError> {
     admin_on_other(&agent, id, "disable")?;
     if !state
         .store
@@ -242,15 +337,20 @@ async fn disable(
         json!({}),
     )
     .await;
-    Ok(Json(json!({"id": id, "disabled": true})))
+    Ok(Json(Enabled { id, disabled: true }))
 }
 
+/// Enables a disabled account again.
+///
+/// Admins, on another account than their own.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/enable", tag = "agents", params(("id" = i64, Path)),
+    responses((status = 200, body = Enabled)))]
 async fn enable(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Enabled>, ApiError> {
     admin_on_other(&agent, id, "enable")?;
     if !state
         .store
@@ -269,19 +369,21 @@ async fn enable(
         json!({}),
     )
     .await;
-    Ok(Json(json!({"id": id, "disabled": false})))
+    Ok(Json(Enabled { id, disabled: false }))
 }
 
-/// Ends every session of an account (a lost laptop), without disabling it.
-/// A forgotten password: the admin gets a one-time password to hand over
-/// (shown once); the account's sessions end and the next sign-in asks for a
-/// new one.
+/// Resets a forgotten password to a one-time password, shown once.
+///
+/// Admins. The account's sessions end and its next sign-in asks for a new
+/// password.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/password", tag = "agents", params(("id" = i64, Path)),
+    responses((status = 200, body = OneTimePassword)))]
 async fn reset_password(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OneTimePassword>, ApiError> {
     admin_on_other(&agent, id, "reset the password of")?;
     let password = crate::auth::new_secret()[..20].to_string();
     let hash = state.passwords.hash(password.clone()).await?;
@@ -298,22 +400,28 @@ async fn reset_password(
         json!({}),
     )
     .await;
-    Ok(Json(json!({"id": id, "password": password})))
+    Ok(Json(OneTimePassword { id, password }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Role {
+    /// agent, supervisor or admin
     role: String,
 }
 
+/// Changes an account's role, in force on its next request.
+///
+/// Admins, on another account than their own.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/role", tag = "agents", params(("id" = i64, Path)),
+    request_body = Role, responses((status = 200, body = RoleChanged)))]
 async fn set_role(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Role>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RoleChanged>, ApiError> {
     admin_on_other(&agent, id, "change the role of")?;
     crate::auth::accounts::check_role(&body.role).map_err(|e| ApiError::BadRequest(e.code, e.message))?;
     if !state.store.agent_set_role(AgentId(id), &body.role).await? {
@@ -328,15 +436,20 @@ async fn set_role(
         json!({"role": body.role}),
     )
     .await;
-    Ok(Json(json!({"id": id, "role": body.role})))
+    Ok(Json(RoleChanged { id, role: body.role }))
 }
 
+/// Ends every session of an account (a lost laptop), without disabling it.
+///
+/// Admins, on another account than their own.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/revoke-sessions", tag = "agents", params(("id" = i64, Path)),
+    responses((status = 200, body = SessionsRevoked)))]
 async fn revoke_sessions(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SessionsRevoked>, ApiError> {
     admin_on_other(&agent, id, "revoke the sessions of")?;
     let ended = state.store.sessions_delete_for_agent(AgentId(id), None).await?;
     state.revocations.publish(Revoked::Agent { id, keep: None });
@@ -351,5 +464,8 @@ async fn revoke_sessions(
         detail,
     )
     .await;
-    Ok(Json(json!({"id": id, "sessions_ended": ended})))
+    Ok(Json(SessionsRevoked {
+        id,
+        sessions_ended: ended,
+    }))
 }

@@ -5,20 +5,30 @@
 
 use std::net::IpAddr;
 
-use axum::extract::{Query as Params, State};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use super::error::ApiQuery as Params;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
 use crate::ids::AgentId;
 use crate::state::AppState;
-use crate::store::audit::{Audit, AuditFilter};
+use crate::store::audit::{Audit, AuditFilter, AuditRow};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/admin/audit", get(audit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(audit))
+}
+
+#[derive(Serialize, ToSchema)]
+struct AuditEntries {
+    entries: Vec<AuditRow>,
+    /// With `subject`: the digest that stands for the address once erased.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
 }
 
 /// Appends one entry; never fails the request that did the action.
@@ -42,7 +52,7 @@ pub async fn record(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 struct AuditQuery {
     /// An address: its entries, and those about it once erased (by digest).
     subject: Option<String>,
@@ -53,12 +63,17 @@ struct AuditQuery {
     until: Option<i64>,
 }
 
-/// `GET /api/v1/admin/audit[?subject=…][&action=…][&agent=…][&since=…][&until=…]`: newest first.
+/// The audit log, newest first (500 entries at most).
+///
+/// Admins. Narrowed by action, agent or period, or to the entries about one
+/// address, erased or not.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = AuditEntries)))]
 async fn audit(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Params(q): Params<AuditQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AuditEntries>, ApiError> {
     agent.require_admin("the audit log")?;
     if let Some(subject) = q.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         return audit_of(&state, subject).await.map(Json);
@@ -69,13 +84,14 @@ async fn audit(
         since: q.since,
         until: q.until,
     };
-    Ok(Json(
-        json!({"entries": state.store.audit_filtered(&filter, 500).await?}),
-    ))
+    Ok(Json(AuditEntries {
+        entries: state.store.audit_filtered(&filter, 500).await?,
+        digest: None,
+    }))
 }
 
 /// The audit entries about one address, erased or not.
-async fn audit_of(state: &AppState, subject: &str) -> Result<serde_json::Value, ApiError> {
+async fn audit_of(state: &AppState, subject: &str) -> Result<AuditEntries, ApiError> {
     let digest = state.signer.erased_subject(subject);
     let mut entries = state
         .store
@@ -92,5 +108,8 @@ async fn audit_of(state: &AppState, subject: &str) -> Result<serde_json::Value, 
         }
     }
     entries.sort_by_key(|e| std::cmp::Reverse(e.id));
-    Ok(json!({"entries": entries, "digest": digest}))
+    Ok(AuditEntries {
+        entries,
+        digest: Some(digest),
+    })
 }

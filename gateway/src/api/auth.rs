@@ -1,26 +1,45 @@
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
+use super::openapi::Done;
 use crate::auth::{CurrentAgent, Revoked, clear_cookie, hash_password, new_secret, session_cookie, token_hash};
 use crate::client_addr::ClientAddr;
 use crate::ids::AgentId;
 use crate::state::AppState;
+use crate::store::agents::AgentRow;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/password", post(change_password))
-        .route("/api/v1/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
+        .routes(routes!(me))
 }
 
-#[derive(Deserialize)]
+/// Who is signed in, and the token every state-changing request carries.
+#[derive(Serialize, ToSchema)]
+struct Session {
+    agent: AgentRow,
+    /// Sent back in the `X-CSRF-Token` header of every POST, PUT, PATCH and DELETE.
+    csrf_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct PasswordChanged {
+    ok: bool,
+    /// The agent's other sessions, ended by the change.
+    other_sessions_ended: u64,
+}
+
+#[derive(Deserialize, ToSchema)]
 struct Login {
     username: String,
     password: String,
@@ -42,6 +61,12 @@ fn loggable(username: &str, known: bool) -> String {
     }
 }
 
+/// Signs in: sets the session cookie and answers with the CSRF token.
+///
+/// Throttled per username and per address (429 with `Retry-After`); a
+/// disabled account is refused (403 `disabled`).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = Login,
+    responses((status = 200, body = Session, headers(("Set-Cookie" = String, description = "sy_session, HttpOnly, SameSite=Strict")))))]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -90,11 +115,16 @@ async fn login(
     let cookie = session_cookie(&token, ttl_secs, secure);
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Json(json!({"agent": agent, "csrf_token": csrf})),
+        Json(Session {
+            agent,
+            csrf_token: csrf,
+        }),
     )
         .into_response())
 }
 
+/// Signs out: ends this session and clears its cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 200, body = Done)))]
 async fn logout(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -103,30 +133,41 @@ async fn logout(
     state.store.session_delete(&agent.session_hash).await?;
     state.revocations.publish(Revoked::Session(agent.session_hash));
     super::audit::record(&state, Some(agent.id), addr, "logout", &agent.username, json!({})).await;
-    Ok(([(header::SET_COOKIE, clear_cookie())], Json(json!({"ok": true}))).into_response())
+    Ok(([(header::SET_COOKIE, clear_cookie())], Done::json()).into_response())
 }
 
-async fn me(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// Who is signed in, with the session's CSRF token (after a page reload).
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Session)))]
+async fn me(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<Session>, ApiError> {
     let row = state
         .store
         .agent_by_id(agent.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    Ok(Json(json!({"agent": row, "csrf_token": agent.csrf_token})))
+    Ok(Json(Session {
+        agent: row,
+        csrf_token: agent.csrf_token,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ChangePassword {
     current: String,
     new: String,
 }
 
+/// Changes one's own password; the agent's other sessions end.
+///
+/// The current password is checked (400 `bad_credentials`) and throttled
+/// like a login; the new one follows the password rules.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePassword,
+    responses((status = 200, body = PasswordChanged)))]
 async fn change_password(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<ChangePassword>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PasswordChanged>, ApiError> {
     crate::auth::accounts::check_password(&body.new).map_err(|e| ApiError::BadRequest(e.code, e.message))?;
     let row = state
         .store
@@ -170,5 +211,8 @@ async fn change_password(
         json!({"other_sessions_ended": ended}),
     )
     .await;
-    Ok(Json(json!({"ok": true, "other_sessions_ended": ended})))
+    Ok(Json(PasswordChanged {
+        ok: true,
+        other_sessions_ended: ended,
+    }))
 }

@@ -1,17 +1,24 @@
 //! `GET /api/v1/canned-replies`: the replies agents insert by a short keyword,
 //! saved in the inbox (Lists page), else `[[canned_replies]]`, else a built-in set.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentAgent;
 use crate::config::CannedReply;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/canned-replies", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}
+
+#[derive(Serialize, ToSchema)]
+struct CannedReplies {
+    canned_replies: Vec<CannedReply>,
 }
 
 const BUILT_IN: &[(&str, &str, &str)] = &[
@@ -69,10 +76,15 @@ pub(super) fn built_in() -> Vec<CannedReply> {
         .collect()
 }
 
+/// The canned replies in force, each with its keyword and language.
+#[utoipa::path(get, path = "/api/v1/canned-replies", tag = "conversations",
+    responses((status = 200, body = CannedReplies)))]
 async fn list(
     State(state): State<AppState>,
     _agent: CurrentAgent,
-) -> Result<Json<serde_json::Value>, super::error::ApiError> {
+) -> Result<Json<CannedReplies>, super::error::ApiError> {
     let (replies, _) = super::lists::canned_in_force(&state).await?;
-    Ok(Json(json!({"canned_replies": replies})))
+    Ok(Json(CannedReplies {
+        canned_replies: replies,
+    }))
 }

@@ -1,64 +1,177 @@
 //! Queues and conversations: read, answer, note, claim/assign, resolve/reopen.
 
-use axum::extract::{Path, Query, State};
+use super::error::ApiQuery as Query;
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
 use crate::dispatch::holding::Actor;
 use crate::events::Event;
 use crate::ids::{AgentId, ConversationId};
-use crate::sla::SlaState;
+use crate::level1::qualify::State as Qualification;
+use crate::sla::{SlaState, SlaView};
 use crate::state::AppState;
-use crate::store::conversations::{AgentMessage, ListFilter};
-use crate::store::messages::Direction;
+use crate::store::conversations::{AgentMessage, ConversationRow, ListFilter};
+use crate::store::email::ParticipantRow;
+use crate::store::escalations::EscalationRow;
+use crate::store::feedback::ConversationFeedback;
+use crate::store::messages::{AttachmentRow, Direction, MessageRow};
+use crate::store::translations::TranslationRow;
+use crate::store::whatsapp::{CallRow, ReactionRow};
 use crate::whatsapp::Button;
 
 const MAX_REPLY_CHARS: usize = 20_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/conversations", get(list))
-        .route("/api/v1/conversations/{id}", get(open))
-        .route("/api/v1/conversations/{id}/reply", post(reply))
-        .route("/api/v1/conversations/{id}/translate", post(translate))
-        .route("/api/v1/conversations/{id}/notes", post(note))
-        .route("/api/v1/conversations/{id}/participants", post(participant))
-        .route("/api/v1/uploads", post(agent_upload))
-        .route("/api/v1/conversations/{id}/claim", post(claim))
-        .route("/api/v1/conversations/{id}/assign", post(assign))
-        .route("/api/v1/conversations/{id}/unassign", post(unassign))
-        .route("/api/v1/conversations/{id}/resolve", post(resolve))
-        .route("/api/v1/conversations/{id}/wait", post(wait_for_customer))
-        .route("/api/v1/conversations/{id}/transfer", post(transfer))
-        .route("/api/v1/conversations/{id}/reopen", post(reopen))
-        .route("/api/v1/conversations/{id}/typing", post(typing))
-        .route("/api/v1/conversations/{id}/attachments/{attachment}", get(attachment))
-        .route("/api/v1/conversations/{id}/messages/{message}/raw", get(raw_message))
-        .route(
-            "/api/v1/conversations/{id}/messages/{message}/versions",
-            get(message_versions),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(open))
+        .routes(routes!(reply))
+        .routes(routes!(translate))
+        .routes(routes!(note))
+        .routes(routes!(participant))
+        .routes(routes!(agent_upload))
+        .routes(routes!(claim))
+        .routes(routes!(assign))
+        .routes(routes!(unassign))
+        .routes(routes!(resolve))
+        .routes(routes!(wait_for_customer))
+        .routes(routes!(transfer))
+        .routes(routes!(reopen))
+        .routes(routes!(typing))
+        .routes(routes!(attachment))
+        .routes(routes!(raw_message))
+        .routes(routes!(message_versions))
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, ToSchema)]
+struct Conversations {
+    conversations: Vec<ListedConversation>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ListedConversation {
+    #[serde(flatten)]
+    conversation: ConversationRow,
+    /// on_time, at_risk, breached, paused or none
+    sla_state: SlaState,
+}
+
+/// Everything about one conversation, for the inbox's middle column.
+#[derive(Serialize, ToSchema)]
+struct ConversationView {
+    conversation: ConversationRow,
+    /// SY-<id>, also the email subject tag.
+    ticket: String,
+    messages: Vec<MessageRow>,
+    attachments: Vec<AttachmentRow>,
+    reactions: Vec<ReactionRow>,
+    /// The triage verdict that made the conversation as urgent as it is (the earliest among equals).
+    verdict: Option<serde_json::Value>,
+    /// Every triage verdict, one per customer message: priority, queue, rules that fired, facts.
+    verdicts: Vec<serde_json::Value>,
+    /// WhatsApp conversations: the 24-hour window, the templates, who Meta says the customer is.
+    whatsapp: Option<super::whatsapp::WhatsAppView>,
+    /// Email: everyone on the thread; a reply goes to the customer with the active ones in Cc.
+    participants: Vec<ParticipantRow>,
+    /// Service levels: one state and each timer's due time.
+    sla: SlaView,
+    /// Callback tasks (number, slot, outcome) and video rooms.
+    escalations: Vec<EscalationRow>,
+    /// WhatsApp calls with the customer: direction, status, duration.
+    calls: Vec<CallRow>,
+    /// Level 1's questions: what is known, what is asked, why it stopped.
+    qualification: Option<Qualification>,
+    /// The customer's verdict on a knowledge answer, and their satisfaction rating.
+    feedback: ConversationFeedback,
+    /// Customer messages translated into the agents' language (the originals stay in `messages`).
+    translation: Option<TranslationView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TranslationView {
+    /// The language this agent reads.
+    target: String,
+    /// Whether the customer writes another one.
+    needed: bool,
+    /// ok, or unavailable (the provider failed; retrying)
+    state: &'static str,
+    last_error: Option<String>,
+    messages: Vec<TranslationRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Participants {
+    participants: Vec<ParticipantRow>,
+}
+
+/// A message the agent wrote, committed (a reply is in the outbox).
+#[derive(Serialize, ToSchema)]
+pub(super) struct Replied {
+    message_id: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Translation {
+    text: String,
+    from: String,
+    to: String,
+    /// Protected terms (codes, serials, links, glossary) the provider lost or changed.
+    lost: Vec<String>,
+}
+
+/// A conversation after a change.
+#[derive(Serialize, ToSchema)]
+struct Changed {
+    conversation: Option<ConversationRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Typed {
+    /// The visitor sockets told.
+    pushed: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MessageVersions {
+    message: i64,
+    current: String,
+    versions: Vec<MessageVersion>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MessageVersion {
+    body: String,
+    replaced_at: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
 struct ListQuery {
     queue: Option<String>,
+    /// open or resolved
     status: Option<String>,
+    /// Only those assigned to the caller.
     #[serde(default)]
     mine: bool,
+    /// 1 to 1000, 200 by default.
     limit: Option<i64>,
 }
 
+/// Conversations, most urgent first, by queue, status or assignee.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListQuery),
+    responses((status = 200, body = Conversations)))]
 async fn list(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Query(q): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Conversations>, ApiError> {
     if let Some(status) = &q.status
         && !["open", "resolved"].contains(&status.as_str())
     {
@@ -72,23 +185,26 @@ async fn list(
     };
     let rows = state.store.conversation_list(&filter).await?;
     let sla = super::queues::queued_sla_states(&state).await?;
-    let conversations: Vec<serde_json::Value> = rows
+    let conversations = rows
         .into_iter()
-        .map(|row| {
-            let state = sla.get(&row.id).map(|(_, s)| *s).unwrap_or(SlaState::None);
-            let mut v = json!(row);
-            v["sla_state"] = json!(state);
-            v
+        .map(|row| ListedConversation {
+            sla_state: sla.get(&row.id).map(|(_, s)| *s).unwrap_or(SlaState::None),
+            conversation: row,
         })
         .collect();
-    Ok(Json(json!({"conversations": conversations})))
+    Ok(Json(Conversations { conversations }))
 }
 
+/// One conversation with its thread, verdicts, service levels, escalations and more.
+///
+/// What a customer deleted is blanked for agents, kept for supervisors.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationView)))]
 async fn open(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ConversationView>, ApiError> {
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
     let mut messages = state.store.messages(id, true).await?;
@@ -126,41 +242,33 @@ async fn open(
             let status = translator.status();
             let language = conversation.language.clone().unwrap_or_default();
             let target = reads(&agent, translator);
-            json!({
-                "target": target,
-                "needed": !language.is_empty() && language != target,
-                "state": status.state,
-                "last_error": status.last_error,
-                "messages": state.store.translations_of(id).await?,
+            Some(TranslationView {
+                needed: !language.is_empty() && language != target,
+                target,
+                state: status.state,
+                last_error: status.last_error,
+                messages: state.store.translations_of(id).await?,
             })
         }
-        None => serde_json::Value::Null,
+        None => None,
     };
-    Ok(Json(json!({
-        "conversation": conversation,
-        "ticket": id.ticket(),
-        "messages": messages,
-        "attachments": attachments,
-        "reactions": reactions,
-        // The verdict that made the conversation as urgent as it is (the earliest among equals).
-        "verdict": deciding_verdict(&verdicts),
-        "verdicts": verdicts,
-        "whatsapp": whatsapp,
-        // Email: everyone on the thread; a reply goes to the customer with the active ones in Cc.
-        "participants": participants,
-        // Service levels: one state (on_time, at_risk, breached, paused, none) and each timer's due time.
-        "sla": sla,
-        // Callback tasks (number, slot, outcome) and video rooms.
-        "escalations": escalations,
-        // WhatsApp calls with the customer: direction, status, duration.
-        "calls": calls,
-        // Level 1's questions: what is known, what is asked, why it stopped.
-        "qualification": qualification,
-        // The customer's verdict on a knowledge answer, and their satisfaction rating.
-        "feedback": feedback,
-        // Customer messages translated into the agents' language (the originals stay in "messages").
-        "translation": translation,
-    })))
+    Ok(Json(ConversationView {
+        conversation,
+        ticket: id.ticket(),
+        messages,
+        attachments,
+        reactions,
+        verdict: deciding_verdict(&verdicts).cloned(),
+        verdicts,
+        whatsapp,
+        participants,
+        sla,
+        escalations,
+        calls,
+        qualification,
+        feedback,
+        translation,
+    }))
 }
 
 /// An address an agent typed, trimmed and lower-cased, or a 400.
@@ -196,7 +304,7 @@ fn email_recipients(to: Option<Vec<String>>, cc: Option<Vec<String>>) -> Result<
     serde_json::to_string(&payload).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ParticipantChange {
     address: String,
@@ -206,12 +314,16 @@ struct ParticipantChange {
 }
 
 /// Adds someone to (or removes them from) the Cc of the conversation's replies.
+///
+/// Email conversations only.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/participants", tag = "conversations", params(("id" = i64, Path)),
+    request_body = ParticipantChange, responses((status = 200, body = Participants)))]
 async fn participant(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ParticipantChange>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Participants>, ApiError> {
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
     if conversation.channel != "email" {
@@ -226,7 +338,9 @@ async fn participant(
         .store
         .set_participant(id, &address, body.name.as_deref(), body.active, now)
         .await?;
-    Ok(Json(json!({"participants": state.store.participants(id).await?})))
+    Ok(Json(Participants {
+        participants: state.store.participants(id).await?,
+    }))
 }
 
 pub(super) fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_json::Value> {
@@ -240,13 +354,13 @@ pub(super) fn deciding_verdict(verdicts: &[serde_json::Value]) -> Option<&serde_
     verdicts.iter().min_by_key(|v| rank(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Text {
     text: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Reply {
     text: String,
@@ -273,7 +387,7 @@ pub(super) async fn reply_with_files(
     id: ConversationId,
     text: String,
     attachments: Vec<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Replied>, ApiError> {
     let body = Reply {
         text,
         buttons: Vec::new(),
@@ -285,14 +399,20 @@ pub(super) async fn reply_with_files(
     reply(State(state), agent, Path(id.0), ApiJson(body)).await
 }
 
-/// A file an agent will attach to a reply.
+/// Uploads a file an agent will attach to a reply (the body is the file).
+///
+/// Its `Content-Type` is the file's; the answer's `upload_id` goes in a
+/// reply's `attachments`.
+#[utoipa::path(post, path = "/api/v1/uploads", tag = "conversations", params(crate::webchat::UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes, with its own Content-Type"),
+    responses((status = 200, body = crate::webchat::Uploaded)))]
 async fn agent_upload(
     State(state): State<AppState>,
     agent: CurrentAgent,
     headers: axum::http::HeaderMap,
     Query(q): Query<crate::webchat::UploadQuery>,
     body: axum::body::Body,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::webchat::Uploaded>, ApiError> {
     crate::webchat::receive_upload(&state, &agent_owner(&agent), &headers, q.name, body).await
 }
 
@@ -312,12 +432,19 @@ pub(super) fn agent_owner(agent: &CurrentAgent) -> String {
     format!("agent:{}", agent.id)
 }
 
+/// Answers the customer on their own channel (an email reply is a threaded mail).
+///
+/// The reply is committed to the outbox before this answers; delivery
+/// follows (`delivery_updated` events). WhatsApp buttons and templates,
+/// email To/Cc and attachments per channel.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reply", tag = "conversations", params(("id" = i64, Path)),
+    request_body = Reply, responses((status = 200, body = Replied)))]
 async fn reply(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Reply>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Replied>, ApiError> {
     check_text(&body.text)?;
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
@@ -361,7 +488,7 @@ async fn reply(
     )
     .await?;
     if let (Some(original), Some(translator)) = (original, &state.translator) {
-        let message = written.0["message_id"].as_i64().unwrap_or_default();
+        let message = written.0.message_id;
         let row = crate::store::translations::TranslationRow {
             message_id: message,
             language: reads(&agent, translator),
@@ -377,21 +504,24 @@ async fn reply(
 /// Introduces the agent's own words below a translated mail.
 const ORIGINAL_LABEL: &str = "original";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ToTranslate {
     text: String,
 }
 
-/// The reply box's preview: the agent's text in the customer's language,
-/// with the protected terms (codes, serials, links, glossary) the provider
+/// The reply box's preview: the agent's text in the customer's language.
+///
+/// With the protected terms (codes, serials, links, glossary) the provider
 /// lost or changed, for the agent to fix before sending.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/translate", tag = "conversations", params(("id" = i64, Path)),
+    request_body = ToTranslate, responses((status = 200, body = Translation)))]
 async fn translate(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ToTranslate>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Translation>, ApiError> {
     check_text(&body.text)?;
     let conversation = conversation_or_404(&state, ConversationId(id)).await?;
     let translator = state
@@ -414,9 +544,12 @@ async fn translate(
         text: String::new(),
         lost: Vec::new(),
     });
-    Ok(Json(
-        json!({"text": first.text, "from": from, "to": to, "lost": first.lost}),
-    ))
+    Ok(Json(Translation {
+        text: first.text,
+        from,
+        to,
+        lost: first.lost,
+    }))
 }
 
 /// The language this agent reads and writes: their choice, else the agents' one.
@@ -435,12 +568,15 @@ fn check_text(text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Adds a private note, for agents only.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", tag = "conversations", params(("id" = i64, Path)),
+    request_body = Text, responses((status = 200, body = Replied)))]
 async fn note(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Text>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Replied>, ApiError> {
     write_message(
         &state,
         &agent,
@@ -461,7 +597,7 @@ pub(super) async fn write_message(
     direction: Direction,
     payload: Option<&str>,
     attachments: &[String],
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Replied>, ApiError> {
     check_text(text)?;
     let owner = agent_owner(agent);
     let text = text.trim();
@@ -491,15 +627,18 @@ pub(super) async fn write_message(
         // The row is committed; the worker takes it from here.
         state.outbox_wake.notify();
     }
-    Ok(Json(json!({"message_id": message.0})))
+    Ok(Json(Replied { message_id: message.0 }))
 }
 
+/// Takes the conversation: it becomes the caller's (409 if someone else has it).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/claim", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Changed)))]
 async fn claim(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     let me = agent.id;
     let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.assign(id, Some(agent.id), actor(&agent), false, now).await
@@ -509,19 +648,24 @@ async fn claim(
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Assign {
     agent_id: i64,
 }
 
+/// Gives the conversation to an agent (to oneself: "take over").
+///
+/// Giving another's conversation away is for supervisors.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", params(("id" = i64, Path)),
+    request_body = Assign, responses((status = 200, body = Changed)))]
 async fn assign(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Assign>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     let target = AgentId(body.agent_id);
     if state.store.agent_by_id(target).await?.is_none_or(|a| a.disabled != 0) {
         return Err(ApiError::NotFound("agent"));
@@ -537,12 +681,15 @@ async fn assign(
     Ok(out)
 }
 
+/// Releases the conversation back to its queue.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/unassign", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Changed)))]
 async fn unassign(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     let me = agent.id;
     let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.assign(id, None, actor(&agent), false, now).await
@@ -552,12 +699,17 @@ async fn unassign(
     Ok(out)
 }
 
+/// Resolves the conversation: out of the queue, its timers stopped.
+///
+/// The customer may be asked for a satisfaction rating.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Changed)))]
 async fn resolve(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     let me = agent.id;
     let out = change(&state, ConversationId(id), |s, id, now| async move {
         s.store.resolve(id, agent.id, &s.feedback, now).await
@@ -569,7 +721,7 @@ async fn resolve(
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Transfer {
     queue: String,
@@ -577,13 +729,16 @@ struct Transfer {
     agent_id: Option<i64>,
 }
 
+/// Moves the conversation to another queue, optionally to an agent of it.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/transfer", tag = "conversations", params(("id" = i64, Path)),
+    request_body = Transfer, responses((status = 200, body = Changed)))]
 async fn transfer(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Transfer>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     let queue = body.queue.trim().to_string();
     if queue.is_empty() || queue.len() > 64 {
         return Err(ApiError::BadRequest(
@@ -603,24 +758,29 @@ async fn transfer(
     Ok(out)
 }
 
-/// The agent asked the customer something: SLA clocks stop until they answer.
+/// Waits for the customer: the service-level clocks stop until they answer.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/wait", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Changed)))]
 async fn wait_for_customer(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     change(&state, ConversationId(id), |s, id, now| async move {
         s.store.set_waiting(id, &s.sla.current(), now).await
     })
     .await
 }
 
+/// Reopens a resolved conversation, assigned to the caller.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Changed)))]
 async fn reopen(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Changed>, ApiError> {
     refuse_if_erased(&conversation_or_404(&state, ConversationId(id)).await?)?;
     let me = agent.id;
     let out = change(&state, ConversationId(id), |s, id, now| async move {
@@ -661,7 +821,7 @@ fn actor(agent: &CurrentAgent) -> Actor {
 }
 
 /// Runs a change, then tells every screen the conversation moved.
-async fn change<F, Fut>(state: &AppState, id: ConversationId, f: F) -> Result<Json<serde_json::Value>, ApiError>
+async fn change<F, Fut>(state: &AppState, id: ConversationId, f: F) -> Result<Json<Changed>, ApiError>
 where
     F: FnOnce(AppState, ConversationId, i64) -> Fut,
     Fut: std::future::Future<Output = Result<(), crate::store::conversations::ChangeError>>,
@@ -671,21 +831,24 @@ where
     // Capacity may have freed, or the conversation is back in a queue.
     state.assign_wake.notify_one();
     let conversation = state.store.conversation_get(id).await?;
-    Ok(Json(json!({"conversation": conversation})))
+    Ok(Json(Changed { conversation }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Typing {
     on: bool,
 }
 
+/// Shows (or hides) "typing…" in the visitor's chat widget.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", tag = "conversations", params(("id" = i64, Path)),
+    request_body = Typing, responses((status = 200, body = Typed)))]
 async fn typing(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Typing>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Typed>, ApiError> {
     let conversation = conversation_or_404(&state, ConversationId(id)).await?;
     let pushed = conversation
         .chat_key
@@ -695,10 +858,15 @@ async fn typing(
                 .push(&key, &channels::webchat::ServerFrame::Typing { on: body.on })
         })
         .unwrap_or(0);
-    Ok(Json(json!({"pushed": pushed})))
+    Ok(Json(Typed { pushed }))
 }
 
 /// The message exactly as it arrived (an email's RFC 5322 bytes), kept for proof.
+///
+/// Audited: who read a whole mail is on record.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages/{message}/raw", tag = "conversations",
+    params(("id" = i64, Path), ("message" = i64, Path)),
+    responses((status = 200, description = "The mail as received", content_type = "message/rfc822")))]
 async fn raw_message(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
@@ -736,6 +904,10 @@ async fn raw_message(
     Ok(served)
 }
 
+/// A file of the conversation: shown in place if an image, audio or video, else downloaded.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/attachments/{attachment}", tag = "conversations",
+    params(("id" = i64, Path), ("attachment" = i64, Path)),
+    responses((status = 200, description = "The file, with its type", content_type = "application/octet-stream")))]
 async fn attachment(
     State(state): State<AppState>,
     _agent: CurrentAgent,
@@ -750,11 +922,14 @@ async fn attachment(
 }
 
 /// The earlier texts of a message the customer edited, oldest first.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages/{message}/versions", tag = "conversations",
+    params(("id" = i64, Path), ("message" = i64, Path)),
+    responses((status = 200, body = MessageVersions)))]
 async fn message_versions(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path((id, message)): Path<(i64, i64)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<MessageVersions>, ApiError> {
     let row = state
         .store
         .message(crate::ids::MessageId(message))
@@ -762,11 +937,13 @@ async fn message_versions(
         .filter(|m| m.conversation_id == id)
         .ok_or(ApiError::NotFound("message"))?;
     let versions = state.store.whatsapp_message_versions(row.id).await?;
-    let versions: Vec<_> = versions
+    let versions = versions
         .into_iter()
-        .map(|(body, replaced_at)| json!({"body": body, "replaced_at": replaced_at}))
+        .map(|(body, replaced_at)| MessageVersion { body, replaced_at })
         .collect();
-    Ok(Json(
-        json!({"message": row.id, "current": row.body, "versions": versions}),
-    ))
+    Ok(Json(MessageVersions {
+        message: row.id,
+        current: row.body,
+        versions,
+    }))
 }

@@ -2,27 +2,64 @@
 //! on every channel, their machines and open escalations; and merging two
 //! records that are one person (recorded, reversible).
 
-use axum::extract::{Path, Query as Params, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use super::error::ApiQuery as Params;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
+use crate::search::customer_page::Profile;
 use crate::search::customers::{MergeError, Merges};
 use crate::search::{code, customer_page};
 use crate::state::AppState;
+use crate::store::conversations::ConversationRow;
+use crate::store::escalations::EscalationRow;
+use crate::store::search::CustomerMerge;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers", get(page))
-        .route("/api/v1/customers/merges", post(merge))
-        .route("/api/v1/customers/merges/{id}/undo", post(undo))
-        .route("/api/v1/customers/export", get(export))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(merge))
+        .routes(routes!(undo))
+        .routes(routes!(export))
 }
 
-#[derive(Debug, Deserialize)]
+/// A customer: every identity, every conversation on every channel.
+#[derive(Serialize, ToSchema)]
+struct CustomerPage {
+    /// The record the others were merged into.
+    address: String,
+    /// Every address that counts as this customer.
+    addresses: Vec<String>,
+    /// strategic, or none
+    tier: Option<String>,
+    profile: Profile,
+    conversations: Vec<ConversationRow>,
+    /// Open escalations of these conversations.
+    escalations: Vec<EscalationRow>,
+    merges: Vec<CustomerMerge>,
+    /// Records that may be the same person.
+    suggested_merges: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Merged {
+    /// The merge's id, to undo it.
+    merge: i64,
+    customer: CustomerPage,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Undone {
+    undone: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 struct ExportParams {
     address: String,
     /// Internal notes too (an access request covers what was said to the customer).
@@ -30,8 +67,11 @@ struct ExportParams {
     notes: bool,
 }
 
-/// `GET /api/v1/customers/export?address=…`: everything held about a
-/// customer (every merged address), as a tar archive; admins only, audited.
+/// Everything held about a customer (every merged address), as a tar archive.
+///
+/// Admins only, audited: the answer to an access request.
+#[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers", params(ExportParams),
+    responses((status = 200, description = "A tar archive: customer.json, one folder per conversation, files and raw mails", content_type = "application/x-tar")))]
 async fn export(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
@@ -44,10 +84,7 @@ async fn export(
     let store = &state.store;
     let mut conversations = Vec::new();
     let mut files = Vec::new();
-    let ids: Vec<i64> = profile["conversations"]
-        .as_array()
-        .map(|c| c.iter().filter_map(|c| c["id"].as_i64()).collect())
-        .unwrap_or_default();
+    let ids: Vec<i64> = profile.conversations.iter().map(|c| c.id).collect();
     for id in ids {
         let cid = crate::ids::ConversationId(id);
         let (messages, attachments, participants) = tokio::try_join!(
@@ -82,9 +119,11 @@ async fn export(
                 });
             }
         }
-        let conversation = profile["conversations"]
-            .as_array()
-            .and_then(|c| c.iter().find(|c| c["id"] == id).cloned())
+        let conversation = profile
+            .conversations
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| json!(c))
             .unwrap_or_default();
         conversations.push((
             id,
@@ -97,9 +136,9 @@ async fn export(
         ));
     }
     let customer_json = json!({
-        "addresses": profile["addresses"],
-        "profile": profile["profile"],
-        "merges": profile["merges"],
+        "addresses": profile.addresses,
+        "profile": profile.profile,
+        "merges": profile.merges,
         "exported_at": state.clock.now_ms(),
         "internal_notes_included": p.notes,
     });
@@ -107,7 +146,7 @@ async fn export(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let subject = profile["address"].as_str().unwrap_or_default().to_string();
+    let subject = profile.address.clone();
     super::audit::record(&state, Some(agent.id), addr, "customer_export", &subject, json!(counts)).await;
     let date = chrono::DateTime::from_timestamp_millis(state.clock.now_ms())
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -119,21 +158,24 @@ async fn export(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 struct Address {
+    /// Any address of the customer: email, phone, chat visitor.
     address: String,
 }
 
-/// `GET /api/v1/customers?address=…`: any address of the customer.
+/// A customer's page: identities, conversations, machines, escalations, merges.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(Address),
+    responses((status = 200, body = CustomerPage)))]
 async fn page(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Params(p): Params<Address>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CustomerPage>, ApiError> {
     customer(&state, &p.address).await.map(Json)
 }
 
-async fn customer(state: &AppState, address: &str) -> Result<serde_json::Value, ApiError> {
+async fn customer(state: &AppState, address: &str) -> Result<CustomerPage, ApiError> {
     let store = &state.store;
     let merges = Merges::new(store.customer_links().await?);
     let group = merges.group(address.trim());
@@ -167,19 +209,19 @@ async fn customer(state: &AppState, address: &str) -> Result<serde_json::Value, 
         .into_iter()
         .filter(|e| ids.contains(&e.conversation_id))
         .collect();
-    Ok(json!({
-        "address": group[0],
-        "addresses": group,
-        "tier": tier,
-        "profile": profile,
-        "conversations": rows,
-        "escalations": escalations,
-        "merges": history,
-        "suggested_merges": maybe,
-    }))
+    Ok(CustomerPage {
+        address: group[0].clone(),
+        addresses: group,
+        tier,
+        profile,
+        conversations: rows,
+        escalations,
+        merges: history,
+        suggested_merges: maybe,
+    })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MergeBody {
     /// The record that from now on counts as `into`.
@@ -187,11 +229,14 @@ struct MergeBody {
     into: String,
 }
 
+/// Merges two customer records that are one person (recorded, reversible).
+#[utoipa::path(post, path = "/api/v1/customers/merges", tag = "customers", request_body = MergeBody,
+    responses((status = 200, body = Merged)))]
 async fn merge(
     State(state): State<AppState>,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<MergeBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Merged>, ApiError> {
     let store = &state.store;
     let (address, into) = (body.address.trim(), body.into.trim());
     let known = store.known_addresses(&[address.to_string(), into.to_string()]).await?;
@@ -219,14 +264,20 @@ async fn merge(
         "customers merged"
     );
     let page = customer(&state, target).await?;
-    Ok(Json(json!({"merge": id, "customer": page})))
+    Ok(Json(Merged {
+        merge: id,
+        customer: page,
+    }))
 }
 
+/// Undoes a merge: the two records are two customers again.
+#[utoipa::path(post, path = "/api/v1/customers/merges/{id}/undo", tag = "customers", params(("id" = i64, Path)),
+    responses((status = 200, body = Undone)))]
 async fn undo(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Undone>, ApiError> {
     if !state
         .store
         .unmerge_customers(id, agent.id.0, state.clock.now_ms())
@@ -235,5 +286,5 @@ async fn undo(
         return Err(ApiError::NotFound("merge in force"));
     }
     tracing::info!(merge = id, agent = agent.id.0, "customer merge undone");
-    Ok(Json(json!({"undone": id})))
+    Ok(Json(Undone { undone: id }))
 }

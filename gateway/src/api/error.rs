@@ -4,10 +4,27 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::store::StoreError;
 use crate::store::conversations::ChangeError;
+
+/// Every error answer of the API, whatever its status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `bad_request` codes name the field or
+    /// rule (`bad_period`, `bad_json`…), others the kind (`unauthenticated`,
+    /// `csrf`, `forbidden`, `not_found`, `conflict`, `too_large`, `busy`,
+    /// `too_many_attempts`, `internal`…).
+    #[schema(example = "not_found")]
+    pub code: &'static str,
+    /// For people; its wording may change.
+    pub message: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -73,7 +90,12 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
-        let body = Json(json!({"error": {"code": code, "message": self.to_string()}}));
+        let body = Json(ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.to_string(),
+            },
+        });
         let mut response = (status, body).into_response();
         let retry_after = match &self {
             ApiError::Busy => Some(1),
@@ -122,6 +144,25 @@ impl From<ChangeError> for ApiError {
 /// Rejections from axum's extractors (bad JSON, wrong content type) in our shape.
 pub fn json_rejection(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
     ApiError::BadRequest("bad_json", rejection.body_text())
+}
+
+/// `Query<T>` whose rejections (a missing or malformed parameter) answer in
+/// the API's error shape, `bad_query`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::BadRequest("bad_query", rejection.body_text())),
+        }
+    }
 }
 
 /// `Json<T>` whose rejections answer in the API's error shape.

@@ -1,11 +1,13 @@
 //! Escalations: the open callbacks and rooms (top of the inbox), an agent's
 //! one-action escalation of a conversation, and call outcomes.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::conversations::conversation_or_404;
 use super::error::{ApiError, ApiJson};
@@ -13,29 +15,58 @@ use crate::auth::CurrentAgent;
 use crate::events::Event;
 use crate::ids::ConversationId;
 use crate::state::AppState;
+use crate::store::escalations::EscalationRow;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/escalations", get(open))
-        .route("/api/v1/escalations/{id}/outcome", post(outcome))
-        .route("/api/v1/conversations/{id}/escalate", post(escalate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open))
+        .routes(routes!(outcome))
+        .routes(routes!(escalate))
 }
 
-async fn open(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+#[derive(Serialize, ToSchema)]
+struct OpenEscalations {
+    escalations: Vec<OpenEscalation>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OpenEscalation {
+    #[serde(flatten)]
+    escalation: EscalationRow,
+    /// The conversation's reference, SY-<id>.
+    ticket: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Escalated {
+    /// The escalations opened.
+    opened: Vec<i64>,
+    /// The customer was asked for a number: the callback opens when it comes.
+    asked_for_number: bool,
+    /// Every escalation of the conversation.
+    escalations: Vec<EscalationRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OutcomeRecorded {
+    escalation: EscalationRow,
+}
+
+/// The open callbacks and video rooms, for the top of the inbox.
+#[utoipa::path(get, path = "/api/v1/escalations", tag = "escalations", responses((status = 200, body = OpenEscalations)))]
+async fn open(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<OpenEscalations>, ApiError> {
     let rows = state.store.escalations_open().await?;
-    let items: Vec<serde_json::Value> = rows
+    let escalations = rows
         .into_iter()
-        .map(|e| {
-            let ticket = ConversationId(e.conversation_id).ticket();
-            let mut v = serde_json::to_value(&e).unwrap_or_default();
-            v["ticket"] = json!(ticket);
-            v
+        .map(|e| OpenEscalation {
+            ticket: ConversationId(e.conversation_id).ticket(),
+            escalation: e,
         })
         .collect();
-    Ok(Json(json!({"escalations": items})))
+    Ok(Json(OpenEscalations { escalations }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Escalate {
     /// callback, visio or callback+visio
@@ -45,12 +76,19 @@ struct Escalate {
     slot: Option<String>,
 }
 
+/// Escalates a conversation in one action: a phone callback, a video room, or both.
+///
+/// On WhatsApp without a known number, the customer is asked for one (in
+/// words within the 24-hour window, else with the contact-request template)
+/// and the callback opens when it comes.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/escalate", tag = "escalations", params(("id" = i64, Path)),
+    request_body = Escalate, responses((status = 200, body = Escalated)))]
 async fn escalate(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Escalate>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Escalated>, ApiError> {
     let (callback, visio) = match body.kind.as_str() {
         "callback" => (true, false),
         "visio" => (false, true),
@@ -145,29 +183,34 @@ async fn escalate(
         state.outbox_wake.notify();
     }
     state.events.publish(Event::ConversationUpdated { conversation: id.0 });
-    Ok(Json(json!({
-        "opened": opened.escalations,
-        // The customer was asked for a number: the callback opens when it comes.
-        "asked_for_number": ask,
-        "escalations": state.store.escalations_of(id).await?,
-    })))
+    Ok(Json(Escalated {
+        opened: opened.escalations,
+        asked_for_number: ask,
+        escalations: state.store.escalations_of(id).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CallOutcome)]
 struct Outcome {
     /// reached, no_answer, voicemail, wrong_number or done (a room that served its purpose).
     outcome: String,
     notes: Option<String>,
 }
 
+/// Records a call's outcome; someone reached (or a wrong number) closes the escalation.
+///
+/// No answer or voicemail keeps it open to try again.
+#[utoipa::path(post, path = "/api/v1/escalations/{id}/outcome", tag = "escalations", params(("id" = i64, Path)),
+    request_body = Outcome, responses((status = 200, body = OutcomeRecorded)))]
 async fn outcome(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Outcome>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OutcomeRecorded>, ApiError> {
     // Someone reached (or a wrong number) ends the task; no answer keeps it open to try again.
     let done = match body.outcome.as_str() {
         "reached" | "wrong_number" | "done" => true,
@@ -203,5 +246,5 @@ async fn outcome(
         json!({"escalation": id, "outcome": body.outcome}),
     )
     .await;
-    Ok(Json(json!({"escalation": row})))
+    Ok(Json(OutcomeRecorded { escalation: row }))
 }

@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use axum::routing::get;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{CurrentAgent, Revoked};
 use crate::state::AppState;
@@ -21,10 +21,20 @@ const SESSION_CHECK: Duration = Duration::from_secs(30);
 /// Close code the inbox reads as "log in again".
 const SESSION_ENDED: u16 = 4401;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/events", get(upgrade))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upgrade))
 }
 
+/// The agent's websocket of live events (upgrade with the session cookie).
+///
+/// Each text frame is one event, `{"type": …}`: conversation_created,
+/// message_added, conversation_updated, delivery_updated, typing,
+/// sla_breached, channel_alert (supervisors and admins only). A slow reader
+/// misses events and reloads. The socket closes with code 4401 when the
+/// session ends.
+#[utoipa::path(get, path = "/api/v1/events", tag = "conversations",
+    responses((status = 101, description = "Switching to the websocket; frames are `Event`s"),
+              (status = 200, description = "Never sent: the events' shape, for clients", body = crate::events::Event)))]
 async fn upgrade(State(state): State<AppState>, agent: CurrentAgent, ws: WebSocketUpgrade) -> Response {
     let events = state.events.subscribe();
     let revocations = state.revocations.subscribe();

@@ -2,12 +2,13 @@
 //! validated by the expert, versioned, downloaded as Markdown or PDF, and
 //! sent to the customer on their own channel as a PDF.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::conversations::{agent_owner, conversation_or_404, deciding_verdict, reply_with_files};
 use super::error::{ApiError, ApiJson};
@@ -18,17 +19,41 @@ use crate::intervention::content::{EscalationTime, Known, KnownAttachment, Known
 use crate::intervention::document::{Validation, blocks};
 use crate::intervention::{ReportContent, markdown, pdf, prefill};
 use crate::state::AppState;
-use crate::store::interventions::{ReportStatus, StoredReport};
+use crate::store::interventions::{ReportStatus, ReportVersion, StoredReport};
 use crate::store::uploads::{self, NewUpload};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/conversations/{id}/report", get(current).post(save))
-        .route("/api/v1/conversations/{id}/report/validate", post(validate))
-        .route("/api/v1/conversations/{id}/report/versions", get(versions))
-        .route("/api/v1/conversations/{id}/report/send", post(send))
-        .route("/api/v1/conversations/{id}/report.md", get(as_markdown))
-        .route("/api/v1/conversations/{id}/report.pdf", get(as_pdf))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(current, save))
+        .routes(routes!(validate))
+        .routes(routes!(versions))
+        .routes(routes!(send))
+        .routes(routes!(as_markdown))
+        .routes(routes!(as_pdf))
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = InterventionReport)]
+struct Report {
+    report: ReportView,
+}
+
+/// A report as saved, or the proposal (version 0, nobody's yet).
+#[derive(Serialize, ToSchema)]
+struct ReportView {
+    /// proposed, draft or validated
+    status: String,
+    version: i64,
+    content: ReportContent,
+    updated_by: Option<String>,
+    updated_at: Option<i64>,
+    validated_by: Option<String>,
+    validated_at: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Versions {
+    versions: Vec<ReportVersion>,
 }
 
 /// What Switchyard proposes for this conversation, from what it holds.
@@ -88,37 +113,49 @@ async fn proposal(state: &AppState, id: ConversationId) -> Result<ReportContent,
     }))
 }
 
-fn view(report: &StoredReport) -> serde_json::Value {
-    json!({
-        "status": report.status,
-        "version": report.version,
-        "content": report.content,
-        "updated_by": report.updated_by,
-        "updated_at": report.updated_at,
-        "validated_by": report.validated_by,
-        "validated_at": report.validated_at,
+fn view(report: StoredReport) -> Json<Report> {
+    Json(Report {
+        report: ReportView {
+            status: report.status,
+            version: report.version,
+            content: report.content,
+            updated_by: report.updated_by,
+            updated_at: Some(report.updated_at),
+            validated_by: report.validated_by,
+            validated_at: report.validated_at,
+        },
     })
 }
 
+/// The conversation's intervention report, or what Switchyard proposes from the thread.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/report", tag = "reports", params(("id" = i64, Path)),
+    responses((status = 200, body = Report)))]
 async fn current(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     let id = ConversationId(id);
     match state.store.report_get(id).await? {
-        Some(report) => Ok(Json(json!({"report": view(&report)}))),
+        Some(report) => Ok(view(report)),
         // Nothing saved yet: the proposal, version 0.
-        None => Ok(Json(json!({"report": {
-            "status": "proposed",
-            "version": 0,
-            "content": proposal(&state, id).await?,
-        }}))),
+        None => Ok(Json(Report {
+            report: ReportView {
+                status: "proposed".into(),
+                version: 0,
+                content: proposal(&state, id).await?,
+                updated_by: None,
+                updated_at: None,
+                validated_by: None,
+                validated_at: None,
+            },
+        })),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReportDraft)]
 struct Save {
     content: ReportContent,
     /// The version the agent edited (0: the proposal).
@@ -131,7 +168,7 @@ async fn store_version(
     id: ConversationId,
     body: Save,
     status: ReportStatus,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     let checked = match status {
         ReportStatus::Draft => body.content.check(),
         ReportStatus::Validated => body.content.check_complete(),
@@ -149,36 +186,50 @@ async fn store_version(
             other => other.into(),
         })?;
     let report = state.store.report_get(id).await?.ok_or(ApiError::NotFound("report"))?;
-    Ok(Json(json!({"report": view(&report)})))
+    Ok(view(report))
 }
 
+/// Saves a draft of the report, as a new version.
+///
+/// `version` is the one edited: if someone saved meanwhile, 409.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/report", tag = "reports", params(("id" = i64, Path)),
+    request_body = Save, responses((status = 200, body = Report)))]
 async fn save(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Save>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     store_version(&state, &agent, ConversationId(id), body, ReportStatus::Draft).await
 }
 
-/// "The tool proposes, the expert validates": a validated version names its expert.
+/// Validates the report: "the tool proposes, the expert validates".
+///
+/// A validated version names its expert; every part must be filled in.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/report/validate", tag = "reports", params(("id" = i64, Path)),
+    request_body = Save, responses((status = 200, body = Report)))]
 async fn validate(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Save>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     store_version(&state, &agent, ConversationId(id), body, ReportStatus::Validated).await
 }
 
+/// Every saved version of the report, newest first.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/report/versions", tag = "reports", params(("id" = i64, Path)),
+    responses((status = 200, body = Versions)))]
 async fn versions(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Versions>, ApiError> {
     let id = ConversationId(id);
     conversation_or_404(&state, id).await?;
-    Ok(Json(json!({"versions": state.store.report_versions(id).await?})))
+    Ok(Json(Versions {
+        versions: state.store.report_versions(id).await?,
+    }))
 }
 
 /// The saved report (or the proposal) as blocks' input: content and validation.
@@ -200,6 +251,9 @@ fn file_name(content: &ReportContent, id: ConversationId, extension: &str) -> St
     format!("{stem}-{}.{extension}", id.ticket())
 }
 
+/// The report (or the proposal) as a Markdown file.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/report.md", tag = "reports", params(("id" = i64, Path)),
+    responses((status = 200, description = "The report in Markdown", content_type = "text/markdown")))]
 async fn as_markdown(
     State(state): State<AppState>,
     _agent: CurrentAgent,
@@ -231,6 +285,9 @@ async fn pdf_of(state: &AppState, id: ConversationId) -> Result<(ReportContent, 
     Ok((content, bytes))
 }
 
+/// The report (or the proposal) as a PDF file.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/report.pdf", tag = "reports", params(("id" = i64, Path)),
+    responses((status = 200, description = "The report as a PDF", content_type = "application/pdf")))]
 async fn as_pdf(
     State(state): State<AppState>,
     _agent: CurrentAgent,
@@ -245,12 +302,14 @@ async fn as_pdf(
     ))
 }
 
-/// The validated report as a PDF reply on the customer's own channel.
+/// Sends the validated report as a PDF reply on the customer's own channel.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/report/send", tag = "reports", params(("id" = i64, Path)),
+    responses((status = 200, body = super::conversations::Replied)))]
 async fn send(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<super::conversations::Replied>, ApiError> {
     let id = ConversationId(id);
     let report = state.store.report_get(id).await?;
     if report

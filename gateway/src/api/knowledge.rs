@@ -2,11 +2,13 @@
 //! supervisor edits and publishes it, and from then on the FAQ matcher
 //! answers with it — no restart, the same checks as the knowledge-base files.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::conversations::conversation_or_404;
 use super::error::{ApiError, ApiJson};
@@ -16,14 +18,25 @@ use crate::intervention::knowledge::KnowledgeDraft;
 use crate::state::AppState;
 use crate::store::conversations::ChangeError;
 use crate::store::interventions::ReportStatus;
+use crate::store::knowledge::KnowledgeEntry;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/conversations/{id}/report/knowledge", post(from_report))
-        .route("/api/v1/knowledge", get(list).post(create))
-        .route("/api/v1/knowledge/{entry}", get(one).post(edit))
-        .route("/api/v1/knowledge/{entry}/publish", post(publish))
-        .route("/api/v1/knowledge/{entry}/retire", post(retire))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(from_report))
+        .routes(routes!(list, create))
+        .routes(routes!(one, edit))
+        .routes(routes!(publish))
+        .routes(routes!(retire))
+}
+
+#[derive(Serialize, ToSchema)]
+struct Entry {
+    entry: KnowledgeEntry,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Entries {
+    entries: Vec<KnowledgeEntry>,
 }
 
 async fn entry_or_404(state: &AppState, entry: &str) -> Result<crate::store::knowledge::KnowledgeEntry, ApiError> {
@@ -42,12 +55,16 @@ fn supervisors_only(agent: &CurrentAgent) -> Result<(), ApiError> {
     }
 }
 
-/// A draft entry from the conversation's validated report.
+/// Proposes a draft knowledge entry from the conversation's validated report.
+///
+/// Personal data of the customer is left out.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/report/knowledge", tag = "knowledge", params(("id" = i64, Path)),
+    responses((status = 200, body = Entry)))]
 async fn from_report(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     let id = ConversationId(id);
     let c = conversation_or_404(&state, id).await?;
     let report = state.store.report_get(id).await?;
@@ -76,17 +93,21 @@ async fn from_report(
             other => other.into(),
         })?;
     let entry = entry_or_404(&state, &entry).await?;
-    Ok(Json(json!({"entry": entry})))
+    Ok(Json(Entry { entry }))
 }
 
-/// An entry written from scratch (no case behind it): `kb-<title>`, checked
-/// as the knowledge base checks its files, a draft until published.
+/// Writes an entry from scratch (no case behind it), a draft until published.
+///
+/// Its id is `kb-<title>`; it is checked as the knowledge base checks its
+/// files. Supervisors and admins.
+#[utoipa::path(post, path = "/api/v1/knowledge", tag = "knowledge", request_body = Edit,
+    responses((status = 200, body = Entry)))]
 async fn create(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<Edit>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     supervisors_only(&agent)?;
     let base = crate::store::knowledge::new_entry_id(&body.draft.title);
     body.draft
@@ -116,23 +137,30 @@ async fn create(
     )
     .await;
     let entry = entry_or_404(&state, &id).await?;
-    Ok(Json(json!({"entry": entry})))
+    Ok(Json(Entry { entry }))
 }
 
-async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(json!({"entries": state.store.knowledge_list().await?})))
+/// Every knowledge entry: drafts, published and retired.
+#[utoipa::path(get, path = "/api/v1/knowledge", tag = "knowledge", responses((status = 200, body = Entries)))]
+async fn list(State(state): State<AppState>, _agent: CurrentAgent) -> Result<Json<Entries>, ApiError> {
+    Ok(Json(Entries {
+        entries: state.store.knowledge_list().await?,
+    }))
 }
 
+/// One knowledge entry.
+#[utoipa::path(get, path = "/api/v1/knowledge/{entry}", tag = "knowledge", params(("entry" = String, Path)),
+    responses((status = 200, body = Entry)))]
 async fn one(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Path(entry): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     let entry = entry_or_404(&state, &entry).await?;
-    Ok(Json(json!({"entry": entry})))
+    Ok(Json(Entry { entry }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Edit {
     draft: KnowledgeDraft,
@@ -148,13 +176,18 @@ async fn apply_published(state: &AppState) -> Result<(), ApiError> {
         .map_err(|e| ApiError::BadRequest("bad_entry", e))
 }
 
+/// Edits an entry; a published one answers with its new text at once.
+///
+/// Supervisors and admins.
+#[utoipa::path(post, path = "/api/v1/knowledge/{entry}", tag = "knowledge", params(("entry" = String, Path)),
+    request_body = Edit, responses((status = 200, body = Entry)))]
 async fn edit(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(entry): Path<String>,
     ApiJson(body): ApiJson<Edit>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     supervisors_only(&agent)?;
     body.draft
         .check(&entry)
@@ -179,7 +212,7 @@ async fn set_status(
     agent: CurrentAgent,
     entry: String,
     status: &str,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     supervisors_only(&agent)?;
     let before = entry_or_404(&state, &entry).await?;
     if status == "published" {
@@ -204,20 +237,30 @@ async fn set_status(
     one(State(state), agent, Path(entry)).await
 }
 
+/// Publishes an entry: the FAQ matcher answers with it from now on.
+///
+/// Supervisors and admins; refused if the entry does not validate.
+#[utoipa::path(post, path = "/api/v1/knowledge/{entry}/publish", tag = "knowledge", params(("entry" = String, Path)),
+    responses((status = 200, body = Entry)))]
 async fn publish(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(entry): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     set_status(state, addr, agent, entry, "published").await
 }
 
+/// Retires an entry: kept on record, no longer answering.
+///
+/// Supervisors and admins.
+#[utoipa::path(post, path = "/api/v1/knowledge/{entry}/retire", tag = "knowledge", params(("entry" = String, Path)),
+    responses((status = 200, body = Entry)))]
 async fn retire(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(entry): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Entry>, ApiError> {
     set_status(state, addr, agent, entry, "retired").await
 }

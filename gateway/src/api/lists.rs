@@ -5,11 +5,13 @@
 //! `[[accounts]]` across restarts and apply at once; "back to the file"
 //! drops them. Supervisors read; admins change; every change audited.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
@@ -24,14 +26,40 @@ pub const QUEUES_KEY: &str = "queues";
 /// One change of the directory at a time: the list stored last is the one in force.
 static CHANGING_ACCOUNTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/canned-replies", get(canned).put(save_canned))
-        .route("/api/v1/admin/canned-replies/file", post(canned_to_file))
-        .route("/api/v1/admin/accounts", get(accounts).put(save_accounts))
-        .route("/api/v1/admin/accounts/file", post(accounts_to_file))
-        .route("/api/v1/admin/queues", get(queues).put(save_queues))
-        .route("/api/v1/admin/queues/file", post(queues_to_file))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(canned, save_canned))
+        .routes(routes!(canned_to_file))
+        .routes(routes!(accounts, save_accounts))
+        .routes(routes!(accounts_to_file))
+        .routes(routes!(queues, save_queues))
+        .routes(routes!(queues_to_file))
+}
+
+/// A list in force and where it comes from: `inbox` (saved there), `file`
+/// (the configuration), or `built-in`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = QueueSettings)]
+struct Queues {
+    queues: Vec<String>,
+    origin: &'static str,
+    /// Whether the caller may change it (admins).
+    can_edit: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = CannedSettings)]
+struct CannedReplies {
+    canned_replies: Vec<CannedReply>,
+    origin: &'static str,
+    can_edit: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Accounts {
+    accounts: Vec<AccountConfig>,
+    origin: &'static str,
+    can_edit: bool,
 }
 
 fn bad(message: String) -> ApiError {
@@ -136,26 +164,37 @@ pub async fn queues_in_force(state: &AppState) -> Result<(Vec<String>, &'static 
     }
 }
 
-async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// The queues the inbox lists even when empty, most urgent first.
+///
+/// Supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/admin/queues", tag = "admin", responses((status = 200, body = Queues)))]
+async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<Queues>, ApiError> {
     super::supervisors_only(&agent)?;
     let (list, origin) = queues_in_force(&state).await?;
-    Ok(Json(
-        json!({"queues": list, "origin": origin, "can_edit": agent.is_admin()}),
-    ))
+    Ok(Json(Queues {
+        queues: list,
+        origin,
+        can_edit: agent.is_admin(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct QueueList {
     queues: Vec<String>,
 }
 
+/// Saves the queues the inbox lists, in force at once.
+///
+/// Admins, audited.
+#[utoipa::path(put, path = "/api/v1/admin/queues", tag = "admin", request_body = QueueList,
+    responses((status = 200, body = Queues)))]
 async fn save_queues(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<QueueList>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Queues>, ApiError> {
     super::admins_only(&agent, "these lists")?;
     let list = tidy(&body.queues);
     check_queues(&list).map_err(bad)?;
@@ -173,14 +212,22 @@ async fn save_queues(
         json!({"queues": list}),
     )
     .await;
-    Ok(Json(json!({"queues": list, "origin": "inbox"})))
+    Ok(Json(Queues {
+        queues: list,
+        origin: "inbox",
+        can_edit: true,
+    }))
 }
 
+/// Goes back to the configuration's `dispatch.queues`.
+///
+/// Admins, audited.
+#[utoipa::path(post, path = "/api/v1/admin/queues/file", tag = "admin", responses((status = 200, body = Queues)))]
 async fn queues_to_file(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Queues>, ApiError> {
     super::admins_only(&agent, "these lists")?;
     state.store.delete_setting(QUEUES_KEY).await?;
     super::audit::record(
@@ -192,7 +239,11 @@ async fn queues_to_file(
         json!({}),
     )
     .await;
-    Ok(Json(json!({"queues": state.config.dispatch.queues, "origin": "file"})))
+    Ok(Json(Queues {
+        queues: state.config.dispatch.queues.clone(),
+        origin: "file",
+        can_edit: true,
+    }))
 }
 
 /// The canned replies in force: saved in the inbox, else the file's, else the built-in ones.
@@ -208,26 +259,37 @@ pub async fn canned_in_force(state: &AppState) -> Result<(Vec<CannedReply>, &'st
     }
 }
 
-async fn canned(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// The canned replies in force and where they come from.
+///
+/// Supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/admin/canned-replies", tag = "admin", responses((status = 200, body = CannedReplies)))]
+async fn canned(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<CannedReplies>, ApiError> {
     super::supervisors_only(&agent)?;
     let (list, origin) = canned_in_force(&state).await?;
-    Ok(Json(
-        json!({"canned_replies": list, "origin": origin, "can_edit": agent.is_admin()}),
-    ))
+    Ok(Json(CannedReplies {
+        canned_replies: list,
+        origin,
+        can_edit: agent.is_admin(),
+    }))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CannedList {
     canned_replies: Vec<CannedReply>,
 }
 
+/// Saves the canned replies, in force at once.
+///
+/// Admins, audited.
+#[utoipa::path(put, path = "/api/v1/admin/canned-replies", tag = "admin", request_body = CannedList,
+    responses((status = 200, body = CannedReplies)))]
 async fn save_canned(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<CannedList>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CannedReplies>, ApiError> {
     super::admins_only(&agent, "these lists")?;
     let list: Vec<CannedReply> = body
         .canned_replies
@@ -253,14 +315,22 @@ async fn save_canned(
         json!({"replies": list.len()}),
     )
     .await;
-    Ok(Json(json!({"canned_replies": list, "origin": "inbox"})))
+    Ok(Json(CannedReplies {
+        canned_replies: list,
+        origin: "inbox",
+        can_edit: true,
+    }))
 }
 
+/// Goes back to the configuration's canned replies (or the built-in ones).
+///
+/// Admins, audited.
+#[utoipa::path(post, path = "/api/v1/admin/canned-replies/file", tag = "admin", responses((status = 200, body = CannedReplies)))]
 async fn canned_to_file(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CannedReplies>, ApiError> {
     super::admins_only(&agent, "these lists")?;
     state.store.delete_setting(CANNED_KEY).await?;
     super::audit::record(
@@ -273,20 +343,28 @@ async fn canned_to_file(
     )
     .await;
     let (list, origin) = canned_in_force(&state).await?;
-    Ok(Json(json!({"canned_replies": list, "origin": origin})))
+    Ok(Json(CannedReplies {
+        canned_replies: list,
+        origin,
+        can_edit: true,
+    }))
 }
 
-async fn accounts(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// The customer directory: accounts, their tier, domains, addresses, numbers.
+///
+/// Supervisors and admins. `strategic` makes a line stop critical at once.
+#[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "admin", responses((status = 200, body = Accounts)))]
+async fn accounts(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<Accounts>, ApiError> {
     super::supervisors_only(&agent)?;
     let saved = state.store.setting(ACCOUNTS_KEY).await?.is_some();
-    Ok(Json(json!({
-        "accounts": state.triage.directory().accounts(),
-        "origin": if saved { "inbox" } else { "file" },
-        "can_edit": agent.is_admin(),
-    })))
+    Ok(Json(Accounts {
+        accounts: state.triage.directory().accounts().to_vec(),
+        origin: if saved { "inbox" } else { "file" },
+        can_edit: agent.is_admin(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AccountList {
     accounts: Vec<AccountConfig>,
@@ -299,12 +377,17 @@ fn tidy(list: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Saves the customer directory; triage reads it from the next message on.
+///
+/// Admins, audited.
+#[utoipa::path(put, path = "/api/v1/admin/accounts", tag = "admin", request_body = AccountList,
+    responses((status = 200, body = Accounts)))]
 async fn save_accounts(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<AccountList>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Accounts>, ApiError> {
     super::admins_only(&agent, "these lists")?;
     let list: Vec<AccountConfig> = body
         .accounts
@@ -334,14 +417,22 @@ async fn save_accounts(
         json!({"accounts": list.len()}),
     )
     .await;
-    Ok(Json(json!({"accounts": list, "origin": "inbox"})))
+    Ok(Json(Accounts {
+        accounts: list,
+        origin: "inbox",
+        can_edit: true,
+    }))
 }
 
+/// Goes back to the configuration's `[[accounts]]`.
+///
+/// Admins, audited.
+#[utoipa::path(post, path = "/api/v1/admin/accounts/file", tag = "admin", responses((status = 200, body = Accounts)))]
 async fn accounts_to_file(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Accounts>, ApiError> {
     super::admins_only(&agent, "these lists")?;
     let _one_at_a_time = CHANGING_ACCOUNTS.lock().await;
     state.store.delete_setting(ACCOUNTS_KEY).await?;
@@ -357,7 +448,11 @@ async fn accounts_to_file(
         json!({}),
     )
     .await;
-    Ok(Json(json!({"accounts": state.config.accounts, "origin": "file"})))
+    Ok(Json(Accounts {
+        accounts: state.config.accounts.clone(),
+        origin: "file",
+        can_edit: true,
+    }))
 }
 
 #[cfg(test)]

@@ -9,64 +9,112 @@
 //! request is the `state` — 256 random bits, single use, 15 minutes — and
 //! the PKCE verifier only this gateway holds.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use base64::Engine as _;
 use rand::RngCore;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
-use crate::email::oauth::{Grant, pkce};
+use crate::email::MailboxStatus;
+use crate::email::oauth::{Grant, OAuthStatus, pkce};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/mailboxes", get(list))
-        .route("/api/v1/admin/mailboxes/{name}/connect", post(start))
-        .route("/api/v1/admin/mailboxes/{name}/disconnect", post(disconnect))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(start))
+        .routes(routes!(disconnect))
+        // The provider's redirect, for a browser: a page, not API.
         .route("/oauth/callback", get(callback))
+}
+
+#[derive(Serialize, ToSchema)]
+struct Mailboxes {
+    mailboxes: Vec<Mailbox>,
+    /// The address to register at the provider.
+    redirect_uri: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = MailboxConnection)]
+struct Mailbox {
+    name: String,
+    user: String,
+    /// password or oauth2
+    #[schema(value_type = String)]
+    auth: crate::config::MailAuth,
+    /// Its reader's state, once it has run.
+    reader: Option<MailboxStatus>,
+    oauth: Option<OAuthStatus>,
+    /// Only a mailbox an admin connects (authorization code) can be connected from here.
+    connectable: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Authorize {
+    /// Where to send the admin's browser.
+    authorize_url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Disconnected {
+    oauth: OAuthStatus,
 }
 
 fn redirect_uri(state: &AppState) -> String {
     format!("{}/oauth/callback", state.config.server.public_url())
 }
 
-async fn list(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// The mailboxes and their OAuth 2 authorisations.
+///
+/// Admins.
+#[utoipa::path(get, path = "/api/v1/admin/mailboxes", tag = "admin", responses((status = 200, body = Mailboxes)))]
+async fn list(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<Mailboxes>, ApiError> {
     agent.require_admin("connecting mailboxes")?;
     let readers = state.health.mailboxes.snapshot();
-    let mailboxes: Vec<serde_json::Value> = state
+    let mailboxes: Vec<Mailbox> = state
         .config
         .email
         .mailboxes
         .iter()
         .map(|m| {
             let oauth = state.mail_tokens.get(&m.name);
-            json!({
-                "name": m.name,
-                "user": m.user,
-                "auth": m.auth,
-                "reader": readers.get(&m.name),
-                "oauth": oauth.as_ref().map(|s| s.status()),
-                // Only a mailbox an admin connects can be connected from here.
-                "connectable": oauth.is_some_and(|s| s.endpoints.grant == Grant::AuthorizationCode),
-            })
+            Mailbox {
+                name: m.name.clone(),
+                user: m.user.clone(),
+                auth: m.auth,
+                reader: readers.get(&m.name).cloned(),
+                oauth: oauth.as_ref().map(|s| s.status()),
+                connectable: oauth.is_some_and(|s| s.endpoints.grant == Grant::AuthorizationCode),
+            }
         })
         .collect();
-    Ok(Json(
-        json!({"mailboxes": mailboxes, "redirect_uri": redirect_uri(&state)}),
-    ))
+    Ok(Json(Mailboxes {
+        mailboxes,
+        redirect_uri: redirect_uri(&state),
+    }))
 }
 
+/// Starts connecting a mailbox: the provider's authorisation address to open.
+///
+/// Admins. A random state and a PKCE verifier are kept for 15 minutes; the
+/// provider comes back to `/oauth/callback`.
+#[utoipa::path(post, path = "/api/v1/admin/mailboxes/{name}/connect", tag = "admin", params(("name" = String, Path)),
+    responses((status = 200, body = Authorize)))]
 async fn start(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Authorize>, ApiError> {
     agent.require_admin("connecting mailboxes")?;
     let source = state
         .mail_tokens
@@ -89,15 +137,20 @@ async fn start(
         .store
         .put_oauth_pending(&oauth_state, &name, &verifier, &agent.username, state.clock.now_ms())
         .await?;
-    Ok(Json(json!({"authorize_url": url})))
+    Ok(Json(Authorize { authorize_url: url }))
 }
 
+/// Disconnects a mailbox: its refresh token is forgotten.
+///
+/// Admins, audited.
+#[utoipa::path(post, path = "/api/v1/admin/mailboxes/{name}/disconnect", tag = "admin", params(("name" = String, Path)),
+    responses((status = 200, body = Disconnected)))]
 async fn disconnect(
     State(state): State<AppState>,
     crate::client_addr::ClientAddr(addr): crate::client_addr::ClientAddr,
     agent: CurrentAgent,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Disconnected>, ApiError> {
     agent.require_admin("connecting mailboxes")?;
     let source = state.mail_tokens.get(&name).ok_or(ApiError::NotFound("mailbox"))?;
     source.disconnect().await?;
@@ -111,7 +164,7 @@ async fn disconnect(
         json!({}),
     )
     .await;
-    Ok(Json(json!({"oauth": source.status()})))
+    Ok(Json(Disconnected { oauth: source.status() }))
 }
 
 #[derive(Deserialize)]

@@ -10,11 +10,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
@@ -25,10 +25,16 @@ const MAIL_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'uns
      frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-same-origin allow-popups \
      allow-popups-to-escape-sandbox";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/conversations/{id}/messages/{message}/html", get(html))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(html))
 }
 
+/// A mail's HTML body, sanitised, as a document for a sandboxed frame.
+///
+/// Its Content-Security-Policy forbids every script and remote resource.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages/{message}/html", tag = "conversations",
+    params(("id" = i64, Path), ("message" = i64, Path)),
+    responses((status = 200, description = "The sanitised HTML document", content_type = "text/html")))]
 async fn html(
     State(state): State<AppState>,
     _agent: CurrentAgent,

@@ -20,6 +20,7 @@ pub mod lists;
 mod machines;
 mod mail_oauth;
 mod message_html;
+pub mod openapi;
 mod privacy;
 mod queues;
 mod reports;
@@ -31,6 +32,9 @@ mod whatsapp;
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
@@ -97,8 +101,9 @@ pub(crate) fn shown_inline(content_type: &str) -> bool {
         || t.starts_with("video/")
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the API, each registered with its description.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(admin::router())
         .merge(auth::router())
         .merge(canned::router())
@@ -109,7 +114,6 @@ pub fn router() -> Router<AppState> {
         .merge(customers::router())
         .merge(privacy::router())
         .merge(escalations::router())
-        .merge(feedback::router())
         .merge(interventions::router())
         .merge(knowledge::router())
         .merge(lists::router())
@@ -123,6 +127,35 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(service_levels::router())
         .merge(whatsapp::router())
+        .merge(crate::webchat::api_router())
+        .routes(routes!(openapi_json))
+}
+
+/// The API's OpenAPI 3.1 document, as served.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = routes().split_for_parts();
+    openapi::Conventions.modify(&mut doc);
+    doc
+}
+
+static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+});
+
+/// This document: the API's contract, OpenAPI 3.1.
+///
+/// Public, so that a client can be generated from the running gateway.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT.as_str()).into_response()
+}
+
+pub fn router() -> Router<AppState> {
+    // The customers' one-click feedback pages are HTML for people, not API.
+    routes().split_for_parts().0.merge(feedback::router())
 }
 
 #[cfg(test)]

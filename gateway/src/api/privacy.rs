@@ -3,11 +3,14 @@
 //! see the retention report (a dry run) and run it now, see visitors'
 //! erasure requests. Every action is audited.
 
-use axum::extract::{Path, Query as Params, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
+use super::error::ApiQuery as Params;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
@@ -15,22 +18,61 @@ use crate::client_addr::ClientAddr;
 use crate::events::Event;
 use crate::ids::ConversationId;
 use crate::privacy::eraser::Eraser;
-use crate::privacy::erasure::Refused;
+use crate::privacy::erasure::{Counts, Refused};
 use crate::privacy::job::RetentionJob;
+use crate::privacy::retention::Report;
 use crate::search::customers::Merges;
 use crate::state::AppState;
-use crate::store::audit::Audit;
+use crate::store::audit::{Audit, AuditRow};
+use crate::store::privacy::ErasureRequest;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers/erase", post(erase))
-        .route("/api/v1/conversations/{id}/legal-hold", put(hold).delete(release))
-        .route("/api/v1/admin/retention", get(retention))
-        .route("/api/v1/admin/retention/run", post(retention_run))
-        .route("/api/v1/admin/erasure-requests", get(requests))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(erase))
+        .routes(routes!(hold, release))
+        .routes(routes!(retention))
+        .routes(routes!(retention_run))
+        .routes(routes!(requests))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Serialize, ToSchema)]
+struct Erased {
+    erased: Counts,
+    /// What the audit log calls the erased customer from now on (a digest).
+    audit_subject: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = LegalHold)]
+struct Hold {
+    conversation: i64,
+    /// Why it is held; null once released.
+    legal_hold: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Retention {
+    /// The daily job only reports.
+    dry_run: bool,
+    policies: crate::config::RetentionConfig,
+    journal_hours: u64,
+    /// What the policies would let go of now (nothing is touched).
+    report: Report,
+    /// The last runs, from the audit log.
+    runs: Vec<AuditRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RetentionRun {
+    report: Report,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErasureRequests {
+    requests: Vec<ErasureRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EraseBody {
     /// Any address of the customer: every address merged with it goes too.
@@ -39,14 +81,18 @@ struct EraseBody {
     confirm: String,
 }
 
-/// `POST /api/v1/customers/erase`: erases a customer; refused whole when a
-/// conversation is under legal hold.
+/// Erases a customer, every merged address with them; it cannot be undone.
+///
+/// Admins, audited. Refused whole when one of their conversations is under
+/// legal hold.
+#[utoipa::path(post, path = "/api/v1/customers/erase", tag = "privacy", request_body = EraseBody,
+    responses((status = 200, body = Erased)))]
 async fn erase(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(body): ApiJson<EraseBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Erased>, ApiError> {
     agent.require_admin("erasing a customer")?;
     let address = body.address.trim();
     if address.is_empty() || address != body.confirm.trim() {
@@ -116,24 +162,31 @@ async fn erase(
         conversations = done.counts.conversations,
         "customer erased"
     );
-    Ok(Json(json!({"erased": done.counts, "audit_subject": subject})))
+    Ok(Json(Erased {
+        erased: done.counts,
+        audit_subject: subject,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct HoldBody {
+    /// A dispute, a claim number: 500 characters at most.
     reason: String,
 }
 
-/// `PUT /api/v1/conversations/{id}/legal-hold`: no erasure, by request or
-/// by retention, until released.
+/// Places a legal hold: no erasure, by request or by retention, until released.
+///
+/// Admins, audited.
+#[utoipa::path(put, path = "/api/v1/conversations/{id}/legal-hold", tag = "privacy", params(("id" = i64, Path)),
+    request_body = HoldBody, responses((status = 200, body = Hold)))]
 async fn hold(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<HoldBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Hold>, ApiError> {
     agent.require_admin("a legal hold")?;
     let reason = body.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
@@ -145,12 +198,17 @@ async fn hold(
     set_hold(&state, &agent, addr, id, Some(reason)).await
 }
 
+/// Releases a legal hold.
+///
+/// Admins, audited.
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/legal-hold", tag = "privacy", params(("id" = i64, Path)),
+    responses((status = 200, body = Hold)))]
 async fn release(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Hold>, ApiError> {
     agent.require_admin("a legal hold")?;
     set_hold(&state, &agent, addr, id, None).await
 }
@@ -161,7 +219,7 @@ async fn set_hold(
     addr: std::net::IpAddr,
     id: i64,
     reason: Option<&str>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Hold>, ApiError> {
     let now = state.clock.now_ms();
     if !state
         .store
@@ -189,7 +247,10 @@ async fn set_hold(
         )
         .await?;
     state.events.publish(Event::ConversationUpdated { conversation: id });
-    Ok(Json(json!({"conversation": id, "legal_hold": reason})))
+    Ok(Json(Hold {
+        conversation: id,
+        legal_hold: reason.map(str::to_string),
+    }))
 }
 
 /// Items of each policy the retention page receives.
@@ -206,9 +267,11 @@ fn job(state: &AppState) -> RetentionJob {
     }
 }
 
-/// `GET /api/v1/admin/retention`: the policies, what they would let go of
-/// now (a dry run: nothing is touched), and the last runs.
-async fn retention(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// The retention policies, what they would let go of now, and the last runs.
+///
+/// Admins. A dry run: nothing is touched.
+#[utoipa::path(get, path = "/api/v1/admin/retention", tag = "privacy", responses((status = 200, body = Retention)))]
+async fn retention(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<Retention>, ApiError> {
     agent.require_admin("retention")?;
     let mut report = job(&state).report().await?;
     // The page lists a few; the counts stay whole.
@@ -223,36 +286,45 @@ async fn retention(State(state): State<AppState>, agent: CurrentAgent) -> Result
         .filter(|r| r.action == crate::privacy::job::RUN || r.action == crate::privacy::job::DRY_RUN)
         .take(20)
         .collect();
-    Ok(Json(json!({
-        "dry_run": state.config.retention.dry_run,
-        "policies": state.config.retention,
-        "journal_hours": state.config.whatsapp.journal_retention_hours,
-        "report": report,
-        "runs": runs,
-    })))
+    Ok(Json(Retention {
+        dry_run: state.config.retention.dry_run,
+        policies: state.config.retention.clone(),
+        journal_hours: state.config.whatsapp.journal_retention_hours,
+        report,
+        runs,
+    }))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
 #[serde(default)]
 struct RunParams {
     /// Only report (and audit) what would go.
     dry_run: bool,
 }
 
-/// `POST /api/v1/admin/retention/run[?dry_run=true]`: runs the policies now (an admin's
-/// decision: applied even when the daily job only reports).
+/// Runs the retention policies now.
+///
+/// Admins: an admin's decision is applied even when the daily job only
+/// reports; `dry_run` only reports (and audits) what would go.
+#[utoipa::path(post, path = "/api/v1/admin/retention/run", tag = "privacy", params(RunParams),
+    responses((status = 200, body = RetentionRun)))]
 async fn retention_run(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Params(p): Params<RunParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RetentionRun>, ApiError> {
     agent.require_admin("retention")?;
     let report = job(&state).run_once(!p.dry_run, Some(agent.id)).await?;
-    Ok(Json(json!({"report": report})))
+    Ok(Json(RetentionRun { report }))
 }
 
-/// `GET /api/v1/admin/erasure-requests`: visitors' requests from the widget, oldest first.
-async fn requests(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// Visitors' erasure requests from the widget, oldest first.
+///
+/// Admins.
+#[utoipa::path(get, path = "/api/v1/admin/erasure-requests", tag = "privacy", responses((status = 200, body = ErasureRequests)))]
+async fn requests(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<ErasureRequests>, ApiError> {
     agent.require_admin("erasure requests")?;
-    Ok(Json(json!({"requests": state.store.erasure_requests_open().await?})))
+    Ok(Json(ErasureRequests {
+        requests: state.store.erasure_requests_open().await?,
+    }))
 }

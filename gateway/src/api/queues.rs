@@ -3,18 +3,41 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
 use crate::sla::SlaState;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/queues", get(queues))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(queues))
+}
+
+#[derive(Serialize, ToSchema)]
+struct Queues {
+    queues: Vec<Queue>,
+    /// Open conversations assigned to the caller.
+    mine: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Queue {
+    name: String,
+    /// The most urgent priority waiting in it.
+    priority: String,
+    open: i64,
+    unassigned: i64,
+    oldest_waiting_since: Option<i64>,
+    oldest_waiting_secs: Option<i64>,
+    /// Its worst conversation's.
+    sla_state: SlaState,
+    sla: SlaCounts,
 }
 
 /// The SLA state of every queued conversation, with its queue.
@@ -35,7 +58,7 @@ pub(super) async fn queued_sla_states(state: &AppState) -> Result<HashMap<i64, (
         .collect())
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, ToSchema)]
 struct SlaCounts {
     on_time: i64,
     at_risk: i64,
@@ -57,7 +80,9 @@ impl SlaCounts {
     }
 }
 
-async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// Each queue's load and service-level state, most urgent first.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "conversations", responses((status = 200, body = Queues)))]
+async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<Queues>, ApiError> {
     let now = state.clock.now_ms();
     let mut counts: HashMap<String, SlaCounts> = HashMap::new();
     for (queue, sla) in queued_sla_states(&state).await?.into_values() {
@@ -71,7 +96,7 @@ async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Js
     }
     let (known, _) = super::lists::queues_in_force(&state).await?;
     let known: Vec<&str> = known.iter().map(String::as_str).collect();
-    let queues: Vec<serde_json::Value> = state
+    let queues: Vec<Queue> = state
         .store
         .queue_summaries(&known)
         .await?
@@ -79,15 +104,19 @@ async fn queues(State(state): State<AppState>, agent: CurrentAgent) -> Result<Js
         .map(|q| {
             let age = q.oldest_waiting_since.map(|t| ((now - t) / 1000).max(0));
             let sla = counts.remove(&q.name).unwrap_or_default();
-            json!({
-                "name": q.name, "priority": q.priority, "open": q.open, "unassigned": q.unassigned,
-                "oldest_waiting_since": q.oldest_waiting_since, "oldest_waiting_secs": age,
-                "sla_state": sla.state(),
-                "sla": {"on_time": sla.on_time, "at_risk": sla.at_risk, "breached": sla.breached},
-            })
+            Queue {
+                name: q.name,
+                priority: q.priority,
+                open: q.open,
+                unassigned: q.unassigned,
+                oldest_waiting_since: q.oldest_waiting_since,
+                oldest_waiting_secs: age,
+                sla_state: sla.state(),
+                sla,
+            }
         })
         .collect();
     // The inbox's "Mine" entry: counted here rather than by listing them.
     let mine = state.store.open_count_of(agent.id).await?;
-    Ok(Json(json!({"queues": queues, "mine": mine})))
+    Ok(Json(Queues { queues, mine }))
 }

@@ -3,39 +3,112 @@
 //! default the last `days`, 7), `channel`, `priority`, `queue`, `agent` — so
 //! a figure, its drill-down and its CSV always count the same conversations.
 
-use axum::extract::{Query, State};
+use super::error::ApiQuery as Query;
+use axum::Json;
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::auth::CurrentAgent;
 use crate::reports::export::{self, ConversationRow, GroupRow};
 use crate::reports::facts::{ConversationFacts, EventKind, Filter, TimerOutcome};
-use crate::reports::kpi::{self, Dimension};
+use crate::reports::kpi::{self, Dimension, Group, Kpis};
 use crate::reports::period::{self, Period};
 use crate::reports::worth;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reports/kpis", get(kpis))
-        .route("/api/v1/reports/conversations", get(conversations))
-        .route("/api/v1/reports/conversations.csv", get(conversations_csv))
-        .route("/api/v1/reports/groups.csv", get(groups_csv))
-        .route("/api/v1/reports/days.csv", get(days_csv))
-        .route("/api/v1/reports/worth", get(worth))
-        .route("/api/v1/reports/worth/inputs", axum::routing::put(worth_inputs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(kpis))
+        .routes(routes!(conversations))
+        .routes(routes!(conversations_csv))
+        .routes(routes!(groups_csv))
+        .routes(routes!(days_csv))
+        .routes(routes!(worth))
+        .routes(routes!(worth_inputs))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A period of whole local days of the reporting calendar.
+#[derive(Serialize, ToSchema)]
+struct Span {
+    from: String,
+    to: String,
+    /// Unix milliseconds: the first day's start, the day after the last one's start.
+    start: i64,
+    end: i64,
+}
+
+impl Span {
+    fn of(p: &Period) -> Span {
+        Span {
+            from: p.from.to_string(),
+            to: p.to.to_string(),
+            start: p.start,
+            end: p.end,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = KpiReport)]
+struct Report {
+    period: Span,
+    /// As long as `period`, ending the day before it.
+    previous_period: Span,
+    time_zone: String,
+    calendar: String,
+    /// The hotline calendar's day now, which the page's "last 7 days" ends with.
+    today: String,
+    kpis: Kpis,
+    previous: Kpis,
+    /// With `by`: the figures of each channel, priority, queue or agent.
+    groups: Option<Vec<Group>>,
+    /// What each figure counts.
+    definitions: Vec<Definition>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Definition {
+    term: &'static str,
+    meaning: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Rows {
+    rows: Vec<ConversationRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Worth {
+    period: Dates,
+    estimate: worth::Estimate,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Dates {
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct WorthInputs {
+    /// Every variable a supervisor entered, by name.
+    inputs: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 struct Params {
+    /// First local day, `YYYY-MM-DD`; with `to`, or neither.
     from: Option<String>,
+    /// Last local day, included.
     to: Option<String>,
+    /// Without from/to: the last `days` days ending today (7 by default).
     days: Option<i64>,
     channel: Option<String>,
     priority: Option<String>,
@@ -176,11 +249,18 @@ async fn facts(state: &AppState, start: i64, r: &Request) -> Result<Vec<Conversa
     Ok(rows)
 }
 
+/// The hotline's figures over a period, beside the period before.
+///
+/// First response, first-contact resolution, backlog, escalations, service
+/// levels, self-service, satisfaction; each day's counts; optionally broken
+/// down. Supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/reports/kpis", tag = "reports", params(Params),
+    responses((status = 200, body = Report)))]
 async fn kpis(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Query(p): Query<Params>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     let r = request(&state, &agent, p)?;
     let sla = state.sla.current();
     let calendar = sla.reporting_calendar();
@@ -192,20 +272,21 @@ async fn kpis(
     let all: Vec<&ConversationFacts> = rows.iter().collect();
     let (current, earlier) = kpi::with_previous(&all, &r.period, &previous, calendar, now);
     let groups = r.by.map(|d| kpi::by(d, &all, &r.period, calendar, now));
-    let span = |p: &Period| json!({"from": p.from.to_string(), "to": p.to.to_string(), "start": p.start, "end": p.end});
-    Ok(Json(json!({
-        "period": span(&r.period),
-        "previous_period": span(&previous),
-        "time_zone": tz.name(),
-        "calendar": calendar.name,
-        // The hotline calendar's day now, which the page's "last 7 days" ends
-        // with: from 23:00 UTC the browser's own date is a day behind Paris.
-        "today": period::local_day(tz, now).to_string(),
-        "kpis": current,
-        "previous": earlier,
-        "groups": groups,
-        "definitions": kpi::DEFINITIONS.iter().map(|(term, meaning)| json!({"term": term, "meaning": meaning})).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Report {
+        period: Span::of(&r.period),
+        previous_period: Span::of(&previous),
+        time_zone: tz.name().to_string(),
+        calendar: calendar.name.clone(),
+        // From 23:00 UTC the browser's own date is a day behind Paris.
+        today: period::local_day(tz, now).to_string(),
+        kpis: current,
+        previous: earlier,
+        groups,
+        definitions: kpi::DEFINITIONS
+            .iter()
+            .map(|(term, meaning)| Definition { term, meaning })
+            .collect(),
+    }))
 }
 
 /// The rows behind a figure, one per conversation, oldest first.
@@ -221,14 +302,19 @@ async fn rows(state: &AppState, r: &Request) -> Result<Vec<ConversationRow>, Api
         .collect())
 }
 
+/// The conversations behind a figure, one row each, oldest first.
+///
+/// Supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/reports/conversations", tag = "reports", params(Params),
+    responses((status = 200, body = Rows)))]
 async fn conversations(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Query(p): Query<Params>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Rows>, ApiError> {
     let r = request(&state, &agent, p)?;
     let rows = rows(&state, &r).await?;
-    Ok(Json(json!({"rows": rows})))
+    Ok(Json(Rows { rows }))
 }
 
 fn csv_response(name: &str, r: &Request, body: Result<String, export::ExportError>) -> Result<Response, ApiError> {
@@ -237,6 +323,9 @@ fn csv_response(name: &str, r: &Request, body: Result<String, export::ExportErro
     Ok(super::attachment("text/csv; charset=utf-8", &file, body))
 }
 
+/// The conversations behind a figure, as CSV (the JSON rows, field for field).
+#[utoipa::path(get, path = "/api/v1/reports/conversations.csv", tag = "reports", params(Params),
+    responses((status = 200, description = "CSV with a header line", content_type = "text/csv")))]
 async fn conversations_csv(
     State(state): State<AppState>,
     agent: CurrentAgent,
@@ -247,6 +336,9 @@ async fn conversations_csv(
     csv_response("conversations", &r, export::csv(&rows, export::CONVERSATION_HEADER))
 }
 
+/// The figures of each group (by agent unless `by` says otherwise), as CSV.
+#[utoipa::path(get, path = "/api/v1/reports/groups.csv", tag = "reports", params(Params),
+    responses((status = 200, description = "CSV with a header line", content_type = "text/csv")))]
 async fn groups_csv(
     State(state): State<AppState>,
     agent: CurrentAgent,
@@ -263,6 +355,9 @@ async fn groups_csv(
     csv_response("groups", &r, export::csv(&rows, export::GROUP_HEADER))
 }
 
+/// Each day's counts over the period, as CSV.
+#[utoipa::path(get, path = "/api/v1/reports/days.csv", tag = "reports", params(Params),
+    responses((status = 200, description = "CSV with a header line", content_type = "text/csv")))]
 async fn days_csv(
     State(state): State<AppState>,
     agent: CurrentAgent,
@@ -277,14 +372,18 @@ async fn days_csv(
     csv_response("days", &r, export::csv(&k.days, export::DAY_HEADER))
 }
 
-/// The worth estimate over a period (by default last calendar month): the
-/// variables Switchyard measures from the period's conversations, the ones a
-/// supervisor entered (or their typical values, marked assumed), the figures.
+/// What the hotline's level 1 and triage are worth in expert time, over a period.
+///
+/// The last calendar month by default: the variables Switchyard measures
+/// from the period's conversations, the ones a supervisor entered (or their
+/// typical values, marked assumed), the figures. Supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/reports/worth", tag = "reports", params(Params),
+    responses((status = 200, body = Worth)))]
 async fn worth(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Query(mut p): Query<Params>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Worth>, ApiError> {
     let tz = state.sla.current().reporting_calendar().time_zone();
     let now = state.clock.now_ms();
     if p.from.is_none() && p.to.is_none() && p.days.is_none() {
@@ -304,18 +403,26 @@ async fn worth(
     let measured = worth::Measured::of(&cohort, reviews.len(), median, arrived);
     let entered = state.store.worth_inputs().await?;
     let estimate = worth::estimate(&measured, &entered);
-    Ok(Json(json!({
-        "period": {"from": r.period.from.to_string(), "to": r.period.to.to_string()},
-        "estimate": estimate,
-    })))
+    Ok(Json(Worth {
+        period: Dates {
+            from: r.period.from.to_string(),
+            to: r.period.to.to_string(),
+        },
+        estimate,
+    }))
 }
 
-/// A supervisor enters the variables Switchyard cannot measure.
+/// Enters the variables Switchyard cannot measure, by name.
+///
+/// Supervisors and admins.
+#[utoipa::path(put, path = "/api/v1/reports/worth/inputs", tag = "reports",
+    request_body(content = std::collections::BTreeMap<String, f64>, description = "Variable name to value"),
+    responses((status = 200, body = WorthInputs)))]
 async fn worth_inputs(
     State(state): State<AppState>,
     agent: CurrentAgent,
     super::error::ApiJson(body): super::error::ApiJson<std::collections::BTreeMap<String, f64>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<WorthInputs>, ApiError> {
     if !agent.is_supervisor() {
         return Err(ApiError::Forbidden(
             "the worth estimate is for supervisors and admins".into(),
@@ -327,7 +434,7 @@ async fn worth_inputs(
         .store
         .set_worth_inputs(&values, agent.id, state.clock.now_ms())
         .await?;
-    Ok(Json(
-        json!({"inputs": state.store.worth_inputs().await?.into_iter().collect::<std::collections::BTreeMap<_, _>>()}),
-    ))
+    Ok(Json(WorthInputs {
+        inputs: state.store.worth_inputs().await?.into_iter().collect(),
+    }))
 }

@@ -2,19 +2,21 @@
 //! names, customer or extracted codes match, ranked (`search::results`),
 //! with the snippet that shows why; and the customers whose records match.
 
-use axum::extract::{Query as Params, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use super::error::ApiQuery as Params;
+use axum::Json;
+use axum::extract::State;
 use chrono::Days;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::reports::date;
 use crate::auth::CurrentAgent;
 use crate::reports::period::day_start;
 use crate::search::Query;
-use crate::search::find::find;
+use crate::search::find::{CustomerHit, Hit, find};
 use crate::search::query::Term;
 use crate::state::AppState;
 use crate::store::search::Filters;
@@ -22,12 +24,24 @@ use crate::store::search::Filters;
 const MAX_RESULTS: usize = 100;
 const MAX_QUERY_CHARS: usize = 200;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/search", get(search))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SearchResults)]
+struct Found {
+    /// The terms searched, as typed.
+    terms: Vec<String>,
+    /// Conversations that matched, before `limit`.
+    found: usize,
+    results: Vec<Hit>,
+    customers: Vec<CustomerHit>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 struct SearchParams {
+    /// Words, fault codes and serials however written, phone numbers, "quoted phrases" (200 characters at most).
     q: String,
     channel: Option<String>,
     priority: Option<String>,
@@ -38,6 +52,7 @@ struct SearchParams {
     from: Option<String>,
     /// Last local day, included.
     to: Option<String>,
+    /// 1 to 100, 50 by default.
     limit: Option<usize>,
 }
 
@@ -71,11 +86,16 @@ fn filters(state: &AppState, p: &SearchParams) -> Result<Filters, ApiError> {
     })
 }
 
+/// Searches conversations and customers, ranked, with the snippet that shows why.
+///
+/// Messages, notes, attachment names, customers and extracted codes.
+#[utoipa::path(get, path = "/api/v1/search", tag = "conversations", params(SearchParams),
+    responses((status = 200, body = Found)))]
 async fn search(
     State(state): State<AppState>,
     _agent: CurrentAgent,
     Params(p): Params<SearchParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Found>, ApiError> {
     if p.q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::BadRequest(
             "query_too_long",
@@ -99,10 +119,10 @@ async fn search(
         })
         .chain(query.phone.clone())
         .collect();
-    Ok(Json(json!({
-        "terms": terms,
-        "found": outcome.found,
-        "results": outcome.results,
-        "customers": outcome.customers,
-    })))
+    Ok(Json(Found {
+        terms,
+        found: outcome.found,
+        results: outcome.results,
+        customers: outcome.customers,
+    }))
 }

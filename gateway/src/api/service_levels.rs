@@ -5,25 +5,57 @@
 //! already running keep the due time they were given). Supervisors read and
 //! preview; admins save.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
 use crate::client_addr::ClientAddr;
-use crate::sla::edit::{self, SETTING_KEY, SlaEdit};
+use crate::sla::edit::{self, Due, SETTING_KEY, SlaEdit};
 use crate::state::AppState;
 
 /// One change at a time: the setting stored last is the one in force.
 static CHANGING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/sla", get(current).post(save))
-        .route("/api/v1/admin/sla/preview", post(preview))
-        .route("/api/v1/admin/sla/file", post(back_to_file))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(current, save))
+        .routes(routes!(preview))
+        .routes(routes!(back_to_file))
+}
+
+#[derive(Serialize, ToSchema)]
+struct ServiceLevels {
+    edit: SlaEdit,
+    /// inbox (saved there) or file (the configuration's `[sla]`)
+    origin: &'static str,
+    /// The calendar the on-call rota follows.
+    on_call_calendar: String,
+    /// When a message arriving now would be due, per priority.
+    preview: Vec<Due>,
+    can_edit: bool,
+}
+
+/// A draft's preview, or why it does not compile.
+#[derive(Serialize, ToSchema)]
+struct Preview {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<Vec<Due>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = SlaInForce)]
+struct InForce {
+    /// When a message arriving now would be due, with what is now in force.
+    preview: Vec<Due>,
 }
 
 fn compile(state: &AppState, draft: &SlaEdit) -> Result<(crate::config::SlaConfig, crate::sla::SlaPolicies), ApiError> {
@@ -33,37 +65,59 @@ fn compile(state: &AppState, draft: &SlaEdit) -> Result<(crate::config::SlaConfi
     Ok((config, policies))
 }
 
-async fn current(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<serde_json::Value>, ApiError> {
+/// The calendars and each priority's targets in force, and where they come from.
+///
+/// Supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/admin/sla", tag = "admin", responses((status = 200, body = ServiceLevels)))]
+async fn current(State(state): State<AppState>, agent: CurrentAgent) -> Result<Json<ServiceLevels>, ApiError> {
     super::supervisors_only(&agent)?;
     let saved = state.store.setting(SETTING_KEY).await?.is_some();
-    Ok(Json(json!({
-        "edit": SlaEdit::of(&state.sla.config()),
-        "origin": if saved { "inbox" } else { "file" },
-        "on_call_calendar": state.config.escalation.on_call_calendar,
-        "preview": edit::preview(&state.sla.current(), state.clock.now_ms()),
-        "can_edit": agent.is_admin(),
-    })))
+    Ok(Json(ServiceLevels {
+        edit: SlaEdit::of(&state.sla.config()),
+        origin: if saved { "inbox" } else { "file" },
+        on_call_calendar: state.config.escalation.on_call_calendar.clone(),
+        preview: edit::preview(&state.sla.current(), state.clock.now_ms()),
+        can_edit: agent.is_admin(),
+    }))
 }
 
+/// Previews a draft: when a message arriving now would be due, or why the draft is wrong.
+///
+/// Supervisors and admins; nothing is saved.
+#[utoipa::path(post, path = "/api/v1/admin/sla/preview", tag = "admin", request_body = SlaEdit,
+    responses((status = 200, body = Preview)))]
 async fn preview(
     State(state): State<AppState>,
     agent: CurrentAgent,
     ApiJson(draft): ApiJson<SlaEdit>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Preview>, ApiError> {
     super::supervisors_only(&agent)?;
     Ok(Json(match compile(&state, &draft) {
-        Ok((_, policies)) => json!({"ok": true, "preview": edit::preview(&policies, state.clock.now_ms())}),
-        Err(ApiError::BadRequest(_, e)) => json!({"ok": false, "error": e}),
+        Ok((_, policies)) => Preview {
+            ok: true,
+            preview: Some(edit::preview(&policies, state.clock.now_ms())),
+            error: None,
+        },
+        Err(ApiError::BadRequest(_, e)) => Preview {
+            ok: false,
+            preview: None,
+            error: Some(e),
+        },
         Err(e) => return Err(e),
     }))
 }
 
+/// Saves calendars and targets; new messages follow them at once.
+///
+/// Admins, audited. Timers already running keep the due time they were given.
+#[utoipa::path(post, path = "/api/v1/admin/sla", tag = "admin", request_body = SlaEdit,
+    responses((status = 200, body = InForce)))]
 async fn save(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
     ApiJson(draft): ApiJson<SlaEdit>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InForce>, ApiError> {
     super::admins_only(&agent, "the service levels")?;
     let (config, policies) = compile(&state, &draft)?;
     let _one_at_a_time = CHANGING.lock().await;
@@ -83,14 +137,20 @@ async fn save(
         json!({"calendars": draft.calendars.len(), "policies": draft.policies.len()}),
     )
     .await;
-    Ok(Json(json!({"preview": edit::preview(&state.sla.current(), now)})))
+    Ok(Json(InForce {
+        preview: edit::preview(&state.sla.current(), now),
+    }))
 }
 
+/// Goes back to the configuration file's service levels, forgetting those saved in the inbox.
+///
+/// Admins, audited.
+#[utoipa::path(post, path = "/api/v1/admin/sla/file", tag = "admin", responses((status = 200, body = InForce)))]
 async fn back_to_file(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     agent: CurrentAgent,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InForce>, ApiError> {
     super::admins_only(&agent, "the service levels")?;
     let file = SlaEdit::of(&state.config.sla);
     let (config, policies) = compile(&state, &file)?;
@@ -106,7 +166,7 @@ async fn back_to_file(
         json!({}),
     )
     .await;
-    Ok(Json(
-        json!({"preview": edit::preview(&state.sla.current(), state.clock.now_ms())}),
-    ))
+    Ok(Json(InForce {
+        preview: edit::preview(&state.sla.current(), state.clock.now_ms()),
+    }))
 }

@@ -1,23 +1,47 @@
 //! WhatsApp specifics of the agent API: what a reply may carry, approved
 //! templates, and the 24-hour window in the conversation view.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::conversations::{conversation_or_404, write_message};
+use super::conversations::{Replied, conversation_or_404, write_message};
 use super::error::{ApiError, ApiJson};
 use crate::auth::CurrentAgent;
 use crate::ids::ConversationId;
 use crate::state::AppState;
 use crate::store::conversations::ConversationRow;
 use crate::store::messages::Direction;
+use crate::store::whatsapp::CustomerIdentity;
 use crate::whatsapp::{Button, MAX_TEXT_CHARS, Payload, WINDOW_MS};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/conversations/{id}/template", post(template))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(template))
+}
+
+/// A WhatsApp conversation's window and templates, in the conversation view.
+#[derive(Serialize, ToSchema)]
+pub(super) struct WhatsAppView {
+    /// Who Meta says the customer is: username, number, business-scoped id (and parent).
+    customer: Option<CustomerIdentity>,
+    window_open: bool,
+    window_closes_at: i64,
+    window_closing_soon: bool,
+    templates: Vec<TemplateView>,
+}
+
+/// An approved template the agent may send.
+#[derive(Serialize, ToSchema)]
+struct TemplateView {
+    name: String,
+    language: String,
+    /// How many parameters it takes.
+    parameters: usize,
+    description: String,
+    category: String,
 }
 
 /// Checks a reply against WhatsApp's rules; the outbox payload it needs, if any.
@@ -82,7 +106,7 @@ fn check_buttons(buttons: &[Button]) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TemplateRequest {
     name: String,
@@ -97,7 +121,7 @@ pub(super) async fn send_template(
     agent: CurrentAgent,
     id: ConversationId,
     name: &str,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Replied>, ApiError> {
     let body = TemplateRequest {
         name: name.to_string(),
         parameters: Vec::new(),
@@ -105,12 +129,18 @@ pub(super) async fn send_template(
     template(State(state), agent, Path(id.0), ApiJson(body)).await
 }
 
+/// Sends an approved WhatsApp template: the only message allowed outside the 24-hour window.
+///
+/// Refused when Meta paused or rejected it, or for a marketing template to
+/// a customer who opted out.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/template", tag = "conversations", params(("id" = i64, Path)),
+    request_body = TemplateRequest, responses((status = 200, body = Replied)))]
 async fn template(
     State(state): State<AppState>,
     agent: CurrentAgent,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<TemplateRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Replied>, ApiError> {
     let id = ConversationId(id);
     let conversation = conversation_or_404(&state, id).await?;
     let wa = state
@@ -185,7 +215,7 @@ pub(super) async fn view(
     wa: &std::sync::Arc<crate::whatsapp::WhatsappRuntime>,
     conversation: &crate::store::conversations::ConversationRow,
     id: ConversationId,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<WhatsAppView, ApiError> {
     let now = state.clock.now_ms();
     let closes_at = conversation.last_customer_at + WINDOW_MS;
     let warn_ms = wa.config.window_warning_minutes.saturating_mul(60_000);
@@ -204,19 +234,24 @@ pub(super) async fn view(
             }
         });
     }
-    let templates: Vec<serde_json::Value> = wa
+    let templates = wa
         .config
         .templates
         .iter()
-        .map(|t| json!({"name": t.name, "language": t.language, "parameters": t.parameters, "description": t.description, "category": t.category}))
+        .map(|t| TemplateView {
+            name: t.name.clone(),
+            language: t.language.clone(),
+            parameters: t.parameters,
+            description: t.description.clone(),
+            category: t.category.clone(),
+        })
         .collect();
     let customer = state.store.whatsapp_customer(&conversation.customer_address).await?;
-    Ok(json!({
-        // Who Meta says the customer is: username, number, business-scoped id (and parent).
-        "customer": customer,
-        "window_open": now < closes_at,
-        "window_closes_at": closes_at,
-        "window_closing_soon": now < closes_at && closes_at - now <= warn_ms,
-        "templates": templates,
-    }))
+    Ok(WhatsAppView {
+        customer,
+        window_open: now < closes_at,
+        window_closes_at: closes_at,
+        window_closing_soon: now < closes_at && closes_at - now <= warn_ms,
+        templates,
+    })
 }

@@ -11,7 +11,7 @@ pub const MAX_SECTION_CHARS: usize = 8_000;
 /// Fewer lines than this a section of the pre-filled symptom keeps.
 const SYMPTOM_LINES: usize = 12;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportContent {
     /// `fr` or `en`: the labels of the documents.
@@ -34,7 +34,7 @@ pub struct ReportContent {
     pub times: Times,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Photo {
     pub attachment_id: i64,
@@ -42,8 +42,9 @@ pub struct Photo {
 }
 
 /// Instants as Unix ms; escalations as their kind, when and how they ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReportTimes)]
 pub struct Times {
     pub opened: Option<i64>,
     pub first_response: Option<i64>,
@@ -51,7 +52,7 @@ pub struct Times {
     pub escalations: Vec<EscalationTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationTime {
     pub kind: String,

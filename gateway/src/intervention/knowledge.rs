@@ -11,7 +11,7 @@ use super::content::ReportContent;
 /// Most question variants taken from the customer's words.
 const MAX_QUESTIONS: usize = 4;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeDraft {
     pub title: String,

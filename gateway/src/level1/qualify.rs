@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A fact an expert needs before reading a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fact {
     /// The machine's model or type (a serial also names it).
@@ -43,7 +43,7 @@ impl Fact {
 }
 
 /// Why the questions stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stop {
     /// Everything the queue needs is known (or the customer said they do not have it).
@@ -71,7 +71,7 @@ impl Stop {
 }
 
 /// Where a conversation's qualification stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct State {
     /// Facts known, or that the customer said they cannot give.
     pub known: Vec<Fact>,

@@ -111,7 +111,8 @@ pub fn anonymise_verdict(detail: &str, priority: &str, queue: &str, escalation: 
 }
 
 /// What one erasure touched, for the audit log and the admin: counts only.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = ErasureCounts)]
 pub struct Counts {
     pub conversations: u64,
     /// Conversations still open, resolved by the erasure.

@@ -12,7 +12,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// The kinds of data a policy covers, in the order a run applies them:
 /// whole conversations first (their files go with them), then files of
 /// conversations that stay, then logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     ResolvedConversations,
@@ -35,7 +35,7 @@ impl Kind {
 }
 
 /// One policy in force: data older than `before` goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Cutoff {
     pub kind: Kind,
     /// The period, in hours (the journal's is counted in hours, the rest in days).
@@ -89,7 +89,8 @@ pub fn due(last_run: Option<i64>, now: i64) -> bool {
 }
 
 /// What one policy found past its period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetentionFound)]
 pub struct Found {
     #[serde(flatten)]
     pub cutoff: Cutoff,
@@ -118,7 +119,8 @@ impl Found {
 }
 
 /// A run's report; a dry run is the same report, not applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetentionReport)]
 pub struct Report {
     pub at: i64,
     pub applied: bool,

@@ -9,7 +9,8 @@ use super::facts::{ConversationFacts, TimerOutcome};
 use super::kpi::Group;
 use crate::sla::{Calendar, TimerKind};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportRow)]
 pub struct ConversationRow {
     pub ticket: String,
     pub channel: String,

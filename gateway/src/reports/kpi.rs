@@ -63,7 +63,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Durations {
     pub count: usize,
     pub median_ms: Option<i64>,
@@ -91,7 +91,8 @@ fn nearest_rank(sorted: &[i64], percent: usize) -> Option<i64> {
 }
 
 /// A time measured on the calendar and in business hours.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiTimes)]
 pub struct Times {
     pub calendar: Durations,
     pub business: Durations,
@@ -111,7 +112,7 @@ impl Times {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rate {
     pub count: usize,
     pub of: usize,
@@ -129,7 +130,7 @@ impl Rate {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AgeBucket {
     pub label: &'static str,
     /// Ages below this (ms); the last bucket has none.
@@ -147,7 +148,7 @@ const AGE_BUCKETS: [(&str, Option<i64>); 6] = [
     ("≥ 7 d", None),
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Backlog {
     /// The instant it is counted at: the period's end, or now if sooner.
     pub at: i64,
@@ -156,7 +157,7 @@ pub struct Backlog {
     pub oldest_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Day {
     pub date: String,
     pub created: usize,
@@ -166,7 +167,7 @@ pub struct Day {
     pub open_at_end: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SlaTarget {
     pub target: &'static str,
     pub met: usize,
@@ -175,7 +176,7 @@ pub struct SlaTarget {
     pub compliance: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Kpis {
     pub volume: usize,
     pub first_response: Times,
@@ -422,7 +423,7 @@ impl Dimension {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Group {
     pub key: String,
     pub label: String,

@@ -10,7 +10,7 @@ use super::facts::ConversationFacts;
 use crate::level1::qualify::{self, Fact, Policy};
 
 /// Where a variable's value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// From the period's data.
@@ -160,7 +160,7 @@ impl Measured {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Variable {
     pub name: &'static str,
     pub label: &'static str,
@@ -170,7 +170,7 @@ pub struct Variable {
     pub source: Source,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Figure {
     pub name: &'static str,
     pub label: &'static str,
@@ -179,7 +179,7 @@ pub struct Figure {
     pub minutes: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Estimate {
     pub variables: Vec<Variable>,
     pub figures: Vec<Figure>,

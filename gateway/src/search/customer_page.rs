@@ -11,7 +11,7 @@ use super::mentions::{MODEL, PHONE, SERIAL};
 use crate::store::conversations::ConversationRow;
 use crate::store::search::{Mention, WhatsappIdentity};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Identity {
     pub address: String,
     /// The channel its conversations came on.
@@ -24,7 +24,7 @@ pub struct Identity {
     pub username: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Machine {
     pub serial: String,
     /// Normalised, for the machine page's address.
@@ -34,7 +34,7 @@ pub struct Machine {
     pub last_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default, utoipa::ToSchema)]
 pub struct Profile {
     pub identities: Vec<Identity>,
     pub names: Vec<String>,

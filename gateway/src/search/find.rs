@@ -16,7 +16,7 @@ const MESSAGE_CANDIDATES: i64 = 400;
 const OTHER_CANDIDATES: i64 = 200;
 const MAX_CUSTOMERS: usize = 20;
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub conversation: ConversationRow,
     #[serde(flatten)]
@@ -24,7 +24,7 @@ pub struct Hit {
 }
 
 /// A customer whose own record (name, company, address, email, phone) matched.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct CustomerHit {
     pub address: String,
     pub name: Option<String>,

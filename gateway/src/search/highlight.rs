@@ -83,7 +83,7 @@ pub fn find(query: &Query, text: &str) -> Vec<Hit> {
 }
 
 /// A piece of a snippet; `hit` pieces are what matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Segment {
     pub text: String,
     pub hit: bool,

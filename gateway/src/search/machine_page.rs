@@ -7,14 +7,14 @@ use serde::Serialize;
 use super::mentions::{FAULT_CODE, FIRMWARE, MODEL, SERIAL};
 use crate::store::search::Mention;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Seen {
     pub value: String,
     pub conversation_id: i64,
     pub at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default, utoipa::ToSchema)]
 pub struct History {
     /// How the serial was written, each way once.
     pub spellings: Vec<String>,

@@ -9,7 +9,7 @@ use super::highlight::{self, Segment};
 use super::query::Query;
 
 /// Where a term was found, weighted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Subject,
@@ -44,7 +44,7 @@ pub struct MessageDoc<'a> {
     pub attachments: &'a [String],
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MessageMatch {
     pub score: f64,
     /// The field the snippet comes from: the best one any term was found in.

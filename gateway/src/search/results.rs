@@ -19,14 +19,14 @@ pub struct Found<'a> {
     pub customer_conversations: &'a [i64],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FactFound {
     pub kind: String,
     pub value: String,
     pub exact: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ranked {
     pub conversation_id: i64,
     pub score: f64,

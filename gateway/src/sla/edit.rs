@@ -14,7 +14,7 @@ use crate::config::{CalendarConfig, SlaConfig, SlaPolicyConfig};
 /// The settings key the edit is stored under.
 pub const SETTING_KEY: &str = "sla";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlaEdit {
     pub calendars: Vec<CalendarConfig>,
@@ -51,7 +51,7 @@ pub fn compile(config: &SlaConfig, on_call_calendar: &str) -> Result<SlaPolicies
     Ok(policies)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Due {
     pub priority: &'static str,
     pub timer: &'static str,

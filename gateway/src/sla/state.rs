@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::SlaPolicies;
 use crate::store::sla::TimerRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SlaState {
     /// No target applies (none configured, or all met).
@@ -19,13 +19,13 @@ pub enum SlaState {
     Paused,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlaView {
     pub state: SlaState,
     pub timers: Vec<TimerView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimerView {
     #[serde(flatten)]
     pub row: TimerRow,

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use super::{Result, Store};
 use crate::ids::AgentId;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AgentRow {
     pub id: i64,
     pub username: String,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Result, Store};
 use crate::ids::AgentId;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: i64,
     pub at: i64,

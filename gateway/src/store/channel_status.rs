@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Result, Store};
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct OutboxChannel {
     pub channel: String,
     /// Committed, not handed over yet (`pending`, `sending`).

@@ -9,7 +9,7 @@ use crate::dispatch::holding::{Actor, Refusal, may_change_holder};
 use crate::ids::{AgentId, ConversationId, MessageId};
 use crate::reports::facts::EventKind;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ConversationRow {
     pub id: i64,
     pub channel: String,

@@ -168,7 +168,7 @@ pub async fn mark_bounced(
     Ok(row.map(|(c, m)| (ConversationId(c), MessageId(m))))
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ParticipantRow {
     pub address: String,
     pub name: Option<String>,

@@ -7,7 +7,7 @@ use super::batch::SqlBatch;
 use super::{Result, Store};
 use crate::ids::{AgentId, ConversationId};
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct EscalationRow {
     pub id: i64,
     pub conversation_id: i64,

@@ -259,13 +259,13 @@ pub async fn rate(
 }
 
 /// What the inbox shows of a conversation's feedback.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ConversationFeedback {
     pub knowledge: Option<KnowledgeCheck>,
     pub satisfaction: Option<Satisfaction>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct KnowledgeCheck {
     pub entry: String,
     pub sent_at: i64,
@@ -275,7 +275,7 @@ pub struct KnowledgeCheck {
     pub answered_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Satisfaction {
     pub agent_id: Option<i64>,
     pub sent_at: i64,

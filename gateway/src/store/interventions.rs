@@ -36,7 +36,7 @@ pub struct StoredReport {
     pub validated_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ReportVersion {
     pub version: i64,
     pub status: String,

@@ -9,7 +9,7 @@ use crate::ids::{AgentId, ConversationId};
 use crate::intervention::knowledge::KnowledgeDraft;
 use crate::reports::facts::EventKind;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KnowledgeEntry {
     pub id: String,
     pub conversation_id: Option<i64>,

@@ -194,7 +194,7 @@ pub async fn insert_attachment(conn: &mut AnyConnection, a: &NewAttachment<'_>) 
     .await?)
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct MessageRow {
     pub id: i64,
     pub conversation_id: i64,
@@ -223,7 +223,7 @@ pub struct MessageRow {
     pub deleted_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AttachmentRow {
     pub id: i64,
     pub message_id: i64,

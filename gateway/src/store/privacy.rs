@@ -357,7 +357,7 @@ async fn bind_scalar_pair(sql: &str, ids: &[i64], conn: &mut AnyConnection) -> R
 }
 
 /// An erasure request from a visitor, waiting for an admin.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ErasureRequest {
     pub id: i64,
     pub conversation_id: i64,

@@ -7,7 +7,7 @@ use super::{Result, Store};
 use crate::ids::AgentId;
 
 /// One saved version; `source` is `None` for "back to the configured file".
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct RuleVersion {
     pub id: i64,
     pub source: Option<String>,

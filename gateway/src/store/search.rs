@@ -128,7 +128,7 @@ pub struct WhatsappIdentity {
     pub username: Option<String>,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, utoipa::ToSchema)]
 pub struct CustomerMerge {
     pub id: i64,
     pub address: String,

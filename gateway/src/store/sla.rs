@@ -9,7 +9,7 @@ use super::{Result, Store};
 use crate::ids::ConversationId;
 use crate::sla::{SlaPolicies, TimerKind};
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct TimerRow {
     pub conversation_id: i64,
     pub kind: String,

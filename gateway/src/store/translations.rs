@@ -15,7 +15,7 @@ pub struct Untranslated {
     pub language: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TranslationRow {
     pub message_id: i64,
     pub language: String,

@@ -279,7 +279,7 @@ pub async fn record_call(
 }
 
 /// A WhatsApp call as the escalation panel shows it.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CallRow {
     pub call_id: String,
     /// `from_customer` or `to_customer`.
@@ -543,14 +543,14 @@ pub struct MediaJob {
     pub attempts: i64,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ReactionRow {
     pub target_external_id: String,
     pub sender: String,
     pub emoji: String,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ChannelErrorRow {
     pub id: i64,
     /// `error` or `info`.
@@ -564,7 +564,7 @@ pub struct ChannelErrorRow {
 }
 
 /// What the inbox shows of a WhatsApp customer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomerIdentity {
     pub phone: Option<String>,
     pub bsuid: Option<String>,

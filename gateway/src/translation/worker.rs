@@ -22,7 +22,7 @@ use crate::store::translations::{TranslationRow, Untranslated};
 const BATCH: i64 = 50;
 
 /// What the inbox says of translation.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TranslationStatus {
     /// `ok` or `unavailable` (the provider failed; retrying).
     pub state: &'static str,

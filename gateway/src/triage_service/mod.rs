@@ -24,7 +24,7 @@ pub use loader::load as load_engine;
 use crate::clock::Clock;
 use crate::config::TriageConfig;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct TriageStatus {
     /// Where the rules came from: a path, or "built-in".
     pub rules_source: String,

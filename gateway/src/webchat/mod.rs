@@ -14,7 +14,7 @@ pub use limits::{ChatLimits, LimitsConfig};
 pub use quota::UploadBudget;
 pub use session::{Session, SocketIn};
 pub use sweeper::UploadSweeper;
-pub use upload::{UploadQuery, new_upload_id, receive_upload, router, serve_blob};
+pub use upload::{UploadQuery, Uploaded, api_router, new_upload_id, receive_upload, router, serve_blob};
 
 use crate::signing::Signer;
 use crate::store::messages::{AttachmentRow, MessageRow};

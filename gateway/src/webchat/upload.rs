@@ -3,18 +3,18 @@
 
 use std::time::Duration;
 
+use crate::api::error::ApiQuery as Query;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use channels::webchat::ConversationToken;
 use futures_util::{SinkExt, StreamExt, future};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{Session, SocketIn};
 use crate::api::error::ApiError;
@@ -29,10 +29,14 @@ const SOCKET_MAX_MESSAGE: usize = 1024 * 1024;
 const TOKEN_HEADER: &str = "x-chat-token";
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ws/chat", get(upgrade))
-        .route("/api/v1/chat/uploads", post(upload))
-        .route("/api/v1/chat/files/{id}", get(download))
+    Router::new().route("/ws/chat", get(upgrade))
+}
+
+/// The widget's part of the API: a visitor's uploads and files.
+pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(upload))
+        .routes(utoipa_axum::routes!(download))
 }
 
 async fn upgrade(
@@ -104,21 +108,37 @@ fn token_from(headers: &HeaderMap) -> Result<ConversationToken, ApiError> {
 }
 
 /// `?name=` of an upload: the file name to keep.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct UploadQuery {
+    /// The file name to keep.
     pub name: Option<String>,
 }
 
-/// A visitor upload: only with a token this gateway issued to an opened chat
-/// (or one that already has a conversation), within the token's and the
-/// address's quotas. Unattached uploads expire ([`super::UploadSweeper`]).
+/// A file received, to attach by its `upload_id`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Uploaded {
+    pub upload_id: String,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// A chat visitor's upload (the body is the file), with the chat token in `X-Chat-Token`.
+///
+/// Only with a token this gateway issued to an opened chat (or one that
+/// already has a conversation), within the token's and the address's
+/// quotas (429 with `Retry-After`). Unattached uploads expire.
+#[utoipa::path(post, path = "/api/v1/chat/uploads", tag = "widget", security(("chat_token" = [])),
+    params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes, with its own Content-Type"),
+    responses((status = 200, body = Uploaded)))]
 async fn upload(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Query(query): Query<UploadQuery>,
     body: Body,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Uploaded>, ApiError> {
     let token = token_from(&headers)?;
     let key = token.key();
     if !state.signer.issued(&token) && state.store.conversation_by_chat_key(&key).await?.is_none() {
@@ -141,7 +161,7 @@ async fn upload(
         return Err(ApiError::TooManyAttempts((wait_ms + 999) / 1000));
     }
     let answer = receive_upload(&state, &key, &headers, query.name, body).await?;
-    let size = answer.0["size"].as_u64().unwrap_or(0);
+    let size = answer.0.size;
     state.upload_budget.charge(addr, size, state.clock.now_ms());
     Ok(answer)
 }
@@ -160,7 +180,7 @@ pub async fn receive_upload(
     headers: &HeaderMap,
     name: Option<String>,
     body: Body,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Uploaded>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -194,20 +214,26 @@ pub async fn receive_upload(
     )
     .await?;
     tx.commit().await.map_err(crate::store::StoreError::from)?;
-    Ok(Json(
-        json!({"upload_id": id, "sha256": stored.sha256, "size": stored.size, "content_type": content_type}),
-    ))
+    Ok(Json(Uploaded {
+        upload_id: id,
+        sha256: stored.sha256,
+        size: stored.size,
+        content_type,
+    }))
 }
 
 /// A signed file link ([`crate::signing::Signer::file_link_query`]).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct DownloadQuery {
+    /// The signed link's expiry, Unix milliseconds.
     exp: Option<i64>,
     sig: Option<String>,
 }
 
-/// A visitor's file: by the signed link the widget was given, or with the
-/// chat token in its header.
+/// A visitor's file: by the signed link the widget was given, or with the chat token in its header.
+#[utoipa::path(get, path = "/api/v1/chat/files/{id}", tag = "widget", security((), ("chat_token" = [])),
+    params(("id" = i64, Path), DownloadQuery),
+    responses((status = 200, description = "The file, with its type", content_type = "application/octet-stream")))]
 async fn download(
     State(state): State<AppState>,
     headers: HeaderMap,

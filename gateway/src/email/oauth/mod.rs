@@ -32,7 +32,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// What `/readyz` and the inbox show of a mailbox's authorisation.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct OAuthStatus {
     /// `ok`, `needs_reconnect` (an admin must act), `unavailable` (the token
     /// endpoint failed; retried) or `pending` (no token asked for yet).
