@@ -15,6 +15,8 @@ use crate::store::{StoreError, outbox, uploads, whatsapp};
 
 pub struct Ctx<'a> {
     pub engine: &'a triage::Engine,
+    /// The customer directory, taken once per batch like the engine.
+    pub directory: &'a crate::triage_service::Directory,
     pub triage: &'a crate::triage_service::TriageService,
     pub mail: &'a MailPolicy,
     pub sla: &'a crate::sla::SlaPolicies,
@@ -172,7 +174,7 @@ pub async fn accept(
         .map(|f| AttachmentKind::from_content_type(&f.content_type))
         .collect();
     // The directory knows senders by address or number; a chat visitor by what they typed in the form.
-    let directory = ctx.triage.directory();
+    let directory = ctx.directory;
     let tier = directory
         .tier(&inbound.from.address)
         .or_else(|| inbound.contact.email.as_deref().and_then(|e| directory.tier(e)))

@@ -193,10 +193,12 @@ impl Committer {
     async fn write(&self, jobs: &[Job], now: i64) -> Result<Vec<Result<Stored, IngestError>>, StoreError> {
         // One engine for the whole batch, even if the rules are reloaded meanwhile.
         let engine = self.triage.engine();
+        let directory = self.triage.directory();
         let sla = self.sla.current();
         let escalation = self.escalation.with_calendars(&sla);
         let ctx = Ctx {
             engine: &engine,
+            directory: &directory,
             triage: &self.triage,
             mail: &self.mail,
             sla: &sla,

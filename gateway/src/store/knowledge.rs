@@ -117,21 +117,8 @@ impl Store {
         now: i64,
     ) -> Result<String, ChangeError> {
         let id = entry_id(conversation);
-        let json = serde_json::to_string(draft).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO knowledge_entries (id, conversation_id, status, draft, created_by, created_at, updated_at) \
-             VALUES ($1, $2, 'draft', $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(conversation.0)
-        .bind(&json)
-        .bind(agent.0)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        if !insert_draft(&mut tx, &id, Some(conversation), draft, agent, now).await? {
             return Err(ChangeError::Changed);
         }
         let created = EventKind::KnowledgeCreated;
@@ -148,19 +135,10 @@ impl Store {
         agent: AgentId,
         now: i64,
     ) -> Result<bool> {
-        let json = serde_json::to_string(draft).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(sqlx::query(
-            "INSERT INTO knowledge_entries (id, conversation_id, status, draft, created_by, created_at, updated_at) \
-             VALUES ($1, NULL, 'draft', $2, $3, $4, $4) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(&json)
-        .bind(agent.0)
-        .bind(now)
-        .execute(&self.writer)
-        .await?
-        .rows_affected()
-            == 1)
+        let mut tx = self.begin().await?;
+        let inserted = insert_draft(&mut tx, id, None, draft, agent, now).await?;
+        tx.commit().await?;
+        Ok(inserted)
     }
 
     pub async fn knowledge_get(&self, id: &str) -> Result<Option<KnowledgeEntry>> {
@@ -225,6 +203,31 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A draft entry under `id`, from a case or from scratch; false when the id is taken.
+async fn insert_draft(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    conversation: Option<ConversationId>,
+    draft: &KnowledgeDraft,
+    agent: AgentId,
+    now: i64,
+) -> Result<bool> {
+    let json = serde_json::to_string(draft).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(sqlx::query(
+        "INSERT INTO knowledge_entries (id, conversation_id, status, draft, created_by, created_at, updated_at) \
+         VALUES ($1, $2, 'draft', $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(conversation.map(|c| c.0))
+    .bind(&json)
+    .bind(agent.0)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 #[cfg(test)]
