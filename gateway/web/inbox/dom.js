@@ -109,3 +109,39 @@ export function toast(text, kind) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { node.hidden = true; }, kind === "error" ? 6000 : 2500);
 }
+
+/** The answer of `call`, or null after telling the agent why (a 401 is the login's business). */
+export async function quietly(call) {
+  try {
+    return await call();
+  } catch (e) {
+    if (e.status !== 401) toast(e.message, "error");
+    return null;
+  }
+}
+
+/**
+ * A check the server makes as a form changes (a rule file, a calendar):
+ * `later()` asks `ms` after the last change, `now()` at once; an older answer
+ * arriving after a newer one is not shown.
+ */
+export class LiveCheck {
+  constructor(ask, show, ms) {
+    this.ask = ask;
+    this.show = show;
+    this.ms = ms;
+    this.timer = null;
+    this.asked = 0;
+  }
+
+  later() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.now(), this.ms);
+  }
+
+  async now() {
+    const mine = ++this.asked;
+    const answer = await quietly(this.ask);
+    if (answer !== null && mine === this.asked) this.show(answer);
+  }
+}

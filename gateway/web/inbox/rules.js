@@ -4,7 +4,7 @@
 // and the history of versions with restore and "back to the file".
 
 import { api } from "./api.js";
-import { h, clear, clock, toast } from "./dom.js";
+import { h, clear, clock, toast, quietly, LiveCheck } from "./dom.js";
 import { t } from "./i18n.js";
 
 /** The character offset of `line`:`column` (both 1-based) in `text`. */
@@ -22,25 +22,21 @@ export class RulesView {
   constructor(root) {
     this.root = root;
     this.data = null;
-    this.timer = null;
-    this.checked = 0;
+    this.checks = new LiveCheck(
+      () => api.post("/api/v1/admin/rules/check", { source: this.editor.value }),
+      (result) => this.showProblems(result), 300);
   }
 
   async load() {
-    try {
-      this.data = await api.get("/api/v1/admin/rules");
-    } catch (e) {
-      if (e.status !== 401) toast(e.message, "error");
-      return;
-    }
-    this.draw();
+    this.data = await quietly(() => api.get("/api/v1/admin/rules"));
+    if (this.data) this.draw();
   }
 
   draw() {
     const d = this.data;
     const editor = h("textarea", {
       id: "rules-source", class: "rules-source", spellcheck: "false", rows: 24, "aria-label": t("Rule file"),
-      readonly: !d.can_edit, oninput: () => this.scheduleCheck(),
+      readonly: !d.can_edit, oninput: () => this.checks.later(),
     }, d.source);
     this.editor = editor;
     this.problems = h("ol", { id: "rules-problems", class: "rules-problems", "aria-live": "polite" });
@@ -69,7 +65,7 @@ export class RulesView {
           this.verdict,
           h("h3", {}, t("History")),
           this.history())));
-    this.check();
+    this.checks.now();
   }
 
   history() {
@@ -84,25 +80,6 @@ export class RulesView {
         h("thead", {}, h("tr", {}, [t("Version"), t("When"), t("Who"), t("Note"), ""].map((x) => h("th", {}, x)))),
         h("tbody", {}, rows)),
       d.can_edit && !d.versions[0].file ? h("button", { type: "button", class: "ghost", id: "rules-file", onclick: () => this.backToFile() }, t("Go back to the configured rules")) : null);
-  }
-
-  scheduleCheck() {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.check(), 300);
-  }
-
-  async check() {
-    const asked = ++this.checked;
-    let result;
-    try {
-      result = await api.post("/api/v1/admin/rules/check", { source: this.editor.value });
-    } catch (e) {
-      if (e.status !== 401) toast(e.message, "error");
-      return;
-    }
-    // An older answer arriving after a newer one is not shown.
-    if (asked !== this.checked) return;
-    this.showProblems(result);
   }
 
   showProblems(result) {
@@ -152,7 +129,7 @@ export class RulesView {
       const r = await api.post("/api/v1/admin/rules", { source: this.editor.value, note: note.value });
       toast(t("Rules saved and in force: version ") + r.version);
     } catch (e) {
-      if (e.status === 400) this.check();
+      if (e.status === 400) this.checks.now();
       toast(e.message, "error");
       return;
     }

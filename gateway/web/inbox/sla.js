@@ -3,7 +3,7 @@
 // when a message arriving now would be due — recomputed as the form changes.
 
 import { api } from "./api.js";
-import { h, clear, toast } from "./dom.js";
+import { h, clear, toast, quietly, LiveCheck } from "./dom.js";
 import { t } from "./i18n.js";
 
 const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
@@ -15,24 +15,21 @@ export class SlaView {
   constructor(root) {
     this.root = root;
     this.data = null;
-    this.timer = null;
-    this.asked = 0;
+    this.previews = new LiveCheck(() => api.post("/api/v1/admin/sla/preview", this.draft()), (r) => {
+      this.form.querySelector(".sla-error").textContent = r.ok ? "" : r.error;
+      if (r.ok) this.showPreview(r.preview);
+    }, 250);
   }
 
   async load() {
-    try {
-      this.data = await api.get("/api/v1/admin/sla");
-    } catch (e) {
-      if (e.status !== 401) toast(e.message, "error");
-      return;
-    }
-    this.draw();
+    this.data = await quietly(() => api.get("/api/v1/admin/sla"));
+    if (this.data) this.draw();
   }
 
   draw() {
     const d = this.data;
     const ro = !d.can_edit;
-    this.form = h("form", { class: "report-form sla-form", id: "sla-form", oninput: () => this.schedulePreview(), onsubmit: (e) => e.preventDefault() },
+    this.form = h("form", { class: "report-form sla-form", id: "sla-form", oninput: () => this.previews.later(), onsubmit: (e) => e.preventDefault() },
       h("h3", {}, t("Calendars")),
       h("div", { class: "sla-calendars" }, d.edit.calendars.map((c) => this.calendar(c, ro))),
       ro ? null : h("button", { type: "button", class: "ghost", id: "sla-add-calendar", onclick: () => this.addCalendar() }, t("Add a calendar")),
@@ -66,7 +63,7 @@ export class SlaView {
       ro ? null : h("div", { class: "rules-try-row" },
         h("input", { type: "date", name: "new_holiday", "aria-label": t("A day to close") }),
         h("button", { type: "button", class: "ghost sla-add-holiday", onclick: (e) => this.addHoliday(e.target.closest("fieldset")) }, t("Add a holiday")),
-        h("button", { type: "button", class: "ghost", onclick: (e) => { e.target.closest("fieldset").remove(); this.schedulePreview(); } }, t("Remove this calendar"))));
+        h("button", { type: "button", class: "ghost", onclick: (e) => { e.target.closest("fieldset").remove(); this.previews.later(); } }, t("Remove this calendar"))));
   }
 
   policies(edit, ro) {
@@ -99,7 +96,7 @@ export class SlaView {
     const days = area.value.split("\n").map((x) => x.trim()).filter(Boolean);
     if (!days.includes(day)) days.push(day);
     area.value = days.sort().join("\n");
-    this.schedulePreview();
+    this.previews.later();
   }
 
   /** The form as the API's edit: calendars and the three priorities' targets. */
@@ -119,25 +116,6 @@ export class SlaView {
       resolution_minutes: Number(r.querySelector("[name=resolution_minutes]").value) || 0,
     }));
     return { calendars, policies };
-  }
-
-  schedulePreview() {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.preview(), 250);
-  }
-
-  async preview() {
-    const asked = ++this.asked;
-    let r;
-    try {
-      r = await api.post("/api/v1/admin/sla/preview", this.draft());
-    } catch (e) {
-      if (e.status !== 401) toast(e.message, "error");
-      return;
-    }
-    if (asked !== this.asked) return;
-    this.form.querySelector(".sla-error").textContent = r.ok ? "" : r.error;
-    if (r.ok) this.showPreview(r.preview);
   }
 
   showPreview(rows) {
