@@ -448,6 +448,12 @@ $("language").addEventListener("change", async (e) => {
 let conversationTimer = null;
 function onEvent(event) {
   scheduleRefresh();
+  // Dispatch assigns after a cap is saved or a conversation arrives: the team
+  // page's loads follow, without redrawing what the admin is typing.
+  if (state.page === "team" && event.type !== "typing") {
+    clearTimeout(state.teamTimer);
+    state.teamTimer = setTimeout(() => pageView("team").then((view) => view.refreshLoad()), 300);
+  }
   if (event.conversation === state.openId) {
     if (event.type === "typing") {
       return;

@@ -4,7 +4,7 @@
 // form to add an agent.
 
 import { api } from "./api.js";
-import { h, clear, toast } from "./dom.js";
+import { h, clear, toast, quietly } from "./dom.js";
 import { t } from "./i18n.js";
 
 const ROLES = ["agent", "supervisor", "admin"];
@@ -32,6 +32,23 @@ export class TeamView {
       return;
     }
     this.draw();
+  }
+
+  /** Each agent's load and presence again, in place: what the admin is typing stays. */
+  async refreshLoad() {
+    const dispatch = await quietly(() => api.get("/api/v1/agents/dispatch"));
+    if (!dispatch) return;
+    for (const a of dispatch.agents) {
+      const r = this.rows.find((x) => x.id === a.id);
+      const tr = r && this.root.querySelector(`tr[data-agent="${CSS.escape(r.username)}"]`);
+      if (!tr) continue;
+      Object.assign(r, { open: a.open, max_open: a.max_open, presence: a.presence });
+      tr.dataset.presence = a.presence;
+      tr.querySelector(".team-load").textContent = `${a.open} / ${a.max_open}`;
+      const badge = tr.querySelector(".badge");
+      badge.className = "badge presence-" + a.presence;
+      badge.textContent = t(a.presence);
+    }
   }
 
   get admin() {
