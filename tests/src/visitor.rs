@@ -100,10 +100,15 @@ impl Visitor {
 
     /// The next frame, whatever it is.
     pub async fn next(&mut self) -> anyhow::Result<Value> {
+        self.next_within(WAIT).await
+    }
+
+    /// The next frame within `wait`.
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> anyhow::Result<Value> {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next())
+            let msg = tokio::time::timeout(wait, self.ws.next())
                 .await
-                .context("no frame within 10 s")?
+                .with_context(|| format!("no frame within {} s", wait.as_secs()))?
                 .context("socket closed")??;
             match msg {
                 Message::Text(t) => return Ok(serde_json::from_str(t.as_str())?),

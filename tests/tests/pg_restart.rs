@@ -141,7 +141,10 @@ async fn visitor(
         )
         .await?;
         let frame = loop {
-            let f = chat.next().await?;
+            // While the server is down each batch waits up to the store's 5 s
+            // connection timeout before refusing, and a message can queue
+            // behind one such batch: its answer may take twice that.
+            let f = chat.next_within(Duration::from_secs(20)).await?;
             if f["type"] == "ack" || f["type"] == "error" {
                 break f;
             }
