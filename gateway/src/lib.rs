@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod reports;
 pub mod search;
 pub mod server;
+pub mod settings_sync;
 pub mod signing;
 pub mod sla;
 pub mod state;

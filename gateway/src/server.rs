@@ -638,6 +638,12 @@ impl Gateway {
             })
             .collect();
         let watcher = tokio::spawn(self.state.triage.clone().watch(self.state.shutdown.clone()));
+        // Several nodes share PostgreSQL: what an admin saves on one is put in force on the others.
+        let settings = (self.state.store.dialect() == crate::store::Dialect::Postgres).then(|| {
+            tokio::spawn(
+                crate::settings_sync::SettingsSync::default().run(self.state.clone(), self.state.shutdown.clone()),
+            )
+        });
         let sla_worker = tokio::spawn(self.sla_worker().run(self.state.shutdown.clone()));
         let assigner = tokio::spawn(self.assigner().run(self.state.shutdown.clone()));
         let journal = self
@@ -688,6 +694,9 @@ impl Gateway {
             let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
         }
         let _ = watcher.await;
+        if let Some(settings) = settings {
+            let _ = settings.await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(10), sla_worker).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), assigner).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), sweeper).await;

@@ -5,8 +5,8 @@
 //! change is in the audit log. Supervisors may read, check and try; only
 //! admins change what is in force.
 //!
-//! One node: another gateway on the same store takes a saved version at its
-//! next start (live propagation across nodes is the multi-node issue's).
+//! Other gateway nodes on the same PostgreSQL put a saved version in force
+//! within seconds (`settings_sync`).
 
 use axum::Json;
 use axum::extract::{Path, State};
