@@ -21,6 +21,7 @@ impl AgentClient {
             .await?;
         let status = response.status();
         let body: Value = response.json().await?;
+        crate::contract::check("POST", "/api/v1/auth/login", status.as_u16(), &body)?;
         if !status.is_success() {
             bail!("login failed: {status} {body}");
         }
