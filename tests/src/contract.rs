@@ -85,15 +85,20 @@ impl Contract {
     fn operation(&self, method: &str, path: &str) -> Option<(usize, &Operation)> {
         let path = path.split('?').next().unwrap_or(path);
         let parts: Vec<&str> = path.split('/').collect();
-        self.operations.iter().enumerate().find(|(_, op)| {
-            op.method == method
-                && op.segments.len() == parts.len()
-                && op
-                    .segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(s, p)| s.as_deref().is_none_or(|s| s == *p))
-        })
+        // As the router does: a literal segment wins over a parameter.
+        self.operations
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| {
+                op.method == method
+                    && op.segments.len() == parts.len()
+                    && op
+                        .segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| s.as_deref().is_none_or(|s| s == *p))
+            })
+            .max_by_key(|(_, op)| op.segments.iter().filter(|s| s.is_some()).count())
     }
 
     /// The schema of the answer `status` to `method path`, compiled once.
